@@ -1,0 +1,44 @@
+/**
+ * The error thrown when a policy cannot be compiled.
+ *
+ * @module
+ */
+
+import type { PolicyProblem } from "./types.ts";
+
+/**
+ * A policy that failed validation. `problems` lists every problem found, not
+ * just the first; the first error also sets `code`, `path`, `line` and `column`.
+ */
+export class PolicyError extends SyntaxError {
+  /** Stable code of the first error, e.g. `unknown-key`. */
+  readonly code: string;
+  readonly path: string;
+  readonly line: number;
+  readonly column: number;
+  /** Every problem, errors and warnings, in file order. */
+  readonly problems: readonly PolicyProblem[];
+
+  /**
+   * @param problems Every problem found; at least one must be an error.
+   * @param filename Named in the message when given.
+   */
+  constructor(problems: readonly PolicyProblem[], filename?: string) {
+    const errors = problems.filter((problem) => problem.severity === "error");
+    const first = errors[0] ?? problems[0];
+    const where = filename
+      ? `${filename}:${first?.line ?? 0}:${first?.column ?? 0}`
+      : `line ${first?.line ?? 0}`;
+    super(
+      `Policy has ${errors.length} error${
+        errors.length === 1 ? "" : "s"
+      }; first at ${where}: ${first?.message ?? "unknown problem"}`,
+    );
+    this.name = "PolicyError";
+    this.code = first?.code ?? "invalid-policy";
+    this.path = first?.path ?? "";
+    this.line = first?.line ?? 0;
+    this.column = first?.column ?? 0;
+    this.problems = Object.freeze([...problems]);
+  }
+}

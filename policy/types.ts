@@ -1,0 +1,235 @@
+/**
+ * The shapes of the policy language: the validated, normalised policy
+ * (`PolicySpec`, produced by `validate.ts`), and the decisions the compiled
+ * evaluator hands out (`Decision`, produced by `compile.ts`).
+ *
+ * Pure types: no runtime code, no Deno or Node APIs.
+ *
+ * @module
+ */
+
+/** How an organization's allowed-domain list is applied. */
+export type DomainMode = "enforce" | "report" | "off";
+
+/** Whether `chat.boot` needs a signed user token. */
+export type JwtMode = "off" | "optional" | "required";
+
+/** What the server does when Deno KV cannot be reached. */
+export type StoreErrorMode = "closed" | "open";
+
+/** A rate such as `100/minute`, parsed. */
+export interface Rate {
+  /** Requests admitted per window. */
+  readonly count: number;
+  /** Window length in milliseconds. */
+  readonly windowMs: number;
+  /** The text as written in the policy, e.g. `"100/minute"`. */
+  readonly text: string;
+}
+
+/** One entry of `domains.allow`, normalised. */
+export interface DomainPattern {
+  /** The entry as written, e.g. `"*.acme.com"`; used as the matched rule name. */
+  readonly source: string;
+  /** `https` for a bare host, else the written scheme. */
+  readonly scheme: "http" | "https";
+  /** Lower-cased punycode host without trailing dot; for a wildcard, the parent (`acme.com`). */
+  readonly host: string;
+  /** `*.host`: every subdomain depth of `host`, never `host` itself. */
+  readonly wildcard: boolean;
+  /** Port when written out (`http://localhost:3000`); absent means any port. */
+  readonly port?: number;
+}
+
+/** An HS256 verification key. */
+export interface JwtKeySpec {
+  /** Key id, matched against the token's `kid` header. */
+  readonly id: string;
+  /** The secret's bytes (UTF-8 of the environment value). Never logged. */
+  readonly secret: Uint8Array;
+  /** Epoch milliseconds after which the key is no longer accepted (rotation). */
+  readonly until?: number;
+}
+
+/** Widget settings shown to visitors (public). */
+export interface WidgetSettings {
+  readonly title?: string;
+  readonly greeting?: string;
+  readonly color?: string;
+  readonly position?: "left" | "right";
+}
+
+/** A validated organization. */
+export interface OrganizationSpec {
+  readonly id: string;
+  readonly name: string;
+  /** Allowed `app_id` values; empty means any. */
+  readonly appIds: readonly string[];
+  readonly domains: {
+    readonly mode: DomainMode;
+    readonly allow: readonly DomainPattern[];
+  };
+  readonly jwt: {
+    readonly mode: JwtMode;
+    readonly keys: readonly JwtKeySpec[];
+    /** Longest accepted `exp − (iat ?? now)`, milliseconds. */
+    readonly maxLifetimeMs: number;
+    /** Allowed clock skew, milliseconds. */
+    readonly clockToleranceMs: number;
+  };
+  readonly limits: { readonly organization: Rate; readonly ip: Rate };
+  readonly widget: WidgetSettings;
+  /** Admin key secrets for `agent.*` methods. Never logged. */
+  readonly adminKeys: readonly string[];
+  /** Visitor-message webhook. */
+  readonly webhook?: { readonly url: string; readonly secret: string };
+  /** Conversations older than this are deleted, milliseconds. */
+  readonly retentionMs?: number;
+}
+
+/** Server-wide settings from the policy's `server` section. */
+export interface ServerSettings {
+  /** How many proxy hops to trust in `X-Forwarded-For` (0: use the socket address). */
+  readonly trustProxy: number;
+  /** Largest accepted request body, bytes. */
+  readonly maxBodyBytes: number;
+  /** `closed`: 503 when KV fails; `open`: admit without counting. */
+  readonly onStoreError: StoreErrorMode;
+}
+
+/** A whole validated policy (version 1). */
+export interface PolicySpec {
+  readonly version: 1;
+  readonly server: ServerSettings;
+  readonly defaults: {
+    readonly limits: { readonly organization: Rate; readonly ip: Rate };
+    readonly jwt: {
+      readonly maxLifetimeMs: number;
+      readonly clockToleranceMs: number;
+    };
+  };
+  readonly organizations: ReadonlyMap<string, OrganizationSpec>;
+}
+
+/** Wire codes a policy decision can produce (a subset of the RPC error codes). */
+export type DecisionCode =
+  | "ORGANIZATION_NOT_FOUND"
+  | "DOMAIN_NOT_ALLOWED"
+  | "JWT_REQUIRED"
+  | "JWT_INVALID";
+
+/** The facts of one request that the evaluator judges (pipeline steps 4–6). */
+export interface Facts {
+  readonly organizationId: string;
+  readonly appId?: string;
+  /** The `Origin` header; `null` when absent or the literal `"null"`. */
+  readonly origin?: string | null;
+  /** Compact JWS from `Authorization: Bearer`. */
+  readonly token?: string;
+  /** `user_id` sent by the page; must equal `sub` when a token verifies. */
+  readonly userId?: string;
+  /** RPC method name; the testing methods admit callers without `Origin`. */
+  readonly method?: string;
+  /** Clock, epoch milliseconds (defaults to `Date.now()`). */
+  readonly now?: number;
+}
+
+/** Who the request speaks for. */
+export interface Identity {
+  readonly verified: boolean;
+  /** The token's `sub` when verified. */
+  readonly subject?: string;
+  /** The token's `user_data` when verified. */
+  readonly userData?: Readonly<Record<string, unknown>>;
+  /** The id of the key that verified the token. */
+  readonly keyId?: string;
+}
+
+/** The verdict on one request. */
+export interface Decision {
+  readonly allowed: boolean;
+  /** Set when `allowed` is false. */
+  readonly code?: DecisionCode;
+  /** Stable reason code, e.g. `domain.wildcard`, `jwt.expired`. */
+  readonly reason: string;
+  /** The domain rule that matched (its `source`), when one did. */
+  readonly rule?: string;
+  readonly identity: Identity;
+  /** Under `domains.mode: report`, the rejection that enforcement would have made. */
+  readonly reportOnly?: {
+    readonly code: DecisionCode;
+    readonly reason: string;
+  };
+  /** The normalised origin (`scheme://host[:port]`), when one was given and parsed. */
+  readonly origin?: string;
+}
+
+/** One step of an explained decision. */
+export interface TraceStep {
+  /** `organization`, `app_id`, `domain`, `jwt.header`, `jwt.key`, `jwt.claim.exp`, … */
+  readonly check: string;
+  readonly outcome: "pass" | "fail" | "skip" | "report";
+  /** Stable reason code. */
+  readonly reason: string;
+  /** Human detail, never a secret or a token. */
+  readonly detail?: string;
+}
+
+/** A decision with the steps that led to it. */
+export interface Explanation extends Decision {
+  readonly trace: readonly TraceStep[];
+}
+
+/** Whether an origin would be admitted by an organization's domain list. */
+export interface OriginVerdict {
+  readonly allowed: boolean;
+  /** `domain.exact`, `domain.wildcard`, `domain.off`, `domain.not_allowed`, `domain.origin_invalid`, … */
+  readonly reason: string;
+  /** The rule (`DomainPattern.source`) that matched. */
+  readonly rule?: string;
+  /** The normalised origin, when it parsed. */
+  readonly origin?: string;
+}
+
+/** A compiled organization, as the server reads it. */
+export interface CompiledOrganization {
+  readonly spec: OrganizationSpec;
+  /**
+   * A short hash of the security-relevant settings (domains, app ids, JWT mode
+   * and key ids); sessions carry it, and a change to it revokes them.
+   */
+  readonly securityRevision: string;
+}
+
+/** The one in-memory evaluator compiled from a policy. Frozen. */
+export interface Evaluator {
+  /** Short hash of the policy text. */
+  readonly revision: string;
+  readonly spec: PolicySpec;
+  /** Non-fatal problems found while compiling (inline secrets, past `until`). */
+  readonly warnings: readonly PolicyProblem[];
+  organization(id: string): CompiledOrganization | undefined;
+  /** Pipeline steps 4–6 as one call. */
+  evaluate(facts: Facts): Promise<Decision>;
+  /** The same decision with a step-by-step trace. */
+  explain(facts: Facts): Promise<Explanation>;
+  /** The domain check alone (for `chat.getConfig`'s origin probe). */
+  checkOrigin(organizationId: string, origin: string | null): OriginVerdict;
+  /** Constant-time check of an `agent.*` bearer key against the organization's admin keys. */
+  verifyAdminKey(organizationId: string, key: string): boolean;
+}
+
+/** One problem found in a policy file. */
+export interface PolicyProblem {
+  /** Stable code, e.g. `unknown-key`, `secret-too-short`. */
+  readonly code: string;
+  readonly severity: "error" | "warning";
+  /** Dotted path, e.g. `organizations.acme.domains.allow[2]`. */
+  readonly path: string;
+  /** 1-based; 0 when the position is unknown. */
+  readonly line: number;
+  readonly column: number;
+  /** Starts with a capital, no final period, values in quotes; never a secret's value. */
+  readonly message: string;
+  readonly hint?: string;
+}

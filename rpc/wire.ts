@@ -1,0 +1,120 @@
+/**
+ * The wire contract between the server and the widget: error codes, their HTTP
+ * statuses, and the reply shapes. Browser-safe: the widget bundles this file,
+ * so it holds no Deno, Node or server code.
+ *
+ * @module
+ */
+
+/** HTTP status of every error code (DESIGN.md, wire contract). */
+export const ERROR_STATUS = {
+  ORGANIZATION_NOT_FOUND: 404,
+  DOMAIN_NOT_ALLOWED: 403,
+  JWT_REQUIRED: 401,
+  JWT_INVALID: 401,
+  RATE_LIMITED: 429,
+  BAD_REQUEST: 400,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  METHOD_NOT_FOUND: 404,
+  SESSION_INVALID: 401,
+  UNAVAILABLE: 503,
+  INTERNAL: 500,
+} as const;
+
+/** A stable error code of the RPC wire. */
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/** The codes the widget reports to the page through `onSecurityError`. */
+export const SECURITY_ERROR_CODES: readonly ErrorCode[] = [
+  "DOMAIN_NOT_ALLOWED",
+  "JWT_REQUIRED",
+  "JWT_INVALID",
+  "RATE_LIMITED",
+  "ORGANIZATION_NOT_FOUND",
+];
+
+/** Rate-limit state carried by every successful reply. */
+export interface RateLimitState {
+  readonly limit: number;
+  readonly remaining: number;
+  /** Seconds until the tightest applying window resets. */
+  readonly reset: number;
+}
+
+/** The error object of a failed reply. */
+export interface WireError {
+  readonly code: ErrorCode;
+  readonly message: string;
+  /** Seconds to wait before retrying (on `RATE_LIMITED`). */
+  readonly retryAfter?: number;
+  /** Stable reason code (e.g. `jwt.expired`); never a secret. */
+  readonly reason?: string;
+}
+
+/** A successful reply. */
+export interface OkReply<T> {
+  readonly ok: true;
+  readonly data: T;
+  readonly rateLimit?: RateLimitState;
+}
+
+/** A failed reply. */
+export interface ErrorReply {
+  readonly ok: false;
+  readonly error: WireError;
+}
+
+/** Any RPC reply. */
+export type Reply<T> = OkReply<T> | ErrorReply;
+
+/** Public widget settings returned by `chat.getConfig`. */
+export interface WidgetConfig {
+  readonly organizationId: string;
+  readonly name: string;
+  readonly widget: {
+    readonly title: string;
+    readonly greeting: string;
+    readonly color: string;
+    readonly position: "left" | "right";
+  };
+  readonly jwt: { readonly mode: "off" | "optional" | "required" };
+  readonly domains: { readonly mode: "enforce" | "report" | "off" };
+  readonly limits: {
+    readonly organization: string;
+    readonly ip: string;
+  };
+  /** Present when the request body named an `origin` to probe. */
+  readonly origin?: {
+    readonly origin: string;
+    readonly allowed: boolean;
+    readonly reason: string;
+    readonly rule?: string;
+  };
+}
+
+/** A chat message. */
+export interface ChatMessage {
+  readonly id: string;
+  readonly text: string;
+  readonly author: "visitor" | "agent";
+  /** ISO 8601 time. */
+  readonly at: string;
+}
+
+/** `chat.boot` reply data. */
+export interface BootData {
+  readonly session: { readonly token: string; readonly expiresAt: string };
+  readonly user: {
+    readonly id: string;
+    readonly verified: boolean;
+    readonly name?: string;
+    readonly email?: string;
+  };
+  /** The anonymous visitor id to keep in `localStorage` (absent when verified). */
+  readonly visitorId?: string;
+  readonly conversation: {
+    readonly id: string;
+    readonly messages: readonly ChatMessage[];
+  };
+}
