@@ -1,0 +1,33 @@
+/**
+ * The error thrown by the chat store.
+ *
+ * @module
+ */
+
+/** Stable codes of {@linkcode ChatError}; the RPC layer maps them to wire codes. */
+export type ChatErrorCode =
+  /** No such conversation in this organization (another org's id included). */
+  | "conversation-not-found"
+  /** The conversation was closed; the visitor's next boot opens a new one. */
+  | "conversation-closed"
+  /** Empty text, or text over the store's length bound. */
+  | "message-invalid"
+  /** Deno KV stayed locked or contended through every bounded retry. */
+  | "store-unavailable";
+
+/** A chat store operation that was refused or could not complete. */
+export class ChatError extends Error {
+  /** Stable code; assert on it, never on the message. */
+  readonly code: ChatErrorCode;
+
+  /**
+   * @param code Stable code.
+   * @param message Starts with a capital, no final period.
+   * @param options `cause` when wrapping a storage error.
+   */
+  constructor(code: ChatErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ChatError";
+    this.code = code;
+  }
+}

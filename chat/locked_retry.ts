@@ -1,0 +1,58 @@
+/**
+ * Retrying Deno KV calls that fail with `database is locked`, which SQLite
+ * raises when several processes (`deno serve --parallel`) write one file.
+ *
+ * @module
+ */
+
+/** Bounds of {@linkcode retryWhileLocked}. */
+export interface LockedRetryOptions {
+  /** Attempts in all, the first included (default 8). */
+  readonly maxAttempts?: number;
+  /** First backoff, milliseconds; doubled per attempt, jittered (default 5). */
+  readonly baseDelayMs?: number;
+  /** Longest single backoff, milliseconds (default 250). */
+  readonly maxDelayMs?: number;
+}
+
+/**
+ * Whether an error is SQLite's transient lock contention.
+ *
+ * @param error Anything thrown by a Deno KV call.
+ * @returns `true` for `database is locked` / `database is busy`.
+ */
+export function isDatabaseLocked(error: unknown): boolean {
+  return error instanceof Error &&
+    /database (?:table )?is (?:locked|busy)/i.test(error.message);
+}
+
+/**
+ * Runs `operation`, retrying it with jittered exponential backoff while it
+ * throws `database is locked`; any other error, or the last locked error,
+ * is rethrown.
+ *
+ * @param operation The KV call; it must be safe to repeat.
+ * @param options Retry bounds.
+ * @returns What `operation` returns.
+ * @throws The error of the last attempt.
+ */
+export async function retryWhileLocked<T>(
+  operation: () => Promise<T>,
+  options: LockedRetryOptions = {},
+): Promise<T> {
+  const maxAttempts = options.maxAttempts ?? 8;
+  const baseDelayMs = options.baseDelayMs ?? 5;
+  const maxDelayMs = options.maxDelayMs ?? 250;
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await operation();
+    } catch (error) {
+      if (attempt >= maxAttempts || !isDatabaseLocked(error)) throw error;
+      const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
+      // Full jitter: processes that collided once should not collide again.
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.random() * ceiling)
+      );
+    }
+  }
+}
