@@ -1,0 +1,87 @@
+/**
+ * Typed reading of RPC body fields: each method states the fields it takes,
+ * with lengths, and a wrong type or length is a `BAD_REQUEST` naming the field.
+ *
+ * @module
+ */
+
+import { RpcError } from "./rpc_error.ts";
+
+/** Reads fields of one request body. */
+export class Params {
+  readonly #body: Record<string, unknown>;
+
+  /** @param body The parsed JSON object. */
+  constructor(body: Record<string, unknown>) {
+    this.#body = body;
+  }
+
+  /**
+   * A required non-empty string.
+   *
+   * @param name Field name.
+   * @param maxLength Longest accepted.
+   * @returns The value.
+   * @throws {RpcError} `BAD_REQUEST` when missing, empty, not a string or too long.
+   */
+  requiredString(name: string, maxLength: number): string {
+    const value = this.optionalString(name, maxLength);
+    if (value === undefined || value === "") {
+      throw new RpcError("BAD_REQUEST", `Field "${name}" is required`, {
+        reason: `param.${name}.missing`,
+      });
+    }
+    return value;
+  }
+
+  /**
+   * An optional string (`null` counts as absent).
+   *
+   * @param name Field name.
+   * @param maxLength Longest accepted.
+   * @returns The value, or `undefined`.
+   * @throws {RpcError} `BAD_REQUEST` when not a string or too long.
+   */
+  optionalString(name: string, maxLength: number): string | undefined {
+    const value = this.#body[name];
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== "string") {
+      throw new RpcError("BAD_REQUEST", `Field "${name}" must be a string`, {
+        reason: `param.${name}.type`,
+      });
+    }
+    if (value.length > maxLength) {
+      throw new RpcError(
+        "BAD_REQUEST",
+        `Field "${name}" is longer than ${maxLength} characters`,
+        { reason: `param.${name}.length` },
+      );
+    }
+    return value;
+  }
+
+  /**
+   * An optional integer within bounds.
+   *
+   * @param name Field name.
+   * @param min Smallest accepted.
+   * @param max Largest accepted.
+   * @returns The value, or `undefined`.
+   * @throws {RpcError} `BAD_REQUEST` when not an integer in range.
+   */
+  optionalInteger(name: string, min: number, max: number): number | undefined {
+    const value = this.#body[name];
+    if (value === undefined || value === null) return undefined;
+    if (
+      typeof value !== "number" || !Number.isInteger(value) || value < min ||
+      value > max
+    ) {
+      throw new RpcError(
+        "BAD_REQUEST",
+        `Field "${name}" must be an integer from ${min} to ${max}`,
+        { reason: `param.${name}.type` },
+      );
+    }
+    return value;
+  }
+}

@@ -1,0 +1,173 @@
+/**
+ * Session tokens: what `chat.boot` hands the widget so later calls need no
+ * user JWT. A token is `v1.<payload>.<HMAC-SHA256>` (base64url), signed with the
+ * server's session secret and bound to organization, origin, identity and the
+ * organization's security revision — a policy change that touches domains,
+ * app ids or JWT settings revokes every session of that organization.
+ *
+ * @module
+ */
+
+import { RpcError } from "./rpc_error.ts";
+
+/** Who a session speaks for. */
+export type SessionParticipant =
+  | { readonly kind: "user"; readonly subject: string }
+  | { readonly kind: "visitor"; readonly visitorId: string };
+
+/** What a session token asserts. */
+export interface SessionClaims {
+  readonly organizationId: string;
+  /** The normalised origin of the page that booted, or `null`. */
+  readonly origin: string | null;
+  readonly participant: SessionParticipant;
+  readonly verified: boolean;
+  readonly conversationId: string;
+  readonly securityRevision: string;
+  /** Epoch milliseconds. */
+  readonly expiresAt: number;
+}
+
+/** How long a session lives; the widget boots again before it ends. */
+export const SESSION_TTL_MS = 30 * 60 * 1000;
+
+const PREFIX = "v1";
+const encoder = new TextEncoder();
+
+/** Signs and checks session tokens with one HMAC key. */
+export class SessionSigner {
+  #key: CryptoKey;
+
+  private constructor(key: CryptoKey) {
+    this.#key = key;
+  }
+
+  /**
+   * @param secret At least 32 bytes.
+   * @returns A signer using that secret.
+   */
+  static async create(secret: Uint8Array): Promise<SessionSigner> {
+    if (secret.byteLength < 32) {
+      throw new RangeError("Session secret must be at least 32 bytes");
+    }
+    const key = await crypto.subtle.importKey(
+      "raw",
+      secret as Uint8Array<ArrayBuffer>,
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      ["sign", "verify"],
+    );
+    return new SessionSigner(key);
+  }
+
+  /**
+   * @param claims What the token asserts.
+   * @returns The compact token.
+   */
+  async issue(claims: SessionClaims): Promise<string> {
+    const payload = base64url(encoder.encode(JSON.stringify(claims)));
+    const signed = `${PREFIX}.${payload}`;
+    const signature = await crypto.subtle.sign(
+      "HMAC",
+      this.#key,
+      encoder.encode(signed),
+    );
+    return `${signed}.${base64url(new Uint8Array(signature))}`;
+  }
+
+  /**
+   * @param token A compact session token.
+   * @param now Epoch milliseconds.
+   * @returns The verified claims.
+   * @throws {RpcError} `SESSION_INVALID` with reason `session.malformed`,
+   *   `session.signature` or `session.expired`.
+   */
+  async verify(token: string, now: number): Promise<SessionClaims> {
+    const parts = token.split(".");
+    if (parts.length !== 3 || parts[0] !== PREFIX || token.length > 4096) {
+      throw invalid("session.malformed");
+    }
+    const signature = fromBase64url(parts[2]!);
+    if (signature === undefined) throw invalid("session.malformed");
+    const valid = await crypto.subtle.verify(
+      "HMAC",
+      this.#key,
+      signature,
+      encoder.encode(`${parts[0]}.${parts[1]}`),
+    );
+    if (!valid) throw invalid("session.signature");
+    const payload = fromBase64url(parts[1]!);
+    if (payload === undefined) throw invalid("session.malformed");
+    const claims = JSON.parse(
+      new TextDecoder().decode(payload),
+    ) as SessionClaims;
+    if (!(claims.expiresAt > now)) throw invalid("session.expired");
+    return claims;
+  }
+}
+
+/**
+ * The session secret: `PARLEY_SESSION_SECRET` when set, else one generated
+ * once and kept in KV, so every worker and every restart signs alike.
+ *
+ * @param kv The store.
+ * @param configured The configured secret, if any.
+ * @returns The secret bytes.
+ */
+export async function loadSessionSecret(
+  kv: Deno.Kv,
+  configured: string | undefined,
+): Promise<Uint8Array> {
+  if (configured !== undefined && configured !== "") {
+    const bytes = encoder.encode(configured);
+    if (bytes.byteLength < 32) {
+      throw new RangeError("PARLEY_SESSION_SECRET must be at least 32 bytes");
+    }
+    return bytes;
+  }
+  const key = ["parley", "session-secret"];
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const existing = await kv.get<Uint8Array>(key);
+    if (existing.value instanceof Uint8Array) return existing.value;
+    const fresh = crypto.getRandomValues(new Uint8Array(32));
+    try {
+      const result = await kv.atomic().check(existing).set(key, fresh).commit();
+      if (result.ok) return fresh;
+    } catch (error) {
+      if (!String(error).includes("database is locked")) throw error;
+      await new Promise((resolve) =>
+        setTimeout(resolve, 5 + Math.random() * 20)
+      );
+    }
+  }
+  throw new Error("Could not store the session secret in KV");
+}
+
+function invalid(reason: string): RpcError {
+  return new RpcError(
+    "SESSION_INVALID",
+    "Session is missing, expired or invalid",
+    {
+      reason,
+    },
+  );
+}
+
+function base64url(bytes: Uint8Array): string {
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(
+    /=+$/,
+    "",
+  );
+}
+
+function fromBase64url(text: string): Uint8Array<ArrayBuffer> | undefined {
+  if (!/^[A-Za-z0-9_-]*$/.test(text)) return undefined;
+  try {
+    const binary = atob(text.replaceAll("-", "+").replaceAll("_", "/"));
+    return Uint8Array.from(binary, (char) => char.charCodeAt(0));
+  } catch {
+    return undefined;
+  }
+}
