@@ -1,0 +1,390 @@
+/**
+ * Compiles a validated policy into the one frozen in-memory `Evaluator` that
+ * judges pipeline steps 4–6 (organization, domain, user token). `evaluate`
+ * and `explain` share one implementation; only `explain` passes a trace sink,
+ * so the hot path builds no trace.
+ *
+ * @module
+ */
+
+import { compileDomainMatcher, type DomainMatcher } from "./domain_matcher.ts";
+import { parseOrigin } from "./host.ts";
+import { REASON, TESTING_METHODS } from "./reasons.ts";
+import type {
+  CompiledOrganization,
+  Decision,
+  DecisionCode,
+  Evaluator,
+  Explanation,
+  Facts,
+  Identity,
+  OrganizationSpec,
+  OriginVerdict,
+  PolicyProblem,
+  PolicySpec,
+  TraceStep,
+} from "./types.ts";
+import {
+  createUserTokenKeyring,
+  type UserTokenKeyring,
+  verifyUserToken,
+} from "./verify_user_token.ts";
+
+/** Options of `compileSpec`. */
+export interface CompileSpecOptions {
+  /** The policy's revision; defaults to a hash of the spec without secrets. */
+  readonly revision?: string;
+  /** Non-fatal problems found while validating. */
+  readonly warnings?: readonly PolicyProblem[];
+}
+
+/** Options of `compilePolicy`. */
+export interface CompilePolicyOptions {
+  /** Where `{env: NAME}` secrets are read from. */
+  readonly env?:
+    | Readonly<Record<string, string>>
+    | ((name: string) => string | undefined);
+  /** Named in error messages. */
+  readonly filename?: string;
+  /** Clock for warnings such as a key `until` in the past, epoch ms. */
+  readonly now?: number;
+}
+
+const UNVERIFIED: Identity = Object.freeze({ verified: false });
+const utf8 = new TextEncoder();
+
+/** FNV-1a, 64 bits, as 16 hex digits: a short, sync, stable fingerprint. */
+function fnv1a64(text: string): string {
+  let hi = 0xcbf29ce4;
+  let lo = 0x84222325;
+  for (const byte of utf8.encode(text)) {
+    lo ^= byte;
+    // Multiply (hi, lo) by the prime 2^40 + 0x1b3, modulo 2^64.
+    const low = lo * 0x1b3;
+    const carry = Math.floor(low / 0x1_0000_0000);
+    hi = (Math.imul(hi, 0x1b3) + (lo << 8) + carry) >>> 0;
+    lo = low >>> 0;
+  }
+  return hi.toString(16).padStart(8, "0") + lo.toString(16).padStart(8, "0");
+}
+
+/** JSON with Maps as sorted entries and secrets left out. */
+function canonicalJson(spec: PolicySpec): string {
+  return JSON.stringify(spec, (key, value: unknown) => {
+    if (key === "secret" || key === "adminKeys") return undefined;
+    if (value instanceof Map) {
+      return [...value.entries()].sort(([a], [b]) =>
+        a < b ? -1 : a > b ? 1 : 0
+      );
+    }
+    return value;
+  });
+}
+
+function securityRevisionOf(org: OrganizationSpec): string {
+  return fnv1a64(JSON.stringify([
+    org.id,
+    org.appIds,
+    org.domains.mode,
+    org.domains.allow.map((p) => [p.scheme, p.host, p.wildcard, p.port ?? 0]),
+    org.jwt.mode,
+    org.jwt.keys.map((key) => [key.id, key.until ?? null]),
+  ]));
+}
+
+/** Constant-time equality over the stored key's length. */
+function sameBytes(stored: Uint8Array, given: Uint8Array): boolean {
+  let diff = stored.length ^ given.length;
+  for (let i = 0; i < stored.length; i++) {
+    diff |= stored[i]! ^ (given[i] ?? 0);
+  }
+  return diff === 0;
+}
+
+/** An organization with everything the hot path needs precomputed. */
+class OrganizationEntry implements CompiledOrganization {
+  readonly spec: OrganizationSpec;
+  readonly securityRevision: string;
+  readonly appIds: ReadonlySet<string>;
+  readonly matcher: DomainMatcher;
+  readonly keyring: UserTokenKeyring;
+  readonly #adminKeys: readonly Uint8Array[];
+
+  constructor(spec: OrganizationSpec) {
+    this.spec = spec;
+    this.securityRevision = securityRevisionOf(spec);
+    this.appIds = new Set(spec.appIds);
+    this.matcher = compileDomainMatcher(spec.domains.allow);
+    this.keyring = createUserTokenKeyring(spec.jwt);
+    this.#adminKeys = Object.freeze(
+      spec.adminKeys.map((key) => utf8.encode(key)),
+    );
+    Object.freeze(this);
+  }
+
+  verifyAdminKey(key: string): boolean {
+    if (key.length === 0) return false;
+    const given = utf8.encode(key);
+    let matched = false;
+    // Every key is compared, so timing does not tell which one matched.
+    for (const stored of this.#adminKeys) {
+      if (sameBytes(stored, given)) matched = true;
+    }
+    return matched;
+  }
+}
+
+/** The domain step's outcome, before the mode decides what to do with it. */
+interface DomainOutcome {
+  readonly allowed: boolean;
+  readonly reason: string;
+  readonly rule?: string;
+  readonly origin?: string;
+}
+
+function judgeOrigin(
+  entry: OrganizationEntry,
+  origin: string | null | undefined,
+  method: string | undefined,
+): DomainOutcome {
+  if (entry.spec.domains.mode === "off") {
+    const parsed = origin ? parseOrigin(origin) : undefined;
+    return parsed === undefined
+      ? { allowed: true, reason: REASON.domainOff }
+      : { allowed: true, reason: REASON.domainOff, origin: parsed.origin };
+  }
+  if (origin === undefined || origin === null || origin === "null") {
+    return method !== undefined && TESTING_METHODS.has(method)
+      ? { allowed: true, reason: REASON.domainTestingMethod }
+      : { allowed: false, reason: REASON.domainOriginMissing };
+  }
+  const parsed = parseOrigin(origin);
+  if (parsed === undefined) {
+    return { allowed: false, reason: REASON.domainOriginInvalid };
+  }
+  const pattern = entry.matcher.match(parsed);
+  if (pattern === undefined) {
+    return {
+      allowed: false,
+      reason: REASON.domainNotAllowed,
+      origin: parsed.origin,
+    };
+  }
+  return {
+    allowed: true,
+    reason: pattern.wildcard ? REASON.domainWildcard : REASON.domainExact,
+    rule: pattern.source,
+    origin: parsed.origin,
+  };
+}
+
+function reject(
+  code: DecisionCode,
+  reason: string,
+  origin: string | undefined,
+): Decision {
+  return origin === undefined
+    ? { allowed: false, code, reason, identity: UNVERIFIED }
+    : { allowed: false, code, reason, identity: UNVERIFIED, origin };
+}
+
+/** Steps 4–6; `trace` is only passed by `explain`. */
+function decide(
+  organizations: ReadonlyMap<string, OrganizationEntry>,
+  facts: Facts,
+  trace: TraceStep[] | undefined,
+): Decision | Promise<Decision> {
+  const entry = organizations.get(facts.organizationId);
+  if (entry === undefined) {
+    trace?.push({
+      check: "organization",
+      outcome: "fail",
+      reason: REASON.organizationUnknown,
+      detail: "No organization has this id",
+    });
+    return reject(
+      "ORGANIZATION_NOT_FOUND",
+      REASON.organizationUnknown,
+      undefined,
+    );
+  }
+  trace?.push({
+    check: "organization",
+    outcome: "pass",
+    reason: REASON.organizationFound,
+    detail: `Organization "${entry.spec.id}"`,
+  });
+
+  if (facts.appId !== undefined && entry.appIds.size > 0) {
+    if (!entry.appIds.has(facts.appId)) {
+      trace?.push({
+        check: "app_id",
+        outcome: "fail",
+        reason: REASON.appIdUnknown,
+        detail: `App id is not one of ${entry.appIds.size} listed`,
+      });
+      return reject("ORGANIZATION_NOT_FOUND", REASON.appIdUnknown, undefined);
+    }
+    trace?.push({
+      check: "app_id",
+      outcome: "pass",
+      reason: REASON.appIdAllowed,
+    });
+  } else {
+    trace?.push({ check: "app_id", outcome: "skip", reason: REASON.appIdAny });
+  }
+
+  const domain = judgeOrigin(entry, facts.origin, facts.method);
+  let reportOnly: Decision["reportOnly"];
+  if (domain.allowed) {
+    trace?.push({
+      check: "domain",
+      outcome: "pass",
+      reason: domain.reason,
+      ...(domain.rule === undefined ? {} : { detail: `Rule "${domain.rule}"` }),
+    });
+  } else if (entry.spec.domains.mode === "report") {
+    reportOnly = { code: "DOMAIN_NOT_ALLOWED", reason: domain.reason };
+    trace?.push({
+      check: "domain",
+      outcome: "report",
+      reason: domain.reason,
+      detail: "Would be rejected under enforce; admitted in report mode",
+    });
+  } else {
+    trace?.push({ check: "domain", outcome: "fail", reason: domain.reason });
+    return reject("DOMAIN_NOT_ALLOWED", domain.reason, domain.origin);
+  }
+
+  const admit = (reason: string, identity: Identity): Decision => {
+    const decision: {
+      -readonly [K in keyof Decision]: Decision[K];
+    } = { allowed: true, reason, identity };
+    if (domain.rule !== undefined) decision.rule = domain.rule;
+    if (reportOnly !== undefined) decision.reportOnly = reportOnly;
+    if (domain.origin !== undefined) decision.origin = domain.origin;
+    return decision;
+  };
+
+  const mode = entry.spec.jwt.mode;
+  if (mode === "off") {
+    trace?.push({ check: "jwt", outcome: "skip", reason: REASON.jwtOff });
+    return admit(REASON.jwtOff, UNVERIFIED);
+  }
+  if (facts.token === undefined || facts.token === "") {
+    if (mode === "optional") {
+      trace?.push({ check: "jwt", outcome: "skip", reason: REASON.jwtAbsent });
+      return admit(REASON.jwtAbsent, UNVERIFIED);
+    }
+    if (facts.method !== undefined && TESTING_METHODS.has(facts.method)) {
+      trace?.push({
+        check: "jwt",
+        outcome: "skip",
+        reason: REASON.jwtTestingMethod,
+      });
+      return admit(REASON.jwtTestingMethod, UNVERIFIED);
+    }
+    trace?.push({ check: "jwt", outcome: "fail", reason: REASON.jwtRequired });
+    return reject("JWT_REQUIRED", REASON.jwtRequired, domain.origin);
+  }
+
+  const expected = {
+    organizationId: entry.spec.id,
+    now: facts.now ?? Date.now(),
+    ...(domain.origin === undefined ? {} : { origin: domain.origin }),
+    ...(facts.userId === undefined ? {} : { userId: facts.userId }),
+  };
+  return verifyUserToken(facts.token, entry.keyring, expected, trace).then(
+    (verdict) => {
+      if (!verdict.ok) {
+        return reject("JWT_INVALID", verdict.reason, domain.origin);
+      }
+      trace?.push({
+        check: "jwt",
+        outcome: "pass",
+        reason: REASON.jwtVerified,
+        detail: `Verified by key "${verdict.keyId}"`,
+      });
+      return admit(REASON.jwtVerified, {
+        verified: true,
+        subject: verdict.subject,
+        keyId: verdict.keyId,
+        ...(verdict.userData === undefined
+          ? {}
+          : { userData: verdict.userData }),
+      });
+    },
+  );
+}
+
+/** The compiled evaluator. Frozen after construction. */
+class CompiledEvaluator implements Evaluator {
+  readonly revision: string;
+  readonly spec: PolicySpec;
+  readonly warnings: readonly PolicyProblem[];
+  readonly #organizations: ReadonlyMap<string, OrganizationEntry>;
+
+  constructor(
+    spec: PolicySpec,
+    revision: string,
+    warnings: readonly PolicyProblem[],
+  ) {
+    const organizations = new Map<string, OrganizationEntry>();
+    for (const [id, org] of spec.organizations) {
+      organizations.set(id, new OrganizationEntry(org));
+    }
+    this.#organizations = organizations;
+    this.revision = revision;
+    this.spec = spec;
+    this.warnings = Object.freeze([...warnings]);
+    Object.freeze(this);
+  }
+
+  organization(id: string): CompiledOrganization | undefined {
+    return this.#organizations.get(id);
+  }
+
+  evaluate(facts: Facts): Promise<Decision> {
+    const decision = decide(this.#organizations, facts, undefined);
+    return decision instanceof Promise ? decision : Promise.resolve(decision);
+  }
+
+  async explain(facts: Facts): Promise<Explanation> {
+    const trace: TraceStep[] = [];
+    const decision = await decide(this.#organizations, facts, trace);
+    return { ...decision, trace: Object.freeze(trace) };
+  }
+
+  checkOrigin(organizationId: string, origin: string | null): OriginVerdict {
+    const entry = this.#organizations.get(organizationId);
+    if (entry === undefined) {
+      return { allowed: false, reason: REASON.organizationUnknown };
+    }
+    const outcome = judgeOrigin(entry, origin, undefined);
+    // The probe answers what enforcement would do, whatever the mode.
+    return outcome;
+  }
+
+  verifyAdminKey(organizationId: string, key: string): boolean {
+    return this.#organizations.get(organizationId)?.verifyAdminKey(key) ??
+      false;
+  }
+}
+
+/**
+ * Compiles a validated policy spec into a frozen evaluator.
+ *
+ * @param spec A validated policy (from `validatePolicy`, or built in tests).
+ * @param options The revision and the validator's warnings.
+ * @returns The evaluator.
+ */
+export function compileSpec(
+  spec: PolicySpec,
+  options: CompileSpecOptions = {},
+): Evaluator {
+  return new CompiledEvaluator(
+    spec,
+    options.revision ?? fnv1a64(canonicalJson(spec)),
+    options.warnings ?? [],
+  );
+}

@@ -1,0 +1,152 @@
+/**
+ * Builds `PolicySpec` objects for tests and benchmarks without going through
+ * the policy text, so the evaluator can be exercised on its own. Not exported
+ * from `mod.ts`: real policies come from `validatePolicy`.
+ *
+ * @module
+ */
+
+import { normalizeHost } from "./host.ts";
+import type {
+  DomainMode,
+  DomainPattern,
+  JwtKeySpec,
+  JwtMode,
+  OrganizationSpec,
+  PolicySpec,
+  Rate,
+  WidgetSettings,
+} from "./types.ts";
+
+/** A pattern written the way a policy author writes `domains.allow` entries. */
+export class TestingPatternError extends SyntaxError {
+  readonly code = "testing-pattern-invalid";
+
+  /** @param entry The entry that could not be parsed. */
+  constructor(entry: string) {
+    super(
+      `Domain entry "${entry}" is not a host, "*.host" or "scheme://host[:port]"`,
+    );
+    this.name = "TestingPatternError";
+  }
+}
+
+/**
+ * Parses a `domains.allow` entry (`acme.com`, `*.acme.com`,
+ * `http://localhost:3000`) into a normalised `DomainPattern`.
+ *
+ * @param entry The entry as a policy author writes it.
+ * @returns The normalised pattern.
+ * @throws {TestingPatternError} When the entry is not a host pattern.
+ */
+export function domainPattern(entry: string): DomainPattern {
+  const match = /^(?:(https?):\/\/)?(\*\.)?([^:/]+)(?::(\d{1,5}))?$/i.exec(
+    entry,
+  );
+  if (!match) throw new TestingPatternError(entry);
+  const [, scheme, star, rawHost, port] = match;
+  const host = normalizeHost(rawHost ?? "");
+  if (host === undefined) throw new TestingPatternError(entry);
+  return Object.freeze({
+    source: entry,
+    scheme: scheme?.toLowerCase() === "http" ? "http" : "https",
+    host,
+    wildcard: star !== undefined,
+    ...(port === undefined ? {} : { port: Number(port) }),
+  });
+}
+
+/**
+ * A deterministic secret of 32 bytes or more, derived from a label so tests
+ * can mint tokens for the same key.
+ *
+ * @param label Distinguishes keys, e.g. `"acme-2026-11"`.
+ * @returns The secret's bytes.
+ */
+export function testingSecret(label: string): Uint8Array {
+  return new TextEncoder().encode(`test-secret:${label}:`.padEnd(40, "x"));
+}
+
+/** What a test may set on an organization; everything else has defaults. */
+export interface TestingOrganization {
+  readonly name?: string;
+  readonly appIds?: readonly string[];
+  readonly domainMode?: DomainMode;
+  /** Entries as written in a policy (`*.acme.com`). */
+  readonly allow?: readonly string[];
+  readonly jwtMode?: JwtMode;
+  readonly keys?: readonly JwtKeySpec[];
+  readonly maxLifetimeMs?: number;
+  readonly clockToleranceMs?: number;
+  readonly adminKeys?: readonly string[];
+  readonly widget?: WidgetSettings;
+}
+
+function rate(count: number, windowMs: number, text: string): Rate {
+  return Object.freeze({ count, windowMs, text });
+}
+
+/**
+ * Builds an organization with the policy defaults (`15m` lifetime, `30s`
+ * tolerance, `100/minute` and `20/minute` limits).
+ *
+ * @param id The organization id.
+ * @param options The settings under test.
+ * @returns A frozen organization spec.
+ */
+export function testingOrganization(
+  id: string,
+  options: TestingOrganization = {},
+): OrganizationSpec {
+  return Object.freeze({
+    id,
+    name: options.name ?? id,
+    appIds: Object.freeze([...(options.appIds ?? [])]),
+    domains: Object.freeze({
+      mode: options.domainMode ?? "enforce",
+      allow: Object.freeze((options.allow ?? []).map(domainPattern)),
+    }),
+    jwt: Object.freeze({
+      mode: options.jwtMode ?? "off",
+      keys: Object.freeze([...(options.keys ?? [])]),
+      maxLifetimeMs: options.maxLifetimeMs ?? 15 * 60_000,
+      clockToleranceMs: options.clockToleranceMs ?? 30_000,
+    }),
+    limits: Object.freeze({
+      organization: rate(100, 60_000, "100/minute"),
+      ip: rate(20, 60_000, "20/minute"),
+    }),
+    widget: Object.freeze({ ...(options.widget ?? {}) }),
+    adminKeys: Object.freeze([...(options.adminKeys ?? [])]),
+  });
+}
+
+/**
+ * Builds a whole policy from organizations.
+ *
+ * @param organizations The organizations, ids unique.
+ * @returns A frozen policy spec.
+ */
+export function testingPolicy(
+  organizations: readonly OrganizationSpec[],
+): PolicySpec {
+  return Object.freeze({
+    version: 1,
+    server: Object.freeze({
+      trustProxy: 0,
+      maxBodyBytes: 16_384,
+      onStoreError: "closed",
+    }),
+    defaults: Object.freeze({
+      limits: Object.freeze({
+        organization: rate(100, 60_000, "100/minute"),
+        ip: rate(20, 60_000, "20/minute"),
+      }),
+      jwt: Object.freeze({
+        maxLifetimeMs: 15 * 60_000,
+        clockToleranceMs: 30_000,
+      }),
+    }),
+    organizations: new Map(organizations.map((org) => [org.id, org])),
+  });
+}
