@@ -1,0 +1,83 @@
+import assert from "node:assert/strict";
+import { DEFAULT_STORE_PATH, openStore } from "./open_store.ts";
+import { StoreUnavailableError } from "./store_unavailable_error.ts";
+
+Deno.test("openStore() creates the parent directory of a file path", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "parley_store_" });
+  try {
+    const path = `${dir}/nested/deeper/kv.sqlite`;
+    const kv = await openStore(path);
+    try {
+      await kv.set(["probe"], 1);
+      assert.equal((await kv.get(["probe"])).value, 1);
+    } finally {
+      kv.close();
+    }
+    assert.equal((await Deno.stat(path)).isFile, true);
+    const again = await openStore(path);
+    try {
+      assert.equal((await again.get(["probe"])).value, 1, "the file persists");
+    } finally {
+      again.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test('openStore() opens an in-memory store for ":memory:"', async () => {
+  const kv = await openStore(":memory:");
+  try {
+    await kv.set(["probe"], "in memory");
+    assert.equal((await kv.get(["probe"])).value, "in memory");
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("openStore() defaults to .parley/kv.sqlite under the working directory", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "parley_store_" });
+  try {
+    // A child process, so the test never changes this process's directory.
+    const script = `
+      import { openStore } from ${
+      JSON.stringify(import.meta.resolve("./open_store.ts"))
+    };
+      for (const location of [undefined, ""]) (await openStore(location)).close();
+    `;
+    const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", "--unstable-kv", script],
+      cwd: dir,
+      stdout: "null",
+    }).output();
+    assert.equal(code, 0, new TextDecoder().decode(stderr));
+    assert.equal(
+      (await Deno.stat(`${dir}/${DEFAULT_STORE_PATH}`)).isFile,
+      true,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("openStore() throws StoreUnavailableError when the path cannot hold a store", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "parley_store_" });
+  try {
+    await Deno.writeTextFile(`${dir}/plain-file`, "not a directory");
+    const cases: [string, string][] = [
+      ["parent is a file", `${dir}/plain-file/kv.sqlite`],
+      ["path is a directory", dir],
+    ];
+    for (const [name, location] of cases) {
+      await assert.rejects(
+        openStore(location),
+        (error: unknown) =>
+          error instanceof StoreUnavailableError &&
+          error.code === "UNAVAILABLE" && error.message.includes(location),
+        name,
+      );
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
