@@ -150,3 +150,41 @@ export function testingPolicy(
     organizations: new Map(organizations.map((org) => [org.id, org])),
   });
 }
+
+/** Encodes bytes or a JSON value as unpadded base64url. */
+export function base64url(value: Uint8Array | unknown): string {
+  const bytes = value instanceof Uint8Array
+    ? value
+    : new TextEncoder().encode(JSON.stringify(value));
+  return bytes.toBase64({ alphabet: "base64url", omitPadding: true });
+}
+
+/**
+ * Signs a compact HS256 token by hand with WebCrypto, whatever the header
+ * says, so tests can craft tokens that real libraries refuse to mint.
+ *
+ * @param secret The HMAC key's bytes.
+ * @param claims The payload (any JSON value).
+ * @param header The header; defaults to `{alg: "HS256", typ: "JWT"}`.
+ * @returns `header.payload.signature`.
+ */
+export async function signTestingToken(
+  secret: Uint8Array,
+  claims: unknown,
+  header: unknown = { alg: "HS256", typ: "JWT" },
+): Promise<string> {
+  const signingInput = `${base64url(header)}.${base64url(claims)}`;
+  const key = await crypto.subtle.importKey(
+    "raw",
+    secret.slice(),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+  const signature = await crypto.subtle.sign(
+    "HMAC",
+    key,
+    new TextEncoder().encode(signingInput),
+  );
+  return `${signingInput}.${base64url(new Uint8Array(signature))}`;
+}
