@@ -1,4 +1,4 @@
-import { deepEqual as assertEquals } from "node:assert/strict";
+import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { parseDuration, parseRate } from "./rate.ts";
 
 const DURATIONS: ReadonlyArray<readonly [string, number | undefined]> = [

@@ -771,7 +771,10 @@ class PolicyValidator {
         allow.push(result);
       });
     }
-    if (mode !== "off" && allow.length === 0 && (list || !allowEntry)) {
+    if (
+      mode !== "off" &&
+      (list ? list.items.length === 0 : allowEntry === undefined)
+    ) {
       this.#warn(
         "no-domains",
         `${path}.allow`,
