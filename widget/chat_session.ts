@@ -1,0 +1,349 @@
+/**
+ * One visitor's session with the server: boot (with the user's JWT, renewed
+ * once when it expired), rate-limit backoff, the live message stream with
+ * reconnects, silent session renewal, and sending. Reports every error
+ * through `onError` and never throws into the host page.
+ *
+ * @module
+ */
+
+import type {
+  BootData,
+  ChatMessage,
+  ErrorCode,
+  WidgetConfig,
+} from "../rpc/wire.ts";
+import {
+  MAX_RATE_LIMIT_RETRIES,
+  MAX_STREAM_RECONNECTS,
+  rateLimitDelay,
+  reconnectDelay,
+  sessionRenewalDelay,
+} from "./backoff.ts";
+import { readEventStream } from "./event_stream.ts";
+import { callRpc, openRpcStream, type RpcCallOptions } from "./rpc_client.ts";
+import { readVisitorId, writeVisitorId } from "./visitor_id_store.ts";
+import { WidgetError } from "./widget_error.ts";
+
+/** Who the visitor is and where the server lives. */
+export interface ChatSessionOptions {
+  readonly apiBaseUrl: string;
+  readonly organizationId: string;
+  readonly appId?: string | undefined;
+  readonly userJWT?: string | undefined;
+  readonly getUserJWT?: (() => Promise<string>) | undefined;
+  readonly userId?: string | undefined;
+  readonly email?: string | undefined;
+  readonly name?: string | undefined;
+  /** Every error, including the rate limits that are being retried. */
+  readonly onError: (error: WidgetError) => void;
+  /** A message from the live stream or a renewed boot (may repeat an id). */
+  readonly onMessage: (message: ChatMessage) => void;
+  /** The session is over for good (a renewal was refused). */
+  readonly onEnded: () => void;
+}
+
+/** A successful start: the widget settings and the boot data. */
+export interface SessionStart {
+  readonly config: WidgetConfig;
+  readonly boot: BootData;
+}
+
+/** Codes after which retrying cannot help until the page or policy changes. */
+const FINAL_STREAM_CODES: readonly ErrorCode[] = [
+  "DOMAIN_NOT_ALLOWED",
+  "JWT_REQUIRED",
+  "JWT_INVALID",
+  "ORGANIZATION_NOT_FOUND",
+  "BAD_REQUEST",
+  "METHOD_NOT_FOUND",
+];
+
+function isFinalForStream(code: ErrorCode): boolean {
+  return code === "SESSION_INVALID" || FINAL_STREAM_CODES.includes(code);
+}
+
+/** A stream that stayed open this long counts as healthy again. */
+const HEALTHY_STREAM_MS = 10_000;
+
+/** A visitor's live session. */
+export class ChatSession {
+  #options: ChatSessionOptions;
+  #abort = new AbortController();
+  #boot: BootData | undefined;
+  #renewTimer: ReturnType<typeof setTimeout> | undefined;
+  #lastEventId = "";
+
+  /** Prepares a session; nothing is sent until `start`. */
+  constructor(options: ChatSessionOptions) {
+    this.#options = options;
+  }
+
+  /** Whether `close` was called. */
+  get closed(): boolean {
+    return this.#abort.signal.aborted;
+  }
+
+  /**
+   * Fetches the settings and boots. On success the live stream and the
+   * renewal timer run until `close`.
+   *
+   * @returns the settings and boot data, or `undefined` after a reported failure
+   */
+  async start(): Promise<SessionStart | undefined> {
+    try {
+      const [config, boot] = await Promise.all([
+        this.#withRateLimitRetries(() =>
+          this.#call<WidgetConfig>("chat.getConfig", this.#identity(false))
+        ),
+        this.#bootWithToken(),
+      ]);
+      if (this.closed) return undefined;
+      this.#adopt(boot);
+      void this.#runStream();
+      return { config, boot };
+    } catch (error) {
+      this.#fail(error);
+      this.close();
+      return undefined;
+    }
+  }
+
+  /**
+   * Sends a message; renews the session once if the server no longer knows it.
+   *
+   * @throws {WidgetError} when the server refuses (already reported through `onError`)
+   * @returns the stored message
+   */
+  async send(text: string): Promise<ChatMessage> {
+    try {
+      return await this.#sendOnce(text);
+    } catch (error) {
+      if (
+        error instanceof WidgetError && error.code === "SESSION_INVALID" &&
+        !this.closed
+      ) {
+        try {
+          await this.#renew();
+          return await this.#sendOnce(text);
+        } catch (retryError) {
+          this.#fail(retryError);
+          throw retryError;
+        }
+      }
+      this.#fail(error);
+      throw error;
+    }
+  }
+
+  /** Stops the stream and timers; pending calls resolve quietly. */
+  close(): void {
+    this.#abort.abort();
+    clearTimeout(this.#renewTimer);
+  }
+
+  async #sendOnce(text: string): Promise<ChatMessage> {
+    const data = await this.#call<{ message: ChatMessage }>(
+      "chat.sendMessage",
+      { text },
+      {
+        token: this.#boot?.session.token,
+      },
+    );
+    return data.message;
+  }
+
+  #identity(withVisitor: boolean): Record<string, unknown> {
+    const o = this.#options;
+    const body: Record<string, unknown> = { organizationId: o.organizationId };
+    if (o.appId) body.app_id = o.appId;
+    if (!withVisitor) return body;
+    if (o.userId) body.user_id = o.userId;
+    if (o.email) body.email = o.email;
+    if (o.name) body.name = o.name;
+    const visitorId = this.#boot?.visitorId ?? readVisitorId(o.organizationId);
+    if (visitorId) body.visitorId = visitorId;
+    return body;
+  }
+
+  /** Boots with the page's JWT; asks `getUserJWT` for a new one once if it expired. */
+  async #bootWithToken(): Promise<BootData> {
+    let token = await this.#userToken();
+    let refreshed = false;
+    for (;;) {
+      try {
+        return await this.#withRateLimitRetries(() =>
+          this.#call<BootData>("chat.boot", this.#identity(true), { token })
+        );
+      } catch (error) {
+        const expired = error instanceof WidgetError &&
+          error.code === "JWT_INVALID" &&
+          error.reason === "jwt.expired";
+        if (!expired || refreshed || !this.#options.getUserJWT) throw error;
+        refreshed = true;
+        token = await this.#options.getUserJWT();
+      }
+    }
+  }
+
+  async #userToken(): Promise<string | undefined> {
+    const { getUserJWT, userJWT } = this.#options;
+    if (!getUserJWT) return userJWT;
+    try {
+      return await getUserJWT();
+    } catch {
+      // The page's token endpoint failed: fall back to the token it gave, if any.
+      return userJWT;
+    }
+  }
+
+  async #withRateLimitRetries<T>(call: () => Promise<T>): Promise<T> {
+    for (let attempt = 0;; attempt++) {
+      try {
+        return await call();
+      } catch (error) {
+        if (
+          !(error instanceof WidgetError) || error.code !== "RATE_LIMITED" ||
+          attempt >= MAX_RATE_LIMIT_RETRIES || this.closed
+        ) throw error;
+        this.#options.onError(error);
+        await this.#sleep(rateLimitDelay(error.retryAfter));
+      }
+    }
+  }
+
+  async #call<T>(
+    method: string,
+    body: Record<string, unknown>,
+    options: RpcCallOptions = {},
+  ): Promise<T> {
+    const { data } = await callRpc<T>(this.#options.apiBaseUrl, method, body, {
+      ...options,
+      signal: this.#abort.signal,
+    });
+    return data;
+  }
+
+  #adopt(boot: BootData): void {
+    this.#boot = boot;
+    if (boot.visitorId) {
+      writeVisitorId(this.#options.organizationId, boot.visitorId);
+    }
+    clearTimeout(this.#renewTimer);
+    this.#renewTimer = setTimeout(() => {
+      this.#renew().catch((error) => this.#end(error));
+    }, sessionRenewalDelay(boot.session.expiresAt, Date.now()));
+  }
+
+  /** Boots again for a fresh session token, keeping the conversation. */
+  async #renew(): Promise<void> {
+    const boot = await this.#bootWithToken();
+    if (this.closed) return;
+    this.#adopt(boot);
+    for (const message of boot.conversation.messages) {
+      this.#options.onMessage(message);
+    }
+  }
+
+  async #runStream(): Promise<void> {
+    let failures = 0;
+    let renewed = false;
+    while (!this.closed && failures < MAX_STREAM_RECONNECTS) {
+      const openedAt = Date.now();
+      try {
+        const body = await openRpcStream(
+          this.#options.apiBaseUrl,
+          "chat.stream",
+          {},
+          {
+            token: this.#boot?.session.token,
+            lastEventId: this.#lastEventId,
+            signal: this.#abort.signal,
+          },
+        );
+        await readEventStream(body, (event) => {
+          // Kept per event, so a connection cut mid-stream still resumes where it was.
+          this.#lastEventId = event.id;
+          if (event.event !== "message") return;
+          const message = parseMessage(event.data);
+          if (message) this.#options.onMessage(message);
+        }, this.#lastEventId);
+      } catch (caught) {
+        if (this.closed) return;
+        let error = caught;
+        if (
+          error instanceof WidgetError && error.code === "SESSION_INVALID" &&
+          !renewed
+        ) {
+          renewed = true;
+          try {
+            await this.#renew();
+            continue;
+          } catch (renewError) {
+            error = renewError;
+          }
+        }
+        if (error instanceof WidgetError) {
+          if (isFinalForStream(error.code)) {
+            this.#end(error);
+            return;
+          }
+          this.#options.onError(error);
+          if (error.code === "RATE_LIMITED") {
+            await this.#sleep(rateLimitDelay(error.retryAfter));
+            failures++;
+            continue;
+          }
+        }
+      }
+      if (Date.now() - openedAt >= HEALTHY_STREAM_MS) {
+        failures = 0;
+        renewed = false;
+      }
+      await this.#sleep(reconnectDelay(failures++));
+    }
+  }
+
+  /** Reports a final error and ends the session. */
+  #end(error: unknown): void {
+    if (this.closed) return;
+    this.#fail(error);
+    this.close();
+    this.#options.onEnded();
+  }
+
+  #fail(error: unknown): void {
+    if (this.closed) return;
+    this.#options.onError(
+      error instanceof WidgetError
+        ? error
+        : new WidgetError({ code: "INTERNAL", message: String(error) }),
+    );
+  }
+
+  #sleep(ms: number): Promise<void> {
+    const signal = this.#abort.signal;
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      signal.addEventListener("abort", wake);
+    });
+  }
+}
+
+function parseMessage(data: string): ChatMessage | undefined {
+  try {
+    const value = JSON.parse(data) as Partial<ChatMessage> | null;
+    if (
+      value && typeof value.id === "string" && typeof value.text === "string" &&
+      (value.author === "visitor" || value.author === "agent")
+    ) return value as ChatMessage;
+  } catch {
+    // A malformed event is skipped; the next one may be fine.
+  }
+  return undefined;
+}
