@@ -1,0 +1,653 @@
+/**
+ * `createHandler()`: the whole request pipeline of DESIGN.md as one
+ * `(Request) => Promise<Response>` function — hygiene, client IP, IP limit,
+ * the evaluator (organization, domain, JWT) or a session / admin-key check,
+ * the organization limit, then the method.
+ *
+ * @module
+ */
+
+import { ChatStore } from "../chat/chat_store.ts";
+import { WebhookDispatcher } from "../chat/webhook.ts";
+import {
+  createRateLimiter,
+  type LimitVerdict,
+} from "../limits/rate_limiter.ts";
+import type {
+  CompiledOrganization,
+  Decision,
+  Evaluator,
+  Rate,
+} from "../policy/types.ts";
+import { parseOrigin } from "../policy/host.ts";
+import { clientIp } from "./client_ip.ts";
+import { preflightResponse, setCorsHeaders } from "./cors.ts";
+import type { DecisionLogEntry, DecisionLogSink } from "./decision_log.ts";
+import type { MethodContext, MethodDefinition, Services } from "./method.ts";
+import { METHODS } from "./methods/table.ts";
+import { Metrics } from "./metrics.ts";
+import { Params } from "./params.ts";
+import {
+  type AppliedLimit,
+  retryAfterSeconds,
+  setRateLimitHeaders,
+  tightestLimit,
+} from "./rate_limit_headers.ts";
+import { readJsonBody } from "./read_json_body.ts";
+import { RpcError } from "./rpc_error.ts";
+import {
+  loadSessionSecret,
+  type SessionClaims,
+  SessionSigner,
+} from "./session_token.ts";
+import type { Reply } from "./wire.ts";
+
+/** A policy that may change while the server runs (hot reload). */
+export interface PolicySource {
+  /** The evaluator in force; read once per request. */
+  readonly current: Evaluator;
+  /** The last reload failure, for `/healthz`. */
+  readonly lastReloadError?: string | null;
+}
+
+/** The bundled widget, served at `/widget.js`. */
+export interface WidgetAsset {
+  readonly code: string;
+  /** `sha384-…`, served at `/widget.js.sri`. */
+  readonly sri: string;
+  readonly etag: string;
+}
+
+/** Options of {@linkcode createHandler}. */
+export interface HandlerOptions {
+  /** A compiled policy, or a source whose evaluator may be swapped. */
+  readonly policy: Evaluator | PolicySource;
+  /** Counters, sessions and conversations live here. */
+  readonly kv: Deno.Kv;
+  /** Session signing secret (≥ 32 bytes); else one kept in KV. */
+  readonly sessionSecret?: string;
+  /** Where rejections and report-mode decisions go; none when absent. */
+  readonly decisionLog?: DecisionLogSink;
+  /** The widget bundle; `/widget.js` answers 404 without it. */
+  readonly widget?: WidgetAsset;
+  /** HTML of `GET /` and `GET /agent`, when served. */
+  readonly pages?: { readonly home?: string; readonly agent?: string };
+  /** Metrics registry; a new one when absent. */
+  readonly metrics?: Metrics;
+  /** Clock, epoch milliseconds. */
+  readonly now?: () => number;
+}
+
+/** A request handler that also owns background work. */
+export interface ParleyHandler {
+  (request: Request, info?: Deno.ServeHandlerInfo): Promise<Response>;
+  /** Stops timers and pending webhook retries; does not close the KV store. */
+  close(): Promise<void>;
+}
+
+/** The metrics and limits label of organizations the policy does not know. */
+const UNKNOWN_ORGANIZATION = "_unknown";
+const SWEEP_INTERVAL_MS = 60_000;
+
+/**
+ * Builds the Parley request handler.
+ *
+ * @param options Policy, store and optional assets.
+ * @returns A handler for `Deno.serve` (or any `fetch`-style host).
+ */
+export function createHandler(options: HandlerOptions): ParleyHandler {
+  const source: PolicySource = "evaluate" in options.policy
+    ? { current: options.policy }
+    : options.policy;
+  const now = options.now ?? Date.now;
+  const metrics = options.metrics ?? new Metrics();
+  const limiter = createRateLimiter(options.kv);
+  const chat = new ChatStore(options.kv);
+  const webhooks = new WebhookDispatcher();
+  const services: Promise<Services> = loadSessionSecret(
+    options.kv,
+    options.sessionSecret,
+  ).then(async (secret) => ({
+    chat,
+    webhooks,
+    sessions: await SessionSigner.create(secret),
+  }));
+  // Surfaced by the first request instead of as an unhandled rejection.
+  services.catch(() => {});
+  const sweeper = setInterval(() => {
+    limiter.sweep(now()).catch(() => metrics.storeError("closed"));
+  }, SWEEP_INTERVAL_MS);
+  Deno.unrefTimer(sweeper);
+
+  async function handle(
+    request: Request,
+    info?: Deno.ServeHandlerInfo,
+  ): Promise<Response> {
+    const url = new URL(request.url);
+    if (url.pathname.startsWith("/rpc/")) {
+      if (request.method === "OPTIONS") return preflightResponse(request);
+      return await handleRpc(request, url.pathname.slice(5), info);
+    }
+    if (request.method !== "GET" && request.method !== "HEAD") {
+      return new Response("Method not allowed\n", {
+        status: 405,
+        headers: { Allow: "GET, HEAD" },
+      });
+    }
+    switch (url.pathname) {
+      case "/":
+        return html(options.pages?.home);
+      case "/agent":
+        return html(options.pages?.agent);
+      case "/widget.js":
+        return widgetResponse(request, options.widget, "code");
+      case "/widget.js.sri":
+        return widgetResponse(request, options.widget, "sri");
+      case "/healthz":
+        return await health();
+      case "/metrics":
+        return new Response(metrics.render(), {
+          headers: {
+            "Content-Type": "text/plain; version=0.0.4; charset=utf-8",
+          },
+        });
+      default:
+        return new Response("Not found\n", { status: 404 });
+    }
+  }
+
+  async function health(): Promise<Response> {
+    let kvStatus = "ok";
+    try {
+      await options.kv.get(["parley", "health"]);
+    } catch {
+      kvStatus = "unavailable";
+    }
+    const body = {
+      status: kvStatus === "ok" ? "ok" : "degraded",
+      policyRevision: source.current.revision,
+      lastReloadError: source.lastReloadError ?? null,
+      kv: kvStatus,
+    };
+    return Response.json(body, { status: kvStatus === "ok" ? 200 : 503 });
+  }
+
+  async function handleRpc(
+    request: Request,
+    name: string,
+    info: Deno.ServeHandlerInfo | undefined,
+  ): Promise<Response> {
+    const started = performance.now();
+    const origin = request.headers.get("origin");
+    const evaluator = source.current;
+    const ip = clientIp(
+      request,
+      (info?.remoteAddr as Deno.NetAddr | undefined)?.hostname,
+      evaluator.spec.server.trustProxy,
+    );
+    const limits: AppliedLimit[] = [];
+    const log = { organizationId: null as string | null, method: name };
+    let response: Response;
+    try {
+      const method = Object.hasOwn(METHODS, name) ? METHODS[name] : undefined;
+      if (request.method !== "POST") {
+        await request.body?.cancel();
+        throw new RpcError(
+          "METHOD_NOT_ALLOWED",
+          "RPC methods are called with POST",
+          {
+            reason: "http.method",
+          },
+        );
+      }
+      if (method === undefined) {
+        await request.body?.cancel();
+        throw new RpcError(
+          "METHOD_NOT_FOUND",
+          `Unknown method "${name.slice(0, 64)}"`,
+          {
+            reason: "rpc.unknown_method",
+          },
+        );
+      }
+      const body = await readJsonBody(
+        request,
+        evaluator.spec.server.maxBodyBytes,
+      );
+      const params = new Params(body);
+      const context = await admit(
+        request,
+        method,
+        params,
+        evaluator,
+        origin,
+        ip,
+        limits,
+        log,
+      );
+      const result = await method.run(context);
+      response = result instanceof Response ? result : reply({
+        ok: true,
+        data: result,
+        ...withRateLimit(limits),
+      });
+      metrics.decision(context.organization.spec.id, "allowed", "OK");
+    } catch (error) {
+      response = failure(error, evaluator, origin, ip, log);
+    }
+    setCorsHeaders(response.headers, origin);
+    setRateLimitHeaders(response.headers, limits);
+    metrics.latency(
+      name in METHODS ? name : "_unknown",
+      (performance.now() - started) / 1000,
+    );
+    return response;
+  }
+
+  /** Pipeline steps 3–7 for one method: returns its context or throws. */
+  async function admit(
+    request: Request,
+    method: MethodDefinition,
+    params: Params,
+    evaluator: Evaluator,
+    origin: string | null,
+    ip: string,
+    limits: AppliedLimit[],
+    log: { organizationId: string | null; method: string },
+  ): Promise<MethodContext> {
+    const time = now();
+    const ready = await services;
+    const bearer = bearerToken(request);
+
+    if (method.access === "session") {
+      const named = params.optionalString("organizationId", 64);
+      let session: SessionClaims;
+      try {
+        if (bearer === undefined) {
+          throw new RpcError("SESSION_INVALID", "A session token is required", {
+            reason: "session.missing",
+          });
+        }
+        session = await ready.sessions.verify(bearer, time);
+      } catch (error) {
+        await chargeIp(
+          evaluator,
+          evaluator.organization(named ?? ""),
+          ip,
+          limits,
+          time,
+        );
+        throw error;
+      }
+      log.organizationId = session.organizationId;
+      const organization = evaluator.organization(session.organizationId);
+      await chargeIp(evaluator, organization, ip, limits, time);
+      if (organization === undefined) {
+        throw new RpcError("ORGANIZATION_NOT_FOUND", "Organization not found", {
+          reason: "organization.unknown",
+        });
+      }
+      if (named !== undefined && named !== session.organizationId) {
+        throw sessionInvalid("session.organization_mismatch");
+      }
+      if (organization.securityRevision !== session.securityRevision) {
+        throw sessionInvalid("session.revoked");
+      }
+      const requestOrigin = origin === null
+        ? null
+        : parseOrigin(origin)?.origin ?? origin;
+      if (requestOrigin !== session.origin) {
+        throw sessionInvalid("session.origin");
+      }
+      await chargeOrganization(organization, limits, time);
+      return {
+        request,
+        params,
+        evaluator,
+        organization,
+        origin,
+        session,
+        services: ready,
+        now: time,
+      };
+    }
+
+    const organizationId = params.requiredString("organizationId", 64);
+    log.organizationId = organizationId;
+    const organization = evaluator.organization(organizationId);
+    await chargeIp(evaluator, organization, ip, limits, time);
+
+    if (method.access === "agent") {
+      if (organization === undefined) {
+        throw new RpcError("ORGANIZATION_NOT_FOUND", "Organization not found", {
+          reason: "organization.unknown",
+        });
+      }
+      if (
+        bearer === undefined ||
+        !evaluator.verifyAdminKey(organizationId, bearer)
+      ) {
+        throw new RpcError("SESSION_INVALID", "A valid admin key is required", {
+          reason: "agent.key_invalid",
+        });
+      }
+      await chargeOrganization(organization, limits, time);
+      return {
+        request,
+        params,
+        evaluator,
+        organization,
+        origin,
+        services: ready,
+        now: time,
+      };
+    }
+
+    const appId = params.optionalString("app_id", 64);
+    const userId = params.optionalString("user_id", 256);
+    const decision = await evaluator.evaluate({
+      organizationId,
+      origin,
+      method: log.method,
+      now: time,
+      ...(appId === undefined ? {} : { appId }),
+      ...(method.takesUserToken && bearer !== undefined
+        ? { token: bearer }
+        : {}),
+      ...(method.takesUserToken && userId !== undefined ? { userId } : {}),
+    });
+    if (method.takesUserToken) countJwt(organizationId, organization, decision);
+    if (decision.reportOnly !== undefined) {
+      writeLog(
+        evaluator,
+        origin,
+        ip,
+        log,
+        "report",
+        decision.reportOnly.code,
+        decision.reportOnly.reason,
+      );
+      metrics.decision(organizationId, "report", decision.reportOnly.code);
+    }
+    if (!decision.allowed || organization === undefined) {
+      throw new RpcError(
+        decision.code ?? "ORGANIZATION_NOT_FOUND",
+        decisionMessage(decision),
+        { reason: decision.reason },
+      );
+    }
+    await chargeOrganization(organization, limits, time);
+    return {
+      request,
+      params,
+      evaluator,
+      organization,
+      origin,
+      decision,
+      services: ready,
+      now: time,
+    };
+  }
+
+  function countJwt(
+    organizationId: string,
+    organization: CompiledOrganization | undefined,
+    decision: Decision,
+  ): void {
+    if (organization === undefined) return;
+    const state = decision.identity.verified
+      ? "verified"
+      : decision.code === "JWT_INVALID"
+      ? "invalid"
+      : "absent";
+    metrics.jwt(organizationId, state);
+  }
+
+  async function chargeIp(
+    evaluator: Evaluator,
+    organization: CompiledOrganization | undefined,
+    ip: string,
+    limits: AppliedLimit[],
+    time: number,
+  ): Promise<void> {
+    // Unknown organizations share one bucket per IP, so random ids add no keys.
+    const bucket = organization === undefined
+      ? ["ip", UNKNOWN_ORGANIZATION, ip]
+      : ["ip", organization.spec.id, ip];
+    const rate = organization?.spec.limits.ip ??
+      evaluator.spec.defaults.limits.ip;
+    await charge(evaluator, "ip", bucket, rate, limits, time);
+  }
+
+  async function chargeOrganization(
+    organization: CompiledOrganization,
+    limits: AppliedLimit[],
+    time: number,
+  ): Promise<void> {
+    await charge(
+      source.current,
+      "organization",
+      ["org", organization.spec.id],
+      organization.spec.limits.organization,
+      limits,
+      time,
+    );
+  }
+
+  async function charge(
+    evaluator: Evaluator,
+    name: string,
+    bucket: string[],
+    rate: Rate,
+    limits: AppliedLimit[],
+    time: number,
+  ): Promise<void> {
+    let verdict: LimitVerdict;
+    try {
+      verdict = await limiter.charge(bucket, rate, time);
+    } catch (error) {
+      if (evaluator.spec.server.onStoreError === "open") {
+        metrics.storeError("open");
+        return;
+      }
+      metrics.storeError("closed");
+      throw new RpcError(
+        "UNAVAILABLE",
+        "Storage is unavailable; try again shortly",
+        {
+          reason: error instanceof RpcError
+            ? error.reason ?? "store.unavailable"
+            : "store.unavailable",
+        },
+      );
+    }
+    limits.push({
+      name,
+      limit: verdict.limit,
+      windowMs: rate.windowMs,
+      remaining: verdict.remaining,
+      resetMs: verdict.resetMs,
+    });
+    if (!verdict.allowed) {
+      throw new RpcError(
+        "RATE_LIMITED",
+        `Too many requests (${rate.text} per ${name})`,
+        {
+          reason: `limit.${name}`,
+          retryAfter: retryAfterSeconds(
+            verdict.retryAfterMs ?? verdict.resetMs,
+            rate.windowMs,
+          ),
+        },
+      );
+    }
+  }
+
+  function failure(
+    error: unknown,
+    evaluator: Evaluator,
+    origin: string | null,
+    ip: string,
+    log: { organizationId: string | null; method: string },
+  ): Response {
+    const known =
+      evaluator.organization(log.organizationId ?? "") !== undefined;
+    const organizationLabel = known
+      ? log.organizationId!
+      : UNKNOWN_ORGANIZATION;
+    if (error instanceof RpcError) {
+      writeLog(
+        evaluator,
+        origin,
+        ip,
+        log,
+        "rejected",
+        error.code,
+        error.reason ?? null,
+      );
+      metrics.decision(organizationLabel, "rejected", error.code);
+      const headers = new Headers();
+      if (error.retryAfter !== undefined) {
+        headers.set("Retry-After", String(error.retryAfter));
+      }
+      return reply({ ok: false, error: error.toWire() }, error.status, headers);
+    }
+    const decisionId = writeLog(
+      evaluator,
+      origin,
+      ip,
+      log,
+      "error",
+      "INTERNAL",
+      "internal.bug",
+    );
+    console.error(
+      `Internal error in ${log.method} (decision ${decisionId}):`,
+      error,
+    );
+    metrics.decision(organizationLabel, "rejected", "INTERNAL");
+    return reply(
+      {
+        ok: false,
+        error: {
+          code: "INTERNAL",
+          message: `Internal error; reference ${decisionId}`,
+          reason: "internal.bug",
+        },
+      },
+      500,
+    );
+  }
+
+  function writeLog(
+    evaluator: Evaluator,
+    origin: string | null,
+    ip: string,
+    log: { organizationId: string | null; method: string },
+    outcome: DecisionLogEntry["outcome"],
+    code: string,
+    reason: string | null,
+  ): string {
+    const decisionId = crypto.randomUUID();
+    options.decisionLog?.({
+      decisionId,
+      time: new Date(now()).toISOString(),
+      policyRevision: evaluator.revision,
+      organizationId: log.organizationId,
+      origin: origin === null ? null : origin.slice(0, 256),
+      ip,
+      method: log.method.slice(0, 64),
+      outcome,
+      code,
+      reason,
+    });
+    return decisionId;
+  }
+
+  return Object.assign(handle, {
+    async close(): Promise<void> {
+      clearInterval(sweeper);
+      limiter.close();
+      await webhooks.close();
+    },
+  });
+}
+
+function withRateLimit(limits: readonly AppliedLimit[]) {
+  const rateLimit = tightestLimit(limits);
+  return rateLimit === undefined ? {} : { rateLimit };
+}
+
+function reply(
+  body: Reply<unknown>,
+  status = 200,
+  headers = new Headers(),
+): Response {
+  headers.set("Content-Type", "application/json; charset=utf-8");
+  headers.set("Cache-Control", "no-store");
+  return new Response(JSON.stringify(body), { status, headers });
+}
+
+function bearerToken(request: Request): string | undefined {
+  const header = request.headers.get("authorization");
+  if (header === null) return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1];
+}
+
+function sessionInvalid(reason: string): RpcError {
+  return new RpcError(
+    "SESSION_INVALID",
+    "Session is no longer valid; boot again",
+    { reason },
+  );
+}
+
+const DECISION_MESSAGES: Record<string, string> = {
+  ORGANIZATION_NOT_FOUND: "Organization not found",
+  DOMAIN_NOT_ALLOWED:
+    "This site is not allowed to use this organization's chat",
+  JWT_REQUIRED: "This organization requires a signed user token (userJWT)",
+  JWT_INVALID: "The user token was rejected",
+};
+
+function decisionMessage(decision: Decision): string {
+  return DECISION_MESSAGES[decision.code ?? ""] ?? "Request refused";
+}
+
+function html(page: string | undefined): Response {
+  if (page === undefined) return new Response("Not found\n", { status: 404 });
+  return new Response(page, {
+    headers: {
+      "Content-Type": "text/html; charset=utf-8",
+      "Content-Security-Policy":
+        "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    },
+  });
+}
+
+function widgetResponse(
+  request: Request,
+  widget: WidgetAsset | undefined,
+  part: "code" | "sri",
+): Response {
+  if (widget === undefined) return new Response("Not found\n", { status: 404 });
+  const etag = part === "code"
+    ? widget.etag
+    : `"sri-${widget.etag.replaceAll('"', "")}"`;
+  const headers = new Headers({
+    "Content-Type": part === "code"
+      ? "text/javascript; charset=utf-8"
+      : "text/plain; charset=utf-8",
+    "Cache-Control": "public, max-age=300, must-revalidate",
+    "ETag": etag,
+    "Access-Control-Allow-Origin": "*",
+    "Cross-Origin-Resource-Policy": "cross-origin",
+  });
+  if (request.headers.get("if-none-match") === etag) {
+    return new Response(null, { status: 304, headers });
+  }
+  return new Response(part === "code" ? widget.code : widget.sri + "\n", {
+    headers,
+  });
+}

@@ -1,0 +1,56 @@
+/**
+ * What an RPC method is: who may call it (its access kind) and the function
+ * that runs once the pipeline has admitted the request.
+ *
+ * @module
+ */
+
+import type { ChatStore } from "../chat/chat_store.ts";
+import type { WebhookDispatcher } from "../chat/webhook.ts";
+import type {
+  CompiledOrganization,
+  Decision,
+  Evaluator,
+} from "../policy/types.ts";
+import type { Params } from "./params.ts";
+import type { SessionClaims, SessionSigner } from "./session_token.ts";
+
+/**
+ * - `public`: judged by the evaluator (organization, domain, JWT);
+ * - `session`: carries a `chat.boot` session token, re-checked against the current policy;
+ * - `agent`: carries one of the organization's admin keys.
+ */
+export type MethodAccess = "public" | "session" | "agent";
+
+/** Long-lived parts the methods share. */
+export interface Services {
+  readonly chat: ChatStore;
+  readonly sessions: SessionSigner;
+  readonly webhooks: WebhookDispatcher;
+}
+
+/** Everything a method may read about its admitted request. */
+export interface MethodContext {
+  readonly request: Request;
+  readonly params: Params;
+  readonly evaluator: Evaluator;
+  readonly organization: CompiledOrganization;
+  /** The request's `Origin` header. */
+  readonly origin: string | null;
+  /** Set for `public` methods. */
+  readonly decision?: Decision;
+  /** Set for `session` methods. */
+  readonly session?: SessionClaims;
+  readonly services: Services;
+  /** Epoch milliseconds of this request. */
+  readonly now: number;
+}
+
+/** One RPC method. */
+export interface MethodDefinition {
+  readonly access: MethodAccess;
+  /** Whether the `Authorization` bearer is a user JWT to verify (only `chat.boot`). */
+  readonly takesUserToken?: boolean;
+  /** Returns reply data, or a whole `Response` for streams. */
+  run(context: MethodContext): Promise<unknown>;
+}

@@ -1,0 +1,142 @@
+/**
+ * The agent side, for holders of one of the organization's admin keys:
+ * list conversations, read one, reply, close, and a live stream of every
+ * conversation. A conversation id of another organization is simply not found.
+ *
+ * @module
+ */
+
+import type { Conversation } from "../../chat/chat_store.ts";
+import type { MethodContext, MethodDefinition } from "../method.ts";
+import { RpcError } from "../rpc_error.ts";
+import type { ChatMessage } from "../wire.ts";
+import {
+  MAX_MESSAGE_LENGTH,
+  messageStream,
+  messageText,
+} from "./chat_messages.ts";
+
+/** A conversation as the agent inbox shows it. */
+export interface ConversationSummary {
+  readonly id: string;
+  readonly visitor: {
+    readonly id: string;
+    readonly name?: string;
+    readonly email?: string;
+    readonly userId?: string;
+  };
+  /** Whether the visitor's identity was proven by a signed token. */
+  readonly verified: boolean;
+  readonly status: "open" | "closed";
+  readonly lastMessage: ChatMessage | null;
+  readonly updatedAt: string;
+}
+
+/** `agent.listConversations {organizationId, cursor?}`, newest first. */
+export const listConversations: MethodDefinition = {
+  access: "agent",
+  async run({ organization, params, services }) {
+    const cursor = params.optionalString("cursor", 256);
+    const limit = params.optionalInteger("limit", 1, 100);
+    const page = await services.chat.listConversations(organization.spec.id, {
+      ...(cursor === undefined ? {} : { cursor }),
+      ...(limit === undefined ? {} : { limit }),
+    });
+    return {
+      conversations: page.conversations.map(summarize),
+      ...(page.cursor === undefined ? {} : { cursor: page.cursor }),
+    };
+  },
+};
+
+/** `agent.getConversation {organizationId, conversationId}`. */
+export const getConversation: MethodDefinition = {
+  access: "agent",
+  async run(context) {
+    const conversation = await findConversation(context);
+    const after = context.params.optionalString("after", 64);
+    const messages = await context.services.chat.listMessages(
+      context.organization.spec.id,
+      conversation.id,
+      { limit: 200, ...(after === undefined ? {} : { after }) },
+    );
+    return { conversation: summarize(conversation), messages };
+  },
+};
+
+/** `agent.reply {organizationId, conversationId, text}`. */
+export const reply: MethodDefinition = {
+  access: "agent",
+  async run(context) {
+    const text = messageText(
+      context.params.optionalString("text", MAX_MESSAGE_LENGTH * 2),
+    );
+    const conversation = await findConversation(context);
+    const message = await context.services.chat.append(
+      context.organization.spec.id,
+      conversation.id,
+      "agent",
+      text,
+    );
+    return { message };
+  },
+};
+
+/** `agent.close {organizationId, conversationId}`. */
+export const close: MethodDefinition = {
+  access: "agent",
+  async run(context) {
+    const conversation = await findConversation(context);
+    const closed = await context.services.chat.close(
+      context.organization.spec.id,
+      conversation.id,
+    );
+    return { conversation: summarize(closed ?? conversation) };
+  },
+};
+
+/** `agent.stream {organizationId}`: new messages of every conversation. */
+export const streamAll: MethodDefinition = {
+  access: "agent",
+  run(context) {
+    return Promise.resolve(messageStream(context, undefined));
+  },
+};
+
+async function findConversation(context: MethodContext): Promise<Conversation> {
+  const id = context.params.requiredString("conversationId", 128);
+  const conversation = await context.services.chat.getConversation(
+    context.organization.spec.id,
+    id,
+  );
+  if (conversation === undefined) {
+    throw new RpcError(
+      "BAD_REQUEST",
+      "No such conversation in this organization",
+      {
+        reason: "param.conversationId.unknown",
+      },
+    );
+  }
+  return conversation;
+}
+
+function summarize(conversation: Conversation): ConversationSummary {
+  const participant = conversation.participant;
+  const { name, email, userId } = conversation.attributes;
+  return {
+    id: conversation.id,
+    visitor: {
+      id: participant.kind === "user"
+        ? participant.subject
+        : participant.visitorId,
+      ...(name === undefined ? {} : { name }),
+      ...(email === undefined ? {} : { email }),
+      ...(userId === undefined ? {} : { userId }),
+    },
+    verified: conversation.verified,
+    status: conversation.status,
+    lastMessage: conversation.lastMessage ?? null,
+    updatedAt: conversation.updatedAt,
+  };
+}

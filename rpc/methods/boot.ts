@@ -1,0 +1,96 @@
+/**
+ * `chat.boot`: turns an admitted page load into a session. A verified user is
+ * their token's `sub` and finds their conversation on any device; anyone else
+ * is an anonymous visitor with a server-issued random id, and the `user_id`,
+ * `email` and `name` they send are kept only as unverified attributes.
+ *
+ * @module
+ */
+
+import type { Participant } from "../../chat/chat_store.ts";
+import { parseOrigin } from "../../policy/host.ts";
+import type { MethodDefinition } from "../method.ts";
+import { SESSION_TTL_MS } from "../session_token.ts";
+import type { BootData } from "../wire.ts";
+
+/** Recent messages returned with the session. */
+const RECENT_MESSAGES = 50;
+
+/** The `chat.boot` method. */
+export const boot: MethodDefinition = {
+  access: "public",
+  takesUserToken: true,
+  async run(
+    { organization, params, decision, origin, services, now },
+  ): Promise<BootData> {
+    const organizationId = organization.spec.id;
+    const identity = decision!.identity;
+    const userId = params.optionalString("user_id", 256);
+    const email = params.optionalString("email", 254);
+    const name = params.optionalString("name", 200);
+    const sentVisitorId = params.optionalString("visitorId", 64);
+
+    const userData = identity.userData ?? {};
+    const participant: Participant = identity.verified
+      ? { kind: "user", subject: identity.subject! }
+      : {
+        kind: "visitor",
+        visitorId: sentVisitorId !== undefined &&
+            /^[A-Za-z0-9_-]{16,64}$/.test(sentVisitorId)
+          ? sentVisitorId
+          : services.chat.newVisitorId(),
+      };
+    const shownName = stringField(userData, "name") ?? name;
+    const shownEmail = stringField(userData, "email") ?? email;
+    const conversation = await services.chat.openConversation(
+      organizationId,
+      participant,
+      {
+        ...(userId === undefined ? {} : { userId }),
+        ...(shownEmail === undefined ? {} : { email: shownEmail }),
+        ...(shownName === undefined ? {} : { name: shownName }),
+        ...(identity.userData === undefined
+          ? {}
+          : { userData: { ...identity.userData } }),
+      },
+    );
+    const messages = await services.chat.recentMessages(
+      organizationId,
+      conversation.id,
+      RECENT_MESSAGES,
+    );
+    const expiresAt = now + SESSION_TTL_MS;
+    const token = await services.sessions.issue({
+      organizationId,
+      origin: origin === null ? null : parseOrigin(origin)?.origin ?? origin,
+      participant,
+      verified: identity.verified,
+      conversationId: conversation.id,
+      securityRevision: organization.securityRevision,
+      expiresAt,
+    });
+    return {
+      session: { token, expiresAt: new Date(expiresAt).toISOString() },
+      user: {
+        id: participant.kind === "user"
+          ? participant.subject
+          : participant.visitorId,
+        verified: identity.verified,
+        ...(shownName === undefined ? {} : { name: shownName }),
+        ...(shownEmail === undefined ? {} : { email: shownEmail }),
+      },
+      ...(participant.kind === "visitor"
+        ? { visitorId: participant.visitorId }
+        : {}),
+      conversation: { id: conversation.id, messages },
+    };
+  },
+};
+
+function stringField(
+  record: Readonly<Record<string, unknown>>,
+  name: string,
+): string | undefined {
+  const value = record[name];
+  return typeof value === "string" && value.length <= 256 ? value : undefined;
+}

@@ -1,0 +1,48 @@
+/**
+ * `chat.getConfig`: the public widget settings of an organization, and — for
+ * integrators testing with curl — whether a given origin would be admitted and
+ * by which rule.
+ *
+ * @module
+ */
+
+import type { MethodDefinition } from "../method.ts";
+import type { WidgetConfig } from "../wire.ts";
+
+const DEFAULT_COLOR = "#0b5fff";
+
+/** The `chat.getConfig` method. */
+export const getConfig: MethodDefinition = {
+  access: "public",
+  run({ organization, params, evaluator }): Promise<WidgetConfig> {
+    const { spec } = organization;
+    const probe = params.optionalString("origin", 2048);
+    const verdict = probe === undefined
+      ? undefined
+      : evaluator.checkOrigin(spec.id, probe);
+    return Promise.resolve({
+      organizationId: spec.id,
+      name: spec.name,
+      widget: {
+        title: spec.widget.title ?? spec.name,
+        greeting: spec.widget.greeting ?? "Hi! How can we help?",
+        color: spec.widget.color ?? DEFAULT_COLOR,
+        position: spec.widget.position ?? "right",
+      },
+      jwt: { mode: spec.jwt.mode },
+      domains: { mode: spec.domains.mode },
+      limits: {
+        organization: spec.limits.organization.text,
+        ip: spec.limits.ip.text,
+      },
+      ...(verdict === undefined || probe === undefined ? {} : {
+        origin: {
+          origin: verdict.origin ?? probe,
+          allowed: verdict.allowed,
+          reason: verdict.reason,
+          ...(verdict.rule === undefined ? {} : { rule: verdict.rule }),
+        },
+      }),
+    });
+  },
+};

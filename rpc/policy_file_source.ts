@@ -1,0 +1,167 @@
+/**
+ * A policy read from a file and kept current: reloaded when the file changes
+ * and on `SIGHUP`, swapped atomically (one assignment), and — when the new
+ * text fails — the last good evaluator stays in force while the error is kept
+ * for `/healthz` and every problem is logged with its line.
+ *
+ * @module
+ */
+
+import { compilePolicy } from "../policy/compile.ts";
+import { PolicyError } from "../policy/error.ts";
+import type { Evaluator } from "../policy/types.ts";
+import type { PolicySource } from "./handler.ts";
+
+/** Options of {@linkcode PolicyFileSource.open}. */
+export interface PolicyFileSourceOptions {
+  /** Environment lookup for `{env: NAME}` secrets. */
+  readonly env?: (name: string) => string | undefined;
+  /** Told of every reload attempt. */
+  readonly onReload?: (
+    result: { ok: boolean; revision: string; error?: string },
+  ) => void;
+  /** Where problems are written (default: stderr). */
+  readonly log?: (line: string) => void;
+}
+
+/** A hot-reloading policy file. */
+export class PolicyFileSource implements PolicySource {
+  readonly path: string;
+  #current: Evaluator;
+  #lastReloadError: string | null = null;
+  #options: PolicyFileSourceOptions;
+  #watcher: Deno.FsWatcher | undefined;
+  #signalListener: (() => void) | undefined;
+  #debounce: ReturnType<typeof setTimeout> | undefined;
+
+  private constructor(
+    path: string,
+    evaluator: Evaluator,
+    options: PolicyFileSourceOptions,
+  ) {
+    this.path = path;
+    this.#current = evaluator;
+    this.#options = options;
+  }
+
+  /**
+   * Compiles the file once; a broken file at start is fatal (there is no last
+   * good policy to keep).
+   *
+   * @param path The policy file.
+   * @param options Environment and reload observers.
+   * @returns The source, not yet watching (call {@linkcode watch}).
+   * @throws {PolicyError} When the file does not compile.
+   */
+  static async open(
+    path: string,
+    options: PolicyFileSourceOptions = {},
+  ): Promise<PolicyFileSource> {
+    const text = await Deno.readTextFile(path);
+    const evaluator = compilePolicy(text, {
+      filename: path,
+      env: options.env ?? ((name) => Deno.env.get(name)),
+    });
+    return new PolicyFileSource(path, evaluator, options);
+  }
+
+  /** The evaluator in force. */
+  get current(): Evaluator {
+    return this.#current;
+  }
+
+  /** The last reload failure, `null` after a good reload. */
+  get lastReloadError(): string | null {
+    return this.#lastReloadError;
+  }
+
+  /**
+   * Reads and compiles the file again; keeps the current policy on failure.
+   *
+   * @returns Whether the new policy is now in force.
+   */
+  async reload(): Promise<boolean> {
+    const log = this.#options.log ?? ((line: string) => console.error(line));
+    try {
+      const text = await Deno.readTextFile(this.path);
+      const evaluator = compilePolicy(text, {
+        filename: this.path,
+        env: this.#options.env ?? ((name) => Deno.env.get(name)),
+      });
+      const changed = evaluator.revision !== this.#current.revision;
+      this.#current = evaluator;
+      this.#lastReloadError = null;
+      if (changed) {
+        log(`policy: reloaded ${this.path}, revision ${evaluator.revision}`);
+      }
+      this.#options.onReload?.({ ok: true, revision: evaluator.revision });
+      return true;
+    } catch (error) {
+      const summary = error instanceof PolicyError
+        ? error.message
+        : `Cannot read ${this.path}: ${
+          error instanceof Error ? error.message : String(error)
+        }`;
+      this.#lastReloadError = summary;
+      log(`policy: reload failed, keeping revision ${this.#current.revision}`);
+      if (error instanceof PolicyError) {
+        for (const problem of error.problems) {
+          log(
+            `${this.path}:${problem.line}:${problem.column} ${problem.code} ${problem.message}${
+              problem.hint ? ` (${problem.hint})` : ""
+            }`,
+          );
+        }
+      } else {
+        log(summary);
+      }
+      this.#options.onReload?.({
+        ok: false,
+        revision: this.#current.revision,
+        error: summary,
+      });
+      return false;
+    }
+  }
+
+  /** Starts reloading on file changes and `SIGHUP`. */
+  watch(): void {
+    if (this.#watcher !== undefined) return;
+    // Editors replace files by rename, so watch the directory, not the inode.
+    const directory = this.path.includes("/")
+      ? this.path.slice(0, this.path.lastIndexOf("/")) || "/"
+      : ".";
+    const name = this.path.slice(this.path.lastIndexOf("/") + 1);
+    this.#watcher = Deno.watchFs(directory, { recursive: false });
+    (async () => {
+      for await (const event of this.#watcher!) {
+        if (
+          event.paths.some((path) => path.endsWith(`/${name}`) || path === name)
+        ) {
+          this.#scheduleReload();
+        }
+      }
+    })().catch(() => {});
+    if (Deno.build.os !== "windows") {
+      this.#signalListener = () => this.#scheduleReload();
+      Deno.addSignalListener("SIGHUP", this.#signalListener);
+    }
+  }
+
+  /** Stops watching. */
+  close(): void {
+    this.#watcher?.close();
+    this.#watcher = undefined;
+    if (this.#signalListener !== undefined) {
+      Deno.removeSignalListener("SIGHUP", this.#signalListener);
+      this.#signalListener = undefined;
+    }
+    clearTimeout(this.#debounce);
+  }
+
+  #scheduleReload(): void {
+    // One reload per burst of events (an editor save is several).
+    clearTimeout(this.#debounce);
+    this.#debounce = setTimeout(() => void this.reload(), 100);
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * The Parley server, configured from the environment.
+ *
+ * `deno task start` (or `deno run -A server.ts`) listens on `HOSTNAME:PORT`;
+ * `serve.ts` exports the same handler for `deno serve --parallel`.
+ *
+ * Environment: `PORT` (8787), `HOSTNAME` (127.0.0.1), `PARLEY_POLICY`
+ * (default `policy.yaml` if present, else the built-in demo policy),
+ * `PARLEY_KV` (default `.parley/kv.sqlite`), `PARLEY_SESSION_SECRET`,
+ * `PARLEY_DECISION_LOG` (a file; default stdout).
+ *
+ * @module
+ */
+
+import { buildWidget } from "./widget/build.ts";
+import { demoPage } from "./widget/demo_page.ts";
+import { openStore } from "./limits/open_store.ts";
+import { compilePolicy } from "./policy/compile.ts";
+import { PolicyError } from "./policy/error.ts";
+import { jsonLinesSink } from "./rpc/decision_log.ts";
+import { demoPolicyText } from "./rpc/demo_policy.ts";
+import {
+  createHandler,
+  type ParleyHandler,
+  type PolicySource,
+} from "./rpc/handler.ts";
+import { Metrics } from "./rpc/metrics.ts";
+import { PolicyFileSource } from "./rpc/policy_file_source.ts";
+
+/** A configured server, before it listens. */
+export interface ServerSetup {
+  readonly handler: ParleyHandler;
+  /** The policy file, or `null` for the built-in demo policy. */
+  readonly policyFile: string | null;
+  readonly policy: PolicySource;
+  /** Re-targets the demo policy at the port actually bound (for `PORT=0`). */
+  listeningOn(port: number): void;
+  close(): Promise<void>;
+}
+
+/**
+ * Reads the environment, opens the store, compiles the policy and builds the
+ * widget.
+ *
+ * @returns The configured handler and its parts.
+ * @throws {PolicyError} When the policy file does not compile.
+ */
+export async function setupFromEnvironment(): Promise<ServerSetup> {
+  const port = Number(Deno.env.get("PORT") ?? "8787");
+  const policyFile = Deno.env.get("PARLEY_POLICY") ??
+    (await exists("policy.yaml") ? "policy.yaml" : null);
+  const metrics = new Metrics();
+  const kv = await openStore(Deno.env.get("PARLEY_KV"));
+
+  let fileSource: PolicyFileSource | undefined;
+  let demoSource: {
+    current: ReturnType<typeof compilePolicy>;
+    lastReloadError: null;
+  } | undefined;
+  if (policyFile !== null) {
+    fileSource = await PolicyFileSource.open(policyFile, {
+      onReload: ({ ok }) => metrics.reload(ok ? "ok" : "error"),
+    });
+    fileSource.watch();
+  } else {
+    demoSource = {
+      current: compilePolicy(demoPolicyText(port)),
+      lastReloadError: null,
+    };
+  }
+  const policy: PolicySource = fileSource ?? demoSource!;
+  const widget = await buildWidget();
+  const decisionLogPath = Deno.env.get("PARLEY_DECISION_LOG");
+  const sessionSecret = Deno.env.get("PARLEY_SESSION_SECRET");
+  const handler = createHandler({
+    policy,
+    kv,
+    widget,
+    metrics,
+    decisionLog: jsonLinesSink(
+      decisionLogPath === "" ? undefined : decisionLogPath,
+    ),
+    pages: {
+      home: demoPage({ organizationId: "demo" }),
+    },
+    ...(sessionSecret === undefined ? {} : { sessionSecret }),
+  });
+  return {
+    handler,
+    policyFile,
+    policy,
+    listeningOn(actualPort: number): void {
+      if (demoSource !== undefined && actualPort !== port) {
+        demoSource.current = compilePolicy(demoPolicyText(actualPort));
+      }
+    },
+    async close(): Promise<void> {
+      fileSource?.close();
+      await handler.close();
+      kv.close();
+    },
+  };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+if (import.meta.main) {
+  let setup: ServerSetup;
+  try {
+    setup = await setupFromEnvironment();
+  } catch (error) {
+    if (error instanceof PolicyError) {
+      console.error(`parley: the policy has errors, not starting:`);
+      for (const problem of error.problems) {
+        console.error(
+          `${
+            Deno.env.get("PARLEY_POLICY") ?? "policy.yaml"
+          }:${problem.line}:${problem.column} ${problem.code} ${problem.message}${
+            problem.hint ? ` (${problem.hint})` : ""
+          }`,
+        );
+      }
+    } else {
+      console.error(
+        `parley: cannot start: ${
+          error instanceof Error ? error.message : String(error)
+        }`,
+      );
+    }
+    Deno.exit(1);
+  }
+  const server = Deno.serve({
+    port: Number(Deno.env.get("PORT") ?? "8787"),
+    hostname: Deno.env.get("HOSTNAME") ?? "127.0.0.1",
+    onListen({ hostname, port }) {
+      setup.listeningOn(port);
+      console.error(
+        `parley: listening on http://${hostname}:${port}/ · policy ${
+          setup.policyFile ?? "built-in demo"
+        } · revision ${setup.policy.current.revision}`,
+      );
+    },
+  }, setup.handler);
+  const stop = async () => {
+    await server.shutdown();
+    await setup.close();
+    Deno.exit(0);
+  };
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+}

@@ -1,0 +1,184 @@
+/**
+ * The real Parley server as a child process, for whole-server tests: its own
+ * temp dir with the policy file, the KV file and the decision log; port 0;
+ * the address read from its start-up line.
+ *
+ * @module
+ */
+
+import type { DecisionLogEntry } from "../rpc/decision_log.ts";
+
+/** A running server process. */
+export interface ServerProcess {
+  /** `http://127.0.0.1:<port>` */
+  readonly baseUrl: string;
+  readonly port: number;
+  /** The temp dir holding `policy.yaml`, `kv.sqlite` and `decisions.jsonl`. */
+  readonly dir: string;
+  readonly policyPath: string;
+  readonly kvPath: string;
+  /** Everything the server wrote to stderr so far. */
+  stderr(): string;
+  /** Parsed decision-log lines so far. */
+  decisions(): Promise<DecisionLogEntry[]>;
+  /** `POST /rpc/<method>` with a JSON body. */
+  rpc(
+    method: string,
+    body: unknown,
+    init?: {
+      origin?: string;
+      token?: string;
+      headers?: Record<string, string>;
+    },
+    // deno-lint-ignore no-explicit-any -- tests read reply JSON loosely
+  ): Promise<{ status: number; headers: Headers; body: any }>;
+  /** Stops the process (keeps the dir). */
+  stop(): Promise<void>;
+  /** Stops the process and removes the dir. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** Options of {@linkcode startServer}. */
+export interface StartServerOptions {
+  /** Policy text written to `<dir>/policy.yaml`. */
+  readonly policy: string;
+  /** Extra environment (secrets named by the policy, …). */
+  readonly env?: Record<string, string>;
+  /** Reuse a dir (and its KV file) from an earlier process, e.g. a restart. */
+  readonly dir?: string;
+  /** Overrides the KV location (e.g. an unreachable KV Connect URL). */
+  readonly kv?: string;
+  /** Entry file: `server.ts` (default). */
+  readonly entry?: string;
+}
+
+const root = new URL("../", import.meta.url);
+
+/**
+ * Starts `server.ts` on 127.0.0.1 port 0.
+ *
+ * @param options Policy, environment, dir.
+ * @returns The running process; dispose it with `await using`.
+ */
+export async function startServer(
+  options: StartServerOptions,
+): Promise<ServerProcess> {
+  const dir = options.dir ?? await Deno.makeTempDir({ prefix: "parley-test-" });
+  const policyPath = `${dir}/policy.yaml`;
+  const kvPath = `${dir}/kv.sqlite`;
+  const decisionLog = `${dir}/decisions.jsonl`;
+  if (options.dir === undefined || options.policy !== undefined) {
+    await Deno.writeTextFile(policyPath, options.policy);
+  }
+  const env: Record<string, string> = {
+    PORT: "0",
+    HOSTNAME: "127.0.0.1",
+    PARLEY_POLICY: policyPath,
+    PARLEY_KV: options.kv ?? kvPath,
+    PARLEY_DECISION_LOG: decisionLog,
+    NO_COLOR: "1",
+    ...options.env,
+  };
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL(options.entry ?? "server.ts", root).pathname],
+    env,
+    cwd: dir,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let stderrText = "";
+  const listening = Promise.withResolvers<number>();
+  const stderrDone = (async () => {
+    const decoder = new TextDecoder();
+    for await (const chunk of child.stderr) {
+      stderrText += decoder.decode(chunk, { stream: true });
+      const match = /listening on http:\/\/[^:]+:(\d+)\//.exec(stderrText);
+      if (match) listening.resolve(Number(match[1]));
+    }
+    listening.reject(
+      new Error(`Server exited before listening:\n${stderrText}`),
+    );
+  })();
+  const stdoutDone = child.stdout.pipeTo(new WritableStream());
+  const timeout = setTimeout(
+    () =>
+      listening.reject(
+        new Error(`Server did not start in 30 s:\n${stderrText}`),
+      ),
+    30_000,
+  );
+  let port: number;
+  try {
+    port = await listening.promise;
+  } catch (error) {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already gone */ }
+    await child.status;
+    await Promise.allSettled([stderrDone, stdoutDone]);
+    throw error;
+  } finally {
+    clearTimeout(timeout);
+  }
+  const baseUrl = `http://127.0.0.1:${port}`;
+  let stopped = false;
+  async function stop(): Promise<void> {
+    if (stopped) return;
+    stopped = true;
+    try {
+      child.kill("SIGTERM");
+    } catch { /* already gone */ }
+    await child.status;
+    await Promise.allSettled([stderrDone, stdoutDone]);
+  }
+  return {
+    baseUrl,
+    port,
+    dir,
+    policyPath,
+    kvPath,
+    stderr: () => stderrText,
+    async decisions() {
+      let text = "";
+      try {
+        text = await Deno.readTextFile(decisionLog);
+      } catch { /* none yet */ }
+      return text.split("\n").filter((line) => line !== "").map((line) =>
+        JSON.parse(line)
+      );
+    },
+    async rpc(method, body, init = {}) {
+      const headers: Record<string, string> = {
+        "Content-Type": "application/json",
+        ...init.headers,
+      };
+      if (init.origin !== undefined) headers["Origin"] = init.origin;
+      if (init.token !== undefined) {
+        headers["Authorization"] = `Bearer ${init.token}`;
+      }
+      const response = await fetch(`${baseUrl}/rpc/${method}`, {
+        method: "POST",
+        headers,
+        body: typeof body === "string" ? body : JSON.stringify(body),
+      });
+      const text = await response.text();
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch { /* not JSON */ }
+      return {
+        status: response.status,
+        headers: response.headers,
+        body: parsed,
+      };
+    },
+    stop,
+    async [Symbol.asyncDispose]() {
+      await stop();
+      if (options.dir === undefined) {
+        await Deno.remove(dir, { recursive: true });
+      }
+    },
+  };
+}
