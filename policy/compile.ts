@@ -8,6 +8,7 @@
  */
 
 import { compileDomainMatcher, type DomainMatcher } from "./domain_matcher.ts";
+import { PolicyError } from "./error.ts";
 import { parseOrigin } from "./host.ts";
 import { REASON, TESTING_METHODS } from "./reasons.ts";
 import type {
@@ -24,6 +25,7 @@ import type {
   PolicySpec,
   TraceStep,
 } from "./types.ts";
+import { type ValidateOptions, validatePolicy } from "./validate.ts";
 import {
   createUserTokenKeyring,
   type UserTokenKeyring,
@@ -38,17 +40,8 @@ export interface CompileSpecOptions {
   readonly warnings?: readonly PolicyProblem[];
 }
 
-/** Options of `compilePolicy`. */
-export interface CompilePolicyOptions {
-  /** Where `{env: NAME}` secrets are read from. */
-  readonly env?:
-    | Readonly<Record<string, string>>
-    | ((name: string) => string | undefined);
-  /** Named in error messages. */
-  readonly filename?: string;
-  /** Clock for warnings such as a key `until` in the past, epoch ms. */
-  readonly now?: number;
-}
+/** Options of `compilePolicy`: the environment for secrets, the file name and the clock. */
+export type CompilePolicyOptions = ValidateOptions;
 
 const UNVERIFIED: Identity = Object.freeze({ verified: false });
 const utf8 = new TextEncoder();
@@ -387,4 +380,27 @@ export function compileSpec(
     options.revision ?? fnv1a64(canonicalJson(spec)),
     options.warnings ?? [],
   );
+}
+
+/**
+ * Validates and compiles a policy file (YAML or JSON).
+ *
+ * @param text The policy file's text.
+ * @param options The environment for secrets, the file name and the clock.
+ * @returns The evaluator; warnings are kept on `evaluator.warnings`.
+ * @throws {PolicyError} When the policy has any error; lists every problem.
+ */
+export function compilePolicy(
+  text: string,
+  options: CompilePolicyOptions = {},
+): Evaluator {
+  const { spec, problems } = validatePolicy(text, options);
+  const hasError = problems.some((problem) => problem.severity === "error");
+  if (spec === undefined || hasError) {
+    throw new PolicyError(problems, options.filename);
+  }
+  return compileSpec(spec, {
+    revision: fnv1a64(text),
+    warnings: problems.filter((problem) => problem.severity === "warning"),
+  });
 }
