@@ -12,6 +12,10 @@ export type ChatErrorCode =
   | "conversation-closed"
   /** Empty text, or text over the store's length bound. */
   | "message-invalid"
+  /** A participant id that is empty, too long or not a visitor id. */
+  | "participant-invalid"
+  /** A paging or resume cursor this store did not hand out. */
+  | "cursor-invalid"
   /** Deno KV stayed locked or contended through every bounded retry. */
   | "store-unavailable";
 

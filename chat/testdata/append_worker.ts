@@ -1,0 +1,31 @@
+/**
+ * A separate server process for the multi-process tests: appends `count`
+ * messages to one conversation of a KV file.
+ *
+ * Usage: `deno run --unstable-kv -RW append_worker.ts <kv path> <org> <conversation> <worker> <count>`
+ *
+ * @module
+ */
+
+import { ChatStore } from "../chat_store.ts";
+
+const [path, organizationId, conversationId, worker, count] = Deno.args;
+if (!path || !organizationId || !conversationId || !worker || !count) {
+  throw new TypeError(
+    "Expected <kv path> <org> <conversation> <worker> <count>",
+  );
+}
+const kv = await Deno.openKv(path);
+try {
+  const store = new ChatStore(kv);
+  for (let index = 0; index < Number(count); index++) {
+    await store.append(
+      organizationId,
+      conversationId,
+      "visitor",
+      `worker ${worker}: ${index}`,
+    );
+  }
+} finally {
+  kv.close();
+}
