@@ -1,0 +1,44 @@
+import assert from "node:assert/strict";
+import { buildWidget, WIDGET_GZIP_BUDGET_BYTES } from "./build.ts";
+
+const widget = await buildWidget();
+
+Deno.test("buildWidget() emits one IIFE that defines window.ChatWidget", () => {
+  assert.match(widget.code, /^\(\(\)=>\{/);
+  assert.match(widget.code, /\}\)\(\);\n?$/);
+  assert.ok(widget.code.includes("ChatWidget"));
+});
+
+Deno.test("buildWidget() output runs no string as code (no eval, no new Function)", () => {
+  assert.doesNotMatch(widget.code, /\beval\s*\(/);
+  assert.doesNotMatch(widget.code, /new\s+Function\s*\(/);
+  assert.doesNotMatch(widget.code, /\bDeno\./);
+});
+
+Deno.test("buildWidget() stays within the 12 KB gzip budget", () => {
+  assert.ok(
+    widget.gzipBytes <= WIDGET_GZIP_BUDGET_BYTES,
+    `widget.js is ${widget.gzipBytes} bytes gzip, over ${WIDGET_GZIP_BUDGET_BYTES}`,
+  );
+  assert.ok(widget.gzipBytes > 0 && widget.gzipBytes < widget.bytes);
+});
+
+Deno.test("buildWidget() reports bytes, SRI and ETag of the code it returns", async () => {
+  const bytes = new TextEncoder().encode(widget.code);
+  assert.equal(widget.bytes, bytes.byteLength);
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-384", bytes));
+  assert.equal(widget.sri, `sha384-${btoa(String.fromCharCode(...digest))}`);
+  assert.match(widget.etag, /^"[A-Za-z0-9_-]{32}"$/);
+});
+
+Deno.test("buildWidget() is deterministic and serialises concurrent builds", async () => {
+  const [first, second] = await Promise.all([buildWidget(), buildWidget()]);
+  assert.equal(first.sri, widget.sri);
+  assert.equal(second.etag, widget.etag);
+});
+
+Deno.test("buildWidget({ minify: false }) keeps readable names", async () => {
+  const readable = await buildWidget({ minify: false });
+  assert.ok(readable.code.includes("createChatWidget"));
+  assert.ok(readable.bytes > widget.bytes);
+});
