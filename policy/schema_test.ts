@@ -1,0 +1,161 @@
+import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
+import { parseDuration, parseRate } from "./rate.ts";
+import {
+  MAX_BODY_BYTES_RANGE,
+  MAX_JWT_KEYS,
+  MAX_TRUST_PROXY,
+  POLICY_DEFAULTS,
+  POLICY_ENUMS,
+  POLICY_KEYS,
+} from "./validate.ts";
+
+type Schema = {
+  $ref?: string;
+  type?: string | string[];
+  properties?: Record<string, Schema>;
+  additionalProperties?: boolean | Schema;
+  items?: Schema;
+  oneOf?: Schema[];
+  enum?: unknown[];
+  pattern?: string;
+  default?: unknown;
+  minimum?: number;
+  maximum?: number;
+  maxItems?: number;
+  description?: string;
+};
+
+const SCHEMA: Schema = JSON.parse(
+  await Deno.readTextFile(new URL("./schema.json", import.meta.url)),
+);
+
+/** Follows `$ref`s and picks the mapping branch of a `oneOf`. */
+function resolve(schema: Schema): Schema {
+  let current = schema;
+  for (let depth = 0; depth < 10; depth++) {
+    if (current.$ref) {
+      const name = current.$ref.replace("#/$defs/", "");
+      const defs = (SCHEMA as { $defs: Record<string, Schema> }).$defs;
+      const target = defs[name];
+      ok(target, `unresolved ${current.$ref}`);
+      // Sibling keywords of a $ref (description, default) override the target's.
+      const { $ref: _ref, ...siblings } = current;
+      current = { ...target, ...siblings };
+      if (target.$ref) current.$ref = target.$ref;
+      else delete current.$ref;
+      continue;
+    }
+    const object = current.oneOf?.find((branch) => branch.type === "object");
+    if (object) {
+      current = object;
+      continue;
+    }
+    return current;
+  }
+  throw new Error("Schema nests too deeply");
+}
+
+/** Every mapping of the schema by `POLICY_KEYS` location, with its keys. */
+function mappings(): Map<string, Schema> {
+  const found = new Map<string, Schema>();
+  const visit = (schema: Schema, location: string): void => {
+    const resolved = resolve(schema);
+    if (resolved.properties) {
+      found.set(location, resolved);
+      for (const [key, child] of Object.entries(resolved.properties)) {
+        visit(child, location === "" ? key : `${location}.${key}`);
+      }
+    }
+    if (typeof resolved.additionalProperties === "object") {
+      visit(resolved.additionalProperties, `${location}.*`);
+    }
+    if (resolved.items) visit(resolved.items, `${location}[]`);
+  };
+  visit(SCHEMA, "");
+  return found;
+}
+
+const MAPPINGS = mappings();
+
+Deno.test("schema.json has a mapping for exactly the locations the validator knows", () => {
+  deepStrictEqual(
+    [...MAPPINGS.keys()].sort(),
+    Object.keys(POLICY_KEYS).sort(),
+  );
+});
+
+for (const [location, keys] of Object.entries(POLICY_KEYS)) {
+  Deno.test(`schema.json lists exactly the keys of "${location || "top level"}"`, () => {
+    const schema = MAPPINGS.get(location);
+    ok(schema?.properties);
+    deepStrictEqual(Object.keys(schema.properties).sort(), [...keys].sort());
+    strictEqual(schema.additionalProperties, false);
+    for (const key of keys) {
+      const property = resolve(schema.properties[key] ?? {});
+      ok(
+        (schema.properties[key]?.description ?? property.description) !==
+            undefined || location.endsWith("secret"),
+        `no description for ${location}.${key}`,
+      );
+    }
+  });
+}
+
+for (const [location, values] of Object.entries(POLICY_ENUMS)) {
+  Deno.test(`schema.json lists the values of "${location}"`, () => {
+    const dot = location.lastIndexOf(".");
+    const parent = MAPPINGS.get(location.slice(0, dot));
+    const property = parent?.properties?.[location.slice(dot + 1)];
+    ok(property);
+    deepStrictEqual(resolve(property).enum, [...values]);
+  });
+}
+
+Deno.test("schema.json states the validator's defaults and bounds", () => {
+  const server = MAPPINGS.get("server")?.properties ?? {};
+  strictEqual(server.trustProxy?.default, POLICY_DEFAULTS.trustProxy);
+  strictEqual(server.trustProxy?.maximum, MAX_TRUST_PROXY);
+  strictEqual(server.maxBodyBytes?.default, POLICY_DEFAULTS.maxBodyBytes);
+  strictEqual(server.maxBodyBytes?.minimum, MAX_BODY_BYTES_RANGE.min);
+  strictEqual(server.maxBodyBytes?.maximum, MAX_BODY_BYTES_RANGE.max);
+  strictEqual(server.onStoreError?.default, POLICY_DEFAULTS.onStoreError);
+  const jwt = MAPPINGS.get("organizations.*.jwt")?.properties ?? {};
+  strictEqual(jwt.keys?.maxItems, MAX_JWT_KEYS);
+  strictEqual(
+    resolve(jwt.maxLifetime ?? {}).default,
+    POLICY_DEFAULTS.maxLifetime,
+  );
+  strictEqual(
+    resolve(jwt.clockTolerance ?? {}).default,
+    POLICY_DEFAULTS.clockTolerance,
+  );
+});
+
+const RATE_SAMPLES = [
+  "100/minute",
+  "5/10s",
+  "1/1h30m",
+  "20/day",
+  "100 per minute",
+  "100/fortnight",
+  "100/",
+  "x/minute",
+  "1.5/minute",
+];
+const DURATION_SAMPLES = ["15m", "500ms", "1h30m", "90d", "15", "m", "1.5h"];
+
+Deno.test("schema.json rate and duration patterns agree with the parsers on their syntax", () => {
+  const defs = (SCHEMA as { $defs: Record<string, Schema> }).$defs;
+  const rate = new RegExp(defs.rate?.pattern ?? "^$");
+  const duration = new RegExp(defs.duration?.pattern ?? "^$");
+  for (const sample of RATE_SAMPLES) {
+    strictEqual(rate.test(sample), parseRate(sample) !== undefined, sample);
+  }
+  for (const sample of DURATION_SAMPLES) {
+    strictEqual(
+      duration.test(sample),
+      parseDuration(sample) !== undefined,
+      sample,
+    );
+  }
+});
