@@ -1,0 +1,238 @@
+/**
+ * Real Chromium for the widget's browser tests, and the host website the
+ * widget is embedded in: a Deno.serve on 127.0.0.1 port 0 whose pages are
+ * reached as `http://shop.acme.test:<port>/…` or `http://evil.test:<port>/…`
+ * (Chromium maps `*.test` to loopback), so they are distinct origins.
+ *
+ * @module
+ */
+
+import {
+  type Browser,
+  type BrowserContext,
+  chromium,
+  type Page,
+} from "playwright-core";
+
+/** Where CI installs Chromium (apt `chromium`). */
+export const CHROMIUM_PATH = Deno.env.get("PARLEY_CHROMIUM") ??
+  "/usr/bin/chromium";
+
+/**
+ * Launches headless Chromium. Fails loudly when it is missing: a browser test
+ * that skips silently would prove nothing.
+ *
+ * @returns the browser; close it with `await browser.close()`
+ * @throws {Error} when Chromium is not installed at `CHROMIUM_PATH`
+ */
+export async function launchChromium(): Promise<Browser> {
+  try {
+    await Deno.stat(CHROMIUM_PATH);
+  } catch {
+    throw new Error(
+      `Chromium not found at ${CHROMIUM_PATH}: install it (apt-get install chromium) or set PARLEY_CHROMIUM`,
+    );
+  }
+  return await chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--host-resolver-rules=MAP *.test 127.0.0.1",
+    ],
+  });
+}
+
+/** One file the host site serves. */
+export interface HostFile {
+  readonly body: string;
+  /** Defaults from the path's extension (`.js` → JavaScript, else HTML). */
+  readonly contentType?: string;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** The host website: serves the files it was given, on loopback. */
+export interface HostSite {
+  readonly port: number;
+  /** `http://<host>:<port><path>`, e.g. `url("shop.acme.test", "/")`. */
+  url(host: string, path: string): string;
+  /** `http://<host>:<port>` */
+  origin(host: string): string;
+  /** Adds or replaces a file. */
+  serve(path: string, file: HostFile | string): void;
+  /** CSP violation reports received at `/csp-report`. */
+  readonly cspReports: readonly unknown[];
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the host website on 127.0.0.1 port 0.
+ *
+ * @returns the running site
+ */
+export function startHostSite(): HostSite {
+  const files = new Map<string, HostFile>();
+  const cspReports: unknown[] = [];
+  const server = Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    onListen: () => {},
+  }, async (request) => {
+    const { pathname } = new URL(request.url);
+    if (pathname === "/csp-report" && request.method === "POST") {
+      cspReports.push(await request.json().catch(() => "unreadable report"));
+      return new Response(null, { status: 204 });
+    }
+    const file = files.get(pathname);
+    if (!file) return new Response("Not found\n", { status: 404 });
+    return new Response(file.body, {
+      headers: {
+        "Content-Type": file.contentType ??
+          (pathname.endsWith(".js")
+            ? "text/javascript; charset=utf-8"
+            : "text/html; charset=utf-8"),
+        "Cache-Control": "no-store",
+        ...file.headers,
+      },
+    });
+  });
+  const port = server.addr.port;
+  return {
+    port,
+    url: (host, path) => `http://${host}:${port}${path}`,
+    origin: (host) => `http://${host}:${port}`,
+    serve: (path, file) =>
+      files.set(path, typeof file === "string" ? { body: file } : file),
+    cspReports,
+    close: () => server.shutdown(),
+  };
+}
+
+/** What a test learns from a page: errors reported to the widget's handler and to the page. */
+export interface PageWatch {
+  /** Uncaught errors and unhandled rejections on the page. */
+  readonly pageErrors: string[];
+  /** `console.warn` and `console.error` lines. */
+  readonly warnings: string[];
+}
+
+/**
+ * Opens a page in a fresh context and records its errors and warnings.
+ *
+ * @param options viewport, color scheme and reduced motion of the context
+ * @returns the page, its context and the records
+ */
+export async function openPage(
+  browser: Browser,
+  options: {
+    viewport?: { width: number; height: number };
+    colorScheme?: "light" | "dark";
+    reducedMotion?: "reduce" | "no-preference";
+  } = {},
+): Promise<{ page: Page; context: BrowserContext; watch: PageWatch }> {
+  const context = await browser.newContext({
+    viewport: options.viewport ?? { width: 1024, height: 720 },
+    colorScheme: options.colorScheme ?? "light",
+    reducedMotion: options.reducedMotion ?? "no-preference",
+  });
+  const page = await context.newPage();
+  const watch: PageWatch = { pageErrors: [], warnings: [] };
+  page.on("pageerror", (error) => watch.pageErrors.push(String(error)));
+  page.on("console", (message) => {
+    if (message.type() === "warning" || message.type() === "error") {
+      watch.warnings.push(message.text());
+    }
+  });
+  return { page, context, watch };
+}
+
+/**
+ * The host page script that boots the widget and records what reaches
+ * `onSecurityError` in `window.parleyErrors` and readiness in `window.parleyReady`.
+ * Served as a file (never inline) so the same pages also run under strict CSPs.
+ *
+ * @param bootOptions JSON-safe boot options (callbacks are added here)
+ * @returns JavaScript source
+ */
+export function bootScript(bootOptions: Record<string, unknown>): string {
+  return `window.parleyErrors = [];
+window.parleyReady = false;
+window.ChatWidget.boot(Object.assign(${JSON.stringify(bootOptions)}, {
+  onSecurityError: function (error, code) {
+    window.parleyErrors.push({ code: code, errorCode: error.code, isError: error instanceof Error,
+      retryAfter: error.retryAfter, reason: error.reason, message: error.message });
+  },
+  onReady: function () { window.parleyReady = true; }
+}));
+`;
+}
+
+/**
+ * A host page: some content, then the given scripts in order (by `src`).
+ *
+ * @returns HTML
+ */
+export function hostPage(
+  scripts: readonly string[],
+  body = "<h1>Acme shop</h1>",
+): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Acme shop</title></head>
+<body><main>${body}<p>Welcome to the shop.</p><button id="page-button">A page button</button></main>
+${scripts.map((src) => `<script src="${src}"></script>`).join("\n")}
+</body></html>`;
+}
+
+/**
+ * Waits until the page's `onSecurityError` received at least `count` errors.
+ *
+ * @returns the recorded errors
+ */
+export async function securityErrors(
+  page: Page,
+  count = 1,
+): Promise<RecordedError[]> {
+  await page.waitForFunction(
+    (n) =>
+      (globalThis as unknown as { parleyErrors: unknown[] }).parleyErrors
+        ?.length >= n,
+    count,
+    {
+      timeout: 15_000,
+    },
+  );
+  return await page.evaluate(() =>
+    (globalThis as unknown as { parleyErrors: RecordedError[] }).parleyErrors
+  );
+}
+
+/** An error as recorded by `bootScript`'s handler. */
+export interface RecordedError {
+  readonly code: string;
+  readonly errorCode: string;
+  readonly isError: boolean;
+  readonly retryAfter?: number;
+  readonly reason?: string;
+  readonly message: string;
+}
+
+/**
+ * Waits until the widget called `onReady`.
+ *
+ * @returns nothing
+ */
+export async function widgetReady(page: Page): Promise<void> {
+  await page.waitForFunction(
+    () =>
+      (globalThis as unknown as { parleyReady: boolean }).parleyReady === true,
+    null,
+    {
+      timeout: 15_000,
+    },
+  );
+}
