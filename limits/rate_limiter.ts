@@ -112,7 +112,7 @@ const DELETES_PER_COMMIT = 500;
 /** How long lock contention is retried before the store counts as unavailable. */
 const CONTENTION_BUDGET_MS = 2_000;
 /** Longest pause between retries; keeps latency low once the lock frees. */
-const MAX_BACKOFF_MS = 20;
+const MAX_BACKOFF_MS = 4;
 /** Kept past the window's end so clock skew between processes cannot reset a counter. */
 const EXPIRY_MARGIN_MS = 60_000;
 /** Spent-window cache entries kept before ended windows are pruned. */
