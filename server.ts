@@ -64,7 +64,8 @@ export async function setupFromEnvironment(): Promise<ServerSetup> {
     fileSource.watch();
   } else {
     demoSource = {
-      current: compilePolicy(demoPolicyText(port)),
+      // With PORT=0 the real port is known only once listening (listeningOn).
+      current: compilePolicy(demoPolicyText(port || 8787)),
       lastReloadError: null,
     };
   }
