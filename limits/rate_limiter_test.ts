@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
 import type { Rate } from "../policy/types.ts";
 import {
   createRateLimiter,
@@ -271,6 +272,43 @@ Deno.test("charge() throws StoreUnavailableError when the KV is closed", async (
         error instanceof StoreUnavailableError && error.code === "UNAVAILABLE",
     );
   } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("charge() retries while another connection holds the write lock, then gives up", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "parley_limits_" });
+  const kv = await Deno.openKv(`${dir}/kv.sqlite`);
+  await kv.set(["warm-up"], true);
+  // A second SQLite connection plays the other `deno serve` worker.
+  const rival = new DatabaseSync(`${dir}/kv.sqlite`);
+  try {
+    const limiter = createRateLimiter(kv);
+    // [lock held ms, outcome]
+    const cases: [number, "admitted" | "UNAVAILABLE"][] = [
+      [300, "admitted"],
+      [2_300, "UNAVAILABLE"],
+    ];
+    for (const [holdMs, expected] of cases) {
+      rival.exec("BEGIN IMMEDIATE");
+      const released = new Promise<void>((release) =>
+        setTimeout(() => {
+          rival.exec("COMMIT");
+          release();
+        }, holdMs)
+      );
+      const outcome = await limiter.charge(["org", "acme"], PER_MINUTE, T0)
+        .then(
+          (verdict) => verdict.allowed ? "admitted" : "rejected",
+          (error: unknown) =>
+            error instanceof StoreUnavailableError ? error.code : String(error),
+        );
+      await released;
+      assert.equal(outcome, expected, `lock held ${holdMs} ms`);
+    }
+  } finally {
+    rival.close();
+    kv.close();
     await Deno.remove(dir, { recursive: true });
   }
 });
