@@ -25,6 +25,8 @@ export class ChatError extends Error {
   readonly code: ChatErrorCode;
 
   /**
+   * Creates an error with a stable code.
+   *
    * @param code Stable code.
    * @param message Starts with a capital, no final period.
    * @param options `cause` when wrapping a storage error.

@@ -34,8 +34,11 @@ export type Participant =
 
 /** What the page said about the person; for a visitor, unverified. */
 export interface ConversationAttributes {
+  /** `user_id` as the page sent it (for a verified user, equal to `sub`). */
   readonly userId?: string;
+  /** `email` as the page sent it. */
   readonly email?: string;
+  /** `name` as the page sent it. */
   readonly name?: string;
   /** The verified token's `user_data`. */
   readonly userData?: Readonly<Record<string, unknown>>;
@@ -43,17 +46,23 @@ export interface ConversationAttributes {
 
 /** A conversation between one participant and the organization's agents. */
 export interface Conversation {
+  /** Random, URL-safe; unique within the organization. */
   readonly id: string;
+  /** The organization it belongs to. */
   readonly organizationId: string;
+  /** Whose conversation it is. */
   readonly participant: Participant;
   /** `true` when the participant is a verified user. */
   readonly verified: boolean;
+  /** The latest attributes given at boot. */
   readonly attributes: ConversationAttributes;
+  /** `closed` after `close`; it then takes no more messages. */
   readonly status: "open" | "closed";
   /** ISO 8601 time. */
   readonly createdAt: string;
   /** ISO 8601 time of the last message or status change. */
   readonly updatedAt: string;
+  /** The newest message, absent before the first. */
   readonly lastMessage?: ChatMessage;
   /** Messages kept (at most the store's bound). */
   readonly messageCount: number;
@@ -61,7 +70,9 @@ export interface Conversation {
 
 /** One message delivered by {@linkcode ChatStore.watch}. */
 export interface WatchEvent {
+  /** The conversation the message belongs to. */
   readonly conversationId: string;
+  /** The new message. */
   readonly message: ChatMessage;
   /**
    * Pass as `after` to resume right after this event: the message id for a
@@ -154,6 +165,8 @@ export class ChatStore {
   readonly #now: () => number;
 
   /**
+   * Creates a store over an open Deno KV.
+   *
    * @param kv The store; the caller opens and closes it.
    * @param options Bounds and clock.
    */

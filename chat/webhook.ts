@@ -21,6 +21,7 @@ import type { ChatMessage } from "../rpc/wire.ts";
 
 /** Where an organization's events go (the policy's `webhook`). */
 export interface WebhookTarget {
+  /** The receiver's `https://` (or loopback `http://`) URL. */
   readonly url: string;
   /** HMAC key. Never sent, never logged. */
   readonly secret: string;
@@ -28,14 +29,19 @@ export interface WebhookTarget {
 
 /** The event sent for every visitor message. */
 export interface MessageCreatedEvent {
+  /** The only event type so far. */
   readonly type: "message.created";
+  /** The organization whose webhook fires. */
   readonly organizationId: string;
+  /** The conversation; answer with `agent.reply` to it. */
   readonly conversationId: string;
+  /** The visitor's message. */
   readonly message: ChatMessage;
 }
 
 /** What happened to one delivery attempt. */
 export interface WebhookOutcome {
+  /** The receiver. */
   readonly url: string;
   /** `Parley-Delivery`: the same for every attempt of one event. */
   readonly deliveryId: string;
@@ -195,7 +201,11 @@ export class WebhookDispatcher {
   readonly #waits = new Map<ReturnType<typeof setTimeout>, () => void>();
   #closed = false;
 
-  /** @param options Retry bounds, timeout and outcome listener. */
+  /**
+   * Creates an idle dispatcher; it starts no timer until `deliver`.
+   *
+   * @param options Retry bounds, timeout and outcome listener.
+   */
   constructor(options: WebhookDispatcherOptions = {}) {
     this.#maxAttempts = Math.max(1, options.maxAttempts ?? 5);
     this.#baseDelayMs = Math.max(0, options.baseDelayMs ?? 500);
