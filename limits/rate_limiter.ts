@@ -57,6 +57,7 @@ export { StoreUnavailableError };
 
 /** The outcome of one {@linkcode RateLimiter.charge}. */
 export interface LimitVerdict {
+  /** Whether the request is admitted (and was counted). */
   readonly allowed: boolean;
   /** `rate.count`. */
   readonly limit: number;

@@ -15,6 +15,8 @@ export class StoreUnavailableError extends Error {
   readonly code = "UNAVAILABLE" as const;
 
   /**
+   * Creates the error.
+   *
    * @param message Starts with a capital, no final period.
    * @param options `cause`: the underlying KV error.
    */
