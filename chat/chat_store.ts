@@ -572,14 +572,13 @@ export class ChatStore {
       await this.#commit(() => this.#kv.atomic().delete(leftover.key));
     }
     const cutoffMs = this.#now() - retentionMs;
-    const expired = await this.#read(() =>
-      collect(this.#kv.list({
-        start: ["chat", organizationId, "by-updated"],
-        end: ["chat", organizationId, "by-updated", cutoffMs],
-      }))
-    );
+    // Read lazily, batch by batch: an organization may hold many expired ones.
+    const expired = this.#kv.list({
+      start: ["chat", organizationId, "by-updated"],
+      end: ["chat", organizationId, "by-updated", cutoffMs],
+    });
     let deleted = 0;
-    for (const indexEntry of expired) {
+    for await (const indexEntry of expired) {
       const conversationId = String(indexEntry.key[4]);
       if (await this.#purgeOne(organizationId, conversationId, cutoffMs)) {
         deleted++;
