@@ -6,6 +6,7 @@
  * @module
  */
 
+import http from "node:http";
 import type { DecisionLogEntry } from "../rpc/decision_log.ts";
 
 /** A running server process. */
@@ -38,6 +39,16 @@ export interface ServerProcess {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
+/** Headers and source address of one test RPC call. */
+export interface RpcInit {
+  readonly origin?: string;
+  /** Sent as `Authorization: Bearer <token>`. */
+  readonly token?: string;
+  readonly headers?: Record<string, string>;
+  /** Loopback source address to call from (e.g. `127.0.0.2`), for per-IP limits. */
+  readonly localAddress?: string;
+}
+
 /** Options of {@linkcode startServer}. */
 export interface StartServerOptions {
   /** Policy text written to `<dir>/policy.yaml`. */
@@ -53,6 +64,66 @@ export interface StartServerOptions {
 }
 
 const root = new URL("../", import.meta.url);
+
+interface RawReply {
+  status: number;
+  headers: Headers;
+  text: string;
+}
+
+async function fetchText(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+): Promise<RawReply> {
+  const response = await fetch(url, { method: "POST", headers, body });
+  return {
+    status: response.status,
+    headers: response.headers,
+    text: await response.text(),
+  };
+}
+
+/** `fetch` cannot pick a source address; `node:http` can. */
+function postFrom(
+  localAddress: string,
+  port: number,
+  path: string,
+  headers: Record<string, string>,
+  body: string,
+): Promise<RawReply> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      {
+        host: "127.0.0.1",
+        port,
+        path,
+        method: "POST",
+        localAddress,
+        headers,
+        agent: false,
+      },
+      (response) => {
+        let text = "";
+        response.setEncoding("utf8");
+        response.on("data", (chunk: string) => text += chunk);
+        response.on("end", () => {
+          const replyHeaders = new Headers();
+          for (const [name, value] of Object.entries(response.headers)) {
+            if (typeof value === "string") replyHeaders.set(name, value);
+          }
+          resolve({
+            status: response.statusCode ?? 0,
+            headers: replyHeaders,
+            text,
+          });
+        });
+      },
+    );
+    request.on("error", reject);
+    request.end(body);
+  });
+}
 
 /**
  * Starts `server.ts` on 127.0.0.1 port 0.
