@@ -98,7 +98,9 @@ export interface ChatStoreOptions {
 }
 
 /** How many times a checked write is re-read and retried after losing a race. */
-const MAX_CONFLICT_ATTEMPTS = 20;
+const MAX_CONFLICT_ATTEMPTS = 30;
+/** Longest wait between two such attempts, milliseconds. */
+const CONFLICT_BACKOFF_MAX_MS = 100;
 const DEFAULT_PAGE = 50;
 const MAX_PAGE = 200;
 const DEFAULT_CONVERSATION_PAGE = 20;
@@ -225,6 +227,7 @@ export class ChatStore {
             this.#kv.atomic().check(entry).set(entry.key, updated)
           );
           if (result.ok) return updated;
+          await conflictBackoff(attempt);
           continue;
         }
       }
@@ -249,6 +252,7 @@ export class ChatStore {
           .set(updatedKey(organizationId, nowMs, conversation.id), null)
       );
       if (result.ok) return conversation;
+      await conflictBackoff(attempt);
     }
     throw contended("openConversation");
   }
@@ -349,6 +353,7 @@ export class ChatStore {
         return operation;
       });
       if (result.ok) return message;
+      await conflictBackoff(attempt);
     }
     throw contended("append");
   }
@@ -498,6 +503,7 @@ export class ChatStore {
         return operation;
       });
       if (result.ok) return updated;
+      await conflictBackoff(attempt);
     }
     throw contended("close");
   }
@@ -633,6 +639,7 @@ export class ChatStore {
         );
         return true;
       }
+      await conflictBackoff(attempt);
     }
     throw contended("purgeExpired");
   }
@@ -838,6 +845,16 @@ export class ChatStore {
       throw unavailable(error);
     }
   }
+}
+
+/**
+ * Waits a jittered, growing moment after a checked commit lost a race, so
+ * that writers of one conversation (several tabs, processes, a bot) spread
+ * out instead of colliding again.
+ */
+async function conflictBackoff(attempt: number): Promise<void> {
+  const ceiling = Math.min(CONFLICT_BACKOFF_MAX_MS, 2 ** attempt);
+  await new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
 }
 
 /** Resolves on a `kv.watch` emission, the poll timer, or abort. */

@@ -586,25 +586,25 @@ Deno.test("append() from several processes on one file keeps every message in or
       visitor(store),
       {},
     );
-    await runAppendWorkers(fixture.path, conversation.id, 4, 15);
+    await runAppendWorkers(fixture.path, conversation.id, 8, 20);
     const messages = await store.listMessages("acme", conversation.id, {
       limit: 200,
     });
-    assert.equal(messages.length, 60);
+    assert.equal(messages.length, 160);
     const ids = messages.map((message) => message.id);
-    assert.equal(new Set(ids).size, 60);
+    assert.equal(new Set(ids).size, 160);
     assert.deepEqual([...ids].sort(), ids);
-    for (let worker = 0; worker < 4; worker++) {
+    for (let worker = 0; worker < 8; worker++) {
       const own = messages
         .map((message) => message.text)
         .filter((text) => text.startsWith(`worker ${worker}:`));
       assert.deepEqual(
         own,
-        Array.from({ length: 15 }, (_, index) => `worker ${worker}: ${index}`),
+        Array.from({ length: 20 }, (_, index) => `worker ${worker}: ${index}`),
       );
     }
     const stored = await store.getConversation("acme", conversation.id);
-    assert.equal(stored?.messageCount, 60);
+    assert.equal(stored?.messageCount, 160);
     assert.equal(stored?.lastMessage?.id, ids.at(-1));
   });
 });
