@@ -1,32 +1,34 @@
 import assert from "node:assert/strict";
-import { bootScript, hostPage, openPage, widgetReady } from "./browser.ts";
-import { openWidgetFixture, SHOP_HOST } from "./widget_fixture.ts";
+import { recordedErrors, widgetParts, widgetReady } from "./browser.ts";
+import { openWidgetFixture } from "./widget_fixture.ts";
 
-Deno.test("an allowed origin boots the widget and shows the launcher", async () => {
+Deno.test("an allowed origin boots the widget and shows the launcher with the configured title", async () => {
   await using fixture = await openWidgetFixture();
-  const { site } = fixture;
-  site.serve(
-    "/boot.js",
-    bootScript({ organizationId: "acme", apiBaseUrl: fixture.server.baseUrl }),
-  );
-  site.serve("/", hostPage([fixture.widgetUrl, "/boot.js"]));
-  const { page, context, watch } = await openPage(fixture.browser);
-  try {
-    await page.goto(site.url(SHOP_HOST, "/"));
-    await widgetReady(page);
-    const launcher = page.locator("parley-chat").getByRole("button", {
-      name: "Acme Support",
-    });
-    await launcher.waitFor({ state: "visible" });
-    assert.equal(await launcher.getAttribute("aria-expanded"), "false");
-    assert.deepEqual(
-      await page.evaluate(() =>
-        (globalThis as unknown as { parleyErrors: unknown[] }).parleyErrors
-      ),
-      [],
-    );
-    assert.deepEqual(watch.pageErrors, []);
-  } finally {
-    await context.close();
-  }
+  const { page, watch } = await fixture.visit({
+    boot: { organizationId: "acme" },
+  });
+  await widgetReady(page);
+  const { launcher, panel } = widgetParts(page);
+  await launcher.waitFor({ state: "visible" });
+  assert.equal(await launcher.getAttribute("aria-label"), "Acme Support");
+  assert.equal(await launcher.getAttribute("aria-expanded"), "false");
+  assert.equal(await panel.isVisible(), false);
+  assert.deepEqual(await recordedErrors(page), []);
+  assert.deepEqual(watch.pageErrors, []);
+});
+
+Deno.test("data attributes on the script tag boot the widget with no page script", async () => {
+  await using fixture = await openWidgetFixture();
+  fixture.site.serve("/tagged", {
+    body:
+      `<!doctype html><html><head><title>Tagged</title></head><body><p>Shop</p>
+<script src="${fixture.widgetUrl}" data-organization-id="acme" async></script></body></html>`,
+  });
+  const { page, watch } = await fixture.visit({ boot: null });
+  await page.goto(fixture.site.url("shop.acme.test", "/tagged"));
+  await widgetParts(page).launcher.waitFor({
+    state: "visible",
+    timeout: 15_000,
+  });
+  assert.deepEqual(watch.pageErrors, []);
 });

@@ -11,6 +11,7 @@ import {
   type Browser,
   type BrowserContext,
   chromium,
+  type Locator,
   type Page,
 } from "playwright-core";
 
@@ -64,8 +65,11 @@ export interface HostSite {
   url(host: string, path: string): string;
   /** `http://<host>:<port>` */
   origin(host: string): string;
-  /** Adds or replaces a file. */
-  serve(path: string, file: HostFile | string): void;
+  /** Adds or replaces a file, or a handler computing the reply (a token endpoint). */
+  serve(
+    path: string,
+    file: HostFile | string | ((request: Request) => Response),
+  ): void;
   /** CSP violation reports received at `/csp-report`. */
   readonly cspReports: readonly unknown[];
   close(): Promise<void>;
@@ -77,7 +81,7 @@ export interface HostSite {
  * @returns the running site
  */
 export function startHostSite(): HostSite {
-  const files = new Map<string, HostFile>();
+  const files = new Map<string, HostFile | ((request: Request) => Response)>();
   const cspReports: unknown[] = [];
   const server = Deno.serve({
     hostname: "127.0.0.1",
@@ -91,6 +95,7 @@ export function startHostSite(): HostSite {
     }
     const file = files.get(pathname);
     if (!file) return new Response("Not found\n", { status: 404 });
+    if (typeof file === "function") return file(request);
     return new Response(file.body, {
       headers: {
         "Content-Type": file.contentType ??
@@ -163,7 +168,10 @@ export async function openPage(
 export function bootScript(bootOptions: Record<string, unknown>): string {
   return `window.parleyErrors = [];
 window.parleyReady = false;
-window.ChatWidget.boot(Object.assign(${JSON.stringify(bootOptions)}, {
+var parleyOptions = ${JSON.stringify(bootOptions)};
+// A page that fetches tokens from its own server defines window.parleyGetUserJWT first.
+if (window.parleyGetUserJWT) parleyOptions.getUserJWT = window.parleyGetUserJWT;
+window.ChatWidget.boot(Object.assign(parleyOptions, {
   onSecurityError: function (error, code) {
     window.parleyErrors.push({ code: code, errorCode: error.code, isError: error instanceof Error,
       retryAfter: error.retryAfter, reason: error.reason, message: error.message });
@@ -234,5 +242,37 @@ export async function widgetReady(page: Page): Promise<void> {
     {
       timeout: 15_000,
     },
+  );
+}
+
+/**
+ * The widget's parts on a page, found through its open shadow root.
+ *
+ * @returns locators of the host element, launcher, badge, panel, message log and input
+ */
+export function widgetParts(page: Page): {
+  host: Locator;
+  launcher: Locator;
+  badge: Locator;
+  panel: Locator;
+  log: Locator;
+  input: Locator;
+} {
+  const host = page.locator("parley-chat");
+  return {
+    host,
+    launcher: host.locator("button.launcher"),
+    badge: host.locator(".badge"),
+    panel: host.getByRole("dialog"),
+    log: host.getByRole("log"),
+    input: host.getByRole("textbox", { name: "Message", exact: true }),
+  };
+}
+
+/** The errors the page's `onSecurityError` received so far. */
+export async function recordedErrors(page: Page): Promise<RecordedError[]> {
+  return await page.evaluate(() =>
+    (globalThis as unknown as { parleyErrors?: RecordedError[] })
+      .parleyErrors ?? []
   );
 }

@@ -6,9 +6,17 @@
  * @module
  */
 
-import type { Browser } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { type ServerProcess, startServer } from "../server_process.ts";
-import { type HostSite, launchChromium, startHostSite } from "./browser.ts";
+import {
+  bootScript,
+  hostPage,
+  type HostSite,
+  launchChromium,
+  openPage,
+  type PageWatch,
+  startHostSite,
+} from "./browser.ts";
 
 /** The host where the shop's pages live (allowed by the policy). */
 export const SHOP_HOST = "shop.acme.test";
@@ -27,6 +35,26 @@ export interface WidgetFixture extends AsyncDisposable {
   readonly browser: Browser;
   /** `<server>/widget.js` */
   readonly widgetUrl: string;
+  /** Serves a host page that loads widget.js and boots it, and opens it in a fresh context. */
+  visit(options?: VisitOptions): Promise<{ page: Page; watch: PageWatch }>;
+}
+
+/** A host page to open. */
+export interface VisitOptions {
+  /** Boot options (without callbacks; `apiBaseUrl` defaults to the server); `null` boots nothing. */
+  readonly boot?: Record<string, unknown> | null;
+  /** Defaults to the shop's host. */
+  readonly host?: string;
+  /** Scripts before widget.js (e.g. a token fetcher). */
+  readonly scriptsBefore?: readonly string[];
+  /** Page content. */
+  readonly body?: string;
+  /** Response headers of the page (e.g. a CSP). */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Context settings. */
+  readonly viewport?: { width: number; height: number };
+  readonly colorScheme?: "light" | "dark";
+  readonly reducedMotion?: "reduce" | "no-preference";
 }
 
 /**
@@ -55,6 +83,8 @@ organizations:
       mode: required
       keys: [{ id: "k1", secret: { env: ACME_JWT_SECRET } }]
     widget: { title: Acme Secure Support, greeting: "Signed in chat", color: "#00664d" }
+    admin:
+      keys: [{ secret: { env: ACME_ADMIN_KEY } }]
   tight:
     name: Tight Budget
     domains: ${allow}
@@ -86,12 +116,45 @@ export async function openWidgetFixture(): Promise<WidgetFixture> {
   }
   const running = server;
   const chromium = browser;
+  const widgetUrl = `${running.baseUrl}/widget.js`;
+  const contexts: BrowserContext[] = [];
+  let pages = 0;
   return {
     server: running,
     site,
     browser: chromium,
-    widgetUrl: `${running.baseUrl}/widget.js`,
+    widgetUrl,
+    async visit(options = {}) {
+      const path = `/page-${++pages}`;
+      const scripts = [...(options.scriptsBefore ?? []), widgetUrl];
+      if (options.boot !== null) {
+        site.serve(
+          `${path}/boot.js`,
+          bootScript({
+            apiBaseUrl: running.baseUrl,
+            organizationId: "acme",
+            ...options.boot,
+          }),
+        );
+        scripts.push(`${path}/boot.js`);
+      }
+      site.serve(path, {
+        body: hostPage(scripts, options.body),
+        ...(options.headers ? { headers: options.headers } : {}),
+      });
+      const { page, context, watch } = await openPage(chromium, {
+        ...(options.viewport ? { viewport: options.viewport } : {}),
+        ...(options.colorScheme ? { colorScheme: options.colorScheme } : {}),
+        ...(options.reducedMotion
+          ? { reducedMotion: options.reducedMotion }
+          : {}),
+      });
+      contexts.push(context);
+      await page.goto(site.url(options.host ?? SHOP_HOST, path));
+      return { page, watch };
+    },
     async [Symbol.asyncDispose]() {
+      for (const context of contexts) await context.close();
       await chromium.close();
       await running[Symbol.asyncDispose]();
       await site.close();
