@@ -7,9 +7,12 @@
  * @module
  */
 
-import { compileDomainMatcher, type DomainMatcher } from "./domain_matcher.ts";
+import {
+  compileDomainMatcher,
+  type DomainMatcher,
+  parseRequestOrigin,
+} from "./domain_matcher.ts";
 import { PolicyError } from "./error.ts";
-import { parseOrigin } from "./host.ts";
 import { REASON, TESTING_METHODS } from "./reasons.ts";
 import type {
   CompiledOrganization,
@@ -50,8 +53,9 @@ const utf8 = new TextEncoder();
 function fnv1a64(text: string): string {
   let hi = 0xcbf29ce4;
   let lo = 0x84222325;
-  for (const byte of utf8.encode(text)) {
-    lo ^= byte;
+  const bytes = utf8.encode(text);
+  for (let i = 0; i < bytes.length; i++) {
+    lo ^= bytes[i]!;
     // Multiply (hi, lo) by the prime 2^40 + 0x1b3, modulo 2^64.
     const low = lo * 0x1b3;
     const carry = Math.floor(low / 0x1_0000_0000);
@@ -141,7 +145,7 @@ function judgeOrigin(
   method: string | undefined,
 ): DomainOutcome {
   if (entry.spec.domains.mode === "off") {
-    const parsed = origin ? parseOrigin(origin) : undefined;
+    const parsed = origin ? parseRequestOrigin(origin) : undefined;
     return parsed === undefined
       ? { allowed: true, reason: REASON.domainOff }
       : { allowed: true, reason: REASON.domainOff, origin: parsed.origin };
@@ -151,7 +155,7 @@ function judgeOrigin(
       ? { allowed: true, reason: REASON.domainTestingMethod }
       : { allowed: false, reason: REASON.domainOriginMissing };
   }
-  const parsed = parseOrigin(origin);
+  const parsed = parseRequestOrigin(origin);
   if (parsed === undefined) {
     return { allowed: false, reason: REASON.domainOriginInvalid };
   }

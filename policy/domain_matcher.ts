@@ -8,8 +8,44 @@
  * @module
  */
 
-import type { ParsedOrigin } from "./host.ts";
+import { type ParsedOrigin, parseOrigin } from "./host.ts";
 import type { DomainPattern } from "./types.ts";
+
+/**
+ * The form browsers send for an ordinary host: lower-case ASCII labels, the
+ * last starting with a letter (so never an IPv4 number), an optional port
+ * without leading zeros. Such a value is already what `URL` would serialise.
+ */
+const CANONICAL_ORIGIN =
+  /^(https?):\/\/((?:[a-z0-9-]+\.)*[a-z][a-z0-9-]*)(?::([1-9][0-9]{0,4}))?$/;
+
+/**
+ * Parses a request's `Origin` exactly like `parseOrigin`, but answers the
+ * canonical form browsers send without building a `URL` (about a
+ * microsecond saved per request). Anything else takes the full parser.
+ *
+ * @param value The header value.
+ * @returns The parsed origin, or `undefined` when it is not a web origin.
+ */
+export function parseRequestOrigin(value: string): ParsedOrigin | undefined {
+  const match = CANONICAL_ORIGIN.exec(value);
+  // Punycode labels are validated by the full parser.
+  if (match === null || value.includes("xn--")) return parseOrigin(value);
+  const scheme = match[1] === "https" ? "https" : "http";
+  const host = match[2]!;
+  const defaultPort = scheme === "https" ? 443 : 80;
+  if (match[3] === undefined) {
+    return { scheme, host, port: defaultPort, origin: value };
+  }
+  const port = Number(match[3]);
+  if (port > 65535) return undefined;
+  return {
+    scheme,
+    host,
+    port,
+    origin: port === defaultPort ? `${scheme}://${host}` : value,
+  };
+}
 
 /** The patterns for one host: one for any port, and some for exact ports. */
 interface HostEntry {

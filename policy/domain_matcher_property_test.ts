@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { compileDomainMatcher } from "./domain_matcher.ts";
+import { compileDomainMatcher, parseRequestOrigin } from "./domain_matcher.ts";
 import { parseOrigin } from "./host.ts";
 import type { DomainPattern } from "./types.ts";
 
@@ -74,5 +74,52 @@ Deno.test("DomainMatcher.match() agrees with a RegExp-per-pattern reference", ()
       },
     ),
     { numRuns: 2_000 },
+  );
+});
+
+// Origin-shaped strings near the fast path's edges: case, digits, hex and
+// numeric labels, punycode, dots, ports with zeros or out of range.
+const originish = fc.tuple(
+  fc.constantFrom("http", "https", "HTTPS", "ftp"),
+  fc.array(
+    fc.constantFrom(
+      "a",
+      "B",
+      "acme",
+      "0x1f",
+      "127",
+      "1",
+      "xn--bcher-kva",
+      "xn--zz",
+      "-x",
+      "a_b",
+      "",
+    ),
+    { minLength: 1, maxLength: 4 },
+  ),
+  fc.constantFrom("", ".", ".."),
+  fc.constantFrom(
+    "",
+    ":",
+    ":0",
+    ":80",
+    ":443",
+    ":0443",
+    ":8443",
+    ":65535",
+    ":65536",
+    ":99999",
+    ":x",
+  ),
+).map(([scheme, labels, dots, port]) =>
+  `${scheme}://${labels.join(".")}${dots}${port}`
+);
+
+Deno.test("parseRequestOrigin() agrees with parseOrigin()", () => {
+  fc.assert(
+    fc.property(originish, (value) => {
+      assert.deepEqual(parseRequestOrigin(value), parseOrigin(value), value);
+    }),
+    { numRuns: 5_000 },
   );
 });
