@@ -7,6 +7,7 @@
  * @module
  */
 
+import { ChatError } from "../chat/chat_error.ts";
 import { ChatStore } from "../chat/chat_store.ts";
 import { WebhookDispatcher } from "../chat/webhook.ts";
 import {
@@ -20,6 +21,7 @@ import type {
   Rate,
 } from "../policy/types.ts";
 import { parseOrigin } from "../policy/host.ts";
+import { rpcErrorFromChat } from "./chat_error_mapping.ts";
 import { clientIp } from "./client_ip.ts";
 import { preflightResponse, setCorsHeaders } from "./cors.ts";
 import type { DecisionLogEntry, DecisionLogSink } from "./decision_log.ts";
@@ -114,8 +116,14 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
   }));
   // Surfaced by the first request instead of as an unhandled rejection.
   services.catch(() => {});
+  // Old rate-limit windows and conversations past the policy's retention.
   const sweeper = setInterval(() => {
     limiter.sweep(now()).catch(() => metrics.storeError("closed"));
+    for (const organization of source.current.spec.organizations.values()) {
+      if (organization.retentionMs === undefined) continue;
+      chat.purgeExpired(organization.id, organization.retentionMs)
+        .catch(() => metrics.storeError("closed"));
+    }
   }, SWEEP_INTERVAL_MS);
   Deno.unrefTimer(sweeper);
 
@@ -495,6 +503,7 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
     const organizationLabel = known
       ? log.organizationId!
       : UNKNOWN_ORGANIZATION;
+    if (error instanceof ChatError) error = rpcErrorFromChat(error);
     if (error instanceof RpcError) {
       writeLog(
         evaluator,

@@ -26,11 +26,7 @@ export interface ServerProcess {
   rpc(
     method: string,
     body: unknown,
-    init?: {
-      origin?: string;
-      token?: string;
-      headers?: Record<string, string>;
-    },
+    init?: RpcInit,
     // deno-lint-ignore no-explicit-any -- tests read reply JSON loosely
   ): Promise<{ status: number; headers: Headers; body: any }>;
   /** Stops the process (keeps the dir). */
@@ -228,21 +224,22 @@ export async function startServer(
       if (init.token !== undefined) {
         headers["Authorization"] = `Bearer ${init.token}`;
       }
-      const response = await fetch(`${baseUrl}/rpc/${method}`, {
-        method: "POST",
-        headers,
-        body: typeof body === "string" ? body : JSON.stringify(body),
-      });
-      const text = await response.text();
+      const payload = typeof body === "string" ? body : JSON.stringify(body);
+      const { status, headers: replyHeaders, text } =
+        init.localAddress === undefined
+          ? await fetchText(`${baseUrl}/rpc/${method}`, headers, payload)
+          : await postFrom(
+            init.localAddress,
+            port,
+            `/rpc/${method}`,
+            headers,
+            payload,
+          );
       let parsed: unknown = text;
       try {
         parsed = JSON.parse(text);
       } catch { /* not JSON */ }
-      return {
-        status: response.status,
-        headers: response.headers,
-        body: parsed,
-      };
+      return { status, headers: replyHeaders, body: parsed };
     },
     stop,
     async [Symbol.asyncDispose]() {
@@ -252,4 +249,21 @@ export async function startServer(
       }
     },
   };
+}
+
+/**
+ * Waits until the current fixed rate-limit window has at least `marginMs`
+ * left, so an exact-count test never straddles a window boundary.
+ *
+ * @param windowMs The window of the limit under test.
+ * @param marginMs Time the test needs.
+ */
+export async function awayFromWindowEdge(
+  windowMs = 60_000,
+  marginMs = 5_000,
+): Promise<void> {
+  const left = windowMs - (Date.now() % windowMs);
+  if (left < marginMs) {
+    await new Promise((resolve) => setTimeout(resolve, left + 50));
+  }
 }

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Participant } from "../../chat/chat_store.ts";
+import { isVisitorId, type Participant } from "../../chat/chat_store.ts";
 import { parseOrigin } from "../../policy/host.ts";
 import type { MethodDefinition } from "../method.ts";
 import { SESSION_TTL_MS } from "../session_token.ts";
@@ -35,8 +35,7 @@ export const boot: MethodDefinition = {
       ? { kind: "user", subject: identity.subject! }
       : {
         kind: "visitor",
-        visitorId: sentVisitorId !== undefined &&
-            /^[A-Za-z0-9_-]{16,64}$/.test(sentVisitorId)
+        visitorId: sentVisitorId !== undefined && isVisitorId(sentVisitorId)
           ? sentVisitorId
           : services.chat.newVisitorId(),
       };

@@ -95,7 +95,8 @@ export function messageStream(
   async function* events() {
     for await (const update of updates) {
       yield {
-        id: update.message.id,
+        // The watch cursor, so Last-Event-ID resumes exactly where this left off.
+        id: update.cursor,
         event: "message",
         data: { conversationId: update.conversationId, ...update.message },
       };
