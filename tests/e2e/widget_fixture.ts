@@ -37,6 +37,17 @@ export interface WidgetFixture extends AsyncDisposable {
   readonly widgetUrl: string;
   /** Serves a host page that loads widget.js and boots it, and opens it in a fresh context. */
   visit(options?: VisitOptions): Promise<{ page: Page; watch: PageWatch }>;
+  /** A fresh page (not navigated) that records CSP violations in `window.parleyCspViolations`. */
+  newPage(options?: PageOptions): Promise<{ page: Page; watch: PageWatch }>;
+  /** Spends an organization's budget from the shop's origin; returns the 429's `retryAfter`. */
+  spendBudget(organizationId: string): Promise<number>;
+}
+
+/** Context settings of a page. */
+export interface PageOptions {
+  readonly viewport?: { width: number; height: number };
+  readonly colorScheme?: "light" | "dark";
+  readonly reducedMotion?: "reduce" | "no-preference";
 }
 
 /** A host page to open. */
@@ -52,14 +63,13 @@ export interface VisitOptions {
   /** Response headers of the page (e.g. a CSP). */
   readonly headers?: Readonly<Record<string, string>>;
   /** Context settings. */
-  readonly viewport?: { width: number; height: number };
-  readonly colorScheme?: "light" | "dark";
-  readonly reducedMotion?: "reduce" | "no-preference";
+  readonly page?: PageOptions;
 }
 
 /**
- * The e2e policy: `acme` (open chat), `acme-secure` (JWT required) and
- * `tight` (3 requests a minute), all allowing only the shop's origin.
+ * The e2e policy: `acme` (open chat), `acme-secure` (JWT required), `tight`
+ * (3 requests a minute) and `burst` (4 per 4 s windows), all allowing only the
+ * shop's origin.
  *
  * @returns policy text
  */
@@ -90,6 +100,11 @@ organizations:
     domains: ${allow}
     jwt: { mode: off }
     limits: { organization: 3/minute }
+  burst:
+    name: Short Windows
+    domains: ${allow}
+    jwt: { mode: off }
+    limits: { organization: 4/4s }
 `;
 }
 
@@ -119,6 +134,23 @@ export async function openWidgetFixture(): Promise<WidgetFixture> {
   const widgetUrl = `${running.baseUrl}/widget.js`;
   const contexts: BrowserContext[] = [];
   let pages = 0;
+  const newPage = async (
+    options: PageOptions = {},
+  ): Promise<{ page: Page; watch: PageWatch }> => {
+    const { page, context, watch } = await openPage(chromium, options);
+    contexts.push(context);
+    // Injected by the browser, so it is not subject to the page's CSP.
+    await context.addInitScript(() => {
+      const page = globalThis as unknown as { parleyCspViolations: string[] };
+      page.parleyCspViolations = [];
+      document.addEventListener("securitypolicyviolation", (event) => {
+        page.parleyCspViolations.push(
+          `${event.violatedDirective} ${event.blockedURI}`,
+        );
+      });
+    });
+    return { page, watch };
+  };
   return {
     server: running,
     site,
@@ -142,16 +174,21 @@ export async function openWidgetFixture(): Promise<WidgetFixture> {
         body: hostPage(scripts, options.body),
         ...(options.headers ? { headers: options.headers } : {}),
       });
-      const { page, context, watch } = await openPage(chromium, {
-        ...(options.viewport ? { viewport: options.viewport } : {}),
-        ...(options.colorScheme ? { colorScheme: options.colorScheme } : {}),
-        ...(options.reducedMotion
-          ? { reducedMotion: options.reducedMotion }
-          : {}),
-      });
-      contexts.push(context);
-      await page.goto(site.url(options.host ?? SHOP_HOST, path));
-      return { page, watch };
+      const opened = await newPage(options.page);
+      await opened.page.goto(site.url(options.host ?? SHOP_HOST, path));
+      return opened;
+    },
+    newPage,
+    async spendBudget(organizationId) {
+      for (let request = 0; request < 1000; request++) {
+        const reply = await running.rpc("chat.getConfig", { organizationId }, {
+          origin: site.origin(SHOP_HOST),
+        });
+        if (reply.status === 429) return reply.body.error.retryAfter;
+      }
+      throw new Error(
+        `The budget of ${organizationId} did not run out in 1000 requests`,
+      );
     },
     async [Symbol.asyncDispose]() {
       for (const context of contexts) await context.close();

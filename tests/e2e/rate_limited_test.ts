@@ -1,0 +1,35 @@
+import assert from "node:assert/strict";
+import { securityErrors, widgetParts, widgetReady } from "./browser.ts";
+import { openWidgetFixture } from "./widget_fixture.ts";
+
+Deno.test("a spent limit reaches onSecurityError as RATE_LIMITED with retryAfter, and no widget", async () => {
+  await using fixture = await openWidgetFixture();
+  await fixture.spendBudget("tight");
+  const { page, watch } = await fixture.visit({
+    boot: { organizationId: "tight" },
+  });
+  const [error] = await securityErrors(page);
+  assert.equal(error?.code, "RATE_LIMITED");
+  assert.equal(typeof error?.retryAfter, "number");
+  assert.ok(error!.retryAfter! > 0 && error!.retryAfter! <= 60);
+  assert.equal(await widgetParts(page).host.count(), 0);
+  assert.deepEqual(watch.pageErrors, []);
+});
+
+Deno.test("the widget waits retryAfter, retries and boots once the window resets", async () => {
+  await using fixture = await openWidgetFixture();
+  // Spend a window with at least 2 s left, so the page's boot surely falls in it.
+  let retryAfter = await fixture.spendBudget("burst");
+  for (let tries = 0; retryAfter < 2 && tries < 3; tries++) {
+    await new Promise((resolve) => setTimeout(resolve, retryAfter * 1000 + 50));
+    retryAfter = await fixture.spendBudget("burst");
+  }
+  const { page, watch } = await fixture.visit({
+    boot: { organizationId: "burst" },
+  });
+  const [error] = await securityErrors(page);
+  assert.equal(error?.code, "RATE_LIMITED");
+  await widgetReady(page);
+  await widgetParts(page).launcher.waitFor({ state: "visible" });
+  assert.deepEqual(watch.pageErrors, []);
+});
