@@ -91,7 +91,11 @@ export class DomainMatcher {
   /** How many patterns were compiled. */
   readonly size: number;
 
-  /** @param patterns Normalised `domains.allow` entries, in policy order. */
+  /**
+   * Compiles the patterns into lookup tables.
+   *
+   * @param patterns Normalised `domains.allow` entries, in policy order.
+   */
   constructor(patterns: readonly DomainPattern[]) {
     for (const pattern of patterns) {
       const table = pattern.scheme === "https" ? this.#https : this.#http;

@@ -45,7 +45,11 @@ export class UserTokenKey {
   readonly #secret: Uint8Array;
   #cryptoKey?: Promise<CryptoKey>;
 
-  /** @param spec The validated key. */
+  /**
+   * Wraps a validated key; the CryptoKey is imported later, on first use.
+   *
+   * @param spec The validated key.
+   */
   constructor(spec: JwtKeySpec) {
     this.id = spec.id;
     this.until = spec.until ?? Infinity;
@@ -74,8 +78,11 @@ export class UserTokenKey {
 export interface UserTokenKeyring {
   /** Keys in policy order. */
   readonly keys: readonly UserTokenKey[];
+  /** The first key of each id. */
   readonly byId: ReadonlyMap<string, UserTokenKey>;
+  /** Longest accepted `exp − (iat ?? now)`, milliseconds. */
   readonly maxLifetimeMs: number;
+  /** Allowed clock skew, milliseconds. */
   readonly clockToleranceMs: number;
 }
 
