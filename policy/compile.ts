@@ -4,6 +4,11 @@
  * and `explain` share one implementation; only `explain` passes a trace sink,
  * so the hot path builds no trace.
  *
+ * A rejected decision's `reason` names the failed check. An admitted one's
+ * names the last step (`jwt.verified`, `jwt.absent`, `jwt.off`,
+ * `jwt.testing_method`); the domain verdict is in `rule`, `reportOnly` and
+ * the explain trace.
+ *
  * @module
  */
 
