@@ -14,6 +14,8 @@ export interface ServerProcess {
   /** `http://127.0.0.1:<port>` */
   readonly baseUrl: string;
   readonly port: number;
+  /** The server's process id (for signals). */
+  readonly pid: number;
   /** The temp dir holding `policy.yaml`, `kv.sqlite` and `decisions.jsonl`. */
   readonly dir: string;
   readonly policyPath: string;
@@ -202,6 +204,7 @@ export async function startServer(
   return {
     baseUrl,
     port,
+    pid: child.pid,
     dir,
     policyPath,
     kvPath,
