@@ -23,7 +23,10 @@ export async function mintGuideToken(options: {
   name?: string;
   email?: string;
 }): Promise<string> {
-  const script = new URL("../examples/token-server/node-jsonwebtoken.mjs", import.meta.url);
+  const script = new URL(
+    "../examples/token-server/node-jsonwebtoken.mjs",
+    import.meta.url,
+  );
   const config = new URL("../deno.json", import.meta.url);
   const output = await new Deno.Command(Deno.execPath(), {
     args: [
@@ -46,7 +49,9 @@ export async function mintGuideToken(options: {
     stderr: "piped",
   }).output();
   if (output.code !== 0) {
-    throw new Error(`Token example failed: ${new TextDecoder().decode(output.stderr)}`);
+    throw new Error(
+      `Token example failed: ${new TextDecoder().decode(output.stderr)}`,
+    );
   }
   return new TextDecoder().decode(output.stdout).trim();
 }

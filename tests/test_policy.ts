@@ -49,7 +49,10 @@ organizations:
           secret: { env: ACME_JWT_SECRET }
         - id: "2026-08"
           secret: { env: ACME_JWT_SECRET_PREV }
-    ${overrides.acmeLimits ?? "limits: { organization: 1000/minute, ip: 1000/minute }"}
+    ${
+    overrides.acmeLimits ??
+      "limits: { organization: 1000/minute, ip: 1000/minute }"
+  }
     widget: { title: Acme Support, greeting: "Hi! How can we help?", color: "#0b5fff" }
     admin:
       keys: [{ secret: { env: ACME_ADMIN_KEY } }]
