@@ -190,7 +190,7 @@ export function hostPage(
   scripts: readonly string[],
   body = "<h1>Acme shop</h1>",
 ): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Acme shop</title></head>
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="color-scheme" content="light dark"><title>Acme shop</title></head>
 <body><main>${body}<p>Welcome to the shop.</p><button id="page-button">A page button</button></main>
 ${scripts.map((src) => `<script src="${src}"></script>`).join("\n")}
 </body></html>`;
