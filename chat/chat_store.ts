@@ -372,6 +372,14 @@ export class ChatStore {
     conversationId: string,
     options: { readonly after?: string; readonly limit?: number } = {},
   ): Promise<ChatMessage[]> {
+    if (
+      options.after !== undefined && parseMessageId(options.after) === undefined
+    ) {
+      throw new ChatError(
+        "cursor-invalid",
+        'Cursor "after" is not a message id',
+      );
+    }
     await this.#requireConversation(organizationId, conversationId);
     return await this.#messagesAfter(
       organizationId,
