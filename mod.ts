@@ -52,6 +52,9 @@ export type {
   WidgetSettings,
 } from "./policy/types.ts";
 export { createHandler } from "./rpc/handler.ts";
+export type { DecisionLogEntry, DecisionLogSink } from "./rpc/decision_log.ts";
+export { Metrics } from "./rpc/metrics.ts";
+export type { JwtState } from "./rpc/metrics.ts";
 export type {
   HandlerOptions,
   ParleyHandler,
@@ -63,6 +66,8 @@ export type {
   BootData,
   ChatMessage,
   ErrorCode,
+  ErrorReply,
+  OkReply,
   RateLimitState,
   Reply,
   WidgetConfig,

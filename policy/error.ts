@@ -13,13 +13,19 @@ import type { PolicyProblem } from "./types.ts";
 export class PolicyError extends SyntaxError {
   /** Stable code of the first error, e.g. `unknown-key`. */
   readonly code: string;
+  /** Dotted path of the first error, e.g. `organizations.acme.domains.allow[2]`. */
   readonly path: string;
+  /** 1-based line of the first error; 0 when unknown. */
   readonly line: number;
+  /** 1-based column of the first error; 0 when unknown. */
   readonly column: number;
   /** Every problem, errors and warnings, in file order. */
   readonly problems: readonly PolicyProblem[];
 
   /**
+   * Builds the error from a validator's problems; the message names the error
+   * count and the first error's position.
+   *
    * @param problems Every problem found; at least one must be an error.
    * @param filename Named in the message when given.
    */

@@ -53,22 +53,30 @@ export interface JwtKeySpec {
 
 /** Widget settings shown to visitors (public). */
 export interface WidgetSettings {
+  /** Header text of the chat panel; the organization's name when absent. */
   readonly title?: string;
+  /** Opening line shown at the top of the conversation; a built-in greeting when absent. */
   readonly greeting?: string;
+  /** Brand color as a hex code (`#rgb` or `#rrggbb`); a default blue when absent. */
   readonly color?: string;
+  /** Page corner the launcher sits in; `right` when absent. */
   readonly position?: "left" | "right";
 }
 
 /** A validated organization. */
 export interface OrganizationSpec {
+  /** Organization id as written in the policy (its key under `organizations`). */
   readonly id: string;
+  /** Display name; the id when the policy gives none. */
   readonly name: string;
   /** Allowed `app_id` values; empty means any. */
   readonly appIds: readonly string[];
+  /** Which page origins may use the widget, and how strictly that is applied. */
   readonly domains: {
     readonly mode: DomainMode;
     readonly allow: readonly DomainPattern[];
   };
+  /** User-token requirement, verification keys and time bounds. */
   readonly jwt: {
     readonly mode: JwtMode;
     readonly keys: readonly JwtKeySpec[];
@@ -77,7 +85,9 @@ export interface OrganizationSpec {
     /** Allowed clock skew, milliseconds. */
     readonly clockToleranceMs: number;
   };
+  /** Rate limits for the whole organization and per client IP, merged with the defaults. */
   readonly limits: { readonly organization: Rate; readonly ip: Rate };
+  /** Widget appearance shown to visitors. */
   readonly widget: WidgetSettings;
   /** Admin key secrets for `agent.*` methods. Never logged. */
   readonly adminKeys: readonly string[];
@@ -99,8 +109,11 @@ export interface ServerSettings {
 
 /** A whole validated policy (version 1). */
 export interface PolicySpec {
+  /** Policy language version; only 1 exists. */
   readonly version: 1;
+  /** Server-wide settings, with built-in values for what the file leaves out. */
   readonly server: ServerSettings;
+  /** Limits and JWT time bounds applied to organizations that do not set their own. */
   readonly defaults: {
     readonly limits: { readonly organization: Rate; readonly ip: Rate };
     readonly jwt: {
@@ -108,6 +121,7 @@ export interface PolicySpec {
       readonly clockToleranceMs: number;
     };
   };
+  /** Every valid organization, keyed by its id. */
   readonly organizations: ReadonlyMap<string, OrganizationSpec>;
 }
 
@@ -120,7 +134,9 @@ export type DecisionCode =
 
 /** The facts of one request that the evaluator judges (pipeline steps 4–6). */
 export interface Facts {
+  /** The organization the request names. */
   readonly organizationId: string;
+  /** The `app_id` the request names; checked against `appIds` when both are present. */
   readonly appId?: string;
   /** The `Origin` header; `null` when absent or the literal `"null"`. */
   readonly origin?: string | null;
@@ -136,6 +152,7 @@ export interface Facts {
 
 /** Who the request speaks for. */
 export interface Identity {
+  /** True only when a user token was verified; anonymous visitors are false. */
   readonly verified: boolean;
   /** The token's `sub` when verified. */
   readonly subject?: string;
@@ -147,6 +164,7 @@ export interface Identity {
 
 /** The verdict on one request. */
 export interface Decision {
+  /** Whether the request is admitted (report-mode domain misses are admitted). */
   readonly allowed: boolean;
   /** Set when `allowed` is false. */
   readonly code?: DecisionCode;
@@ -154,6 +172,7 @@ export interface Decision {
   readonly reason: string;
   /** The domain rule that matched (its `source`), when one did. */
   readonly rule?: string;
+  /** Who the request speaks for; unverified unless a token verified. */
   readonly identity: Identity;
   /** Under `domains.mode: report`, the rejection that enforcement would have made. */
   readonly reportOnly?: {
@@ -168,6 +187,7 @@ export interface Decision {
 export interface TraceStep {
   /** `organization`, `app_id`, `domain`, `jwt.header`, `jwt.key`, `jwt.claim.exp`, … */
   readonly check: string;
+  /** `skip`: the check did not apply; `report`: it failed but report mode admitted. */
   readonly outcome: "pass" | "fail" | "skip" | "report";
   /** Stable reason code. */
   readonly reason: string;
@@ -177,11 +197,13 @@ export interface TraceStep {
 
 /** A decision with the steps that led to it. */
 export interface Explanation extends Decision {
+  /** The checks in the order they ran. */
   readonly trace: readonly TraceStep[];
 }
 
 /** Whether an origin would be admitted by an organization's domain list. */
 export interface OriginVerdict {
+  /** Whether the domain check admits the origin as enforcement would (`off` admits all). */
   readonly allowed: boolean;
   /** `domain.exact`, `domain.wildcard`, `domain.off`, `domain.not_allowed`, `domain.origin_invalid`, … */
   readonly reason: string;
@@ -193,6 +215,7 @@ export interface OriginVerdict {
 
 /** A compiled organization, as the server reads it. */
 export interface CompiledOrganization {
+  /** The validated organization it was compiled from. */
   readonly spec: OrganizationSpec;
   /**
    * A short hash of the security-relevant settings (domains, app ids, JWT mode
@@ -205,9 +228,11 @@ export interface CompiledOrganization {
 export interface Evaluator {
   /** Short hash of the policy text. */
   readonly revision: string;
+  /** The validated policy the evaluator was compiled from. */
   readonly spec: PolicySpec;
   /** Non-fatal problems found while compiling (inline secrets, past `until`). */
   readonly warnings: readonly PolicyProblem[];
+  /** The compiled organization with this id; `undefined` when the policy has none. */
   organization(id: string): CompiledOrganization | undefined;
   /** Pipeline steps 4–6 as one call. */
   evaluate(facts: Facts): Promise<Decision>;
@@ -223,13 +248,16 @@ export interface Evaluator {
 export interface PolicyProblem {
   /** Stable code, e.g. `unknown-key`, `secret-too-short`. */
   readonly code: string;
+  /** An error stops compiling; a warning is kept on `Evaluator.warnings`. */
   readonly severity: "error" | "warning";
   /** Dotted path, e.g. `organizations.acme.domains.allow[2]`. */
   readonly path: string;
   /** 1-based; 0 when the position is unknown. */
   readonly line: number;
+  /** 1-based; 0 when the position is unknown. */
   readonly column: number;
   /** Starts with a capital, no final period, values in quotes; never a secret's value. */
   readonly message: string;
+  /** A suggested fix, e.g. the closest allowed key. */
   readonly hint?: string;
 }

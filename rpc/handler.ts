@@ -54,9 +54,11 @@ export interface PolicySource {
 
 /** The bundled widget, served at `/widget.js`. */
 export interface WidgetAsset {
+  /** The JavaScript served at `/widget.js`. */
   readonly code: string;
   /** `sha384-…`, served at `/widget.js.sri`. */
   readonly sri: string;
+  /** Quoted strong ETag of the code; `If-None-Match` requests get 304. */
   readonly etag: string;
 }
 

@@ -76,7 +76,11 @@ export class Metrics {
     this.#latencySums.set(key, (this.#latencySums.get(key) ?? 0) + seconds);
   }
 
-  /** @returns The Prometheus text exposition. */
+  /**
+   * Renders every series for `GET /metrics`.
+   *
+   * @returns The Prometheus text exposition.
+   */
   render(): string {
     const lines: string[] = [];
     counter(

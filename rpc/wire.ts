@@ -37,7 +37,9 @@ export const SECURITY_ERROR_CODES: readonly ErrorCode[] = [
 
 /** Rate-limit state carried by every successful reply. */
 export interface RateLimitState {
+  /** Requests per window of the tightest limit that applied. */
   readonly limit: number;
+  /** Requests left in that window after this one. */
   readonly remaining: number;
   /** Seconds until the tightest applying window resets. */
   readonly reset: number;
@@ -45,7 +47,9 @@ export interface RateLimitState {
 
 /** The error object of a failed reply. */
 export interface WireError {
+  /** Stable code; its HTTP status is `ERROR_STATUS[code]`. */
   readonly code: ErrorCode;
+  /** A human sentence for developers; never a secret or token. */
   readonly message: string;
   /** Seconds to wait before retrying (on `RATE_LIMITED`). */
   readonly retryAfter?: number;
@@ -55,14 +59,19 @@ export interface WireError {
 
 /** A successful reply. */
 export interface OkReply<T> {
+  /** Always true; tells a success from an {@linkcode ErrorReply}. */
   readonly ok: true;
+  /** The method's result. */
   readonly data: T;
+  /** Where the tightest rate limit stands; absent when no limit applied. */
   readonly rateLimit?: RateLimitState;
 }
 
 /** A failed reply. */
 export interface ErrorReply {
+  /** Always false; tells a failure from an {@linkcode OkReply}. */
   readonly ok: false;
+  /** What went wrong. */
   readonly error: WireError;
 }
 
@@ -71,16 +80,22 @@ export type Reply<T> = OkReply<T> | ErrorReply;
 
 /** Public widget settings returned by `chat.getConfig`. */
 export interface WidgetConfig {
+  /** The organization's id as written in the policy. */
   readonly organizationId: string;
+  /** The organization's display name. */
   readonly name: string;
+  /** Widget appearance, with defaults filled in. */
   readonly widget: {
     readonly title: string;
     readonly greeting: string;
     readonly color: string;
     readonly position: "left" | "right";
   };
+  /** Whether `chat.boot` needs a signed user token. */
   readonly jwt: { readonly mode: "off" | "optional" | "required" };
+  /** How the organization's allowed-domain list is applied. */
   readonly domains: { readonly mode: "enforce" | "report" | "off" };
+  /** The organization and per-IP rates as written, e.g. `"100/minute"`. */
   readonly limits: {
     readonly organization: string;
     readonly ip: string;
@@ -96,8 +111,11 @@ export interface WidgetConfig {
 
 /** A chat message. */
 export interface ChatMessage {
+  /** Message id; ids sort in creation order and serve as `after` cursors. */
   readonly id: string;
+  /** The message text, never blank. */
   readonly text: string;
+  /** Who wrote it: the person on the page or the organization's agent. */
   readonly author: "visitor" | "agent";
   /** ISO 8601 time. */
   readonly at: string;
@@ -105,7 +123,9 @@ export interface ChatMessage {
 
 /** `chat.boot` reply data. */
 export interface BootData {
+  /** Session token for later calls, and its ISO 8601 expiry. */
   readonly session: { readonly token: string; readonly expiresAt: string };
+  /** Who the session speaks for: the token's `sub` when verified, else the visitor id. */
   readonly user: {
     readonly id: string;
     readonly verified: boolean;
@@ -114,6 +134,7 @@ export interface BootData {
   };
   /** The anonymous visitor id to keep in `localStorage` (absent when verified). */
   readonly visitorId?: string;
+  /** The person's conversation and its most recent messages. */
   readonly conversation: {
     readonly id: string;
     readonly messages: readonly ChatMessage[];
