@@ -12,13 +12,14 @@
  * @module
  */
 
-import { buildWidget } from "./widget/build.ts";
+import { agentPage } from "./widget/agent_page.ts";
+import { buildAgentInbox, buildWidget } from "./widget/build.ts";
 import { demoPage } from "./widget/demo_page.ts";
 import { openStore } from "./limits/open_store.ts";
 import { compilePolicy } from "./policy/compile.ts";
 import { PolicyError } from "./policy/error.ts";
 import { jsonLinesSink } from "./rpc/decision_log.ts";
-import { demoPolicyText } from "./rpc/demo_policy.ts";
+import { demoPolicyText, randomDemoAdminKey } from "./rpc/demo_policy.ts";
 import {
   createHandler,
   type ParleyHandler,
@@ -33,6 +34,8 @@ export interface ServerSetup {
   /** The policy file, or `null` for the built-in demo policy. */
   readonly policyFile: string | null;
   readonly policy: PolicySource;
+  /** The agent inbox key of the built-in demo policy (absent with a policy file). */
+  readonly demoAdminKey?: string;
   /** Re-targets the demo policy at the port actually bound (for `PORT=0`). */
   listeningOn(port: number): void;
   close(): Promise<void>;
@@ -52,6 +55,7 @@ export async function setupFromEnvironment(): Promise<ServerSetup> {
   const metrics = new Metrics();
   const kv = await openStore(Deno.env.get("PARLEY_KV"));
 
+  const demoAdminKey = randomDemoAdminKey();
   let fileSource: PolicyFileSource | undefined;
   let demoSource: {
     current: ReturnType<typeof compilePolicy>;
@@ -65,24 +69,31 @@ export async function setupFromEnvironment(): Promise<ServerSetup> {
   } else {
     demoSource = {
       // With PORT=0 the real port is known only once listening (listeningOn).
-      current: compilePolicy(demoPolicyText(port || 8787)),
+      current: compilePolicy(demoPolicyText(port || 8787, demoAdminKey)),
       lastReloadError: null,
     };
   }
   const policy: PolicySource = fileSource ?? demoSource!;
-  const widget = await buildWidget();
+  const [widget, agentScript] = await Promise.all([
+    buildWidget(),
+    buildAgentInbox(),
+  ]);
   const decisionLogPath = Deno.env.get("PARLEY_DECISION_LOG");
   const sessionSecret = Deno.env.get("PARLEY_SESSION_SECRET");
   const handler = createHandler({
     policy,
     kv,
     widget,
+    agentScript,
     metrics,
     decisionLog: jsonLinesSink(
       decisionLogPath === "" ? undefined : decisionLogPath,
     ),
     pages: {
-      home: demoPage({ organizationId: "demo" }),
+      agent: agentPage(),
+      ...(policy.current.organization("demo") === undefined
+        ? {}
+        : { home: demoPage({ organizationId: "demo" }) }),
     },
     ...(sessionSecret === undefined ? {} : { sessionSecret }),
   });
@@ -90,9 +101,12 @@ export async function setupFromEnvironment(): Promise<ServerSetup> {
     handler,
     policyFile,
     policy,
+    ...(demoSource === undefined ? {} : { demoAdminKey }),
     listeningOn(actualPort: number): void {
       if (demoSource !== undefined && actualPort !== port) {
-        demoSource.current = compilePolicy(demoPolicyText(actualPort));
+        demoSource.current = compilePolicy(
+          demoPolicyText(actualPort, demoAdminKey),
+        );
       }
     },
     async close(): Promise<void> {
@@ -147,6 +161,11 @@ if (import.meta.main) {
           setup.policyFile ?? "built-in demo"
         } · revision ${setup.policy.current.revision}`,
       );
+      if (setup.demoAdminKey !== undefined) {
+        console.error(
+          `parley: agent inbox http://${hostname}:${port}/agent · organization demo · key ${setup.demoAdminKey}`,
+        );
+      }
     },
   }, setup.handler);
   const stop = async () => {

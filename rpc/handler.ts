@@ -74,6 +74,8 @@ export interface HandlerOptions {
   readonly decisionLog?: DecisionLogSink;
   /** The widget bundle; `/widget.js` answers 404 without it. */
   readonly widget?: WidgetAsset;
+  /** The agent inbox script, served at `/agent.js` for the `/agent` page. */
+  readonly agentScript?: WidgetAsset;
   /** HTML of `GET /` and `GET /agent`, when served. */
   readonly pages?: { readonly home?: string; readonly agent?: string };
   /** Metrics registry; a new one when absent. */
@@ -153,6 +155,8 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
         return widgetResponse(request, options.widget, "code");
       case "/widget.js.sri":
         return widgetResponse(request, options.widget, "sri");
+      case "/agent.js":
+        return widgetResponse(request, options.agentScript, "code");
       case "/healthz":
         return await health();
       case "/metrics":

@@ -51,16 +51,34 @@ let queue: Promise<unknown> = Promise.resolve();
 export function buildWidget(
   options: WidgetBuildOptions = {},
 ): Promise<WidgetBuild> {
-  const build = queue.then(() => bundle(options.minify ?? true));
+  return enqueue("./main.ts", options.minify ?? true);
+}
+
+/**
+ * Bundles the agent inbox script (`widget/agent_inbox.ts`), served at
+ * `GET /agent.js` for the `GET /agent` page.
+ *
+ * @param options `minify` (default `true`)
+ * @returns the code, its SRI hash, ETag and sizes
+ * @throws {Error} when esbuild reports an error
+ */
+export function buildAgentInbox(
+  options: WidgetBuildOptions = {},
+): Promise<WidgetBuild> {
+  return enqueue("./agent_inbox.ts", options.minify ?? true);
+}
+
+function enqueue(entry: string, minify: boolean): Promise<WidgetBuild> {
+  const build = queue.then(() => bundle(entry, minify));
   queue = build.catch(() => undefined);
   return build;
 }
 
-async function bundle(minify: boolean): Promise<WidgetBuild> {
+async function bundle(entry: string, minify: boolean): Promise<WidgetBuild> {
   let code: string;
   try {
     const result = await esbuild.build({
-      entryPoints: [new URL("./main.ts", import.meta.url).pathname],
+      entryPoints: [new URL(entry, import.meta.url).pathname],
       bundle: true,
       format: "iife",
       minify,
