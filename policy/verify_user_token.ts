@@ -12,7 +12,7 @@
  * @module
  */
 
-import { parseOrigin } from "./host.ts";
+import { parseRequestOrigin } from "./domain_matcher.ts";
 import { REASON } from "./reasons.ts";
 import type { JwtKeySpec, OrganizationSpec, TraceStep } from "./types.ts";
 
@@ -394,7 +394,9 @@ function checkClaims(
   if (trace) step("aud", undefined, `Audience is "${AUDIENCE}"`);
 
   const iss = claims.iss;
-  const issuer = typeof iss === "string" ? parseOrigin(iss)?.origin : undefined;
+  const issuer = typeof iss === "string"
+    ? parseRequestOrigin(iss)?.origin
+    : undefined;
   if (expected.origin === undefined || issuer !== expected.origin) {
     return step(
       "iss",
