@@ -276,3 +276,15 @@ export async function recordedErrors(page: Page): Promise<RecordedError[]> {
       .parleyErrors ?? []
   );
 }
+
+/**
+ * Waits until an element's animations (the panel's opening) have finished, so
+ * its box can be measured.
+ *
+ * @returns nothing
+ */
+export async function animationsFinished(locator: Locator): Promise<void> {
+  await locator.evaluate((element) =>
+    Promise.all(element.getAnimations().map((animation) => animation.finished))
+  );
+}

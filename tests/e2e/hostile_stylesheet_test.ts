@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { widgetParts, widgetReady } from "./browser.ts";
+import { animationsFinished, widgetParts, widgetReady } from "./browser.ts";
 import { openWidgetFixture } from "./widget_fixture.ts";
 
 const HOSTILE_CSS = `* { all: unset !important }
@@ -28,6 +28,7 @@ Deno.test("a hostile page stylesheet neither hides nor distorts the widget", asy
   });
   await launcher.click();
   await panel.waitFor({ state: "visible" });
+  await animationsFinished(panel);
   const box = (await panel.boundingBox())!;
   assert.equal(box.width, 370);
   assert.equal(box.height, 560);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { widgetParts, widgetReady } from "./browser.ts";
+import { animationsFinished, widgetParts, widgetReady } from "./browser.ts";
 import { openWidgetFixture } from "./widget_fixture.ts";
 
 const viewports = [
@@ -19,9 +19,7 @@ Deno.test("the open panel fills narrow viewports (≤ 480px) and floats on wider
       const { launcher, panel } = widgetParts(page);
       await launcher.click();
       await panel.waitFor({ state: "visible" });
-      await panel.evaluate((element) =>
-        Promise.all(element.getAnimations().map((a) => a.finished))
-      );
+      await animationsFinished(panel);
       const box = await panel.boundingBox();
       const fills = box?.x === 0 && box.y === 0 &&
         box.width === viewport.width &&
