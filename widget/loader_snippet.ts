@@ -10,7 +10,7 @@
  * The snippet's JavaScript (put it in a `<script>` before
  * `<script src="…/widget.js" async>`). README and tests use this exact text.
  */
-export const LOADER_SNIPPET =
+export const LOADER_SNIPPET: string =
   `(function(w){if(w.ChatWidget)return;var q=[],c=w.ChatWidget={q:q};` +
   `["boot","shutdown","update","show","hide","onReady"].forEach(function(m){` +
   `c[m]=function(){q.push([m,[].slice.call(arguments)])}})})(window);`;

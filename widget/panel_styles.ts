@@ -10,7 +10,7 @@
  */
 
 /** The CSS text of the widget's shadow root. */
-export const PANEL_CSS = `
+export const PANEL_CSS: string = `
 :host{all:initial!important;display:block!important;position:fixed!important;z-index:2147483646!important;top:auto!important;left:auto!important;right:0!important;bottom:0!important;width:0!important;height:0!important;overflow:visible!important;visibility:visible!important;opacity:1!important;transform:none!important;pointer-events:none!important}
 *,*::before,*::after{box-sizing:border-box}
 [hidden]{display:none!important}
