@@ -1,0 +1,603 @@
+/**
+ * HTTP load benchmark: the whole Parley pipeline against a bare JSON echo,
+ * measured with `wrk` in one run on this machine.
+ *
+ * Scenarios (each a fresh server on 127.0.0.1, port 0, its own KV file):
+ *
+ * - `bare`: `bench/bare_echo.ts` under `deno serve` (one worker) — the
+ *   baseline every ratio is taken against;
+ * - `getConfig`, `boot`: `server.ts` under `deno run` — `chat.getConfig` with
+ *   an allowed `Origin`, and `chat.boot` with a verified HS256 token minted by
+ *   `jsonwebtoken` (`iss` = that origin);
+ * - `bare ×N`, `getConfig ×N`, `boot ×N`: the same under
+ *   `deno serve --parallel` with `DENO_JOBS=N` workers, all Parley workers
+ *   sharing one KV file.
+ *
+ * The policy sets limits far above what a run can reach, so no 429 pollutes
+ * the figures; any non-2xx reply is counted and printed.
+ *
+ * Run: `deno task bench:load [--duration 10] [--warmup 3] [--connections 32]
+ * [--workers 2] [--rounds 1] [--only bare,getConfig] [--json out.json]`.
+ * The JWT secret comes from `BENCH_JWT_SECRET` (≥ 32 bytes) or is generated.
+ * Needs `wrk` on the PATH (`apt-get install -y wrk`).
+ *
+ * @module
+ */
+
+import jwt from "jsonwebtoken";
+import { parseArgs } from "node:util";
+
+const ROOT = new URL("../", import.meta.url);
+const CONFIG = new URL("deno.json", ROOT).pathname;
+const ORGANIZATION = "bench";
+const ORIGIN = "https://bench.example";
+const KEY_ID = "bench-1";
+/** wrk's per-request timeout; a request slower than this counts as a timeout. */
+const WRK_TIMEOUT = "5s";
+/** How long a server may take to answer its first request. */
+const START_TIMEOUT_MS = 60_000;
+
+/** One measured scenario. */
+interface Scenario {
+  readonly name: string;
+  readonly server: "bare" | "parley";
+  readonly parallel: boolean;
+  readonly method?: "chat.getConfig" | "chat.boot";
+}
+
+/** What the wrk `done()` hook prints, latencies in microseconds. */
+interface WrkResult {
+  readonly requests: number;
+  readonly durationUs: number;
+  readonly non2xx: number;
+  readonly connectErrors: number;
+  readonly readErrors: number;
+  readonly writeErrors: number;
+  readonly timeouts: number;
+  readonly p50Us: number;
+  readonly p90Us: number;
+  readonly p99Us: number;
+  readonly maxUs: number;
+}
+
+/** A scenario's figures (median round by requests per second). */
+interface Measurement {
+  readonly scenario: string;
+  readonly rps: number;
+  readonly p50Ms: number;
+  readonly p90Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+  readonly requests: number;
+  readonly non2xx: number;
+  readonly socketErrors: number;
+  readonly rounds: readonly number[];
+}
+
+const { values: flags } = parseArgs({
+  args: Deno.args,
+  options: {
+    duration: { type: "string", default: "10" },
+    warmup: { type: "string", default: "3" },
+    connections: { type: "string", default: "32" },
+    threads: { type: "string", default: "1" },
+    workers: { type: "string", default: "2" },
+    rounds: { type: "string", default: "1" },
+    only: { type: "string" },
+    json: { type: "string" },
+  },
+});
+
+const durationS = positiveInteger("duration", flags.duration, 120);
+const warmupS = positiveInteger("warmup", flags.warmup, 60, 0);
+const connections = positiveInteger("connections", flags.connections, 1000);
+const wrkThreads = positiveInteger("threads", flags.threads, 16);
+const workers = positiveInteger("workers", flags.workers, 16);
+const rounds = positiveInteger("rounds", flags.rounds, 9);
+
+const SCENARIOS: readonly Scenario[] = [
+  { name: "bare", server: "bare", parallel: false },
+  {
+    name: "getConfig",
+    server: "parley",
+    parallel: false,
+    method: "chat.getConfig",
+  },
+  { name: "boot", server: "parley", parallel: false, method: "chat.boot" },
+  { name: `bare ×${workers}`, server: "bare", parallel: true },
+  {
+    name: `getConfig ×${workers}`,
+    server: "parley",
+    parallel: true,
+    method: "chat.getConfig",
+  },
+  {
+    name: `boot ×${workers}`,
+    server: "parley",
+    parallel: true,
+    method: "chat.boot",
+  },
+];
+
+function positiveInteger(
+  name: string,
+  text: string | undefined,
+  max: number,
+  min = 1,
+): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(
+      `Flag "--${name}" must be an integer from ${min} to ${max}, got "${text}"`,
+    );
+  }
+  return value;
+}
+
+function selectedScenarios(): Scenario[] {
+  if (flags.only === undefined) return [...SCENARIOS];
+  const wanted = new Set(flags.only.split(",").map((name) => name.trim()));
+  // `--only getConfig` selects "getConfig" and "getConfig ×2".
+  return SCENARIOS.filter((scenario) =>
+    wanted.has(scenario.name) || wanted.has(scenario.name.split(" ")[0]!)
+  );
+}
+
+function benchPolicy(): string {
+  return `version: 1
+defaults:
+  limits: { organization: 100000000/minute, ip: 100000000/minute }
+server: { trustProxy: 0 }
+organizations:
+  ${ORGANIZATION}:
+    name: Bench Inc.
+    domains:
+      mode: enforce
+      allow: [bench.example]
+    jwt:
+      mode: optional
+      keys:
+        - id: "${KEY_ID}"
+          secret: { env: BENCH_JWT_SECRET }
+    limits: { organization: 100000000/minute, ip: 100000000/minute }
+    widget: { title: Bench, greeting: "Hello", color: "#0b5fff" }
+`;
+}
+
+function mintToken(secret: string): string {
+  const now = Math.floor(Date.now() / 1000);
+  return jwt.sign(
+    {
+      sub: "bench-user-1",
+      org_id: ORGANIZATION,
+      aud: "chat-widget",
+      iss: ORIGIN,
+      iat: now,
+      // Under the policy's default 15-minute maxLifetime, and longer than a run.
+      exp: now + 14 * 60,
+      user_data: { name: "Bench User", email: "bench@example.com" },
+    },
+    secret,
+    { algorithm: "HS256", keyid: KEY_ID },
+  );
+}
+
+/** A server child process and how to reach it. */
+interface RunningServer {
+  readonly baseUrl: string;
+  stop(): Promise<void>;
+  output(): string;
+}
+
+async function startServer(
+  scenario: Scenario,
+  dir: string,
+  env: Record<string, string>,
+): Promise<RunningServer> {
+  const entry = new URL(
+    scenario.server === "bare" ? "bench/bare_echo.ts" : "serve.ts",
+    ROOT,
+  ).pathname;
+  let args: string[];
+  if (scenario.server === "parley" && !scenario.parallel) {
+    args = [
+      "run",
+      "-A",
+      "--config",
+      CONFIG,
+      new URL("server.ts", ROOT).pathname,
+    ];
+  } else {
+    args = [
+      "serve",
+      ...(scenario.parallel ? ["--parallel"] : []),
+      "-A",
+      "--config",
+      CONFIG,
+      "--port",
+      "0",
+      "--host",
+      "127.0.0.1",
+      entry,
+    ];
+  }
+  const child = new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: dir,
+    env: {
+      ...env,
+      PORT: "0",
+      HOSTNAME: "127.0.0.1",
+      DENO_JOBS: String(workers),
+      NO_COLOR: "1",
+    },
+    clearEnv: false,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let text = "";
+  const listening = Promise.withResolvers<number>();
+  const pump = async (stream: ReadableStream<Uint8Array>) => {
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) {
+      text += decoder.decode(chunk, { stream: true });
+      // "parley: listening on http://…:P/" or "deno serve: Listening on …"
+      const match = /[Ll]istening on http:\/\/[^:/]+:(\d+)\//.exec(text);
+      if (match) listening.resolve(Number(match[1]));
+    }
+  };
+  const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]).then(
+    () => listening.reject(new Error(`Server exited:\n${text}`)),
+  );
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    try {
+      child.kill("SIGTERM");
+    } catch { /* already gone */ }
+    // `deno serve … serve.ts` does not exit on SIGTERM (the policy watcher
+    // and KV keep its workers alive), so it is killed after a grace period.
+    const killer = setTimeout(() => {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already gone */ }
+    }, 2_000);
+    await child.status;
+    clearTimeout(killer);
+    await pumps.catch(() => {});
+  };
+  const timer = setTimeout(
+    () => listening.reject(new Error(`Server did not listen:\n${text}`)),
+    START_TIMEOUT_MS,
+  );
+  try {
+    const port = await listening.promise;
+    return { baseUrl: `http://127.0.0.1:${port}`, stop, output: () => text };
+  } catch (error) {
+    await stop();
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The request a scenario sends, as wrk will send it. */
+interface LoadRequest {
+  readonly path: string;
+  readonly body: string;
+  readonly headers: Record<string, string>;
+}
+
+function loadRequest(scenario: Scenario, token: string): LoadRequest {
+  const headers: Record<string, string> = {
+    "Content-Type": "application/json",
+    "Origin": ORIGIN,
+  };
+  if (scenario.method === undefined) {
+    return {
+      path: "/rpc/echo",
+      body: JSON.stringify({ organizationId: ORGANIZATION }),
+      headers,
+    };
+  }
+  if (scenario.method === "chat.boot") {
+    headers["Authorization"] = `Bearer ${token}`;
+  }
+  return {
+    path: `/rpc/${scenario.method}`,
+    body: JSON.stringify({ organizationId: ORGANIZATION }),
+    headers,
+  };
+}
+
+/**
+ * Sends the scenario's request until the server answers 200 with `ok: true`
+ * on `probes` fresh connections in a row (with `--parallel`, every worker has
+ * finished starting by then with high probability; the warm-up covers the
+ * rest).
+ */
+async function waitUntilServing(
+  baseUrl: string,
+  request: LoadRequest,
+  probes: number,
+): Promise<unknown> {
+  const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  let streak = 0;
+  let last: unknown;
+  try {
+    while (streak < probes) {
+      if (Date.now() > deadline) {
+        throw new Error(`No 200 from ${baseUrl}${request.path}: ${last}`);
+      }
+      try {
+        const response = await fetch(`${baseUrl}${request.path}`, {
+          method: "POST",
+          headers: request.headers,
+          body: request.body,
+          client,
+          signal: AbortSignal.timeout(5_000),
+        });
+        const body = await response.json();
+        if (response.status === 200 && body.ok === true) {
+          streak++;
+          last = body;
+          continue;
+        }
+        last = `${response.status} ${JSON.stringify(body)}`;
+      } catch (error) {
+        last = error;
+      }
+      streak = 0;
+      await new Promise((wake) => setTimeout(wake, 100));
+    }
+  } finally {
+    client.close();
+  }
+  return last;
+}
+
+function luaString(text: string): string {
+  if (text.includes("]==]")) throw new Error("Text cannot be a Lua literal");
+  return `[==[${text}]==]`;
+}
+
+function wrkScript(request: LoadRequest): string {
+  const headers = Object.entries(request.headers).map(([name, value]) =>
+    `wrk.headers[ ${luaString(name)} ] = ${luaString(value)}`
+  ).join("\n");
+  return `wrk.method = "POST"
+wrk.path = ${luaString(request.path)}
+wrk.body = ${luaString(request.body)}
+${headers}
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'PARLEY_WRK {"requests":%d,"durationUs":%d,"non2xx":%d,' ..
+    '"connectErrors":%d,"readErrors":%d,"writeErrors":%d,"timeouts":%d,' ..
+    '"p50Us":%d,"p90Us":%d,"p99Us":%d,"maxUs":%d}\\n',
+    summary.requests, summary.duration, e.status, e.connect, e.read,
+    e.write, e.timeout, latency:percentile(50), latency:percentile(90),
+    latency:percentile(99), latency.max))
+end
+`;
+}
+
+async function runWrk(
+  baseUrl: string,
+  scriptPath: string,
+  seconds: number,
+): Promise<WrkResult> {
+  const output = await new Deno.Command("wrk", {
+    args: [
+      `-t${wrkThreads}`,
+      `-c${connections}`,
+      `-d${seconds}s`,
+      `--timeout`,
+      WRK_TIMEOUT,
+      "--latency",
+      "-s",
+      scriptPath,
+      baseUrl,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+    // wrk ends by itself after -d; this only bounds a hung client.
+    signal: AbortSignal.timeout((seconds + 30) * 1000),
+  }).output();
+  const text = new TextDecoder().decode(output.stdout);
+  const line = text.split("\n").find((row) => row.startsWith("PARLEY_WRK "));
+  if (!output.success || line === undefined) {
+    throw new Error(
+      `wrk failed (${output.code}):\n${text}\n${
+        new TextDecoder().decode(output.stderr)
+      }`,
+    );
+  }
+  return JSON.parse(line.slice("PARLEY_WRK ".length)) as WrkResult;
+}
+
+async function measure(
+  scenario: Scenario,
+  server: RunningServer,
+  dir: string,
+  token: string,
+): Promise<Measurement> {
+  const request = loadRequest(scenario, token);
+  const sample = await waitUntilServing(
+    server.baseUrl,
+    request,
+    scenario.parallel ? 4 * workers : 1,
+  );
+  console.error(
+    `  ${scenario.name}: sample reply ${JSON.stringify(sample).slice(0, 160)}…`,
+  );
+  const scriptPath = `${dir}/${scenario.name.replaceAll(/\W+/g, "_")}.lua`;
+  await Deno.writeTextFile(scriptPath, wrkScript(request));
+  if (warmupS > 0) await runWrk(server.baseUrl, scriptPath, warmupS);
+  const results: WrkResult[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const result = await runWrk(server.baseUrl, scriptPath, durationS);
+    const rps = result.requests / (result.durationUs / 1e6);
+    console.error(
+      `  ${scenario.name} round ${round + 1}: ${rps.toFixed(0)} rps, p50 ${
+        (result.p50Us / 1000).toFixed(2)
+      } ms, p99 ${
+        (result.p99Us / 1000).toFixed(2)
+      } ms, non-2xx ${result.non2xx}`,
+    );
+    results.push(result);
+  }
+  const rpsOf = (result: WrkResult) =>
+    result.requests / (result.durationUs / 1e6);
+  const sorted = [...results].sort((a, b) => rpsOf(a) - rpsOf(b));
+  const median = sorted[Math.floor((sorted.length - 1) / 2)]!;
+  return {
+    scenario: scenario.name,
+    rps: rpsOf(median),
+    p50Ms: median.p50Us / 1000,
+    p90Ms: median.p90Us / 1000,
+    p99Ms: median.p99Us / 1000,
+    maxMs: median.maxUs / 1000,
+    requests: results.reduce((sum, result) => sum + result.requests, 0),
+    // Every round counts: an error in any round is an error.
+    non2xx: results.reduce((sum, result) => sum + result.non2xx, 0),
+    socketErrors: results.reduce(
+      (sum, result) =>
+        sum + result.connectErrors + result.readErrors + result.writeErrors +
+        result.timeouts,
+      0,
+    ),
+    rounds: results.map((result) => Math.round(rpsOf(result))),
+  };
+}
+
+function table(measurements: readonly Measurement[]): string {
+  const bare = measurements.find((row) => row.scenario === "bare");
+  const header = [
+    "scenario",
+    "rps",
+    "p50 ms",
+    "p99 ms",
+    "max ms",
+    "non-2xx",
+    "sock err",
+    "vs bare",
+  ];
+  const rows = measurements.map((row) => [
+    row.scenario,
+    row.rps.toFixed(0),
+    row.p50Ms.toFixed(2),
+    row.p99Ms.toFixed(2),
+    row.maxMs.toFixed(1),
+    String(row.non2xx),
+    String(row.socketErrors),
+    bare === undefined ? "-" : `${(100 * row.rps / bare.rps).toFixed(1)}%`,
+  ]);
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => row[column]!.length))
+  );
+  const format = (cells: readonly string[]) =>
+    "| " +
+    cells.map((cell, column) =>
+      column === 0
+        ? cell.padEnd(widths[column]!)
+        : cell.padStart(widths[column]!)
+    ).join(" | ") + " |";
+  return [
+    format(header),
+    "|" +
+    widths.map((width, column) =>
+      column === 0 ? ` ${"-".repeat(width)} |` : ` ${"-".repeat(width - 1)}: |`
+    ).join(""),
+    ...rows.map(format),
+  ].join("\n");
+}
+
+async function main(): Promise<void> {
+  const wrkCheck = await new Deno.Command("wrk", {
+    args: ["--version"],
+    stdout: "null",
+    stderr: "null",
+  }).output().catch(() => null);
+  if (wrkCheck === null) {
+    throw new Error("wrk is not installed: apt-get install -y wrk");
+  }
+  const secret = Deno.env.get("BENCH_JWT_SECRET") ??
+    crypto.randomUUID() + crypto.randomUUID();
+  if (new TextEncoder().encode(secret).length < 32) {
+    throw new Error(`"BENCH_JWT_SECRET" must be at least 32 bytes`);
+  }
+  const token = mintToken(secret);
+  const scenarios = selectedScenarios();
+  const dir = await Deno.makeTempDir({ prefix: "parley-load-" });
+  const measurements: Measurement[] = [];
+  console.error(
+    `parley load: ${scenarios.length} scenarios, ${durationS} s each (+${warmupS} s warm-up) × ${rounds} round(s), wrk -t${wrkThreads} -c${connections}, ${workers} workers with --parallel; temp ${dir}`,
+  );
+  try {
+    await Deno.writeTextFile(`${dir}/policy.yaml`, benchPolicy());
+    // One server per (kind, parallel); its scenarios run back to back.
+    const groups = new Map<string, Scenario[]>();
+    for (const scenario of scenarios) {
+      const key = `${scenario.server}:${scenario.parallel}`;
+      groups.set(key, [...(groups.get(key) ?? []), scenario]);
+    }
+    for (const [key, group] of groups) {
+      const serverDir = `${dir}/${key.replace(":", "-")}`;
+      await Deno.mkdir(serverDir);
+      const server = await startServer(group[0]!, serverDir, {
+        PARLEY_POLICY: `${dir}/policy.yaml`,
+        PARLEY_KV: `${serverDir}/kv.sqlite`,
+        PARLEY_DECISION_LOG: `${serverDir}/decisions.jsonl`,
+        PARLEY_SESSION_SECRET: crypto.randomUUID() + crypto.randomUUID(),
+        BENCH_JWT_SECRET: secret,
+      });
+      try {
+        for (const scenario of group) {
+          measurements.push(await measure(scenario, server, serverDir, token));
+        }
+      } finally {
+        await server.stop();
+      }
+      const errors = server.output().split("\n").filter((line) =>
+        /error|locked|unavailable/i.test(line)
+      );
+      if (errors.length > 0) {
+        console.error(`  ${key} server said:\n    ${errors.join("\n    ")}`);
+      }
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+  console.log(
+    `\n${
+      new Date().toISOString()
+    } · ${navigator.hardwareConcurrency} cores · deno ${Deno.version.deno} · wrk -t${wrkThreads} -c${connections} -d${durationS}s (median of ${rounds}) · --parallel ${workers} workers\n`,
+  );
+  console.log(table(measurements));
+  if (flags.json !== undefined) {
+    await Deno.writeTextFile(
+      flags.json,
+      JSON.stringify(
+        {
+          date: new Date().toISOString(),
+          cores: navigator.hardwareConcurrency,
+          deno: Deno.version.deno,
+          durationS,
+          connections,
+          wrkThreads,
+          workers,
+          rounds,
+          measurements,
+        },
+        null,
+        2,
+      ) + "\n",
+    );
+  }
+}
+
+await main();
