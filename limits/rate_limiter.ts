@@ -31,12 +31,17 @@
  *   distinct hot keys, not with the number of requests; a one-commit-per-
  *   request limiter on a shared SQLite file reaches a few percent of bare
  *   `Deno.serve` throughput (see `bench/limits_bench.ts`).
+ * - One request, one commit. `chargeAll` takes a chain of limits (the
+ *   server's IP limit, then its organization limit) and charges each only
+ *   when every earlier one admitted the request, all in the same batch: a
+ *   request the IP limit rejects spends nothing of its organization's budget,
+ *   and no request waits for two commits.
  * - Batches are split to fit Deno KV's limits (10 keys per `getMany`, 100
- *   checks per atomic): a batch holds at most 100 distinct keys, read with up
- *   to ten `getMany` calls. Reads need not be one snapshot: each counter's
- *   decision depends on its own value alone, and the atomic's check on that
- *   counter is what makes the write exact. Groups of one batch have disjoint
- *   keys, so they commit side by side without conflicting.
+ *   checks per atomic): a group holds at most 100 distinct counters, read
+ *   with up to ten `getMany` calls, and groups settle one after another (they
+ *   may share an organization's counter). Reads need not be one snapshot: a
+ *   chain is decided on the values read, and the atomic's check on every
+ *   counter it writes is what makes the write exact.
  * - Floods are cheap. A fixed window that is spent stays spent until it ends
  *   (counters only grow within a window), so once a counter is seen at its
  *   limit, further charges in that window are rejected from a local cache
@@ -69,6 +74,13 @@ export interface LimitVerdict {
   readonly retryAfterMs?: number;
 }
 
+/** One limit of a {@linkcode RateLimiter.chargeAll} chain. */
+export interface LimitCharge {
+  /** The bucket, e.g. `["ip", orgId, ip]` or `["org", orgId]`. */
+  readonly bucket: readonly (string | number)[];
+  readonly rate: Rate;
+}
+
 /** Counts requests against per-bucket rates on Deno KV. */
 export interface RateLimiter {
   /**
@@ -83,6 +95,31 @@ export interface RateLimiter {
     rate: Rate,
     now?: number,
   ): Promise<LimitVerdict>;
+  /**
+   * Counts one request against a chain of limits in order, all in one
+   * commit: each limit is charged only when every limit before it admitted
+   * the request, so a request the first limit rejects spends nothing of the
+   * next one.
+   *
+   * @returns One verdict per limit charged: all of them when admitted, up to
+   *   and including the first rejection otherwise.
+   * @throws {StoreUnavailableError} When KV fails or stays locked.
+   * @throws {RangeError} When a rate is not a whole count per whole window.
+   */
+  chargeAll(
+    charges: readonly LimitCharge[],
+    now?: number,
+  ): Promise<LimitVerdict[]>;
+  /**
+   * The rejection a charge would get without asking KV, when its window is
+   * already known to be spent; `undefined` otherwise. Lets a caller skip work
+   * for requests that cannot be admitted.
+   */
+  knownSpent(
+    bucket: readonly (string | number)[],
+    rate: Rate,
+    now?: number,
+  ): LimitVerdict | undefined;
   /**
    * Deletes counters of windows that have ended (called periodically by the
    * server).
@@ -143,15 +180,20 @@ export function createRateLimiter(
   return new GroupCommitRateLimiter(kv, options);
 }
 
-/** One queued charge. */
-interface PendingCharge {
+/** One counter a charge touches. */
+interface Counter {
   readonly key: Deno.KvKey;
   /** `key` as a string, for maps. */
   readonly id: string;
   readonly limit: number;
-  readonly now: number;
   readonly windowEnd: number;
-  readonly resolve: (verdict: LimitVerdict) => void;
+}
+
+/** One queued request: its chain of counters, charged in order. */
+interface PendingCharge {
+  readonly counters: readonly Counter[];
+  readonly now: number;
+  readonly resolve: (verdicts: LimitVerdict[]) => void;
   readonly reject: (error: unknown) => void;
 }
 
@@ -185,48 +227,57 @@ class GroupCommitRateLimiter implements RateLimiter {
     this.#now = options.now ?? Date.now;
   }
 
-  charge(
+  async charge(
     bucket: readonly (string | number)[],
     rate: Rate,
     now: number = this.#now(),
   ): Promise<LimitVerdict> {
+    const [verdict] = await this.chargeAll([{ bucket, rate }], now);
+    return verdict as LimitVerdict;
+  }
+
+  chargeAll(
+    charges: readonly LimitCharge[],
+    now: number = this.#now(),
+  ): Promise<LimitVerdict[]> {
     if (this.#closed) {
       return Promise.reject(
         new StoreUnavailableError("Rate limiter is closed"),
       );
     }
-    if (
-      !Number.isSafeInteger(rate.count) || rate.count < 0 ||
-      !Number.isSafeInteger(rate.windowMs) || rate.windowMs < 1
-    ) {
-      return Promise.reject(
-        new RangeError(
-          `Rate "${rate.text}" needs a whole count and a whole number of milliseconds`,
-        ),
-      );
-    }
     const at = Math.floor(now);
-    const windowEnd = (Math.floor(at / rate.windowMs) + 1) * rate.windowMs;
-    const key = [...this.#prefix, "rl", windowEnd, rate.windowMs, ...bucket];
-    const id = JSON.stringify(key);
-    if (rate.count === 0 || this.#isSpent(id, rate.count)) {
-      return Promise.resolve(rejection(rate.count, windowEnd - at));
+    let counters: Counter[];
+    try {
+      counters = charges.map(({ bucket, rate }) =>
+        this.#counter(bucket, rate, at)
+      );
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const first = counters[0];
+    if (first === undefined) return Promise.resolve([]);
+    if (this.#isSpent(first)) {
+      return Promise.resolve([rejection(first.limit, first.windowEnd - at)]);
     }
     return new Promise((resolve, reject) => {
-      this.#queue.push({
-        key,
-        id,
-        limit: rate.count,
-        now: at,
-        windowEnd,
-        resolve,
-        reject,
-      });
+      this.#queue.push({ counters, now: at, resolve, reject });
       if (!this.#draining) {
         this.#draining = true;
         void this.#drain();
       }
     });
+  }
+
+  knownSpent(
+    bucket: readonly (string | number)[],
+    rate: Rate,
+    now: number = this.#now(),
+  ): LimitVerdict | undefined {
+    const at = Math.floor(now);
+    const counter = this.#counter(bucket, rate, at);
+    return this.#isSpent(counter)
+      ? rejection(counter.limit, counter.windowEnd - at)
+      : undefined;
   }
 
   async sweep(now: number = this.#now()): Promise<number> {
@@ -266,9 +317,28 @@ class GroupCommitRateLimiter implements RateLimiter {
     this.#closed = true;
   }
 
-  #isSpent(id: string, limit: number): boolean {
-    const spent = this.#spent.get(id);
-    return spent !== undefined && spent.count >= limit;
+  #counter(
+    bucket: readonly (string | number)[],
+    rate: Rate,
+    at: number,
+  ): Counter {
+    if (
+      !Number.isSafeInteger(rate.count) || rate.count < 0 ||
+      !Number.isSafeInteger(rate.windowMs) || rate.windowMs < 1
+    ) {
+      throw new RangeError(
+        `Rate "${rate.text}" needs a whole count and a whole number of milliseconds`,
+      );
+    }
+    const windowEnd = (Math.floor(at / rate.windowMs) + 1) * rate.windowMs;
+    const key = [...this.#prefix, "rl", windowEnd, rate.windowMs, ...bucket];
+    return { key, id: JSON.stringify(key), limit: rate.count, windowEnd };
+  }
+
+  #isSpent(counter: Counter): boolean {
+    if (counter.limit === 0) return true;
+    const spent = this.#spent.get(counter.id);
+    return spent !== undefined && spent.count >= counter.limit;
   }
 
   #rememberSpent(id: string, spent: SpentWindow, now: number): void {
@@ -289,56 +359,54 @@ class GroupCommitRateLimiter implements RateLimiter {
       const batch = this.#queue.splice(0, this.#maxBatch);
       const undecided: PendingCharge[] = [];
       for (const charge of batch) {
-        if (this.#isSpent(charge.id, charge.limit)) {
-          charge.resolve(
-            rejection(charge.limit, charge.windowEnd - charge.now),
-          );
+        const first = charge.counters[0] as Counter;
+        if (this.#isSpent(first)) {
+          charge.resolve([
+            rejection(first.limit, first.windowEnd - charge.now),
+          ]);
         } else {
           undecided.push(charge);
         }
       }
-      await Promise.all(
-        groupByDistinctKeys(undecided, MAX_CHECKS_PER_COMMIT).map((group) =>
-          this.#settle(group)
-        ),
-      );
+      // Groups may share counters (one organization, many IPs): one after
+      // another, each reads what the previous one wrote.
+      for (
+        const group of groupByDistinctKeys(undecided, MAX_CHECKS_PER_COMMIT)
+      ) {
+        await this.#settle(group);
+      }
     }
     this.#draining = false;
   }
 
-  /** Decides one group of charges (at most 100 distinct keys); never throws. */
+  /** Decides one group of charges (at most 100 distinct counters); never throws. */
   async #settle(group: readonly PendingCharge[]): Promise<void> {
-    const keys = new Map<string, Deno.KvKey>();
-    for (const charge of group) keys.set(charge.id, charge.key);
-    let verdicts: LimitVerdict[] = [];
+    const counters = new Map<string, Counter & { readonly now: number }>();
+    for (const charge of group) {
+      for (const counter of charge.counters) {
+        if (!counters.has(counter.id)) {
+          counters.set(counter.id, { ...counter, now: charge.now });
+        }
+      }
+    }
+    let verdicts: LimitVerdict[][] = [];
     let counts = new Map<string, number>();
     try {
       await this.#retry(async () => {
-        const entries = await this.#read([...keys.values()]);
+        const entries = await this.#read(
+          [...counters.values()].map((counter) => counter.key),
+        );
         counts = new Map();
         for (const [id, entry] of entries) counts.set(id, countOf(entry));
-        verdicts = group.map((charge) => {
-          const count = counts.get(charge.id) ?? 0;
-          const resetMs = charge.windowEnd - charge.now;
-          if (count >= charge.limit) return rejection(charge.limit, resetMs);
-          counts.set(charge.id, count + 1);
-          return {
-            allowed: true,
-            limit: charge.limit,
-            remaining: charge.limit - count - 1,
-            resetMs,
-          };
-        });
+        verdicts = group.map((charge) => decideChain(charge, counts));
         const op = this.#kv.atomic();
         let writes = 0;
-        for (const charge of group) {
-          const entry = entries.get(charge.id);
-          const count = counts.get(charge.id) ?? 0;
+        for (const [id, counter] of counters) {
+          const entry = entries.get(id);
+          const count = counts.get(id) ?? 0;
           if (entry === undefined || count === countOf(entry)) continue;
-          // The first charge of a key writes it; later ones see it settled.
-          entries.delete(charge.id);
-          op.check(entry).set(charge.key, count, {
-            expireIn: charge.windowEnd - charge.now + EXPIRY_MARGIN_MS,
+          op.check(entry).set(counter.key, count, {
+            expireIn: counter.windowEnd - counter.now + EXPIRY_MARGIN_MS,
           });
           writes++;
         }
@@ -348,17 +416,17 @@ class GroupCommitRateLimiter implements RateLimiter {
       for (const charge of group) charge.reject(error);
       return;
     }
-    group.forEach((charge, index) => {
-      const count = counts.get(charge.id) ?? 0;
-      if (count >= charge.limit) {
+    for (const [id, counter] of counters) {
+      const count = counts.get(id) ?? 0;
+      if (count >= counter.limit) {
         this.#rememberSpent(
-          charge.id,
-          { count, windowEnd: charge.windowEnd },
-          charge.now,
+          id,
+          { count, windowEnd: counter.windowEnd },
+          counter.now,
         );
       }
-      charge.resolve(verdicts[index] as LimitVerdict);
-    });
+    }
+    group.forEach((charge, index) => charge.resolve(verdicts[index] ?? []));
   }
 
   /** Reads counters, ten keys per `getMany`; keyed by counter id. */
@@ -404,6 +472,33 @@ class GroupCommitRateLimiter implements RateLimiter {
   }
 }
 
+/**
+ * Charges one request's chain against the running counts, in order, stopping
+ * at the first limit that rejects it; admitted limits increment `counts`.
+ */
+function decideChain(
+  charge: PendingCharge,
+  counts: Map<string, number>,
+): LimitVerdict[] {
+  const verdicts: LimitVerdict[] = [];
+  for (const counter of charge.counters) {
+    const count = counts.get(counter.id) ?? 0;
+    const resetMs = counter.windowEnd - charge.now;
+    if (count >= counter.limit) {
+      verdicts.push(rejection(counter.limit, resetMs));
+      break;
+    }
+    counts.set(counter.id, count + 1);
+    verdicts.push({
+      allowed: true,
+      limit: counter.limit,
+      remaining: counter.limit - count - 1,
+      resetMs,
+    });
+  }
+  return verdicts;
+}
+
 /** A rejected verdict; a spent window frees up when it ends. */
 function rejection(limit: number, resetMs: number): LimitVerdict {
   return {
@@ -422,28 +517,27 @@ function countOf(entry: Deno.KvEntryMaybe<unknown>): number {
 
 /**
  * Splits charges, keeping arrival order, into groups of at most `maxKeys`
- * distinct keys, every charge of one key in the same group.
+ * distinct counters (a chain's counters stay together). A counter may appear
+ * in several groups; groups are settled one after another.
  */
 function groupByDistinctKeys(
   charges: readonly PendingCharge[],
   maxKeys: number,
 ): PendingCharge[][] {
-  const groupOfKey = new Map<string, PendingCharge[]>();
   const groups: PendingCharge[][] = [];
-  let keysInLast = maxKeys;
+  let group: PendingCharge[] = [];
+  let keys = new Set<string>();
   for (const charge of charges) {
-    let group = groupOfKey.get(charge.id);
-    if (group === undefined) {
-      if (keysInLast === maxKeys) {
-        groups.push([]);
-        keysInLast = 0;
-      }
-      group = groups[groups.length - 1] as PendingCharge[];
-      groupOfKey.set(charge.id, group);
-      keysInLast++;
+    const fresh = charge.counters.filter((counter) => !keys.has(counter.id));
+    if (group.length > 0 && keys.size + fresh.length > maxKeys) {
+      groups.push(group);
+      group = [];
+      keys = new Set();
     }
     group.push(charge);
+    for (const counter of charge.counters) keys.add(counter.id);
   }
+  if (group.length > 0) groups.push(group);
   return groups;
 }
 

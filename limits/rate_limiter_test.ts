@@ -387,3 +387,86 @@ Deno.test("sweep() deletes more counters than one atomic can hold", async () => 
     assert.deepEqual(await counterKeys(kv), []);
   });
 });
+
+const ORG_30: Rate = { count: 30, windowMs: 60_000, text: "30/minute" };
+
+Deno.test("chargeAll() charges the next limit only when the previous one admitted", async () => {
+  await withKv(async (kv) => {
+    const limiter = createRateLimiter(kv);
+    const ipRate: Rate = { count: 2, windowMs: 60_000, text: "2/minute" };
+    const chain = [
+      { bucket: ["ip", "acme", "203.0.113.7"], rate: ipRate },
+      { bucket: ["org", "acme"], rate: ORG_30 },
+    ];
+    const results: LimitVerdict[][] = [];
+    for (let i = 0; i < 4; i++) {
+      results.push(await limiter.chargeAll(chain, T0));
+    }
+    assert.deepEqual(
+      results.map((verdicts) => verdicts.map((v) => v.allowed)),
+      [
+        [true, true],
+        [true, true],
+        [false],
+        [false],
+      ],
+    );
+    // Only the two admitted requests reached the organization's counter.
+    const org = await limiter.charge(["org", "acme"], ORG_30, T0);
+    assert.equal(org.remaining, 30 - 3);
+  });
+});
+
+Deno.test("chargeAll() counts the first limit even when a later one rejects", async () => {
+  await withKv(async (kv) => {
+    const limiter = createRateLimiter(kv);
+    const orgRate: Rate = { count: 1, windowMs: 60_000, text: "1/minute" };
+    const chain = [
+      { bucket: ["ip", "acme", "203.0.113.7"], rate: PER_MINUTE },
+      { bucket: ["org", "acme"], rate: orgRate },
+    ];
+    const first = await limiter.chargeAll(chain, T0);
+    const second = await limiter.chargeAll(chain, T0);
+    assert.deepEqual(first.map((v) => v.allowed), [true, true]);
+    assert.deepEqual(second.map((v) => v.allowed), [true, false]);
+    assert.equal(second[0]!.remaining, 20 - 2);
+  });
+});
+
+Deno.test("chargeAll() stays exact for many IPs sharing one organization, concurrently", async () => {
+  await withKv(async (kv) => {
+    const limiter = createRateLimiter(kv);
+    // 150 distinct IPs × 2 requests: more counters than one commit may check.
+    const results = await Promise.all(
+      Array.from({ length: 300 }, (_, i) =>
+        limiter.chargeAll([
+          { bucket: ["ip", "acme", `10.0.0.${i % 150}`], rate: PER_MINUTE },
+          { bucket: ["org", "acme"], rate: ORG_30 },
+        ], T0)),
+    );
+    const orgAdmitted = results.filter((verdicts) =>
+      verdicts[1]?.allowed
+    ).length;
+    assert.equal(orgAdmitted, 30);
+    assert.ok(results.every((verdicts) => verdicts[0]?.allowed));
+  });
+});
+
+Deno.test("knownSpent() answers once this process has seen a window spent", async () => {
+  await withKv(async (kv) => {
+    const limiter = createRateLimiter(kv);
+    const bucket = ["ip", "acme", "203.0.113.7"];
+    assert.equal(limiter.knownSpent(bucket, PER_10S, T0), undefined);
+    for (let i = 0; i < 4; i++) await limiter.charge(bucket, PER_10S, T0);
+    assert.equal(limiter.knownSpent(bucket, PER_10S, T0), undefined);
+    assert.equal((await limiter.charge(bucket, PER_10S, T0)).allowed, true);
+    const known = limiter.knownSpent(bucket, PER_10S, T0);
+    assert.equal(known?.allowed, false);
+    assert.equal(known?.retryAfterMs, 10_000 - (T0 % 10_000));
+    assert.equal(
+      limiter.knownSpent(bucket, PER_10S, T0 + 10_000),
+      undefined,
+      "a new window is not spent",
+    );
+  });
+});

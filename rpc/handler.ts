@@ -258,7 +258,15 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
     return response;
   }
 
-  /** Pipeline steps 3–7 for one method: returns its context or throws. */
+  /**
+   * Pipeline steps 3–7 for one method: returns its context or throws.
+   *
+   * The IP limit and the organization limit are charged as one chain in one
+   * commit once the checks between them are known (they are pure): the IP
+   * limit counts every request, the organization limit only requests that
+   * passed, and a rejection reports the earliest failed step. An IP already
+   * known to be spent is refused before any token is verified.
+   */
   async function admit(
     request: Request,
     method: MethodDefinition,
@@ -272,6 +280,42 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
     const time = now();
     const ready = await services;
     const bearer = bearerToken(request);
+    const admitted = async (
+      organization: CompiledOrganization,
+      extra: Pick<MethodContext, "decision" | "session">,
+    ): Promise<MethodContext> => {
+      await chargeLimits(
+        evaluator,
+        [
+          ipLimit(evaluator, organization, ip),
+          organizationLimit(organization),
+        ],
+        limits,
+        time,
+      );
+      return {
+        request,
+        params,
+        evaluator,
+        organization,
+        origin,
+        services: ready,
+        now: time,
+        ...extra,
+      };
+    };
+    const refused = async (
+      organization: CompiledOrganization | undefined,
+      error: unknown,
+    ): Promise<never> => {
+      await chargeLimits(
+        evaluator,
+        [ipLimit(evaluator, organization, ip)],
+        limits,
+        time,
+      );
+      throw error;
+    };
 
     if (method.access === "session") {
       const named = params.optionalString("organizationId", 64);
@@ -284,77 +328,40 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
         }
         session = await ready.sessions.verify(bearer, time);
       } catch (error) {
-        await chargeIp(
-          evaluator,
-          evaluator.organization(named ?? ""),
-          ip,
-          limits,
-          time,
-        );
-        throw error;
+        return await refused(evaluator.organization(named ?? ""), error);
       }
       log.organizationId = session.organizationId;
       const organization = evaluator.organization(session.organizationId);
-      await chargeIp(evaluator, organization, ip, limits, time);
-      if (organization === undefined) {
-        throw new RpcError("ORGANIZATION_NOT_FOUND", "Organization not found", {
-          reason: "organization.unknown",
-        });
+      const problem = sessionProblem(session, organization, named, origin);
+      if (problem !== undefined || organization === undefined) {
+        return await refused(organization, problem);
       }
-      if (named !== undefined && named !== session.organizationId) {
-        throw sessionInvalid("session.organization_mismatch");
-      }
-      if (organization.securityRevision !== session.securityRevision) {
-        throw sessionInvalid("session.revoked");
-      }
-      const requestOrigin = origin === null
-        ? null
-        : parseOrigin(origin)?.origin ?? origin;
-      if (requestOrigin !== session.origin) {
-        throw sessionInvalid("session.origin");
-      }
-      await chargeOrganization(organization, limits, time);
-      return {
-        request,
-        params,
-        evaluator,
-        organization,
-        origin,
-        session,
-        services: ready,
-        now: time,
-      };
+      return await admitted(organization, { session });
     }
 
     const organizationId = params.requiredString("organizationId", 64);
     log.organizationId = organizationId;
     const organization = evaluator.organization(organizationId);
-    await chargeIp(evaluator, organization, ip, limits, time);
+    const ipCharge = ipLimit(evaluator, organization, ip);
+    const spent = limiter.knownSpent(ipCharge.bucket, ipCharge.rate, time);
+    if (spent !== undefined) applyVerdicts([ipCharge], [spent], limits);
 
     if (method.access === "agent") {
       if (organization === undefined) {
-        throw new RpcError("ORGANIZATION_NOT_FOUND", "Organization not found", {
-          reason: "organization.unknown",
-        });
+        return await refused(organization, organizationNotFound());
       }
       if (
         bearer === undefined ||
         !evaluator.verifyAdminKey(organizationId, bearer)
       ) {
-        throw new RpcError("SESSION_INVALID", "A valid admin key is required", {
-          reason: "agent.key_invalid",
-        });
+        return await refused(
+          organization,
+          new RpcError("SESSION_INVALID", "A valid admin key is required", {
+            reason: "agent.key_invalid",
+          }),
+        );
       }
-      await chargeOrganization(organization, limits, time);
-      return {
-        request,
-        params,
-        evaluator,
-        organization,
-        origin,
-        services: ready,
-        now: time,
-      };
+      return await admitted(organization, {});
     }
 
     const appId = params.optionalString("app_id", 64);
@@ -384,23 +391,16 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
       metrics.decision(organizationId, "report", decision.reportOnly.code);
     }
     if (!decision.allowed || organization === undefined) {
-      throw new RpcError(
-        decision.code ?? "ORGANIZATION_NOT_FOUND",
-        decisionMessage(decision),
-        { reason: decision.reason },
+      return await refused(
+        organization,
+        new RpcError(
+          decision.code ?? "ORGANIZATION_NOT_FOUND",
+          decisionMessage(decision),
+          { reason: decision.reason },
+        ),
       );
     }
-    await chargeOrganization(organization, limits, time);
-    return {
-      request,
-      params,
-      evaluator,
-      organization,
-      origin,
-      decision,
-      services: ready,
-      now: time,
-    };
+    return await admitted(organization, { decision });
   }
 
   function countJwt(
@@ -417,48 +417,20 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
     metrics.jwt(organizationId, state);
   }
 
-  async function chargeIp(
+  /**
+   * Charges a chain of limits in one commit; throws `RATE_LIMITED` for the
+   * first that rejects, or `UNAVAILABLE` when the store fails (unless the
+   * policy fails open).
+   */
+  async function chargeLimits(
     evaluator: Evaluator,
-    organization: CompiledOrganization | undefined,
-    ip: string,
+    chain: readonly NamedLimit[],
     limits: AppliedLimit[],
     time: number,
   ): Promise<void> {
-    // Unknown organizations share one bucket per IP, so random ids add no keys.
-    const bucket = organization === undefined
-      ? ["ip", UNKNOWN_ORGANIZATION, ip]
-      : ["ip", organization.spec.id, ip];
-    const rate = organization?.spec.limits.ip ??
-      evaluator.spec.defaults.limits.ip;
-    await charge(evaluator, "ip", bucket, rate, limits, time);
-  }
-
-  async function chargeOrganization(
-    organization: CompiledOrganization,
-    limits: AppliedLimit[],
-    time: number,
-  ): Promise<void> {
-    await charge(
-      source.current,
-      "organization",
-      ["org", organization.spec.id],
-      organization.spec.limits.organization,
-      limits,
-      time,
-    );
-  }
-
-  async function charge(
-    evaluator: Evaluator,
-    name: string,
-    bucket: string[],
-    rate: Rate,
-    limits: AppliedLimit[],
-    time: number,
-  ): Promise<void> {
-    let verdict: LimitVerdict;
+    let verdicts: LimitVerdict[];
     try {
-      verdict = await limiter.charge(bucket, rate, time);
+      verdicts = await limiter.chargeAll(chain, time);
     } catch (error) {
       if (evaluator.spec.server.onStoreError === "open") {
         metrics.storeError("open");
@@ -475,26 +447,7 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
         },
       );
     }
-    limits.push({
-      name,
-      limit: verdict.limit,
-      windowMs: rate.windowMs,
-      remaining: verdict.remaining,
-      resetMs: verdict.resetMs,
-    });
-    if (!verdict.allowed) {
-      throw new RpcError(
-        "RATE_LIMITED",
-        `Too many requests (${rate.text} per ${name})`,
-        {
-          reason: `limit.${name}`,
-          retryAfter: retryAfterSeconds(
-            verdict.retryAfterMs ?? verdict.resetMs,
-            rate.windowMs,
-          ),
-        },
-      );
-    }
+    applyVerdicts(chain, verdicts, limits);
   }
 
   function failure(
@@ -585,6 +538,98 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
       limiter.close();
       await webhooks.close();
     },
+  });
+}
+
+/** A limit of the request pipeline, named for the wire headers. */
+interface NamedLimit {
+  readonly name: "ip" | "organization";
+  readonly bucket: readonly string[];
+  readonly rate: Rate;
+}
+
+/** The IP limit; unknown organizations share one bucket per IP, so random ids add no keys. */
+function ipLimit(
+  evaluator: Evaluator,
+  organization: CompiledOrganization | undefined,
+  ip: string,
+): NamedLimit {
+  return organization === undefined
+    ? {
+      name: "ip",
+      bucket: ["ip", UNKNOWN_ORGANIZATION, ip],
+      rate: evaluator.spec.defaults.limits.ip,
+    }
+    : {
+      name: "ip",
+      bucket: ["ip", organization.spec.id, ip],
+      rate: organization.spec.limits.ip,
+    };
+}
+
+function organizationLimit(organization: CompiledOrganization): NamedLimit {
+  return {
+    name: "organization",
+    bucket: ["org", organization.spec.id],
+    rate: organization.spec.limits.organization,
+  };
+}
+
+/** Records the verdicts for the headers; throws `RATE_LIMITED` on a rejection. */
+function applyVerdicts(
+  chain: readonly NamedLimit[],
+  verdicts: readonly LimitVerdict[],
+  limits: AppliedLimit[],
+): void {
+  verdicts.forEach((verdict, index) => {
+    const { name, rate } = chain[index]!;
+    limits.push({
+      name,
+      limit: verdict.limit,
+      windowMs: rate.windowMs,
+      remaining: verdict.remaining,
+      resetMs: verdict.resetMs,
+    });
+    if (!verdict.allowed) {
+      throw new RpcError(
+        "RATE_LIMITED",
+        `Too many requests (${rate.text} per ${name})`,
+        {
+          reason: `limit.${name}`,
+          retryAfter: retryAfterSeconds(
+            verdict.retryAfterMs ?? verdict.resetMs,
+            rate.windowMs,
+          ),
+        },
+      );
+    }
+  });
+}
+
+/** Why a verified session may no longer be used, if it may not. */
+function sessionProblem(
+  session: SessionClaims,
+  organization: CompiledOrganization | undefined,
+  named: string | undefined,
+  origin: string | null,
+): RpcError | undefined {
+  if (organization === undefined) return organizationNotFound();
+  if (named !== undefined && named !== session.organizationId) {
+    return sessionInvalid("session.organization_mismatch");
+  }
+  if (organization.securityRevision !== session.securityRevision) {
+    return sessionInvalid("session.revoked");
+  }
+  const requestOrigin = origin === null
+    ? null
+    : parseOrigin(origin)?.origin ?? origin;
+  if (requestOrigin !== session.origin) return sessionInvalid("session.origin");
+  return undefined;
+}
+
+function organizationNotFound(): RpcError {
+  return new RpcError("ORGANIZATION_NOT_FOUND", "Organization not found", {
+    reason: "organization.unknown",
   });
 }
 
