@@ -156,6 +156,8 @@ const EXPIRY_MARGIN_MS = 60_000;
 /** Spent-window cache entries kept before ended windows are pruned. */
 const SPENT_CACHE_LIMIT = 10_000;
 const DEFAULT_MAX_BATCH = 1_000;
+/** Known counter entries kept before the cache starts over (one per live bucket). */
+const KNOWN_CACHE_LIMIT = 50_000;
 
 /**
  * Creates a rate limiter over `kv` with fixed-window counters and
@@ -213,6 +215,12 @@ class GroupCommitRateLimiter implements RateLimiter {
   #closed = false;
   /** Counters seen at or past a limit; exact because they only grow in a window. */
   readonly #spent = new Map<string, SpentWindow>();
+  /**
+   * Counters as this process last read or wrote them. A batch checks against
+   * these instead of reading first (a read costs about as much as a commit);
+   * if another process wrote since, the check fails and the batch re-reads.
+   */
+  readonly #known = new Map<string, Deno.KvEntryMaybe<unknown>>();
 
   constructor(kv: Deno.Kv, options: RateLimiterOptions) {
     const maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
@@ -284,6 +292,12 @@ class GroupCommitRateLimiter implements RateLimiter {
     const at = Math.floor(now);
     for (const [id, spent] of this.#spent) {
       if (spent.windowEnd <= at) this.#spent.delete(id);
+    }
+    for (const [id, entry] of this.#known) {
+      // Keys hold the window end right after the prefix and "rl".
+      if (Number(entry.key[this.#prefix.length + 1]) <= at) {
+        this.#known.delete(id);
+      }
     }
     const prefix = [...this.#prefix, "rl"];
     let deleted = 0;
@@ -392,10 +406,9 @@ class GroupCommitRateLimiter implements RateLimiter {
     let verdicts: LimitVerdict[][] = [];
     let counts = new Map<string, number>();
     try {
+      let attempt = 0;
       await this.#retry(async () => {
-        const entries = await this.#read(
-          [...counters.values()].map((counter) => counter.key),
-        );
+        const entries = await this.#entries(counters, attempt++ === 0);
         counts = new Map();
         for (const [id, entry] of entries) counts.set(id, countOf(entry));
         verdicts = group.map((charge) => decideChain(charge, counts));
@@ -410,9 +423,30 @@ class GroupCommitRateLimiter implements RateLimiter {
           });
           writes++;
         }
-        return writes === 0 || (await op.commit()).ok;
+        const result = writes === 0 ? undefined : await op.commit();
+        if (result !== undefined && !result.ok) {
+          for (const id of counters.keys()) this.#known.delete(id);
+          return false;
+        }
+        for (const [id, counter] of counters) {
+          const entry = entries.get(id);
+          const count = counts.get(id) ?? 0;
+          this.#known.set(
+            id,
+            result === undefined ||
+              (entry !== undefined && count === countOf(entry))
+              ? entry as Deno.KvEntryMaybe<unknown>
+              : {
+                key: counter.key,
+                value: count,
+                versionstamp: result.versionstamp,
+              },
+          );
+        }
+        return true;
       });
     } catch (error) {
+      for (const id of counters.keys()) this.#known.delete(id);
       for (const charge of group) charge.reject(error);
       return;
     }
@@ -427,6 +461,30 @@ class GroupCommitRateLimiter implements RateLimiter {
       }
     }
     group.forEach((charge, index) => charge.resolve(verdicts[index] ?? []));
+  }
+
+  /**
+   * The counters' current entries: on a first attempt those this process
+   * knows, reading only the rest; on a retry, everything fresh from KV.
+   */
+  async #entries(
+    counters: ReadonlyMap<string, Counter>,
+    trustKnown: boolean,
+  ): Promise<Map<string, Deno.KvEntryMaybe<unknown>>> {
+    const entries = new Map<string, Deno.KvEntryMaybe<unknown>>();
+    const unknown: Deno.KvKey[] = [];
+    for (const [id, counter] of counters) {
+      const known = trustKnown ? this.#known.get(id) : undefined;
+      if (known === undefined) unknown.push(counter.key);
+      else entries.set(id, known);
+    }
+    if (unknown.length > 0) {
+      for (const [id, entry] of await this.#read(unknown)) {
+        entries.set(id, entry);
+      }
+    }
+    if (this.#known.size > KNOWN_CACHE_LIMIT) this.#known.clear();
+    return entries;
   }
 
   /** Reads counters, ten keys per `getMany`; keyed by counter id. */

@@ -10,17 +10,22 @@
 const ALLOWED_HEADERS = "Authorization, Content-Type, Last-Event-ID";
 const EXPOSED_HEADERS = "RateLimit, RateLimit-Policy, Retry-After";
 
+/** A header name and value. */
+export type HeaderEntry = [name: string, value: string];
+
 /**
- * Adds the CORS headers of an RPC reply.
+ * The CORS headers of an RPC reply.
  *
- * @param headers Headers to extend.
  * @param origin The request's `Origin`, or `null`.
+ * @returns Header entries to send.
  */
-export function setCorsHeaders(headers: Headers, origin: string | null): void {
-  headers.append("Vary", "Origin");
-  if (origin === null) return;
-  headers.set("Access-Control-Allow-Origin", origin);
-  headers.set("Access-Control-Expose-Headers", EXPOSED_HEADERS);
+export function corsHeaders(origin: string | null): HeaderEntry[] {
+  if (origin === null) return [["Vary", "Origin"]];
+  return [
+    ["Vary", "Origin"],
+    ["Access-Control-Allow-Origin", origin],
+    ["Access-Control-Expose-Headers", EXPOSED_HEADERS],
+  ];
 }
 
 /**
@@ -30,11 +35,13 @@ export function setCorsHeaders(headers: Headers, origin: string | null): void {
  * @returns A `204` with the allowed method and headers.
  */
 export function preflightResponse(request: Request): Response {
-  const headers = new Headers({
-    "Access-Control-Allow-Methods": "POST, OPTIONS",
-    "Access-Control-Allow-Headers": ALLOWED_HEADERS,
-    "Access-Control-Max-Age": "600",
+  return new Response(null, {
+    status: 204,
+    headers: [
+      ["Access-Control-Allow-Methods", "POST, OPTIONS"],
+      ["Access-Control-Allow-Headers", ALLOWED_HEADERS],
+      ["Access-Control-Max-Age", "600"],
+      ...corsHeaders(request.headers.get("origin")),
+    ],
   });
-  setCorsHeaders(headers, request.headers.get("origin"));
-  return new Response(null, { status: 204, headers });
 }

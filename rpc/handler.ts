@@ -23,7 +23,7 @@ import type {
 import { parseOrigin } from "../policy/host.ts";
 import { rpcErrorFromChat } from "./chat_error_mapping.ts";
 import { clientIp } from "./client_ip.ts";
-import { preflightResponse, setCorsHeaders } from "./cors.ts";
+import { corsHeaders, type HeaderEntry, preflightResponse } from "./cors.ts";
 import type { DecisionLogEntry, DecisionLogSink } from "./decision_log.ts";
 import type { MethodContext, MethodDefinition, Services } from "./method.ts";
 import { METHODS } from "./methods/table.ts";
@@ -31,8 +31,8 @@ import { Metrics } from "./metrics.ts";
 import { Params } from "./params.ts";
 import {
   type AppliedLimit,
+  rateLimitHeaders,
   retryAfterSeconds,
-  setRateLimitHeaders,
   tightestLimit,
 } from "./rate_limit_headers.ts";
 import { readJsonBody } from "./read_json_body.ts";
@@ -201,7 +201,7 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
     );
     const limits: AppliedLimit[] = [];
     const log = { organizationId: null as string | null, method: name };
-    let response: Response;
+    let outcome: Response | Outcome;
     try {
       const method = Object.hasOwn(METHODS, name) ? METHODS[name] : undefined;
       if (request.method !== "POST") {
@@ -240,22 +240,27 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
         log,
       );
       const result = await method.run(context);
-      response = result instanceof Response ? result : reply({
-        ok: true,
-        data: result,
-        ...withRateLimit(limits),
-      });
+      outcome = result instanceof Response ? result : {
+        status: 200,
+        body: { ok: true, data: result, ...withRateLimit(limits) },
+      };
       metrics.decision(context.organization.spec.id, "allowed", "OK");
     } catch (error) {
-      response = failure(error, evaluator, origin, ip, log);
+      outcome = failure(error, evaluator, origin, ip, log);
     }
-    setCorsHeaders(response.headers, origin);
-    setRateLimitHeaders(response.headers, limits);
+    const headers = [...corsHeaders(origin), ...rateLimitHeaders(limits)];
     metrics.latency(
       name in METHODS ? name : "_unknown",
       (performance.now() - started) / 1000,
     );
-    return response;
+    if (outcome instanceof Response) {
+      for (const [header, value] of headers) outcome.headers.set(header, value);
+      return outcome;
+    }
+    if (outcome.retryAfter !== undefined) {
+      headers.push(["Retry-After", String(outcome.retryAfter)]);
+    }
+    return reply(outcome.body, outcome.status, headers);
   }
 
   /**
@@ -456,7 +461,7 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
     origin: string | null,
     ip: string,
     log: { organizationId: string | null; method: string },
-  ): Response {
+  ): Outcome {
     const known =
       evaluator.organization(log.organizationId ?? "") !== undefined;
     const organizationLabel = known
@@ -474,11 +479,13 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
         error.reason ?? null,
       );
       metrics.decision(organizationLabel, "rejected", error.code);
-      const headers = new Headers();
-      if (error.retryAfter !== undefined) {
-        headers.set("Retry-After", String(error.retryAfter));
-      }
-      return reply({ ok: false, error: error.toWire() }, error.status, headers);
+      return {
+        status: error.status,
+        body: { ok: false, error: error.toWire() },
+        ...(error.retryAfter === undefined
+          ? {}
+          : { retryAfter: error.retryAfter }),
+      };
     }
     const decisionId = writeLog(
       evaluator,
@@ -494,8 +501,9 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
       error,
     );
     metrics.decision(organizationLabel, "rejected", "INTERNAL");
-    return reply(
-      {
+    return {
+      status: 500,
+      body: {
         ok: false,
         error: {
           code: "INTERNAL",
@@ -503,8 +511,7 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
           reason: "internal.bug",
         },
       },
-      500,
-    );
+    };
   }
 
   function writeLog(
@@ -638,13 +645,23 @@ function withRateLimit(limits: readonly AppliedLimit[]) {
   return rateLimit === undefined ? {} : { rateLimit };
 }
 
+/** A JSON reply, before its headers are known. */
+interface Outcome {
+  readonly status: number;
+  readonly body: Reply<unknown>;
+  /** Seconds, sent as `Retry-After`. */
+  readonly retryAfter?: number;
+}
+
 function reply(
   body: Reply<unknown>,
-  status = 200,
-  headers = new Headers(),
+  status: number,
+  headers: HeaderEntry[],
 ): Response {
-  headers.set("Content-Type", "application/json; charset=utf-8");
-  headers.set("Cache-Control", "no-store");
+  headers.push(
+    ["Content-Type", "application/json; charset=utf-8"],
+    ["Cache-Control", "no-store"],
+  );
   return new Response(JSON.stringify(body), { status, headers });
 }
 

@@ -32,6 +32,17 @@ export class Metrics {
   readonly #reloads = new Map<string, number>();
   readonly #latencyCounts = new Map<string, number[]>();
   readonly #latencySums = new Map<string, number>();
+  /** Formatted label sets by their raw values; bounded like the series themselves. */
+  readonly #labelCache = new Map<string, string>();
+
+  #labels(raw: string, format: () => string): string {
+    let formatted = this.#labelCache.get(raw);
+    if (formatted === undefined) {
+      formatted = format();
+      this.#labelCache.set(raw, formatted);
+    }
+    return formatted;
+  }
 
   /**
    * Counts one decision.
@@ -41,7 +52,13 @@ export class Metrics {
    * @param code The wire code, or `OK`.
    */
   decision(organization: string, outcome: string, code: string): void {
-    increment(this.#decisions, labels({ organization, outcome, code }));
+    increment(
+      this.#decisions,
+      this.#labels(
+        `d\u0000${organization}\u0000${outcome}\u0000${code}`,
+        () => labels({ organization, outcome, code }),
+      ),
+    );
   }
 
   /**
@@ -49,7 +66,13 @@ export class Metrics {
    * admin reads before switching to `required`.
    */
   jwt(organization: string, state: JwtState): void {
-    increment(this.#jwt, labels({ organization, state }));
+    increment(
+      this.#jwt,
+      this.#labels(
+        `j\u0000${organization}\u0000${state}`,
+        () => labels({ organization, state }),
+      ),
+    );
   }
 
   /** Counts a storage failure and what was done about it. */
@@ -64,7 +87,7 @@ export class Metrics {
 
   /** Observes one request's latency. */
   latency(method: string, seconds: number): void {
-    const key = labels({ method });
+    const key = this.#labels(`m\u0000${method}`, () => labels({ method }));
     let counts = this.#latencyCounts.get(key);
     if (counts === undefined) {
       counts = new Array(LATENCY_BUCKETS.length + 1).fill(0);

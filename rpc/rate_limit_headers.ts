@@ -20,28 +20,27 @@ export interface AppliedLimit {
 }
 
 /**
- * Writes `RateLimit-Policy` and `RateLimit` for the limits that applied.
+ * `RateLimit-Policy` and `RateLimit` for the limits that applied.
  *
- * @param headers Headers to extend.
  * @param limits The limits charged for this request (may be empty).
+ * @returns Header entries to send (none when no limit applied).
  */
-export function setRateLimitHeaders(
-  headers: Headers,
+export function rateLimitHeaders(
   limits: readonly AppliedLimit[],
-): void {
-  if (limits.length === 0) return;
-  headers.set(
-    "RateLimit-Policy",
-    limits.map((limit) =>
-      `"${limit.name}";q=${limit.limit};w=${Math.ceil(limit.windowMs / 1000)}`
-    ).join(", "),
-  );
-  headers.set(
-    "RateLimit",
-    limits.map((limit) =>
-      `"${limit.name}";r=${limit.remaining};t=${resetSeconds(limit)}`
-    ).join(", "),
-  );
+): [name: string, value: string][] {
+  if (limits.length === 0) return [];
+  let policy = "";
+  let state = "";
+  for (const limit of limits) {
+    const separator = policy === "" ? "" : ", ";
+    policy += `${separator}"${limit.name}";q=${limit.limit};w=${
+      Math.ceil(limit.windowMs / 1000)
+    }`;
+    state += `${separator}"${limit.name}";r=${limit.remaining};t=${
+      resetSeconds(limit)
+    }`;
+  }
+  return [["RateLimit-Policy", policy], ["RateLimit", state]];
 }
 
 /**
