@@ -1,0 +1,87 @@
+import assert from "node:assert/strict";
+import { RpcError } from "./rpc_error.ts";
+import { type SessionClaims, SessionSigner } from "./session_token.ts";
+
+const secret = new TextEncoder().encode(
+  "session-secret-0123456789abcdef0123456789",
+);
+const claims: SessionClaims = {
+  organizationId: "acme",
+  origin: "https://shop.acme.com",
+  participant: { kind: "user", subject: "user_1" },
+  verified: true,
+  conversationId: "c1",
+  securityRevision: "abc",
+  expiresAt: 2_000_000,
+};
+
+async function reasonOf(
+  promise: Promise<unknown>,
+): Promise<string | undefined> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof RpcError);
+    assert.equal(error.code, "SESSION_INVALID");
+    return error.reason;
+  }
+  return undefined;
+}
+
+Deno.test("SessionSigner round-trips its own tokens until they expire", async () => {
+  const signer = await SessionSigner.create(secret);
+  const token = await signer.issue(claims);
+  assert.deepEqual(await signer.verify(token, 1_999_999), claims);
+  assert.equal(
+    await reasonOf(signer.verify(token, 2_000_000)),
+    "session.expired",
+  );
+});
+
+Deno.test("SessionSigner refuses tokens it did not sign as they are", async () => {
+  const signer = await SessionSigner.create(secret);
+  const other = await SessionSigner.create(
+    new TextEncoder().encode("another-secret-0123456789abcdef012345678"),
+  );
+  const token = await signer.issue(claims);
+  const [prefix, payload, signature] = token.split(".");
+  const forged = btoa(
+    JSON.stringify({
+      ...claims,
+      verified: true,
+      participant: { kind: "user", subject: "admin" },
+    }),
+  )
+    .replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+  const rows: [string, string, string][] = [
+    ["another server's secret", await other.issue(claims), "session.signature"],
+    [
+      "a swapped payload",
+      `${prefix}.${forged}.${signature}`,
+      "session.signature",
+    ],
+    ["no signature", `${prefix}.${payload}.`, "session.signature"],
+    ["two parts", `${prefix}.${payload}`, "session.malformed"],
+    ["another version", `v2.${payload}.${signature}`, "session.malformed"],
+    [
+      "non-base64url signature",
+      `${prefix}.${payload}.%%%`,
+      "session.malformed",
+    ],
+    [
+      "an oversized token",
+      `${prefix}.${"A".repeat(5000)}.${signature}`,
+      "session.malformed",
+    ],
+  ];
+  for (const [name, candidate, reason] of rows) {
+    assert.equal(await reasonOf(signer.verify(candidate, 0)), reason, name);
+  }
+});
+
+Deno.test("SessionSigner needs a secret of at least 32 bytes", async () => {
+  await assert.rejects(
+    SessionSigner.create(new TextEncoder().encode("short")),
+    RangeError,
+  );
+});
