@@ -9,4 +9,12 @@ import { setupFromEnvironment } from "./server.ts";
 
 const setup = await setupFromEnvironment();
 
+// The policy watcher keeps the event loop alive, so `deno serve` would not
+// stop on its own: close everything and exit on the usual signals.
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  Deno.addSignalListener(signal, () => {
+    setup.close().finally(() => Deno.exit(0));
+  });
+}
+
 export default { fetch: setup.handler } satisfies Deno.ServeDefaultExport;

@@ -257,8 +257,7 @@ async function startServer(
     try {
       child.kill("SIGTERM");
     } catch { /* already gone */ }
-    // `deno serve … serve.ts` does not exit on SIGTERM (the policy watcher
-    // and KV keep its workers alive), so it is killed after a grace period.
+    // A server that ignores SIGTERM is killed after a grace period.
     const killer = setTimeout(() => {
       try {
         child.kill("SIGKILL");

@@ -190,17 +190,21 @@ Deno.test({
       try {
         child.kill("SIGTERM");
       } catch { /* already gone */ }
-      // `deno serve … serve.ts` does not exit on SIGTERM today (its workers
-      // stay alive), so the process is killed after a short grace period.
+      // serve.ts closes its watcher and store on SIGTERM; kill only as a
+      // last resort, and then fail.
+      let killed = false;
       const killer = setTimeout(() => {
+        killed = true;
         try {
           child.kill("SIGKILL");
         } catch { /* already gone */ }
-      }, 2_000);
-      await child.status;
+      }, 5_000);
+      const status = await child.status;
       clearTimeout(killer);
       await drained;
       await Deno.remove(dir, { recursive: true });
+      assert.ok(!killed, "deno serve --parallel did not stop on SIGTERM");
+      assert.equal(status.code, 0);
     }
   },
 });
