@@ -7,24 +7,12 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { signWithJsonwebtoken } from "./jsonwebtoken_minter.ts";
-import { startServer } from "./server_process.ts";
+import { startServer, waitFor } from "./server_process.ts";
 import { ORIGINS, SECRETS, testPolicy } from "./test_policy.ts";
 
 async function health(baseUrl: string) {
   const response = await fetch(`${baseUrl}/healthz`);
   return { status: response.status, body: await response.json() };
-}
-
-async function waitFor(
-  condition: () => Promise<boolean>,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await condition()) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error("Condition not met in time");
 }
 
 Deno.test("hot reload swaps good policies and keeps the last good one on a broken file", async (t) => {

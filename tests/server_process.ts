@@ -270,3 +270,23 @@ export async function awayFromWindowEdge(
     await new Promise((resolve) => setTimeout(resolve, left + 50));
   }
 }
+
+/**
+ * Polls `condition` every 100 ms until it holds (for eventual effects such as
+ * a policy reload).
+ *
+ * @param condition Checked until it returns true.
+ * @param timeoutMs How long to wait before failing.
+ * @throws {Error} When the condition never held in time.
+ */
+export async function waitFor(
+  condition: () => Promise<boolean>,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error("Condition not met in time");
+}

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { SessionSigner } from "../rpc/session_token.ts";
 import { signWithJsonwebtoken } from "./jsonwebtoken_minter.ts";
-import { startServer } from "./server_process.ts";
+import { startServer, waitFor } from "./server_process.ts";
 import { ORIGINS, SECRETS, testPolicy } from "./test_policy.ts";
 
 async function bootAcme(server: Awaited<ReturnType<typeof startServer>>) {
@@ -249,16 +249,4 @@ function tamperPayload(
     .replaceAll("/", "_")
     .replace(/=+$/, "");
   return `${prefix}.${forged}.${signature}`;
-}
-
-async function waitFor(
-  condition: () => Promise<boolean>,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await condition()) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error("Condition not met in time");
 }

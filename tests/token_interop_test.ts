@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { compileSpec } from "../policy/compile.ts";
 import { testingOrganization, testingPolicy } from "../policy/testing_spec.ts";
 import { mintChatToken } from "../examples/token-server/deno-jose.ts";
+import { mintGuideToken } from "./jsonwebtoken_minter.ts";
 
 const SECRET = "interop-secret-0123456789abcdef0123456789";
 const ISSUER = "https://acme.com";
@@ -23,35 +24,18 @@ const evaluator = compileSpec(testingPolicy([
 ]));
 
 /** Runs the guide's Node example (real `jsonwebtoken`) and returns its token. */
-async function mintWithJsonwebtoken(
+function mintWithJsonwebtoken(
   secret: string,
-  args: string[],
+  [sub, name, email]: [string, string?, string?],
 ): Promise<string> {
-  const script = new URL(
-    "../examples/token-server/node-jsonwebtoken.mjs",
-    import.meta.url,
-  );
-  const config = new URL("../deno.json", import.meta.url);
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-env",
-      "--config",
-      config.pathname,
-      script.pathname,
-      ...args,
-    ],
-    env: {
-      CHAT_JWT_SECRET: secret,
-      CHAT_ISSUER: ISSUER,
-      CHAT_ORG_ID: "acme",
-      NO_COLOR: "1",
-    },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
-  return new TextDecoder().decode(output.stdout).trim();
+  return mintGuideToken({
+    secret,
+    issuer: ISSUER,
+    organizationId: "acme",
+    sub,
+    ...(name === undefined ? {} : { name }),
+    ...(email === undefined ? {} : { email }),
+  });
 }
 
 Deno.test("a token from the guide's jsonwebtoken example verifies", async () => {
