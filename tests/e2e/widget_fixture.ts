@@ -67,7 +67,8 @@ export interface VisitOptions {
 }
 
 /**
- * The e2e policy: `acme` (open chat), `acme-secure` (JWT required), `tight`
+ * The e2e policy: `acme` (open chat), `acme-secure` (JWT required),
+ * `acme-optional` (JWT optional), `tight`
  * (3 requests a minute) and `burst` (4 per 4 s windows), all allowing only the
  * shop's origin.
  *
@@ -95,6 +96,13 @@ organizations:
     widget: { title: Acme Secure Support, greeting: "Signed in chat", color: "#00664d" }
     admin:
       keys: [{ secret: { env: ACME_ADMIN_KEY } }]
+  acme-optional:
+    name: Acme Optional
+    domains: ${allow}
+    jwt:
+      mode: optional
+      keys: [{ id: "k1", secret: { env: ACME_JWT_SECRET } }]
+    widget: { title: Acme Help, greeting: "Hello!", color: "#0b5fff" }
   tight:
     name: Tight Budget
     domains: ${allow}
