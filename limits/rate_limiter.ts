@@ -31,6 +31,11 @@
  *   distinct hot keys, not with the number of requests; a one-commit-per-
  *   request limiter on a shared SQLite file reaches a few percent of bare
  *   `Deno.serve` throughput (see `bench/limits_bench.ts`).
+ * - No read before most commits. A process remembers each counter as it
+ *   last wrote it (value and versionstamp) and checks against that; if
+ *   another process wrote since, the check fails, the batch re-reads, and for
+ *   a second the process reads first (a KV read costs about as much as a
+ *   commit, so this halves the work of a lone writer).
  * - One request, one commit. `chargeAll` takes a chain of limits (the
  *   server's IP limit, then its organization limit) and charges each only
  *   when every earlier one admitted the request, all in the same batch: a
@@ -156,6 +161,8 @@ const EXPIRY_MARGIN_MS = 60_000;
 /** Spent-window cache entries kept before ended windows are pruned. */
 const SPENT_CACHE_LIMIT = 10_000;
 const DEFAULT_MAX_BATCH = 1_000;
+/** How long to read first after another process won a commit race. */
+const CONTENTION_COOLDOWN_MS = 1_000;
 /** Known counter entries kept before the cache starts over (one per live bucket). */
 const KNOWN_CACHE_LIMIT = 50_000;
 
@@ -221,6 +228,8 @@ class GroupCommitRateLimiter implements RateLimiter {
    * if another process wrote since, the check fails and the batch re-reads.
    */
   readonly #known = new Map<string, Deno.KvEntryMaybe<unknown>>();
+  /** Until when (`performance.now()`) known entries are not trusted. */
+  #contendedUntil = 0;
 
   constructor(kv: Deno.Kv, options: RateLimiterOptions) {
     const maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
@@ -408,7 +417,10 @@ class GroupCommitRateLimiter implements RateLimiter {
     try {
       let attempt = 0;
       await this.#retry(async () => {
-        const entries = await this.#entries(counters, attempt++ === 0);
+        const entries = await this.#entries(
+          counters,
+          attempt++ === 0 && performance.now() >= this.#contendedUntil,
+        );
         counts = new Map();
         for (const [id, entry] of entries) counts.set(id, countOf(entry));
         verdicts = group.map((charge) => decideChain(charge, counts));
@@ -426,6 +438,9 @@ class GroupCommitRateLimiter implements RateLimiter {
         const result = writes === 0 ? undefined : await op.commit();
         if (result !== undefined && !result.ok) {
           for (const id of counters.keys()) this.#known.delete(id);
+          // Another process writes these counters too: while it does, read
+          // before committing rather than lose a commit to a stale cache.
+          this.#contendedUntil = performance.now() + CONTENTION_COOLDOWN_MS;
           return false;
         }
         for (const [id, counter] of counters) {

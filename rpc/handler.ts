@@ -283,7 +283,16 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
     log: { organizationId: string | null; method: string },
   ): Promise<MethodContext> {
     const time = now();
-    const ready = await services;
+    const ready = await services.catch(() => {
+      // The session secret lives in KV: without it no session can be issued.
+      throw new RpcError(
+        "UNAVAILABLE",
+        "Storage is unavailable; try again shortly",
+        {
+          reason: "store.unavailable",
+        },
+      );
+    });
     const bearer = bearerToken(request);
     const admitted = async (
       organization: CompiledOrganization,
