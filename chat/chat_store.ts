@@ -28,6 +28,9 @@ import { nextMessageId, parseMessageId } from "./message_id.ts";
 import { randomId } from "./random_id.ts";
 
 /** Who a conversation belongs to: a verified user (`sub`) or an anonymous visitor. */
+/** Participant pointers remembered per process before the cache starts over. */
+const POINTER_CACHE_LIMIT = 100_000;
+
 export type Participant =
   | { readonly kind: "user"; readonly subject: string }
   | { readonly kind: "visitor"; readonly visitorId: string };
@@ -165,6 +168,13 @@ export class ChatStore {
   readonly #maxLength: number;
   readonly #pollMs: number;
   readonly #now: () => number;
+  /**
+   * Participant pointer → conversation id, as this process last saw it. A
+   * pointer only changes when its conversation closes, and a closed
+   * conversation sends `openConversation` back to the stored pointer, so a
+   * stale entry costs one read and is never trusted blindly.
+   */
+  readonly #pointers = new Map<string, string>();
 
   /**
    * Creates a store over an open Deno KV.
@@ -209,6 +219,23 @@ export class ChatStore {
   ): Promise<Conversation> {
     checkParticipant(participant);
     const pointerKey = participantKey(organizationId, participant);
+    const cacheKey = JSON.stringify(pointerKey);
+    const remembered = this.#pointers.get(cacheKey);
+    if (remembered !== undefined) {
+      const known = await this.#read(() =>
+        this.#kv.get<Conversation>(conversationKey(organizationId, remembered))
+      );
+      if (
+        known.value?.status === "open" &&
+        sameAttributes(
+          mergeAttributes(known.value.attributes, attributes),
+          known.value.attributes,
+        )
+      ) {
+        return known.value;
+      }
+      this.#pointers.delete(cacheKey);
+    }
     for (let attempt = 0; attempt < MAX_CONFLICT_ATTEMPTS; attempt++) {
       const pointer = await this.#read(() => this.#kv.get<string>(pointerKey));
       if (pointer.value !== null) {
@@ -218,6 +245,7 @@ export class ChatStore {
           )
         );
         if (entry.value?.status === "open") {
+          this.#remember(cacheKey, entry.value.id);
           const merged = mergeAttributes(entry.value.attributes, attributes);
           if (sameAttributes(merged, entry.value.attributes)) {
             return entry.value;
@@ -251,7 +279,10 @@ export class ChatStore {
           .set(conversationKey(organizationId, conversation.id), conversation)
           .set(updatedKey(organizationId, nowMs, conversation.id), null)
       );
-      if (result.ok) return conversation;
+      if (result.ok) {
+        this.#remember(cacheKey, conversation.id);
+        return conversation;
+      }
       await conflictBackoff(attempt);
     }
     throw contended("openConversation");
@@ -403,15 +434,18 @@ export class ChatStore {
     conversationId: string,
     limit?: number,
   ): Promise<ChatMessage[]> {
-    await this.#requireConversation(organizationId, conversationId);
-    const messages = await this.#read(() =>
-      collect(
-        this.#kv.list<ChatMessage>(
-          { prefix: messagePrefix(organizationId, conversationId) },
-          { reverse: true, limit: pageSize(limit, DEFAULT_PAGE, MAX_PAGE) },
-        ),
-      )
-    );
+    // Both reads at once: boots wait on this, and KV reads queue behind commits.
+    const [, messages] = await Promise.all([
+      this.#requireConversation(organizationId, conversationId),
+      this.#read(() =>
+        collect(
+          this.#kv.list<ChatMessage>(
+            { prefix: messagePrefix(organizationId, conversationId) },
+            { reverse: true, limit: pageSize(limit, DEFAULT_PAGE, MAX_PAGE) },
+          ),
+        )
+      ),
+    ]);
     return messages.map((entry) => entry.value).reverse();
   }
 
@@ -821,6 +855,11 @@ export class ChatStore {
       )
     );
     return entries.map((entry) => entry.key);
+  }
+
+  #remember(pointer: string, conversationId: string): void {
+    if (this.#pointers.size >= POINTER_CACHE_LIMIT) this.#pointers.clear();
+    this.#pointers.set(pointer, conversationId);
   }
 
   async #requireConversation(

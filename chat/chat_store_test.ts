@@ -703,3 +703,19 @@ async function runAppendWorkers(
     assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
   }
 }
+
+Deno.test("openConversation() follows a conversation another process closed and replaced", async () => {
+  await withStore({}, async (fixture) => {
+    const user: Participant = { kind: "user", subject: "user-9" };
+    // Two stores on one KV play two server processes.
+    const other = new ChatStore(fixture.kv, { now: () => fixture.clock.ms });
+    const first = await fixture.store.openConversation("acme", user, {});
+    await other.close("acme", first.id);
+    const replacement = await other.openConversation("acme", user, {});
+    assert.notEqual(replacement.id, first.id);
+    // This process remembered the first conversation; it must not reuse it.
+    const seen = await fixture.store.openConversation("acme", user, {});
+    assert.equal(seen.id, replacement.id);
+    assert.equal(seen.status, "open");
+  });
+});
