@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
 import { DEFAULT_STORE_PATH, openStore } from "./open_store.ts";
 import { StoreUnavailableError } from "./store_unavailable_error.ts";
 
@@ -78,6 +79,44 @@ Deno.test("openStore() throws StoreUnavailableError when the path cannot hold a 
       );
     }
   } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("openStore() waits while another process holds the file's write lock", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "parley_store_" });
+  const path = `${dir}/kv.sqlite`;
+  // Another worker creating the store: the lock that workers of
+  // deno serve --parallel meet when they open one fresh file together.
+  const rival = new DatabaseSync(path);
+  try {
+    rival.exec("BEGIN IMMEDIATE");
+    const release = setTimeout(() => rival.exec("COMMIT"), 500);
+    const module = new URL("./open_store.ts", import.meta.url).href;
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "eval",
+        "--unstable-kv",
+        `const { openStore } = await import(${JSON.stringify(module)});
+         const kv = await openStore(Deno.args[0]);
+         await kv.set(["opened"], true);
+         kv.close();`,
+        path,
+      ],
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    clearTimeout(release);
+    if (rival.isTransaction) rival.exec("COMMIT");
+    assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
+  } finally {
+    rival.close();
+  }
+  const kv = await openStore(path);
+  try {
+    assert.equal((await kv.get(["opened"])).value, true);
+  } finally {
+    kv.close();
     await Deno.remove(dir, { recursive: true });
   }
 });

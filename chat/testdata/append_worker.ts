@@ -7,6 +7,7 @@
  * @module
  */
 
+import { openStore } from "../../limits/open_store.ts";
 import { ChatStore } from "../chat_store.ts";
 
 const [path, organizationId, conversationId, worker, count] = Deno.args;
@@ -15,7 +16,8 @@ if (!path || !organizationId || !conversationId || !worker || !count) {
     "Expected <kv path> <org> <conversation> <worker> <count>",
   );
 }
-const kv = await Deno.openKv(path);
+// Workers start together; openStore waits out SQLite's lock while one sets up.
+const kv = await openStore(path);
 try {
   const store = new ChatStore(kv);
   for (let index = 0; index < Number(count); index++) {
