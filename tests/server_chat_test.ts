@@ -8,23 +8,14 @@ import assert from "node:assert/strict";
 import { verifyWebhookSignature } from "../chat/webhook.ts";
 import { signWithJsonwebtoken } from "./jsonwebtoken_minter.ts";
 import { type ServerProcess, startServer } from "./server_process.ts";
-import { ORIGINS, SECRETS, testPolicy } from "./test_policy.ts";
+import { acmeClaims, ORIGINS, SECRETS, testPolicy } from "./test_policy.ts";
 
 const origin = ORIGINS.acme;
 const admin = { token: SECRETS.ACME_ADMIN_KEY };
 
 function userToken(sub: string): string {
-  const now = Math.floor(Date.now() / 1000);
   return signWithJsonwebtoken(
-    {
-      iss: origin,
-      aud: "chat-widget",
-      sub,
-      iat: now,
-      exp: now + 300,
-      org_id: "acme",
-      user_data: { name: "Ada" },
-    },
+    acmeClaims({ sub, user_data: { name: "Ada" } }),
     SECRETS.ACME_JWT_SECRET,
   );
 }

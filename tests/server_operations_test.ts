@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { signWithJsonwebtoken } from "./jsonwebtoken_minter.ts";
 import { startServer, waitFor } from "./server_process.ts";
-import { ORIGINS, SECRETS, testPolicy } from "./test_policy.ts";
+import { acmeClaims, ORIGINS, SECRETS, testPolicy } from "./test_policy.ts";
 
 async function health(baseUrl: string) {
   const response = await fetch(`${baseUrl}/healthz`);
@@ -112,16 +112,8 @@ Deno.test("the decision log records rejections without tokens, secrets or emails
     policy: testPolicy(),
     env: SECRETS,
   });
-  const now = Math.floor(Date.now() / 1000);
   const badToken = signWithJsonwebtoken(
-    {
-      iss: ORIGINS.acme,
-      aud: "chat-widget",
-      sub: "u1",
-      iat: now,
-      exp: now + 60,
-      org_id: "acme",
-    },
+    acmeClaims(),
     SECRETS.GLOBEX_JWT_SECRET,
   );
   await server.rpc("chat.boot", {
@@ -165,18 +157,7 @@ Deno.test("metrics count decisions, JWT states and latency", async () => {
     policy: testPolicy(),
     env: SECRETS,
   });
-  const now = Math.floor(Date.now() / 1000);
-  const token = signWithJsonwebtoken(
-    {
-      iss: ORIGINS.acme,
-      aud: "chat-widget",
-      sub: "u1",
-      iat: now,
-      exp: now + 60,
-      org_id: "acme",
-    },
-    SECRETS.ACME_JWT_SECRET,
-  );
+  const token = signWithJsonwebtoken(acmeClaims(), SECRETS.ACME_JWT_SECRET);
   await server.rpc("chat.boot", { organizationId: "acme" }, {
     origin: ORIGINS.acme,
     token,

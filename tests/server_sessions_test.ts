@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { SessionSigner } from "../rpc/session_token.ts";
 import { signWithJsonwebtoken } from "./jsonwebtoken_minter.ts";
 import { startServer, waitFor } from "./server_process.ts";
-import { ORIGINS, SECRETS, testPolicy } from "./test_policy.ts";
+import { acmeClaims, ORIGINS, SECRETS, testPolicy } from "./test_policy.ts";
 
 async function bootAcme(server: Awaited<ReturnType<typeof startServer>>) {
   const reply = await server.rpc("chat.boot", { organizationId: "acme" }, {
@@ -206,16 +206,8 @@ Deno.test("a verified user's session needs the token's origin", async () => {
     policy: testPolicy(),
     env: SECRETS,
   });
-  const now = Math.floor(Date.now() / 1000);
   const token = signWithJsonwebtoken(
-    {
-      iss: ORIGINS.acme,
-      aud: "chat-widget",
-      sub: "user_7",
-      iat: now,
-      exp: now + 300,
-      org_id: "acme",
-    },
+    acmeClaims({ sub: "user_7" }),
     SECRETS.ACME_JWT_SECRET,
     { keyid: "2026-11" },
   );

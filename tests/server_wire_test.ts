@@ -7,21 +7,9 @@
 import assert from "node:assert/strict";
 import { mintGuideToken, signWithJsonwebtoken } from "./jsonwebtoken_minter.ts";
 import { startServer } from "./server_process.ts";
-import { ORIGINS, SECRETS, testPolicy } from "./test_policy.ts";
+import { acmeClaims, ORIGINS, SECRETS, testPolicy } from "./test_policy.ts";
 
 const now = () => Math.floor(Date.now() / 1000);
-
-function acmeClaims(overrides: Record<string, unknown> = {}) {
-  return {
-    iss: ORIGINS.acme,
-    aud: "chat-widget",
-    sub: "user_42",
-    iat: now(),
-    exp: now() + 600,
-    org_id: "acme",
-    ...overrides,
-  };
-}
 
 Deno.test("server answers every error code with its status", async (t) => {
   await using server = await startServer({

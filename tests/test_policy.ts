@@ -72,3 +72,24 @@ organizations:
     limits: { organization: 1000/minute, ip: 1000/minute }
 `;
 }
+
+/**
+ * Claims of a valid `acme` user token issued for {@linkcode ORIGINS.acme}.
+ *
+ * @param overrides Claims to change or add.
+ * @returns The claims, `iat` now and `exp` ten minutes on.
+ */
+export function acmeClaims(
+  overrides: Record<string, unknown> = {},
+): Record<string, unknown> {
+  const now = Math.floor(Date.now() / 1000);
+  return {
+    iss: ORIGINS.acme,
+    aud: "chat-widget",
+    sub: "user_42",
+    iat: now,
+    exp: now + 600,
+    org_id: "acme",
+    ...overrides,
+  };
+}
