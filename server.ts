@@ -163,7 +163,7 @@ if (import.meta.main) {
       );
       if (setup.demoAdminKey !== undefined) {
         console.error(
-          `parley: agent inbox http://${hostname}:${port}/agent · organization demo · key ${setup.demoAdminKey}`,
+          `parley: agent inbox http://${hostname}:${port}/agent?org=demo · admin key ${setup.demoAdminKey}`,
         );
       }
     },

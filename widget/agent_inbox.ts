@@ -211,5 +211,12 @@ closeButton.addEventListener("click", () => {
     .catch(() => say("Close failed"));
 });
 
+// `/agent?org=acme` fills the organization in; a key never travels in a URL.
+const organizationField = loginForm.elements.namedItem("organizationId");
+const suggested = new URLSearchParams(location.search).get("org");
+if (suggested && organizationField instanceof HTMLInputElement) {
+  organizationField.value = suggested;
+}
+
 const saved = sessionStorage.getItem(STORAGE_KEY);
 if (saved) void start(JSON.parse(saved) as Credentials);

@@ -24,10 +24,13 @@ export function agentPage(): string {
   header { padding: 12px 16px; border-bottom: 1px solid #8884; display: flex; gap: 12px; align-items: baseline; }
   header h1 { font-size: 18px; margin: 0; }
   #status { color: #888; font-size: 13px; }
-  form#login { display: grid; gap: 8px; max-width: 360px; margin: 48px auto; }
+  form#login { display: grid; gap: 12px; align-content: start; width: min(360px, 100% - 32px); margin: 48px auto; }
+  form#login label { display: grid; gap: 4px; font-size: 13px; }
+  form#login button { background: #0b5fff; color: #fff; border: 0; border-radius: 6px; cursor: pointer; }
+  input, textarea { border: 1px solid #8886; border-radius: 6px; }
   input, textarea, button { font: inherit; padding: 8px; }
   #inbox { display: grid; grid-template-columns: minmax(220px, 320px) 1fr; min-height: 0; }
-  #inbox[hidden], form[hidden], button[hidden] { display: none; }
+  [hidden] { display: none !important; }
   #conversations { list-style: none; margin: 0; padding: 0; border-right: 1px solid #8884; overflow: auto; }
   #conversations button { display: grid; width: 100%; text-align: left; border: 0; border-bottom: 1px solid #8882; background: none; color: inherit; cursor: pointer; }
   #conversations button[aria-current="true"] { background: #0b5fff22; }

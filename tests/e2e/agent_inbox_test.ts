@@ -11,6 +11,11 @@ Deno.test("a visitor and an agent in the /agent inbox exchange messages live bot
   await agent.page.getByLabel("Admin key").fill(ACME_ADMIN_KEY);
   await agent.page.getByRole("button", { name: "Open inbox" }).click();
   await agent.page.getByRole("status").filter({ hasText: "Live" }).waitFor();
+  assert.equal(
+    await agent.page.locator("#login").isVisible(),
+    false,
+    "the sign-in form stays on screen",
+  );
 
   const visitor = await fixture.visit({});
   await widgetReady(visitor.page);
