@@ -421,31 +421,29 @@ export class ChatStore {
   }
 
   /**
-   * The latest messages of a conversation (what `chat.boot` shows), oldest first.
+   * The latest messages of a conversation just opened (what `chat.boot`
+   * shows), oldest first. It takes the conversation itself, so a boot pays no
+   * second read for it, and a first visit (no messages yet) pays none at all.
    *
-   * @param organizationId The organization.
-   * @param conversationId The conversation.
+   * @param conversation From {@linkcode openConversation} or {@linkcode getConversation}.
    * @param limit Default 50, at most 200.
    * @returns Up to `limit` messages ending with the newest.
-   * @throws {ChatError} `conversation-not-found`.
    */
   async recentMessages(
-    organizationId: string,
-    conversationId: string,
+    conversation: Conversation,
     limit?: number,
   ): Promise<ChatMessage[]> {
-    // Both reads at once: boots wait on this, and KV reads queue behind commits.
-    const [, messages] = await Promise.all([
-      this.#requireConversation(organizationId, conversationId),
-      this.#read(() =>
-        collect(
-          this.#kv.list<ChatMessage>(
-            { prefix: messagePrefix(organizationId, conversationId) },
-            { reverse: true, limit: pageSize(limit, DEFAULT_PAGE, MAX_PAGE) },
-          ),
-        )
-      ),
-    ]);
+    if (conversation.messageCount === 0) return [];
+    const messages = await this.#read(() =>
+      collect(
+        this.#kv.list<ChatMessage>(
+          {
+            prefix: messagePrefix(conversation.organizationId, conversation.id),
+          },
+          { reverse: true, limit: pageSize(limit, DEFAULT_PAGE, MAX_PAGE) },
+        ),
+      )
+    );
     return messages.map((entry) => entry.value).reverse();
   }
 

@@ -247,8 +247,14 @@ Deno.test("append() and listMessages() keep order and page with after and limit"
       }),
       [],
     );
-    const recent = await store.recentMessages("acme", conversation.id, 2);
+    const current = await store.getConversation("acme", conversation.id);
+    const recent = await store.recentMessages(current!, 2);
     assert.deepEqual(recent.map((message) => message.text), ["m5", "m6"]);
+    assert.deepEqual(
+      await store.recentMessages(conversation, 2),
+      [],
+      "the conversation as opened had no messages",
+    );
   });
 });
 

@@ -54,8 +54,7 @@ export const boot: MethodDefinition = {
       },
     );
     const messages = await services.chat.recentMessages(
-      organizationId,
-      conversation.id,
+      conversation,
       RECENT_MESSAGES,
     );
     const expiresAt = now + SESSION_TTL_MS;
