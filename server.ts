@@ -15,7 +15,7 @@
 import { agentPage } from "./widget/agent_page.ts";
 import { buildAgentInbox, buildWidget } from "./widget/build.ts";
 import { demoPage } from "./widget/demo_page.ts";
-import { openStore } from "./limits/open_store.ts";
+import { openStore } from "./store/open_store.ts";
 import { compilePolicy } from "./policy/compile.ts";
 import { PolicyError } from "./policy/error.ts";
 import { jsonLinesSink } from "./rpc/decision_log.ts";

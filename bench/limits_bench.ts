@@ -9,6 +9,7 @@
  * @module
  */
 
+import { isDatabaseLocked } from "../store/locked_retry.ts";
 import type { Rate } from "../policy/types.ts";
 import { createRateLimiter } from "../limits/rate_limiter.ts";
 
@@ -44,11 +45,7 @@ async function chargeNaively(
       }).commit();
       if (result.ok) return true;
     } catch (error) {
-      if (
-        !(error instanceof Error && /database is locked/.test(error.message))
-      ) {
-        throw error;
-      }
+      if (!isDatabaseLocked(error)) throw error;
     }
   }
 }

@@ -23,7 +23,7 @@
 
 import type { ChatMessage } from "../rpc/wire.ts";
 import { ChatError } from "./chat_error.ts";
-import { isDatabaseLocked, retryWhileLocked } from "./locked_retry.ts";
+import { isDatabaseLocked, retryWhileLocked } from "../store/locked_retry.ts";
 import { nextMessageId, parseMessageId } from "./message_id.ts";
 import { randomId } from "./random_id.ts";
 

@@ -61,7 +61,8 @@
  */
 
 import type { Rate } from "../policy/types.ts";
-import { StoreUnavailableError } from "./store_unavailable_error.ts";
+import { isDatabaseLocked } from "../store/locked_retry.ts";
+import { StoreUnavailableError } from "../store/store_unavailable_error.ts";
 
 export { StoreUnavailableError };
 
@@ -530,7 +531,7 @@ class GroupCommitRateLimiter implements RateLimiter {
       try {
         if (await attempt()) return;
       } catch (error) {
-        if (!isLockContention(error)) throw asUnavailable(error);
+        if (!isDatabaseLocked(error)) throw asUnavailable(error);
         lockError = error;
       }
       if (performance.now() - started > CONTENTION_BUDGET_MS) {
@@ -612,12 +613,6 @@ function groupByDistinctKeys(
   }
   if (group.length > 0) groups.push(group);
   return groups;
-}
-
-/** SQLite's busy signal when another process holds the write lock. */
-function isLockContention(error: unknown): boolean {
-  return error instanceof Error &&
-    /database is (locked|busy)/i.test(error.message);
 }
 
 function asUnavailable(error: unknown): StoreUnavailableError {

@@ -9,6 +9,7 @@
  */
 
 import { createHmac, timingSafeEqual } from "node:crypto";
+import { retryWhileLocked } from "../store/locked_retry.ts";
 import { RpcError } from "./rpc_error.ts";
 
 /** Who a session speaks for. */
@@ -135,19 +136,15 @@ export async function loadSessionSecret(
     return bytes;
   }
   const key = ["parley", "session-secret"];
+  // Workers starting together race to create it; the checked write lets one win.
   for (let attempt = 0; attempt < 20; attempt++) {
-    const existing = await kv.get<Uint8Array>(key);
+    const existing = await retryWhileLocked(() => kv.get<Uint8Array>(key));
     if (existing.value instanceof Uint8Array) return existing.value;
     const fresh = crypto.getRandomValues(new Uint8Array(32));
-    try {
-      const result = await kv.atomic().check(existing).set(key, fresh).commit();
-      if (result.ok) return fresh;
-    } catch (error) {
-      if (!String(error).includes("database is locked")) throw error;
-      await new Promise((resolve) =>
-        setTimeout(resolve, 5 + Math.random() * 20)
-      );
-    }
+    const result = await retryWhileLocked(() =>
+      kv.atomic().check(existing).set(key, fresh).commit()
+    );
+    if (result.ok) return fresh;
   }
   throw new Error("Could not store the session secret in KV");
 }

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { openStore } from "../../limits/open_store.ts";
+import { openStore } from "../../store/open_store.ts";
 import { ChatStore } from "../chat_store.ts";
 
 const [path, organizationId, conversationId, worker, count] = Deno.args;

@@ -1,11 +1,15 @@
 /**
- * Opens the Deno KV store named by `PARLEY_KV`.
+ * Opens the Deno KV store named by `PARLEY_KV`: the storage every part of
+ * Parley shares (rate-limit counters, sessions' secret, conversations).
  *
  * @module
  */
 
 import { dirname } from "node:path";
+import { type LockedRetryOptions, retryWhileLocked } from "./locked_retry.ts";
 import { StoreUnavailableError } from "./store_unavailable_error.ts";
+
+const OPEN_RETRY: LockedRetryOptions = { maxAttempts: 45, maxDelayMs: 250 };
 
 /** Where the store lives when `PARLEY_KV` is unset or empty. */
 export const DEFAULT_STORE_PATH = ".parley/kv.sqlite";
@@ -34,36 +38,15 @@ export async function openStore(location?: string): Promise<Deno.Kv> {
   const isFile = target !== ":memory:" && !/^https?:\/\//i.test(target);
   try {
     if (isFile) await Deno.mkdir(dirname(target), { recursive: true });
-    return await openRetryingLocks(target);
+    // Workers of `deno serve --parallel` open one fresh file at the same
+    // moment, and SQLite answers all but one with `database is locked` while
+    // it sets the file up: wait that out (up to about ten seconds).
+    return await retryWhileLocked(() => Deno.openKv(target), OPEN_RETRY);
   } catch (cause) {
     const reason = cause instanceof Error ? cause.message : String(cause);
     throw new StoreUnavailableError(
       `Cannot open the KV store at "${target}": ${reason}`,
       { cause },
     );
-  }
-}
-
-/** How long a file held by another opening process is waited for. */
-const OPEN_LOCK_BUDGET_MS = 10_000;
-
-/**
- * `Deno.openKv`, retried while another process holds the file's write lock:
- * workers of `deno serve --parallel` open one file at the same moment, and
- * SQLite answers all but one with `database is locked` while it sets up.
- */
-async function openRetryingLocks(target: string): Promise<Deno.Kv> {
-  const started = Date.now();
-  for (let tries = 0;; tries++) {
-    try {
-      return await Deno.openKv(target);
-    } catch (error) {
-      const locked = error instanceof Error &&
-        /database is (locked|busy)/i.test(error.message);
-      if (!locked || Date.now() - started > OPEN_LOCK_BUDGET_MS) throw error;
-      await new Promise((wake) =>
-        setTimeout(wake, Math.random() * Math.min(50, 2 ** tries))
-      );
-    }
   }
 }
