@@ -20,7 +20,6 @@ import type {
   Evaluator,
   Rate,
 } from "../policy/types.ts";
-import { parseOrigin } from "../policy/host.ts";
 import { rpcErrorFromChat } from "./chat_error_mapping.ts";
 import { clientIp } from "./client_ip.ts";
 import { corsHeaders, type HeaderEntry, preflightResponse } from "./cors.ts";
@@ -40,6 +39,7 @@ import { RpcError } from "./rpc_error.ts";
 import {
   loadSessionSecret,
   type SessionClaims,
+  sessionOrigin,
   SessionSigner,
 } from "./session_token.ts";
 import type { Reply } from "./wire.ts";
@@ -636,9 +636,7 @@ function sessionProblem(
   if (organization.securityRevision !== session.securityRevision) {
     return sessionInvalid("session.revoked");
   }
-  const requestOrigin = origin === null
-    ? null
-    : parseOrigin(origin)?.origin ?? origin;
+  const requestOrigin = sessionOrigin(origin);
   if (requestOrigin !== session.origin) return sessionInvalid("session.origin");
   return undefined;
 }

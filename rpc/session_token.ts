@@ -9,6 +9,7 @@
  */
 
 import { createHmac, timingSafeEqual } from "node:crypto";
+import { parseRequestOrigin } from "../policy/domain_matcher.ts";
 import { retryWhileLocked } from "../store/locked_retry.ts";
 import { RpcError } from "./rpc_error.ts";
 
@@ -28,6 +29,18 @@ export interface SessionClaims {
   readonly securityRevision: string;
   /** Epoch milliseconds. */
   readonly expiresAt: number;
+}
+
+/**
+ * The origin a session is bound to: the page's `Origin` as the evaluator
+ * normalises it (or as sent, when it is not a web origin), `null` without one.
+ * Issuing and checking both use this, so they cannot disagree.
+ *
+ * @param origin The request's `Origin` header.
+ * @returns The binding.
+ */
+export function sessionOrigin(origin: string | null): string | null {
+  return origin === null ? null : parseRequestOrigin(origin)?.origin ?? origin;
 }
 
 /** How long a session lives; the widget boots again before it ends. */

@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import { RpcError } from "./rpc_error.ts";
-import { type SessionClaims, SessionSigner } from "./session_token.ts";
+import {
+  type SessionClaims,
+  sessionOrigin,
+  SessionSigner,
+} from "./session_token.ts";
 
 const secret = new TextEncoder().encode(
   "session-secret-0123456789abcdef0123456789",
@@ -84,4 +88,16 @@ Deno.test("SessionSigner needs a secret of at least 32 bytes", async () => {
     SessionSigner.create(new TextEncoder().encode("short")),
     RangeError,
   );
+});
+
+Deno.test("sessionOrigin() binds sessions to the normalised page origin", () => {
+  const rows: [string | null, string | null][] = [
+    ["HTTPS://Shop.Acme.com:443", "https://shop.acme.com"],
+    ["http://localhost:3000", "http://localhost:3000"],
+    ["null", "null"],
+    [null, null],
+  ];
+  for (const [origin, bound] of rows) {
+    assert.equal(sessionOrigin(origin), bound, String(origin));
+  }
 });

@@ -8,9 +8,8 @@
  */
 
 import { isVisitorId, type Participant } from "../../chat/chat_store.ts";
-import { parseOrigin } from "../../policy/host.ts";
 import type { MethodDefinition } from "../method.ts";
-import { SESSION_TTL_MS } from "../session_token.ts";
+import { SESSION_TTL_MS, sessionOrigin } from "../session_token.ts";
 import type { BootData } from "../wire.ts";
 
 /** Recent messages returned with the session. */
@@ -60,7 +59,7 @@ export const boot: MethodDefinition = {
     const expiresAt = now + SESSION_TTL_MS;
     const token = await services.sessions.issue({
       organizationId,
-      origin: origin === null ? null : parseOrigin(origin)?.origin ?? origin,
+      origin: sessionOrigin(origin),
       participant,
       verified: identity.verified,
       conversationId: conversation.id,
