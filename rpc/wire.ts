@@ -26,15 +26,6 @@ export const ERROR_STATUS = {
 /** A stable error code of the RPC wire. */
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
-/** The codes the widget reports to the page through `onSecurityError`. */
-export const SECURITY_ERROR_CODES: readonly ErrorCode[] = [
-  "DOMAIN_NOT_ALLOWED",
-  "JWT_REQUIRED",
-  "JWT_INVALID",
-  "RATE_LIMITED",
-  "ORGANIZATION_NOT_FOUND",
-];
-
 /** Rate-limit state carried by every successful reply. */
 export interface RateLimitState {
   /** Requests per window of the tightest limit that applied. */
