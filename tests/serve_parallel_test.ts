@@ -7,6 +7,7 @@
  */
 
 import assert from "node:assert/strict";
+import { awayFromWindowEdge } from "./server_process.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const WORKERS = 2;
@@ -116,6 +117,7 @@ Deno.test({
         if (healthy === 0) await new Promise((wake) => setTimeout(wake, 100));
       }
 
+      await awayFromWindowEdge();
       const replies = await Promise.all(
         Array.from(
           { length: BURST },
