@@ -195,7 +195,7 @@ function decide(
   organizations: ReadonlyMap<string, OrganizationEntry>,
   facts: Facts,
   trace: TraceStep[] | undefined,
-): Decision | Promise<Decision> {
+): Decision {
   const entry = organizations.get(facts.organizationId);
   if (entry === undefined) {
     trace?.push({
@@ -296,27 +296,27 @@ function decide(
     ...(domain.origin === undefined ? {} : { origin: domain.origin }),
     ...(facts.userId === undefined ? {} : { userId: facts.userId }),
   };
-  return verifyUserToken(facts.token, entry.keyring, expected, trace).then(
-    (verdict) => {
-      if (!verdict.ok) {
-        return reject("JWT_INVALID", verdict.reason, domain.origin);
-      }
-      trace?.push({
-        check: "jwt",
-        outcome: "pass",
-        reason: REASON.jwtVerified,
-        detail: `Verified by key "${verdict.keyId}"`,
-      });
-      return admit(REASON.jwtVerified, {
-        verified: true,
-        subject: verdict.subject,
-        keyId: verdict.keyId,
-        ...(verdict.userData === undefined
-          ? {}
-          : { userData: verdict.userData }),
-      });
-    },
+  const verdict = verifyUserToken(
+    facts.token,
+    entry.keyring,
+    expected,
+    trace,
   );
+  if (!verdict.ok) {
+    return reject("JWT_INVALID", verdict.reason, domain.origin);
+  }
+  trace?.push({
+    check: "jwt",
+    outcome: "pass",
+    reason: REASON.jwtVerified,
+    detail: `Verified by key "${verdict.keyId}"`,
+  });
+  return admit(REASON.jwtVerified, {
+    verified: true,
+    subject: verdict.subject,
+    keyId: verdict.keyId,
+    ...(verdict.userData === undefined ? {} : { userData: verdict.userData }),
+  });
 }
 
 /** The compiled evaluator. Frozen after construction. */
@@ -347,14 +347,13 @@ class CompiledEvaluator implements Evaluator {
   }
 
   evaluate(facts: Facts): Promise<Decision> {
-    const decision = decide(this.#organizations, facts, undefined);
-    return decision instanceof Promise ? decision : Promise.resolve(decision);
+    return Promise.resolve(decide(this.#organizations, facts, undefined));
   }
 
-  async explain(facts: Facts): Promise<Explanation> {
+  explain(facts: Facts): Promise<Explanation> {
     const trace: TraceStep[] = [];
-    const decision = await decide(this.#organizations, facts, trace);
-    return { ...decision, trace: Object.freeze(trace) };
+    const decision = decide(this.#organizations, facts, trace);
+    return Promise.resolve({ ...decision, trace: Object.freeze(trace) });
   }
 
   checkOrigin(organizationId: string, origin: string | null): OriginVerdict {
