@@ -24,6 +24,7 @@
 import type { ChatMessage } from "../rpc/wire.ts";
 import { ChatError } from "./chat_error.ts";
 import { isDatabaseLocked, retryWhileLocked } from "../store/locked_retry.ts";
+import { BatchedReads } from "../store/batched_reads.ts";
 import { nextMessageId, parseMessageId } from "./message_id.ts";
 import { randomId } from "./random_id.ts";
 
@@ -164,6 +165,8 @@ export function isVisitorId(id: string): boolean {
  */
 export class ChatStore {
   readonly #kv: Deno.Kv;
+  /** Single-key reads, coalesced across concurrent calls. */
+  readonly #reads: BatchedReads;
   readonly #maxMessages: number;
   readonly #maxLength: number;
   readonly #pollMs: number;
@@ -184,6 +187,7 @@ export class ChatStore {
    */
   constructor(kv: Deno.Kv, options: ChatStoreOptions = {}) {
     this.#kv = kv;
+    this.#reads = new BatchedReads(kv);
     this.#maxMessages = Math.max(1, options.maxMessagesPerConversation ?? 1000);
     this.#maxLength = Math.max(1, options.maxMessageLength ?? 4000);
     this.#pollMs = Math.max(10, options.watchPollMs ?? 1000);
@@ -223,7 +227,9 @@ export class ChatStore {
     const remembered = this.#pointers.get(cacheKey);
     if (remembered !== undefined) {
       const known = await this.#read(() =>
-        this.#kv.get<Conversation>(conversationKey(organizationId, remembered))
+        this.#reads.get<Conversation>(
+          conversationKey(organizationId, remembered),
+        )
       );
       if (
         known.value?.status === "open" &&
@@ -237,10 +243,12 @@ export class ChatStore {
       this.#pointers.delete(cacheKey);
     }
     for (let attempt = 0; attempt < MAX_CONFLICT_ATTEMPTS; attempt++) {
-      const pointer = await this.#read(() => this.#kv.get<string>(pointerKey));
+      const pointer = await this.#read(() =>
+        this.#reads.get<string>(pointerKey)
+      );
       if (pointer.value !== null) {
         const entry = await this.#read(() =>
-          this.#kv.get<Conversation>(
+          this.#reads.get<Conversation>(
             conversationKey(organizationId, pointer.value),
           )
         );
@@ -300,7 +308,7 @@ export class ChatStore {
     conversationId: string,
   ): Promise<Conversation | undefined> {
     const entry = await this.#read(() =>
-      this.#kv.get<Conversation>(
+      this.#reads.get<Conversation>(
         conversationKey(organizationId, conversationId),
       )
     );
@@ -333,7 +341,7 @@ export class ChatStore {
     }
     const key = conversationKey(organizationId, conversationId);
     for (let attempt = 0; attempt < MAX_CONFLICT_ATTEMPTS; attempt++) {
-      const entry = await this.#read(() => this.#kv.get<Conversation>(key));
+      const entry = await this.#read(() => this.#reads.get<Conversation>(key));
       const current = entry.value;
       if (current === null) throw notFound(conversationId);
       if (current.status === "closed") {
@@ -518,7 +526,7 @@ export class ChatStore {
   ): Promise<Conversation | undefined> {
     const key = conversationKey(organizationId, conversationId);
     for (let attempt = 0; attempt < MAX_CONFLICT_ATTEMPTS; attempt++) {
-      const entry = await this.#read(() => this.#kv.get<Conversation>(key));
+      const entry = await this.#read(() => this.#reads.get<Conversation>(key));
       const current = entry.value;
       if (current === null) return undefined;
       if (current.status === "closed") return current;
@@ -649,13 +657,15 @@ export class ChatStore {
   ): Promise<boolean> {
     const key = conversationKey(organizationId, conversationId);
     for (let attempt = 0; attempt < MAX_CONFLICT_ATTEMPTS; attempt++) {
-      const entry = await this.#read(() => this.#kv.get<Conversation>(key));
+      const entry = await this.#read(() => this.#reads.get<Conversation>(key));
       const current = entry.value;
       if (current === null) return false;
       const updatedMs = Date.parse(current.updatedAt);
       if (updatedMs >= cutoffMs) return false;
       const pointerKey = participantKey(organizationId, current.participant);
-      const pointer = await this.#read(() => this.#kv.get<string>(pointerKey));
+      const pointer = await this.#read(() =>
+        this.#reads.get<string>(pointerKey)
+      );
       const result = await this.#commit(() => {
         const operation = this.#kv.atomic()
           .check(entry, pointer)
@@ -746,7 +756,7 @@ export class ChatStore {
     let cursor: { versionstamp: string; timeMs: number };
     if (after === undefined) {
       const latest = await this.#read(() =>
-        this.#kv.get<LatestInOrganization>(
+        this.#reads.get<LatestInOrganization>(
           organizationLatestKey(organizationId),
         )
       );
