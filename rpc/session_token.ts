@@ -8,7 +8,12 @@
  * @module
  */
 
-import { createHmac, timingSafeEqual } from "node:crypto";
+import {
+  createHmac,
+  createSecretKey,
+  type KeyObject,
+  timingSafeEqual,
+} from "node:crypto";
 import { parseRequestOrigin } from "../policy/domain_matcher.ts";
 import { retryWhileLocked } from "../store/locked_retry.ts";
 import { RpcError } from "./rpc_error.ts";
@@ -48,6 +53,7 @@ export const SESSION_TTL_MS = 30 * 60 * 1000;
 
 const PREFIX = "v1";
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 /**
  * Signs and checks session tokens with one HMAC key. Every RPC call verifies
@@ -56,10 +62,10 @@ const encoder = new TextEncoder();
  * core does for user tokens.
  */
 export class SessionSigner {
-  #secret: Uint8Array;
+  #secret: KeyObject;
 
   private constructor(secret: Uint8Array) {
-    this.#secret = secret.slice();
+    this.#secret = createSecretKey(secret.slice());
   }
 
   /**
@@ -117,9 +123,7 @@ export class SessionSigner {
     }
     const payload = fromBase64url(parts[1]!);
     if (payload === undefined) throw invalid("session.malformed");
-    const claims = JSON.parse(
-      new TextDecoder().decode(payload),
-    ) as SessionClaims;
+    const claims = JSON.parse(decoder.decode(payload)) as SessionClaims;
     if (!(claims.expiresAt > now)) throw invalid("session.expired");
     return claims;
   }
@@ -173,20 +177,16 @@ function invalid(reason: string): RpcError {
 }
 
 function base64url(bytes: Uint8Array): string {
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(
-    /=+$/,
-    "",
-  );
+  return bytes.toBase64({ alphabet: "base64url", omitPadding: true });
 }
 
+/** Canonical base64url only (no padding, zero unused bits): one text per token. */
 function fromBase64url(text: string): Uint8Array<ArrayBuffer> | undefined {
-  if (!/^[A-Za-z0-9_-]*$/.test(text)) return undefined;
+  let bytes: Uint8Array<ArrayBuffer>;
   try {
-    const binary = atob(text.replaceAll("-", "+").replaceAll("_", "/"));
-    return Uint8Array.from(binary, (char) => char.charCodeAt(0));
+    bytes = Uint8Array.fromBase64(text, { alphabet: "base64url" });
   } catch {
     return undefined;
   }
+  return base64url(bytes) === text ? bytes : undefined;
 }

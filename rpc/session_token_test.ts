@@ -72,6 +72,14 @@ Deno.test("SessionSigner refuses tokens it did not sign as they are", async () =
       `${prefix}.${payload}.%%%`,
       "session.malformed",
     ],
+    ["a padded signature", `${token}=`, "session.malformed"],
+    [
+      "the signature's unused bits set (same bytes, other text)",
+      `${prefix}.${payload}.${signature!.slice(0, -1)}${
+        nudgeUnusedBits(signature!.at(-1)!)
+      }`,
+      "session.malformed",
+    ],
     [
       "an oversized token",
       `${prefix}.${"A".repeat(5000)}.${signature}`,
@@ -101,3 +109,10 @@ Deno.test("sessionOrigin() binds sessions to the normalised page origin", () => 
     assert.equal(sessionOrigin(origin), bound, String(origin));
   }
 });
+
+/** The base64url character one above `last`: a 32-byte signature's last character carries 2 unused bits. */
+function nudgeUnusedBits(last: string): string {
+  const alphabet =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  return alphabet[alphabet.indexOf(last) + 1]!;
+}
