@@ -14,12 +14,7 @@
  * @module
  */
 
-import {
-  createHmac,
-  createSecretKey,
-  type KeyObject,
-  timingSafeEqual,
-} from "node:crypto";
+import { createHmac, timingSafeEqual } from "node:crypto";
 import { parseRequestOrigin } from "./domain_matcher.ts";
 import { REASON } from "./reasons.ts";
 import type { JwtKeySpec, OrganizationSpec, TraceStep } from "./types.ts";
@@ -50,7 +45,7 @@ export class UserTokenKey {
   readonly id: string;
   /** Epoch milliseconds after which the key is refused. */
   readonly until: number;
-  readonly #secret: KeyObject;
+  readonly #secret: Uint8Array;
 
   /**
    * Wraps a validated key.
@@ -60,7 +55,7 @@ export class UserTokenKey {
   constructor(spec: JwtKeySpec) {
     this.id = spec.id;
     this.until = spec.until ?? Infinity;
-    this.#secret = createSecretKey(spec.secret);
+    this.#secret = spec.secret.slice();
     Object.freeze(this);
   }
 

@@ -8,12 +8,7 @@
  * @module
  */
 
-import {
-  createHmac,
-  createSecretKey,
-  type KeyObject,
-  timingSafeEqual,
-} from "node:crypto";
+import { createHmac, timingSafeEqual } from "node:crypto";
 import { parseRequestOrigin } from "../policy/domain_matcher.ts";
 import { retryWhileLocked } from "../store/locked_retry.ts";
 import { RpcError } from "./rpc_error.ts";
@@ -62,10 +57,10 @@ const decoder = new TextDecoder();
  * core does for user tokens.
  */
 export class SessionSigner {
-  #secret: KeyObject;
+  #secret: Uint8Array;
 
   private constructor(secret: Uint8Array) {
-    this.#secret = createSecretKey(secret.slice());
+    this.#secret = secret.slice();
   }
 
   /**
