@@ -72,8 +72,12 @@ export interface Conversation {
   readonly messageCount: number;
 }
 
-/** One message delivered by {@linkcode ChatStore.watch}. */
-export interface WatchEvent {
+/** One update delivered by {@linkcode ChatStore.watch}. */
+export type WatchEvent = MessageWatchEvent | ClosedWatchEvent;
+
+/** A new message in a watched conversation. */
+export interface MessageWatchEvent {
+  readonly kind: "message";
   /** The conversation the message belongs to. */
   readonly conversationId: string;
   /** The new message. */
@@ -82,6 +86,17 @@ export interface WatchEvent {
    * Pass as `after` to resume right after this event: the message id for a
    * conversation watch, an opaque string for an organization watch.
    */
+  readonly cursor: string;
+}
+
+/**
+ * The watched conversation was closed: the last event of a conversation
+ * watch, after every message the conversation took.
+ */
+export interface ClosedWatchEvent {
+  readonly kind: "closed";
+  readonly conversationId: string;
+  /** The cursor of the last message delivered before it. */
   readonly cursor: string;
 }
 
@@ -542,7 +557,12 @@ export class ChatStore {
           .check(entry)
           .set(key, updated)
           .delete(updatedKey(organizationId, previousMs, conversationId))
-          .set(updatedKey(organizationId, nowMs, conversationId), null);
+          .set(updatedKey(organizationId, nowMs, conversationId), null)
+          // Wakes the conversation's watchers, which then see it closed.
+          .set(
+            latestKey(organizationId, conversationId),
+            current.lastMessage?.id ?? null,
+          );
         if (current.lastMessage !== undefined) {
           operation
             .delete(inboxKey(organizationId, previousMs, conversationId))
@@ -562,7 +582,8 @@ export class ChatStore {
    * without it, after the newest message at the start. Woken by `kv.watch` on
    * the `latest` keys and by a poll (other processes' writes), each wake-up
    * reads everything past the cursor, so nothing is missed or repeated.
-   * Ends when `signal` aborts.
+   * A conversation watch ends with a `closed` event once the conversation is
+   * closed (or purged); every watch ends when `signal` aborts.
    *
    * @param organizationId The organization.
    * @param conversationId One conversation, or `undefined` for all.
@@ -594,7 +615,7 @@ export class ChatStore {
       while (!signal.aborted) {
         for (const event of await next()) {
           yield event;
-          if (signal.aborted) return;
+          if (signal.aborted || event.kind === "closed") return;
         }
         const woke = await wakeUp(pendingRead, this.#pollMs, signal);
         if (woke === "watch") pendingRead = reader.read();
@@ -726,6 +747,11 @@ export class ChatStore {
     );
     let cursor = after ?? conversation.lastMessage?.id;
     return async () => {
+      // Status first: a closed conversation takes no more messages, so the
+      // pages read after it hold every message it will ever have.
+      const closed =
+        (await this.getConversation(organizationId, conversationId))
+          ?.status !== "open";
       const events: WatchEvent[] = [];
       for (;;) {
         const page = await this.#messagesAfter(
@@ -735,11 +761,20 @@ export class ChatStore {
           MAX_PAGE,
         );
         for (const message of page) {
-          events.push({ conversationId, message, cursor: message.id });
+          events.push({
+            kind: "message",
+            conversationId,
+            message,
+            cursor: message.id,
+          });
           cursor = message.id;
         }
-        if (page.length < MAX_PAGE) return events;
+        if (page.length < MAX_PAGE) break;
       }
+      if (closed) {
+        events.push({ kind: "closed", conversationId, cursor: cursor ?? "" });
+      }
+      return events;
     };
   }
 
@@ -816,6 +851,7 @@ export class ChatStore {
           // Dropped by the bound or purged since: nothing to deliver.
           if (message === undefined || message === null) return;
           events.push({
+            kind: "message",
             conversationId: String(entry.key[4]),
             message,
             cursor: formatOrganizationCursor(cursor),

@@ -87,6 +87,13 @@ async function assertChatError(
   });
 }
 
+/** Each event's message text; a `closed` event reads `"(closed)"`. */
+function texts(events: readonly WatchEvent[]): string[] {
+  return events.map((event) =>
+    event.kind === "message" ? event.message.text : "(closed)"
+  );
+}
+
 /** The next `count` events of a watch, or a failure after `timeoutMs`. */
 async function take(
   iterator: AsyncIterator<WatchEvent>,
@@ -459,9 +466,11 @@ Deno.test("watch() delivers messages appended after it starts", async () => {
     await store.append("acme", conversation.id, "visitor", "one");
     await store.append("acme", conversation.id, "agent", "two");
     const events = await arriving;
-    assert.deepEqual(events.map((event) => event.message.text), ["one", "two"]);
-    assert.equal(events[1]?.message.author, "agent");
-    assert.equal(events[1]?.cursor, events[1]?.message.id);
+    assert.deepEqual(texts(events), ["one", "two"]);
+    const second = events[1];
+    assert.ok(second?.kind === "message");
+    assert.equal(second.message.author, "agent");
+    assert.equal(second.cursor, second.message.id);
     assert.equal(events[0]?.conversationId, conversation.id);
     controller.abort();
     assert.equal((await iterator.next()).done, true);
@@ -489,7 +498,7 @@ Deno.test("watch() resumes from after without loss or duplicates", async () => {
     const arriving = take(iterator, 4);
     await appendMany(fixture, "acme", conversation.id, ["d", "e"]);
     const events = await arriving;
-    assert.deepEqual(events.map((event) => event.message.text), [
+    assert.deepEqual(texts(events), [
       "b",
       "c",
       "d",
@@ -497,6 +506,54 @@ Deno.test("watch() resumes from after without loss or duplicates", async () => {
     ]);
     controller.abort();
     assert.equal((await iterator.next()).done, true);
+  });
+});
+
+Deno.test("watch() of a conversation ends with a closed event once an agent closes it", async () => {
+  await withStore({}, async ({ store }) => {
+    const conversation = await store.openConversation(
+      "acme",
+      visitor(store),
+      {},
+    );
+    const controller = new AbortController();
+    const iterator = store.watch("acme", conversation.id, {
+      signal: controller.signal,
+    })[Symbol.asyncIterator]();
+    const arriving = take(iterator, 2);
+    const last = await store.append("acme", conversation.id, "agent", "bye");
+    await store.close("acme", conversation.id);
+    const events = await arriving;
+    assert.deepEqual(texts(events), ["bye", "(closed)"]);
+    assert.deepEqual(events[1], {
+      kind: "closed",
+      conversationId: conversation.id,
+      cursor: last.id,
+    });
+    // The watch ends by itself: nothing more can arrive.
+    assert.equal((await iterator.next()).done, true);
+    assert.equal(controller.signal.aborted, false);
+  });
+});
+
+Deno.test("watch() of an already closed conversation delivers the rest after the cursor, then closed", async () => {
+  await withStore({}, async ({ store }) => {
+    const conversation = await store.openConversation(
+      "acme",
+      visitor(store),
+      {},
+    );
+    const first = await store.append("acme", conversation.id, "visitor", "a");
+    await store.append("acme", conversation.id, "agent", "b");
+    await store.close("acme", conversation.id);
+    const events: WatchEvent[] = [];
+    for await (
+      const event of store.watch("acme", conversation.id, {
+        after: first.id,
+        signal: new AbortController().signal,
+      })
+    ) events.push(event);
+    assert.deepEqual(texts(events), ["b", "(closed)"]);
   });
 });
 
@@ -533,7 +590,7 @@ Deno.test("watch() of a whole organization delivers every conversation's message
     await store.append("acme", first.id, "agent", "third");
     const events = await arriving;
     assert.deepEqual(
-      events.map((event) => [event.conversationId, event.message.text]),
+      events.map((event, i) => [event.conversationId, texts(events)[i]]),
       [[first.id, "first"], [second.id, "second"], [first.id, "third"]],
     );
     controller.abort();
@@ -548,7 +605,7 @@ Deno.test("watch() of a whole organization delivers every conversation's message
     const replay = take(again, 3);
     await store.append("acme", second.id, "visitor", "fourth");
     assert.deepEqual(
-      (await replay).map((event) => event.message.text),
+      texts(await replay),
       ["second", "third", "fourth"],
     );
     resumed.abort();

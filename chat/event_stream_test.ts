@@ -182,8 +182,9 @@ Deno.test("eventStream() of a chat watch resumes from the last event id", async 
         after: first.id,
         signal: controller.signal,
       });
-      for await (const { cursor, message } of watch) {
-        yield { id: cursor, event: "message", data: message };
+      for await (const update of watch) {
+        if (update.kind !== "message") continue;
+        yield { id: update.cursor, event: "message", data: update.message };
       }
     };
     const response = new Response(

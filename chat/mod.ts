@@ -48,9 +48,11 @@ export { ChatError, type ChatErrorCode } from "./chat_error.ts";
 export {
   ChatStore,
   type ChatStoreOptions,
+  type ClosedWatchEvent,
   type Conversation,
   type ConversationAttributes,
   isVisitorId,
+  type MessageWatchEvent,
   type Participant,
   type WatchEvent,
 } from "./chat_store.ts";

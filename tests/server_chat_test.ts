@@ -392,6 +392,44 @@ Deno.test("chat.stream delivers agent replies live and resumes from Last-Event-I
   );
 });
 
+Deno.test("chat.stream ends with a closed event when an agent closes the conversation", async () => {
+  await using server = await startServer({
+    policy: testPolicy(),
+    env: SECRETS,
+  });
+  const visitor = await boot(server);
+  const conversationId = visitor.conversation.id;
+  const response = await fetch(`${server.baseUrl}/rpc/chat.stream`, {
+    method: "POST",
+    headers: {
+      "Content-Type": "application/json",
+      Origin: origin,
+      Authorization: `Bearer ${visitor.session.token}`,
+    },
+    body: "{}",
+    signal: AbortSignal.timeout(10_000),
+  });
+  assert.equal(response.status, 200);
+  const closing = server.rpc("agent.close", {
+    organizationId: "acme",
+    conversationId,
+  }, admin);
+  // The server ends the response itself after the closed event.
+  const text = await response.text();
+  assert.equal((await closing).status, 200);
+  const closed = /^event: closed\ndata: (.+)$/m.exec(text);
+  assert.ok(closed, `no closed event in ${JSON.stringify(text)}`);
+  assert.deepEqual(JSON.parse(closed[1]!), { conversationId });
+
+  // The closed session takes no more messages; a new boot moves on.
+  const late = await send(server, visitor.session.token, "still there?")
+    .catch((error: Error) => error);
+  assert.ok(late instanceof Error);
+  assert.match(late.message, /session\.conversation_closed/);
+  const next = await boot(server, { visitorId: visitor.visitorId });
+  assert.notEqual(next.conversation.id, conversationId);
+});
+
 Deno.test("visitor messages fire a signed webhook, retried, never blocking the visitor", async () => {
   const secret = "webhook-secret-0123456789abcdef0123456789";
   const received: {

@@ -229,6 +229,12 @@ export class ChatPanel {
     this.#scrollToEnd();
   }
 
+  /** Shows a line from the widget itself between messages (e.g. "closed"). */
+  showNotice(text: string): void {
+    this.#log.append(element("li", { class: "notice" }, [text]));
+    this.#scrollToEnd();
+  }
+
   /** Whether a message with this key is shown. */
   hasMessage(key: string): boolean {
     return this.#items.has(key);

@@ -41,6 +41,11 @@ export interface ChatSessionOptions {
   readonly onMessage: (message: ChatMessage) => void;
   /** The session is over for good (a renewal was refused). */
   readonly onEnded: () => void;
+  /**
+   * An agent closed the conversation; the session has already moved to a new
+   * one, where the visitor's next message goes.
+   */
+  readonly onConversationClosed: () => void;
 }
 
 /** A successful start: the widget settings and the boot data. */
@@ -225,6 +230,10 @@ export class ChatSession {
   }
 
   #adopt(boot: BootData): void {
+    if (this.#boot?.conversation.id !== boot.conversation.id) {
+      // Event ids are positions in one conversation.
+      this.#lastEventId = "";
+    }
     this.#boot = boot;
     if (boot.visitorId) {
       writeVisitorId(this.#options.organizationId, boot.visitorId);
@@ -261,13 +270,24 @@ export class ChatSession {
             signal: this.#abort.signal,
           },
         );
+        let conversationClosed = false;
         await readEventStream(body, (event) => {
           // Kept per event, so a connection cut mid-stream still resumes where it was.
           this.#lastEventId = event.id;
+          if (event.event === "closed") conversationClosed = true;
           if (event.event !== "message") return;
           const message = parseMessage(event.data);
           if (message) this.#options.onMessage(message);
         }, this.#lastEventId);
+        if (conversationClosed && !this.closed) {
+          // Boot again now: the closed conversation is replaced by a new one,
+          // and the stream follows it.
+          await this.#renew();
+          if (this.closed) return;
+          this.#options.onConversationClosed();
+          failures = 0;
+          continue;
+        }
       } catch (caught) {
         if (this.closed) return;
         let error = caught;

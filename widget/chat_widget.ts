@@ -133,6 +133,11 @@ export function createChatWidget(defaultApiBaseUrl: string): ChatWidgetApi {
       onEnded: () => {
         if (session === current) teardown();
       },
+      onConversationClosed: () => {
+        panel?.showNotice(
+          "This conversation was closed. Write to start a new one.",
+        );
+      },
     });
     session = current;
 

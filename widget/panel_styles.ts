@@ -31,6 +31,7 @@ h2{flex:1;margin:0;font-size:16px;font-weight:600;line-height:22px}
 .msg{max-width:80%;padding:8px 12px;border-radius:14px;background:var(--soft);align-self:flex-start;white-space:pre-wrap;overflow-wrap:anywhere}
 .msg.visitor{align-self:flex-end;background:var(--c);color:var(--on)}
 .msg.failed{background:#fbe3e1;color:#7a1a12}
+.notice{align-self:center;font-size:12px;opacity:.75;text-align:center}
 .status{display:block;margin-top:2px;font-size:11px;opacity:.85}
 .retry{padding:0;border:0;background:none;color:inherit;font-size:11px;text-decoration:underline}
 .composer{display:flex;gap:8px;padding:10px;border-top:1px solid var(--line)}

@@ -62,7 +62,7 @@ export const listMessages: MethodDefinition = {
   },
 };
 
-/** `chat.stream` → `text/event-stream` of the conversation's new messages. */
+/** `chat.stream` → `text/event-stream` of the conversation's new messages, then `closed` once it is closed. */
 export const streamMessages: MethodDefinition = {
   access: "session",
   run(context): Promise<Response> {
@@ -94,12 +94,19 @@ export function messageStream(
   );
   async function* events() {
     for await (const update of updates) {
-      yield {
-        // The watch cursor, so Last-Event-ID resumes exactly where this left off.
-        id: update.cursor,
-        event: "message",
-        data: { conversationId: update.conversationId, ...update.message },
-      };
+      yield update.kind === "message"
+        ? {
+          // The watch cursor, so Last-Event-ID resumes exactly where this left off.
+          id: update.cursor,
+          event: "message",
+          data: { conversationId: update.conversationId, ...update.message },
+        }
+        // The last event: the session's conversation takes no more messages.
+        : {
+          id: update.cursor,
+          event: "closed",
+          data: { conversationId: update.conversationId },
+        };
     }
   }
   return new Response(eventStream(events(), { signal }), {
