@@ -36,6 +36,27 @@ async function boot(
   return reply.body.data;
 }
 
+/** Opens `chat.stream` for a session, from the shop's origin. */
+function openStream(
+  server: ServerProcess,
+  session: string,
+  options: { lastEventId?: string; signal: AbortSignal },
+): Promise<Response> {
+  return fetch(`${server.baseUrl}/rpc/chat.stream`, {
+    method: "POST",
+    headers: {
+      "Content-Type": "application/json",
+      Origin: origin,
+      Authorization: `Bearer ${session}`,
+      ...(options.lastEventId === undefined
+        ? {}
+        : { "Last-Event-ID": options.lastEventId }),
+    },
+    body: "{}",
+    signal: options.signal,
+  });
+}
+
 async function send(server: ServerProcess, session: string, text: string) {
   const reply = await server.rpc("chat.sendMessage", { text }, {
     origin,
@@ -315,14 +336,7 @@ Deno.test("chat.stream delivers agent replies live and resumes from Last-Event-I
   const visitor = await boot(server);
   const conversationId = visitor.conversation.id;
   const controller = new AbortController();
-  const response = await fetch(`${server.baseUrl}/rpc/chat.stream`, {
-    method: "POST",
-    headers: {
-      "Content-Type": "application/json",
-      Origin: origin,
-      Authorization: `Bearer ${visitor.session.token}`,
-    },
-    body: "{}",
+  const response = await openStream(server, visitor.session.token, {
     signal: controller.signal,
   });
   assert.equal(response.status, 200);
@@ -361,15 +375,8 @@ Deno.test("chat.stream delivers agent replies live and resumes from Last-Event-I
     text: "While you were away",
   }, admin);
   const resumed = new AbortController();
-  const again = await fetch(`${server.baseUrl}/rpc/chat.stream`, {
-    method: "POST",
-    headers: {
-      "Content-Type": "application/json",
-      Origin: origin,
-      Authorization: `Bearer ${visitor.session.token}`,
-      "Last-Event-ID": id,
-    },
-    body: "{}",
+  const again = await openStream(server, visitor.session.token, {
+    lastEventId: id,
     signal: resumed.signal,
   });
   const resumedReader = again.body!.pipeThrough(new TextDecoderStream())
@@ -399,14 +406,7 @@ Deno.test("chat.stream ends with a closed event when an agent closes the convers
   });
   const visitor = await boot(server);
   const conversationId = visitor.conversation.id;
-  const response = await fetch(`${server.baseUrl}/rpc/chat.stream`, {
-    method: "POST",
-    headers: {
-      "Content-Type": "application/json",
-      Origin: origin,
-      Authorization: `Bearer ${visitor.session.token}`,
-    },
-    body: "{}",
+  const response = await openStream(server, visitor.session.token, {
     signal: AbortSignal.timeout(10_000),
   });
   assert.equal(response.status, 200);
