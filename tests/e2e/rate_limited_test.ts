@@ -18,7 +18,7 @@ Deno.test("a spent limit reaches onSecurityError as RATE_LIMITED with retryAfter
 
 Deno.test("the widget waits retryAfter, retries and boots once the window resets", async () => {
   await using fixture = await openWidgetFixture();
-  await fixture.spendBudget("burst", 2);
+  await fixture.spendBudget("burst", 3);
   const { page, watch } = await fixture.visit({
     boot: { organizationId: "burst" },
   });
