@@ -15,12 +15,15 @@ Deno.test("an agent closing the conversation shows a notice, and the visitor's n
     });
   const newestConversation = async () =>
     (await agent("agent.listConversations", {})).body.data.conversations[0];
+  /** Sends as the visitor and waits until the server has confirmed it. */
+  const say = async (text: string) => {
+    await input.fill(text);
+    await input.press("Enter");
+    await log.locator('li.visitor:not([data-key^="local:"])', { hasText: text })
+      .waitFor();
+  };
 
-  await input.fill("First question");
-  await input.press("Enter");
-  await log.locator('li.visitor:not([data-key^="local:"])', {
-    hasText: "First question",
-  }).waitFor();
+  await say("First question");
   const first = await newestConversation();
   assert.equal(first.lastMessage.text, "First question");
 
@@ -32,11 +35,7 @@ Deno.test("an agent closing the conversation shows a notice, and the visitor's n
     hasText: "This conversation was closed.",
   }).waitFor();
 
-  await input.fill("Second question");
-  await input.press("Enter");
-  await log.locator('li.visitor:not([data-key^="local:"])', {
-    hasText: "Second question",
-  }).waitFor();
+  await say("Second question");
   const second = await newestConversation();
   assert.notEqual(second.id, first.id);
   assert.equal(second.lastMessage.text, "Second question");
