@@ -90,8 +90,8 @@ export interface MessageWatchEvent {
 }
 
 /**
- * The watched conversation was closed: the last event of a conversation
- * watch, after every message the conversation took.
+ * A conversation was closed. It is the last event of a conversation watch,
+ * after every message the conversation took; an organization watch goes on.
  */
 export interface ClosedWatchEvent {
   readonly kind: "closed";
@@ -127,6 +127,9 @@ const MAX_CONVERSATION_PAGE = 100;
 const PARTICIPANT_ID_MAX = 256;
 const VISITOR_ID_PATTERN = /^[A-Za-z0-9_-]{22,64}$/;
 const FEED_EXPIRE_MS = 7 * 24 * 60 * 60 * 1000;
+/** The value of a feed entry that records a close; a message's entry holds `null`. */
+const CLOSED_MARK = "closed";
+type FeedMark = null | typeof CLOSED_MARK;
 /**
  * Commits may land this long after their message id's time: one commit
  * attempt's latency plus the clock skew of hosts sharing a KV Connect store.
@@ -552,6 +555,8 @@ export class ChatStore {
         updatedAt: new Date(nowMs).toISOString(),
       };
       const previousMs = Date.parse(current.updatedAt);
+      // Sorts after the conversation's messages in the organization's feed.
+      const feedId = nextMessageId(current.lastMessage?.id, nowMs);
       const result = await this.#commit(() => {
         const operation = this.#kv.atomic()
           .check(entry)
@@ -562,7 +567,18 @@ export class ChatStore {
           .set(
             latestKey(organizationId, conversationId),
             current.lastMessage?.id ?? null,
-          );
+          )
+          // And tells the organization's watchers (agents' inboxes).
+          .set(
+            organizationLatestKey(organizationId),
+            {
+              conversationId,
+              messageId: feedId,
+            } satisfies LatestInOrganization,
+          )
+          .set(feedKey(organizationId, feedId, conversationId), CLOSED_MARK, {
+            expireIn: FEED_EXPIRE_MS,
+          });
         if (current.lastMessage !== undefined) {
           operation
             .delete(inboxKey(organizationId, previousMs, conversationId))
@@ -583,7 +599,8 @@ export class ChatStore {
    * the `latest` keys and by a poll (other processes' writes), each wake-up
    * reads everything past the cursor, so nothing is missed or repeated.
    * A conversation watch ends with a `closed` event once the conversation is
-   * closed (or purged); every watch ends when `signal` aborts.
+   * closed (or purged); an organization watch reports each close and goes on.
+   * Every watch ends when `signal` aborts.
    *
    * @param organizationId The organization.
    * @param conversationId One conversation, or `undefined` for all.
@@ -615,7 +632,9 @@ export class ChatStore {
       while (!signal.aborted) {
         for (const event of await next()) {
           yield event;
-          if (signal.aborted || event.kind === "closed") return;
+          // A closed conversation's watch has nothing more to say.
+          const ended = event.kind === "closed" && conversationId !== undefined;
+          if (signal.aborted || ended) return;
         }
         const woke = await wakeUp(pendingRead, this.#pollMs, signal);
         if (woke === "watch") pendingRead = reader.read();
@@ -815,8 +834,8 @@ export class ChatStore {
       const startId = (Math.max(0, cursor.timeMs - FEED_SKEW_MS))
         .toString(16).padStart(12, "0");
       const fresh = await this.#read(async () => {
-        const found: Deno.KvEntry<null>[] = [];
-        const iterator = this.#kv.list<null>({
+        const found: Deno.KvEntry<FeedMark>[] = [];
+        const iterator = this.#kv.list<FeedMark>({
           prefix,
           start: [...prefix, startId],
         });
@@ -848,11 +867,20 @@ export class ChatStore {
             parseMessageId(String(entry.key[3]))?.time ?? scanStartedMs,
           );
           cursor = { versionstamp: entry.versionstamp, timeMs };
+          const conversationId = String(entry.key[4]);
+          if (entry.value === CLOSED_MARK) {
+            events.push({
+              kind: "closed",
+              conversationId,
+              cursor: formatOrganizationCursor(cursor),
+            });
+            return;
+          }
           // Dropped by the bound or purged since: nothing to deliver.
           if (message === undefined || message === null) return;
           events.push({
             kind: "message",
-            conversationId: String(entry.key[4]),
+            conversationId,
             message,
             cursor: formatOrganizationCursor(cursor),
           });

@@ -557,6 +557,32 @@ Deno.test("watch() of an already closed conversation delivers the rest after the
   });
 });
 
+Deno.test("watch() of a whole organization reports a close and goes on", async () => {
+  await withStore({}, async ({ store }) => {
+    const first = await store.openConversation("acme", visitor(store), {});
+    const second = await store.openConversation("acme", visitor(store), {});
+    await store.append("acme", first.id, "visitor", "hello");
+    const controller = new AbortController();
+    const iterator = store.watch("acme", undefined, {
+      signal: controller.signal,
+    })[Symbol.asyncIterator]();
+    const arriving = take(iterator, 3);
+    await store.close("acme", first.id);
+    await store.append("acme", second.id, "visitor", "still here");
+    await store.close("acme", second.id);
+    const events = await arriving;
+    assert.deepEqual(
+      events.map((event, i) => [event.conversationId, texts(events)[i]]),
+      [[first.id, "(closed)"], [second.id, "still here"], [
+        second.id,
+        "(closed)",
+      ]],
+    );
+    controller.abort();
+    assert.equal((await iterator.next()).done, true);
+  });
+});
+
 Deno.test("watch() of an unknown conversation fails with conversation-not-found", async () => {
   await withStore({}, async ({ store }) => {
     const controller = new AbortController();

@@ -137,6 +137,15 @@ async function listen(signal: AbortSignal): Promise<void> {
       attempt = 0;
       say("Live");
       lastEventId = await readEventStream(body, (event) => {
+        if (event.event === "closed") {
+          // Closed here or by another agent: the list and buttons follow.
+          const { conversationId } = JSON.parse(event.data) as {
+            conversationId: string;
+          };
+          if (conversationId === selected) closeButton.hidden = true;
+          void refreshList();
+          return;
+        }
         if (event.event !== "message") return;
         const message = JSON.parse(event.data) as ChatMessage & {
           conversationId: string;

@@ -44,6 +44,22 @@ Deno.test("a visitor and an agent in the /agent inbox exchange messages live bot
   await thread.locator("li.visitor", { hasText: "Where is my parcel?" })
     .waitFor();
 
+  // Another agent closes it: this inbox and the visitor both learn live.
+  const closeButton = agent.page.locator("#close-conversation");
+  assert.equal(await closeButton.isVisible(), true);
+  const { id } = (await fixture.server.rpc("agent.listConversations", {
+    organizationId: "acme",
+  }, { token: ACME_ADMIN_KEY })).body.data.conversations[0];
+  await fixture.server.rpc("agent.close", {
+    organizationId: "acme",
+    conversationId: id,
+  }, { token: ACME_ADMIN_KEY });
+  await closeButton.waitFor({ state: "hidden" });
+  await agent.page.locator("#conversations button.closed", {
+    hasText: "Where is my parcel?",
+  }).waitFor();
+  await log.locator("li.notice").waitFor();
+
   assert.deepEqual(visitor.watch.pageErrors, []);
   assert.deepEqual(agent.watch.pageErrors, []);
   const violations = await agent.page.evaluate(() =>
