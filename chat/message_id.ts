@@ -41,7 +41,7 @@ export function nextMessageId(
   const random = crypto.getRandomValues(new Uint8Array(RANDOM_BYTES));
   return time.toString(16).padStart(TIME_DIGITS, "0") +
     sequence.toString(16).padStart(SEQUENCE_DIGITS, "0") +
-    Array.from(random, (byte) => byte.toString(16).padStart(2, "0")).join("");
+    random.toHex();
 }
 
 /**

@@ -4,6 +4,8 @@
  * @module
  */
 
+import { encodeBase64url } from "../policy/base64url.ts";
+
 /**
  * A crypto-random, URL-safe identifier (base64url without padding).
  *
@@ -12,8 +14,5 @@
  */
 export function randomId(bytes: number): string {
   const random = crypto.getRandomValues(new Uint8Array(bytes));
-  return btoa(String.fromCharCode(...random))
-    .replaceAll("+", "-")
-    .replaceAll("/", "_")
-    .replace(/=+$/, "");
+  return encodeBase64url(random);
 }

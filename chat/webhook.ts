@@ -90,13 +90,6 @@ async function hmacKey(secret: string): Promise<CryptoKey> {
   );
 }
 
-function toHex(bytes: ArrayBuffer): string {
-  return Array.from(
-    new Uint8Array(bytes),
-    (byte) => byte.toString(16).padStart(2, "0"),
-  ).join("");
-}
-
 /**
  * Signs a webhook body.
  *
@@ -121,7 +114,7 @@ export async function signWebhook(
     await hmacKey(secret),
     encoder.encode(`${t}.${body}`),
   );
-  return `t=${t},v1=${toHex(mac)}`;
+  return `t=${t},v1=${new Uint8Array(mac).toHex()}`;
 }
 
 /**
@@ -154,12 +147,7 @@ export async function verifyWebhookSignature(
     const [name, value = ""] = part.trim().split("=", 2);
     if (name === "t" && /^\d{1,12}$/.test(value)) timestamp = Number(value);
     if (name === "v1" && /^[0-9a-f]{64}$/.test(value)) {
-      signatures.push(
-        Uint8Array.from(
-          value.match(/../g) ?? [],
-          (pair) => parseInt(pair, 16),
-        ),
-      );
+      signatures.push(Uint8Array.fromHex(value) as Uint8Array<ArrayBuffer>);
     }
   }
   if (timestamp === undefined || signatures.length === 0) return false;

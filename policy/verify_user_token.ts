@@ -15,6 +15,7 @@
  */
 
 import { createHmac, timingSafeEqual } from "node:crypto";
+import { decodeBase64url } from "./base64url.ts";
 import { parseRequestOrigin } from "./domain_matcher.ts";
 import { REASON } from "./reasons.ts";
 import type { JwtKeySpec, OrganizationSpec, TraceStep } from "./types.ts";
@@ -32,9 +33,6 @@ export const AUDIENCE = "chat-widget";
 
 /** Header parameters that point at keys elsewhere or change processing. */
 const FORBIDDEN_HEADERS = ["crit", "jku", "x5u", "jwk", "x5c"] as const;
-const BASE64URL = /^[A-Za-z0-9_-]*$/;
-const BASE64URL_INDEX =
-  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 const utf8 = new TextEncoder();
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
@@ -133,25 +131,10 @@ function fail(reason: string): UserTokenVerdict {
   return { ok: false, reason };
 }
 
-/** Strict base64url: the alphabet only, no padding, zero unused bits. */
-function decodeSegment(
-  segment: string,
-): Uint8Array<ArrayBuffer> | undefined {
-  const tail = segment.length % 4;
-  if (tail === 1 || !BASE64URL.test(segment)) return undefined;
-  if (tail !== 0) {
-    const last = BASE64URL_INDEX.indexOf(segment[segment.length - 1]!);
-    if ((last & (tail === 2 ? 0x0f : 0x03)) !== 0) return undefined;
-  }
-  return Uint8Array.fromBase64(segment, {
-    alphabet: "base64url",
-  }) as Uint8Array<ArrayBuffer>;
-}
-
 function decodeJsonObject(
   segment: string,
 ): Record<string, unknown> | undefined {
-  const bytes = decodeSegment(segment);
+  const bytes = decodeBase64url(segment);
   if (bytes === undefined || bytes.length === 0) return undefined;
   try {
     const value: unknown = JSON.parse(strictUtf8.decode(bytes));
@@ -199,7 +182,7 @@ export function verifyUserToken(
   const secondDot = token.indexOf(".", firstDot + 1);
   const signature = firstDot === -1 || secondDot === -1
     ? undefined
-    : decodeSegment(token.slice(secondDot + 1));
+    : decodeBase64url(token.slice(secondDot + 1));
   const header = signature === undefined
     ? undefined
     : decodeJsonObject(token.slice(0, firstDot));

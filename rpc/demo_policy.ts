@@ -6,6 +6,8 @@
  * @module
  */
 
+import { randomId } from "../chat/random_id.ts";
+
 /**
  * @param port The port the server listens on.
  * @param adminKey The demo's agent inbox key (≥ 32 bytes), shown at start.
@@ -33,10 +35,5 @@ organizations:
 
 /** @returns A random demo admin key (base64url, 32 random bytes). */
 export function randomDemoAdminKey(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(32));
-  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll(
-    "/",
-    "_",
-  )
-    .replace(/=+$/, "");
+  return randomId(32);
 }

@@ -9,6 +9,7 @@
  */
 
 import { createHmac, timingSafeEqual } from "node:crypto";
+import { decodeBase64url, encodeBase64url } from "../policy/base64url.ts";
 import { parseRequestOrigin } from "../policy/domain_matcher.ts";
 import { retryWhileLocked } from "../store/locked_retry.ts";
 import { RpcError } from "./rpc_error.ts";
@@ -82,9 +83,9 @@ export class SessionSigner {
    */
   issue(claims: SessionClaims): Promise<string> {
     const signed = `${PREFIX}.${
-      base64url(encoder.encode(JSON.stringify(claims)))
+      encodeBase64url(encoder.encode(JSON.stringify(claims)))
     }`;
-    return Promise.resolve(`${signed}.${base64url(this.#mac(signed))}`);
+    return Promise.resolve(`${signed}.${encodeBase64url(this.#mac(signed))}`);
   }
 
   /**
@@ -107,7 +108,7 @@ export class SessionSigner {
     if (parts.length !== 3 || parts[0] !== PREFIX || token.length > 4096) {
       throw invalid("session.malformed");
     }
-    const signature = fromBase64url(parts[2]!);
+    const signature = decodeBase64url(parts[2]!);
     if (signature === undefined) throw invalid("session.malformed");
     const expected = this.#mac(`${parts[0]}.${parts[1]}`);
     if (
@@ -116,7 +117,7 @@ export class SessionSigner {
     ) {
       throw invalid("session.signature");
     }
-    const payload = fromBase64url(parts[1]!);
+    const payload = decodeBase64url(parts[1]!);
     if (payload === undefined) throw invalid("session.malformed");
     const claims = JSON.parse(decoder.decode(payload)) as SessionClaims;
     if (!(claims.expiresAt > now)) throw invalid("session.expired");
@@ -169,19 +170,4 @@ function invalid(reason: string): RpcError {
       reason,
     },
   );
-}
-
-function base64url(bytes: Uint8Array): string {
-  return bytes.toBase64({ alphabet: "base64url", omitPadding: true });
-}
-
-/** Canonical base64url only (no padding, zero unused bits): one text per token. */
-function fromBase64url(text: string): Uint8Array<ArrayBuffer> | undefined {
-  let bytes: Uint8Array<ArrayBuffer>;
-  try {
-    bytes = Uint8Array.fromBase64(text, { alphabet: "base64url" });
-  } catch {
-    return undefined;
-  }
-  return base64url(bytes) === text ? bytes : undefined;
 }
