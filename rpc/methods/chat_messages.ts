@@ -5,7 +5,7 @@
  * @module
  */
 
-import { eventStream } from "../../chat/event_stream.ts";
+import { EVENT_STREAM_HEADERS, eventStream } from "../../chat/event_stream.ts";
 import type { MethodContext, MethodDefinition } from "../method.ts";
 import { RpcError } from "../rpc_error.ts";
 import type { ChatMessage } from "../wire.ts";
@@ -110,11 +110,7 @@ export function messageStream(
     }
   }
   return new Response(eventStream(events(), { signal }), {
-    headers: {
-      "Content-Type": "text/event-stream; charset=utf-8",
-      "Cache-Control": "no-store",
-      "X-Accel-Buffering": "no",
-    },
+    headers: EVENT_STREAM_HEADERS,
   });
 }
 
