@@ -142,8 +142,7 @@ const FEED_SKEW_MS = 10_000;
  */
 const FEED_COLLECT_CAP = 5_000;
 const PURGE_BATCH = 200;
-/** `getMany` takes at most 10 keys. */
-const GET_MANY_MAX = 10;
+
 const ZERO_VERSIONSTAMP = "0".repeat(20);
 const ORG_CURSOR_PATTERN = /^([0-9a-f]{20})\.([0-9a-f]{1,12})$/;
 
@@ -515,17 +514,16 @@ export class ChatStore {
         cause: error,
       });
     }
-    const conversations: Conversation[] = [];
-    for (let start = 0; start < ids.length; start += GET_MANY_MAX) {
-      const keys = ids.slice(start, start + GET_MANY_MAX)
-        .map((id) => conversationKey(organizationId, id));
-      const entries = await this.#read(() =>
-        this.#kv.getMany<Conversation[]>(keys)
-      );
-      for (const entry of entries) {
-        if (entry.value !== null) conversations.push(entry.value);
-      }
-    }
+    const entries = await Promise.all(
+      ids.map((id) =>
+        this.#read(() =>
+          this.#reads.get<Conversation>(conversationKey(organizationId, id))
+        )
+      ),
+    );
+    const conversations = entries.flatMap((entry) =>
+      entry.value === null ? [] : [entry.value]
+    );
     return cursor === undefined ? { conversations } : { conversations, cursor };
   }
 
@@ -847,45 +845,46 @@ export class ChatStore {
       });
       fresh.sort((a, b) => a.versionstamp < b.versionstamp ? -1 : 1);
       const events: WatchEvent[] = [];
-      for (let start = 0; start < fresh.length; start += GET_MANY_MAX) {
-        const batch = fresh.slice(start, start + GET_MANY_MAX);
-        const messages = await this.#read(() =>
-          this.#kv.getMany<ChatMessage[]>(
-            batch.map((entry) =>
-              messageKey(
-                organizationId,
-                String(entry.key[4]),
-                String(entry.key[3]),
+      const messages = await Promise.all(
+        fresh.map((entry) =>
+          entry.value === CLOSED_MARK
+            ? undefined
+            : this.#read(() =>
+              this.#reads.get<ChatMessage>(
+                messageKey(
+                  organizationId,
+                  String(entry.key[4]),
+                  String(entry.key[3]),
+                ),
               )
-            ),
-          )
+            )
+        ),
+      );
+      fresh.forEach((entry, index) => {
+        const message = messages[index]?.value;
+        const timeMs = Math.min(
+          scanStartedMs,
+          parseMessageId(String(entry.key[3]))?.time ?? scanStartedMs,
         );
-        batch.forEach((entry, index) => {
-          const message = messages[index]?.value;
-          const timeMs = Math.min(
-            scanStartedMs,
-            parseMessageId(String(entry.key[3]))?.time ?? scanStartedMs,
-          );
-          cursor = { versionstamp: entry.versionstamp, timeMs };
-          const conversationId = String(entry.key[4]);
-          if (entry.value === CLOSED_MARK) {
-            events.push({
-              kind: "closed",
-              conversationId,
-              cursor: formatOrganizationCursor(cursor),
-            });
-            return;
-          }
-          // Dropped by the bound or purged since: nothing to deliver.
-          if (message === undefined || message === null) return;
+        cursor = { versionstamp: entry.versionstamp, timeMs };
+        const conversationId = String(entry.key[4]);
+        if (entry.value === CLOSED_MARK) {
           events.push({
-            kind: "message",
+            kind: "closed",
             conversationId,
-            message,
             cursor: formatOrganizationCursor(cursor),
           });
+          return;
+        }
+        // Dropped by the bound or purged since: nothing to deliver.
+        if (message === undefined || message === null) return;
+        events.push({
+          kind: "message",
+          conversationId,
+          message,
+          cursor: formatOrganizationCursor(cursor),
         });
-      }
+      });
       if (fresh.length === 0) {
         cursor = { versionstamp: cursor.versionstamp, timeMs: scanStartedMs };
       }

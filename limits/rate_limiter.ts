@@ -61,6 +61,7 @@
  */
 
 import type { Rate } from "../policy/types.ts";
+import { MAX_KEYS_PER_READ } from "../store/batched_reads.ts";
 import { isDatabaseLocked } from "../store/locked_retry.ts";
 import { StoreUnavailableError } from "../store/store_unavailable_error.ts";
 
@@ -147,8 +148,6 @@ export interface RateLimiterOptions {
   readonly now?: () => number;
 }
 
-/** Deno KV refuses `getMany` with more keys than this. */
-const MAX_KEYS_PER_READ = 10;
 /** Deno KV refuses an atomic operation with more checks than this. */
 const MAX_CHECKS_PER_COMMIT = 100;
 /** Deletions per atomic in `sweep()`, well under the 1000-mutation limit. */

@@ -4,8 +4,10 @@
  * @module
  */
 
+import { isDatabaseLocked } from "./locked_retry.ts";
+
 /** Deno KV refuses `getMany` with more keys than this. */
-const MAX_KEYS_PER_READ = 10;
+export const MAX_KEYS_PER_READ = 10;
 
 interface PendingRead {
   readonly key: Deno.KvKey;
@@ -72,7 +74,12 @@ export class BatchedReads {
       this.#read(chunk.map((entry) => entry.key)).then(
         (entries) => chunk.forEach((entry, i) => entry.resolve(entries[i]!)),
         (error) => {
-          if (chunk.length === 1) return chunk[0]!.reject(error);
+          // A locked or closed store fails every key alike: no point asking
+          // again key by key.
+          if (chunk.length === 1 || isStoreWide(error)) {
+            for (const entry of chunk) entry.reject(error);
+            return;
+          }
           // One bad key must not fail the others: read them one by one.
           for (const entry of chunk) {
             this.#read([entry.key]).then(
@@ -88,4 +95,9 @@ export class BatchedReads {
   async #read(keys: Deno.KvKey[]): Promise<Deno.KvEntryMaybe<unknown>[]> {
     return await this.#kv.getMany(keys);
   }
+}
+
+function isStoreWide(error: unknown): boolean {
+  return isDatabaseLocked(error) ||
+    error instanceof Deno.errors.BadResource;
 }

@@ -93,3 +93,25 @@ Deno.test("BatchedReads: a closed store rejects every read", async () => {
     "rejected",
   ]);
 });
+
+Deno.test("BatchedReads: a locked store fails the whole batch without asking again key by key", async () => {
+  const calls: number[] = [];
+  const locked = {
+    getMany(keys: Deno.KvKey[]) {
+      calls.push(keys.length);
+      return Promise.reject(new Error("database is locked"));
+    },
+  } as unknown as Deno.Kv;
+  const reads = new BatchedReads(locked);
+  const results = await Promise.allSettled([
+    reads.get(["a"]),
+    reads.get(["b"]),
+    reads.get(["c"]),
+  ]);
+  assert.deepEqual(results.map((result) => result.status), [
+    "rejected",
+    "rejected",
+    "rejected",
+  ]);
+  assert.deepEqual(calls, [3]);
+});
