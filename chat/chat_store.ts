@@ -23,7 +23,11 @@
 
 import type { ChatMessage } from "../rpc/wire.ts";
 import { ChatError } from "./chat_error.ts";
-import { isDatabaseLocked, retryWhileLocked } from "../store/locked_retry.ts";
+import {
+  isDatabaseLocked,
+  jitteredBackoff,
+  retryWhileLocked,
+} from "../store/locked_retry.ts";
 import { BatchedReads } from "../store/batched_reads.ts";
 import { nextMessageId, parseMessageId } from "./message_id.ts";
 import { randomId } from "./random_id.ts";
@@ -970,9 +974,8 @@ export class ChatStore {
  * that writers of one conversation (several tabs, processes, a bot) spread
  * out instead of colliding again.
  */
-async function conflictBackoff(attempt: number): Promise<void> {
-  const ceiling = Math.min(CONFLICT_BACKOFF_MAX_MS, 2 ** attempt);
-  await new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
+function conflictBackoff(attempt: number): Promise<void> {
+  return jitteredBackoff(attempt, 1, CONFLICT_BACKOFF_MAX_MS);
 }
 
 /** Resolves on a `kv.watch` emission, the poll timer, or abort. */

@@ -62,7 +62,7 @@
 
 import type { Rate } from "../policy/types.ts";
 import { MAX_KEYS_PER_READ } from "../store/batched_reads.ts";
-import { isDatabaseLocked } from "../store/locked_retry.ts";
+import { isDatabaseLocked, jitteredBackoff } from "../store/locked_retry.ts";
 import { StoreUnavailableError } from "../store/store_unavailable_error.ts";
 
 export { StoreUnavailableError };
@@ -539,8 +539,7 @@ class GroupCommitRateLimiter implements RateLimiter {
           { cause: lockError },
         );
       }
-      const ceiling = Math.min(MAX_BACKOFF_MS, 2 ** tries);
-      await new Promise((wake) => setTimeout(wake, Math.random() * ceiling));
+      await jitteredBackoff(tries, 1, MAX_BACKOFF_MS);
     }
   }
 }

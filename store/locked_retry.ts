@@ -48,11 +48,25 @@ export async function retryWhileLocked<T>(
       return await operation();
     } catch (error) {
       if (attempt >= maxAttempts || !isDatabaseLocked(error)) throw error;
-      const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
-      // Full jitter: processes that collided once should not collide again.
-      await new Promise((resolve) =>
-        setTimeout(resolve, Math.random() * ceiling)
-      );
+      await jitteredBackoff(attempt - 1, baseDelayMs, maxDelayMs);
     }
   }
+}
+
+/**
+ * Sleeps a random time up to `min(maxMs, baseMs × 2^retry)` ("full jitter"):
+ * processes that collided once should not collide again.
+ *
+ * @param retry 0 for the first retry.
+ * @param baseMs The first ceiling.
+ * @param maxMs The largest ceiling.
+ * @returns When the time is up.
+ */
+export function jitteredBackoff(
+  retry: number,
+  baseMs: number,
+  maxMs: number,
+): Promise<void> {
+  const ceiling = Math.min(maxMs, baseMs * 2 ** retry);
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
 }
