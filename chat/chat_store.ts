@@ -676,17 +676,15 @@ export class ChatStore {
     let deleted = 0;
     for await (const indexEntry of expired) {
       const conversationId = String(indexEntry.key[4]);
-      if (await this.#purgeOne(organizationId, conversationId, cutoffMs)) {
-        deleted++;
-      } else {
-        // A stale index entry (its conversation is gone) is dropped.
-        const still = await this.getConversation(
-          organizationId,
-          conversationId,
-        );
-        if (still === undefined) {
-          await this.#commit(() => this.#kv.atomic().delete(indexEntry.key));
-        }
+      const outcome = await this.#purgeOne(
+        organizationId,
+        conversationId,
+        cutoffMs,
+      );
+      if (outcome === "purged") deleted++;
+      // A stale index entry (its conversation is gone) is dropped.
+      if (outcome === "missing") {
+        await this.#commit(() => this.#kv.atomic().delete(indexEntry.key));
       }
     }
     return deleted;
@@ -696,14 +694,14 @@ export class ChatStore {
     organizationId: string,
     conversationId: string,
     cutoffMs: number,
-  ): Promise<boolean> {
+  ): Promise<"purged" | "missing" | "kept"> {
     const key = conversationKey(organizationId, conversationId);
     for (let attempt = 0; attempt < MAX_CONFLICT_ATTEMPTS; attempt++) {
       const entry = await this.#read(() => this.#reads.get<Conversation>(key));
       const current = entry.value;
-      if (current === null) return false;
+      if (current === null) return "missing";
       const updatedMs = Date.parse(current.updatedAt);
-      if (updatedMs >= cutoffMs) return false;
+      if (updatedMs >= cutoffMs) return "kept";
       const pointerKey = participantKey(organizationId, current.participant);
       const pointer = await this.#read(() =>
         this.#reads.get<string>(pointerKey)
@@ -729,7 +727,7 @@ export class ChatStore {
             conversationId,
           ])
         );
-        return true;
+        return "purged";
       }
       await conflictBackoff(attempt);
     }
@@ -762,17 +760,19 @@ export class ChatStore {
     conversationId: string,
     after: string | undefined,
   ): Promise<() => Promise<WatchEvent[]>> {
-    const conversation = await this.#requireConversation(
+    let known: Conversation | undefined = await this.#requireConversation(
       organizationId,
       conversationId,
     );
-    let cursor = after ?? conversation.lastMessage?.id;
+    let cursor = after ?? known.lastMessage?.id;
     return async () => {
       // Status first: a closed conversation takes no more messages, so the
-      // pages read after it hold every message it will ever have.
-      const closed =
-        (await this.getConversation(organizationId, conversationId))
-          ?.status !== "open";
+      // pages read after it hold every message it will ever have. The first
+      // call uses the read that found the conversation.
+      const status = known?.status ??
+        (await this.getConversation(organizationId, conversationId))?.status;
+      known = undefined;
+      const closed = status !== "open";
       const events: WatchEvent[] = [];
       for (;;) {
         const page = await this.#messagesAfter(
