@@ -21,7 +21,7 @@
  * @module
  */
 
-import type { ChatMessage } from "../rpc/wire.ts";
+import { type ChatMessage, MAX_MESSAGE_LENGTH } from "../rpc/wire.ts";
 import { ChatError } from "./chat_error.ts";
 import {
   isDatabaseLocked,
@@ -108,7 +108,7 @@ export interface ClosedWatchEvent {
 export interface ChatStoreOptions {
   /** Messages kept per conversation; the oldest are dropped (default 1000). */
   readonly maxMessagesPerConversation?: number;
-  /** Longest message text, UTF-16 code units (default 4000). */
+  /** Longest message text, UTF-16 code units (default the wire's 4000). */
   readonly maxMessageLength?: number;
   /**
    * How often `watch` re-reads without a `kv.watch` wake-up, milliseconds
@@ -210,7 +210,10 @@ export class ChatStore {
     this.#kv = kv;
     this.#reads = new BatchedReads(kv);
     this.#maxMessages = Math.max(1, options.maxMessagesPerConversation ?? 1000);
-    this.#maxLength = Math.max(1, options.maxMessageLength ?? 4000);
+    this.#maxLength = Math.max(
+      1,
+      options.maxMessageLength ?? MAX_MESSAGE_LENGTH,
+    );
     this.#pollMs = Math.max(10, options.watchPollMs ?? 1000);
     this.#now = options.now ?? Date.now;
   }

@@ -6,6 +6,9 @@
  * @module
  */
 
+/** The longest message text, in characters after trimming (DESIGN: 1–4000). */
+export const MAX_MESSAGE_LENGTH = 4000;
+
 /** HTTP status of every error code (DESIGN.md, wire contract). */
 export const ERROR_STATUS = {
   ORGANIZATION_NOT_FOUND: 404,
@@ -130,4 +133,20 @@ export interface BootData {
     readonly id: string;
     readonly messages: readonly ChatMessage[];
   };
+}
+
+/** A conversation as the agent inbox shows it. */
+export interface ConversationSummary {
+  readonly id: string;
+  readonly visitor: {
+    readonly id: string;
+    readonly name?: string;
+    readonly email?: string;
+    readonly userId?: string;
+  };
+  /** Whether the visitor's identity was proven by a signed token. */
+  readonly verified: boolean;
+  readonly status: "open" | "closed";
+  readonly lastMessage: ChatMessage | null;
+  readonly updatedAt: string;
 }

@@ -7,23 +7,10 @@
  * @module
  */
 
-import type { ChatMessage } from "../rpc/wire.ts";
+import type { ChatMessage, ConversationSummary } from "../rpc/wire.ts";
 import { readEventStream } from "./event_stream.ts";
 import { callRpc, openRpcStream } from "./rpc_client.ts";
 import { reconnectDelay } from "./backoff.ts";
-
-interface ConversationSummary {
-  readonly id: string;
-  readonly visitor: {
-    readonly id: string;
-    readonly name?: string;
-    readonly email?: string;
-  };
-  readonly verified: boolean;
-  readonly status: "open" | "closed";
-  readonly lastMessage: ChatMessage | null;
-  readonly updatedAt: string;
-}
 
 interface Credentials {
   readonly organizationId: string;

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { MAX_MESSAGE_LENGTH } from "../rpc/wire.ts";
 import { PANEL_CSS } from "./panel_styles.ts";
 
 /** What the panel shows of one message. */
@@ -29,9 +30,6 @@ export interface ChatPanelOptions {
   /** Called with a message's key when the visitor retries a failed message. */
   readonly onRetry: (key: string) => void;
 }
-
-/** The longest message the server accepts (DESIGN: 1–4000 characters). */
-export const MAX_MESSAGE_LENGTH = 4000;
 
 const CHAT_ICON_PATH =
   "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z";

@@ -9,28 +9,8 @@
 import type { Conversation } from "../../chat/chat_store.ts";
 import type { MethodContext, MethodDefinition } from "../method.ts";
 import { RpcError } from "../rpc_error.ts";
-import type { ChatMessage } from "../wire.ts";
-import {
-  MAX_MESSAGE_LENGTH,
-  messageStream,
-  messageText,
-} from "./chat_messages.ts";
-
-/** A conversation as the agent inbox shows it. */
-export interface ConversationSummary {
-  readonly id: string;
-  readonly visitor: {
-    readonly id: string;
-    readonly name?: string;
-    readonly email?: string;
-    readonly userId?: string;
-  };
-  /** Whether the visitor's identity was proven by a signed token. */
-  readonly verified: boolean;
-  readonly status: "open" | "closed";
-  readonly lastMessage: ChatMessage | null;
-  readonly updatedAt: string;
-}
+import { type ConversationSummary, MAX_MESSAGE_LENGTH } from "../wire.ts";
+import { messageStream, messageText } from "./chat_messages.ts";
 
 /** `agent.listConversations {organizationId, cursor?}`, newest first. */
 export const listConversations: MethodDefinition = {

@@ -8,10 +8,7 @@
 import { EVENT_STREAM_HEADERS, eventStream } from "../../chat/event_stream.ts";
 import type { MethodContext, MethodDefinition } from "../method.ts";
 import { RpcError } from "../rpc_error.ts";
-import type { ChatMessage } from "../wire.ts";
-
-/** Longest message, in characters after trimming. */
-export const MAX_MESSAGE_LENGTH = 4000;
+import { type ChatMessage, MAX_MESSAGE_LENGTH } from "../wire.ts";
 
 /** `chat.sendMessage {text}` → `{message}`. */
 export const sendMessage: MethodDefinition = {
