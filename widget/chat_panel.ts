@@ -233,11 +233,6 @@ export class ChatPanel {
     this.#scrollToEnd();
   }
 
-  /** Whether a message with this key is shown. */
-  hasMessage(key: string): boolean {
-    return this.#items.has(key);
-  }
-
   /** Gives a shown message a new key (a local one becomes the server's id). */
   rekeyMessage(from: string, to: string): void {
     const item = this.#items.get(from);
@@ -267,7 +262,7 @@ export class ChatPanel {
 }
 
 /** Black or white, whichever reads better on the given hex background. */
-export function readableTextOn(hexColor: string): string {
+function readableTextOn(hexColor: string): string {
   let hex = hexColor.slice(1);
   if (hex.length === 3) hex = hex.replace(/./g, "$&$&");
   const channel = (offset: number): number => {

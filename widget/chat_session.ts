@@ -54,7 +54,10 @@ export interface SessionStart {
   readonly boot: BootData;
 }
 
-/** Codes after which retrying cannot help until the page or policy changes. */
+/**
+ * Codes after which retrying cannot help until the page or policy changes
+ * (`SESSION_INVALID` only once renewing the session has failed too).
+ */
 const FINAL_STREAM_CODES: readonly ErrorCode[] = [
   "DOMAIN_NOT_ALLOWED",
   "JWT_REQUIRED",
@@ -62,11 +65,8 @@ const FINAL_STREAM_CODES: readonly ErrorCode[] = [
   "ORGANIZATION_NOT_FOUND",
   "BAD_REQUEST",
   "METHOD_NOT_FOUND",
+  "SESSION_INVALID",
 ];
-
-function isFinalForStream(code: ErrorCode): boolean {
-  return code === "SESSION_INVALID" || FINAL_STREAM_CODES.includes(code);
-}
 
 /** A stream that stayed open this long counts as healthy again. */
 const HEALTHY_STREAM_MS = 10_000;
@@ -304,7 +304,7 @@ export class ChatSession {
           }
         }
         if (error instanceof WidgetError) {
-          if (isFinalForStream(error.code)) {
+          if (FINAL_STREAM_CODES.includes(error.code)) {
             this.#end(error);
             return;
           }

@@ -64,7 +64,6 @@ export function createChatWidget(defaultApiBaseUrl: string): ChatWidgetApi {
   let options: BootOptions | undefined;
   let session: ChatSession | undefined;
   let panel: ChatPanel | undefined;
-  let ready = false;
   let openWhenReady = false;
   let warned = false;
   const readyCallbacks: (() => void)[] = [];
@@ -98,7 +97,6 @@ export function createChatWidget(defaultApiBaseUrl: string): ChatWidgetApi {
     panel?.destroy();
     session = undefined;
     panel = undefined;
-    ready = false;
   };
 
   const start = async (next: BootOptions): Promise<void> => {
@@ -175,10 +173,9 @@ export function createChatWidget(defaultApiBaseUrl: string): ChatWidgetApi {
       },
     });
     panel.mount();
-    for (const message of started.boot.conversation?.messages ?? []) {
+    for (const message of started.boot.conversation.messages) {
       showMessage(message, false);
     }
-    ready = true;
     if (openWhenReady) panel.open();
     openWhenReady = false;
     if (next.onReady) callSafely(next.onReady);
@@ -208,7 +205,8 @@ export function createChatWidget(defaultApiBaseUrl: string): ChatWidgetApi {
     },
     onReady: (callback) => {
       if (typeof callback !== "function") return;
-      if (ready) queueMicrotask(() => callSafely(callback));
+      // The panel exists once the widget is ready, and only then.
+      if (panel) queueMicrotask(() => callSafely(callback));
       else readyCallbacks.push(callback);
     },
   };

@@ -31,7 +31,7 @@ export interface RpcResult<T> {
  * @param method e.g. `chat.boot`
  * @returns the absolute URL
  */
-export function rpcUrl(apiBaseUrl: string, method: string): string {
+function rpcUrl(apiBaseUrl: string, method: string): string {
   return `${apiBaseUrl.replace(/\/+$/, "")}/rpc/${method}`;
 }
 
