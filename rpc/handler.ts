@@ -201,9 +201,9 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
     );
     const limits: AppliedLimit[] = [];
     const log = { organizationId: null as string | null, method: name };
+    const method = Object.hasOwn(METHODS, name) ? METHODS[name] : undefined;
     let outcome: Response | Outcome;
     try {
-      const method = Object.hasOwn(METHODS, name) ? METHODS[name] : undefined;
       if (request.method !== "POST") {
         await request.body?.cancel();
         throw new RpcError(
@@ -250,7 +250,7 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
     }
     const headers = [...corsHeaders(origin), ...rateLimitHeaders(limits)];
     metrics.latency(
-      name in METHODS ? name : "_unknown",
+      method === undefined ? "_unknown" : name,
       (performance.now() - started) / 1000,
     );
     if (outcome instanceof Response) {
@@ -391,7 +391,7 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
         : {}),
       ...(method.takesUserToken && userId !== undefined ? { userId } : {}),
     });
-    if (method.takesUserToken) countJwt(organizationId, organization, decision);
+    if (method.takesUserToken) countJwt(organization, decision);
     if (decision.reportOnly !== undefined) {
       writeLog(
         evaluator,
@@ -418,7 +418,6 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
   }
 
   function countJwt(
-    organizationId: string,
     organization: CompiledOrganization | undefined,
     decision: Decision,
   ): void {
@@ -428,7 +427,7 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
       : decision.code === "JWT_INVALID"
       ? "invalid"
       : "absent";
-    metrics.jwt(organizationId, state);
+    metrics.jwt(organization.spec.id, state);
   }
 
   /**

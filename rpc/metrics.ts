@@ -26,23 +26,17 @@ export type JwtState = "verified" | "absent" | "invalid";
 
 /** Counters and histograms of the request pipeline. */
 export class Metrics {
-  readonly #decisions = new Map<string, number>();
-  readonly #jwt = new Map<string, number>();
-  readonly #storeErrors = new Map<string, number>();
-  readonly #reloads = new Map<string, number>();
+  readonly #decisions = new LabelledCounter([
+    "organization",
+    "outcome",
+    "code",
+  ]);
+  readonly #jwt = new LabelledCounter(["organization", "state"]);
+  readonly #storeErrors = new LabelledCounter(["action"]);
+  readonly #reloads = new LabelledCounter(["result"]);
+  /** Bucket counts (the last one past every bound) by method. */
   readonly #latencyCounts = new Map<string, number[]>();
   readonly #latencySums = new Map<string, number>();
-  /** Formatted label sets by their raw values; bounded like the series themselves. */
-  readonly #labelCache = new Map<string, string>();
-
-  #labels(raw: string, format: () => string): string {
-    let formatted = this.#labelCache.get(raw);
-    if (formatted === undefined) {
-      formatted = format();
-      this.#labelCache.set(raw, formatted);
-    }
-    return formatted;
-  }
 
   /**
    * Counts one decision.
@@ -52,13 +46,7 @@ export class Metrics {
    * @param code The wire code, or `OK`.
    */
   decision(organization: string, outcome: string, code: string): void {
-    increment(
-      this.#decisions,
-      this.#labels(
-        `d\u0000${organization}\u0000${outcome}\u0000${code}`,
-        () => labels({ organization, outcome, code }),
-      ),
-    );
+    this.#decisions.increment(organization, outcome, code);
   }
 
   /**
@@ -66,37 +54,33 @@ export class Metrics {
    * admin reads before switching to `required`.
    */
   jwt(organization: string, state: JwtState): void {
-    increment(
-      this.#jwt,
-      this.#labels(
-        `j\u0000${organization}\u0000${state}`,
-        () => labels({ organization, state }),
-      ),
-    );
+    this.#jwt.increment(organization, state);
   }
 
   /** Counts a storage failure and what was done about it. */
   storeError(action: "closed" | "open"): void {
-    increment(this.#storeErrors, labels({ action }));
+    this.#storeErrors.increment(action);
   }
 
   /** Counts a policy reload attempt. */
   reload(result: "ok" | "error"): void {
-    increment(this.#reloads, labels({ result }));
+    this.#reloads.increment(result);
   }
 
   /** Observes one request's latency. */
   latency(method: string, seconds: number): void {
-    const key = this.#labels(`m\u0000${method}`, () => labels({ method }));
-    let counts = this.#latencyCounts.get(key);
+    let counts = this.#latencyCounts.get(method);
     if (counts === undefined) {
       counts = new Array(LATENCY_BUCKETS.length + 1).fill(0);
-      this.#latencyCounts.set(key, counts);
+      this.#latencyCounts.set(method, counts);
     }
     let bucket = LATENCY_BUCKETS.findIndex((bound) => seconds <= bound);
     if (bucket === -1) bucket = LATENCY_BUCKETS.length;
     counts[bucket]!++;
-    this.#latencySums.set(key, (this.#latencySums.get(key) ?? 0) + seconds);
+    this.#latencySums.set(
+      method,
+      (this.#latencySums.get(method) ?? 0) + seconds,
+    );
   }
 
   /**
@@ -106,35 +90,32 @@ export class Metrics {
    */
   render(): string {
     const lines: string[] = [];
-    counter(
+    this.#decisions.render(
       lines,
       "parley_decisions_total",
       "Pipeline decisions by organization, outcome and code.",
-      this.#decisions,
     );
-    counter(
+    this.#jwt.render(
       lines,
       "parley_jwt_total",
       "JWT state at chat.boot by organization.",
-      this.#jwt,
     );
-    counter(
+    this.#storeErrors.render(
       lines,
       "parley_store_errors_total",
       "Storage failures by the action taken.",
-      this.#storeErrors,
     );
-    counter(
+    this.#reloads.render(
       lines,
       "parley_policy_reloads_total",
       "Policy reloads by result.",
-      this.#reloads,
     );
     lines.push(
       "# HELP parley_request_duration_seconds RPC latency by method.",
       "# TYPE parley_request_duration_seconds histogram",
     );
-    for (const [key, counts] of this.#latencyCounts) {
+    for (const [method, counts] of this.#latencyCounts) {
+      const key = labels(["method"], [method]);
       let cumulative = 0;
       LATENCY_BUCKETS.forEach((bound, index) => {
         cumulative += counts[index]!;
@@ -148,7 +129,7 @@ export class Metrics {
       );
       lines.push(
         `parley_request_duration_seconds_sum{${key}} ${
-          this.#latencySums.get(key) ?? 0
+          this.#latencySums.get(method) ?? 0
         }`,
       );
       lines.push(`parley_request_duration_seconds_count{${key}} ${cumulative}`);
@@ -157,27 +138,38 @@ export class Metrics {
   }
 }
 
-function labels(values: Record<string, string>): string {
-  return Object.entries(values).map(([name, value]) =>
+/**
+ * One counter family: counts keyed by their label values joined with NUL (a
+ * character no label value here contains), formatted only when rendered.
+ */
+class LabelledCounter {
+  readonly #names: readonly string[];
+  readonly #counts = new Map<string, number>();
+
+  constructor(names: readonly string[]) {
+    this.#names = names;
+  }
+
+  increment(...values: string[]): void {
+    const key = values.join("\u0000");
+    this.#counts.set(key, (this.#counts.get(key) ?? 0) + 1);
+  }
+
+  render(lines: string[], name: string, help: string): void {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`);
+    for (const [key, value] of this.#counts) {
+      lines.push(
+        `${name}{${labels(this.#names, key.split("\u0000"))}} ${value}`,
+      );
+    }
+  }
+}
+
+function labels(names: readonly string[], values: readonly string[]): string {
+  return names.map((name, index) =>
     `${name}="${
-      value.replaceAll("\\", "\\\\").replaceAll('"', '\\"').replaceAll(
-        "\n",
-        "\\n",
-      )
+      values[index]!.replaceAll("\\", "\\\\").replaceAll('"', '\\"')
+        .replaceAll("\n", "\\n")
     }"`
   ).join(",");
-}
-
-function increment(map: Map<string, number>, key: string): void {
-  map.set(key, (map.get(key) ?? 0) + 1);
-}
-
-function counter(
-  lines: string[],
-  name: string,
-  help: string,
-  values: Map<string, number>,
-): void {
-  lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`);
-  for (const [key, value] of values) lines.push(`${name}{${key}} ${value}`);
 }
