@@ -38,8 +38,8 @@ import { readJsonBody } from "./read_json_body.ts";
 import { RpcError } from "./rpc_error.ts";
 import {
   loadSessionSecret,
+  matchesSessionOrigin,
   type SessionClaims,
-  sessionOrigin,
   SessionSigner,
 } from "./session_token.ts";
 import type { Reply } from "./wire.ts";
@@ -635,8 +635,9 @@ function sessionProblem(
   if (organization.securityRevision !== session.securityRevision) {
     return sessionInvalid("session.revoked");
   }
-  const requestOrigin = sessionOrigin(origin);
-  if (requestOrigin !== session.origin) return sessionInvalid("session.origin");
+  if (!matchesSessionOrigin(origin, session.origin)) {
+    return sessionInvalid("session.origin");
+  }
   return undefined;
 }
 

@@ -44,6 +44,22 @@ export function sessionOrigin(origin: string | null): string | null {
   return origin === null ? null : parseRequestOrigin(origin)?.origin ?? origin;
 }
 
+/**
+ * Whether a request's `Origin` is the one a session is bound to. A header that
+ * already equals the binding needs no parsing: the binding is normalised, and
+ * normalising is idempotent.
+ *
+ * @param origin The request's `Origin` header.
+ * @param bound The session's `origin` (from {@linkcode sessionOrigin}).
+ * @returns `true` when they name the same origin.
+ */
+export function matchesSessionOrigin(
+  origin: string | null,
+  bound: string | null,
+): boolean {
+  return origin === bound || sessionOrigin(origin) === bound;
+}
+
 /** How long a session lives; the widget boots again before it ends. */
 export const SESSION_TTL_MS = 30 * 60 * 1000;
 

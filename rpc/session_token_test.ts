@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { RpcError } from "./rpc_error.ts";
 import {
+  matchesSessionOrigin,
   type SessionClaims,
   sessionOrigin,
   SessionSigner,
@@ -108,6 +109,23 @@ Deno.test("sessionOrigin() binds sessions to the normalised page origin", () => 
   for (const [origin, bound] of rows) {
     assert.equal(sessionOrigin(origin), bound, String(origin));
   }
+});
+
+Deno.test("matchesSessionOrigin() accepts the bound origin however it is spelled, and nothing else", () => {
+  const bound = sessionOrigin("https://shop.acme.com");
+  const rows: [string | null, boolean][] = [
+    ["https://shop.acme.com", true],
+    ["HTTPS://Shop.Acme.com:443", true],
+    ["https://shop.acme.com:8443", false],
+    ["http://shop.acme.com", false],
+    ["https://evil.test", false],
+    ["null", false],
+    [null, false],
+  ];
+  for (const [origin, matches] of rows) {
+    assert.equal(matchesSessionOrigin(origin, bound), matches, String(origin));
+  }
+  assert.equal(matchesSessionOrigin(null, sessionOrigin(null)), true);
 });
 
 /** The base64url character one above `last`: a 32-byte signature's last character carries 2 unused bits. */
