@@ -113,10 +113,10 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
   const services: Promise<Services> = loadSessionSecret(
     options.kv,
     options.sessionSecret,
-  ).then(async (secret) => ({
+  ).then((secret) => ({
     chat,
     webhooks,
-    sessions: await SessionSigner.create(secret),
+    sessions: new SessionSigner(secret),
   }));
   // Surfaced by the first request instead of as an unhandled rejection.
   services.catch(() => {});
@@ -340,7 +340,7 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
             reason: "session.missing",
           });
         }
-        session = await ready.sessions.verify(bearer, time);
+        session = ready.sessions.verify(bearer, time);
       } catch (error) {
         return await refused(evaluator.organization(named ?? ""), error);
       }

@@ -76,32 +76,26 @@ const decoder = new TextDecoder();
 export class SessionSigner {
   #secret: Uint8Array;
 
-  private constructor(secret: Uint8Array) {
-    this.#secret = secret.slice();
-  }
-
   /**
    * @param secret At least 32 bytes.
-   * @returns A signer using that secret.
+   * @throws {RangeError} When the secret is shorter.
    */
-  static create(secret: Uint8Array): Promise<SessionSigner> {
+  constructor(secret: Uint8Array) {
     if (secret.byteLength < 32) {
-      return Promise.reject(
-        new RangeError("Session secret must be at least 32 bytes"),
-      );
+      throw new RangeError("Session secret must be at least 32 bytes");
     }
-    return Promise.resolve(new SessionSigner(secret));
+    this.#secret = secret.slice();
   }
 
   /**
    * @param claims What the token asserts.
    * @returns The compact token.
    */
-  issue(claims: SessionClaims): Promise<string> {
+  issue(claims: SessionClaims): string {
     const signed = `${PREFIX}.${
       encodeBase64url(encoder.encode(JSON.stringify(claims)))
     }`;
-    return Promise.resolve(`${signed}.${encodeBase64url(this.#mac(signed))}`);
+    return `${signed}.${encodeBase64url(this.#mac(signed))}`;
   }
 
   /**
@@ -111,15 +105,7 @@ export class SessionSigner {
    * @throws {RpcError} `SESSION_INVALID` with reason `session.malformed`,
    *   `session.signature` or `session.expired`.
    */
-  verify(token: string, now: number): Promise<SessionClaims> {
-    try {
-      return Promise.resolve(this.#verify(token, now));
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
-
-  #verify(token: string, now: number): SessionClaims {
+  verify(token: string, now: number): SessionClaims {
     const parts = token.split(".");
     if (parts.length !== 3 || parts[0] !== PREFIX || token.length > 4096) {
       throw invalid("session.malformed");

@@ -57,7 +57,7 @@ export const boot: MethodDefinition = {
       RECENT_MESSAGES,
     );
     const expiresAt = now + SESSION_TTL_MS;
-    const token = await services.sessions.issue({
+    const token = services.sessions.issue({
       organizationId,
       origin: sessionOrigin(origin),
       participant,
