@@ -22,6 +22,7 @@ import type {
   PolicySpec,
 } from "./types.ts";
 import { validatePolicy } from "./validate.ts";
+import { AUDIENCE } from "./verify_user_token.ts";
 
 const USAGE = `Usage:
   deno task policy check FILE... [--json]
@@ -393,7 +394,7 @@ async function token(args: string[]): Promise<number> {
   })
     .setProtectedHeader({ alg: "HS256", typ: "JWT", kid: key.id })
     .setIssuer(origin.origin)
-    .setAudience("chat-widget")
+    .setAudience(AUDIENCE)
     .setSubject(subject)
     .setIssuedAt(issuedAt)
     .setExpirationTime(issuedAt + Math.floor(ttlMs / 1000))

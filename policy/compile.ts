@@ -403,8 +403,8 @@ export function compilePolicy(
   options: CompilePolicyOptions = {},
 ): Evaluator {
   const { spec, problems } = validatePolicy(text, options);
-  const hasError = problems.some((problem) => problem.severity === "error");
-  if (spec === undefined || hasError) {
+  // `spec` is absent exactly when some problem is an error.
+  if (spec === undefined) {
     throw new PolicyError(problems, options.filename);
   }
   return compileSpec(spec, {

@@ -79,27 +79,12 @@ export function parsePolicyText(text: string): ParsedPolicy {
     const { line, col } = lineCounter.linePos(offset);
     return { line, column: col };
   };
-  let document;
-  try {
-    document = parseDocument(text, {
-      lineCounter,
-      prettyErrors: false,
-      // Duplicates are reported by the validator, which knows their path.
-      uniqueKeys: false,
-    });
-  } catch {
-    // The yaml library does not throw on bad input; this guards the promise anyway.
-    return {
-      problems: [{
-        code: "syntax",
-        severity: "error",
-        path: "",
-        line: 1,
-        column: 1,
-        message: "Policy text could not be read as YAML",
-      }],
-    };
-  }
+  const document = parseDocument(text, {
+    lineCounter,
+    prettyErrors: false,
+    // Duplicates are reported by the validator, which knows their path.
+    uniqueKeys: false,
+  });
   for (const error of document.errors) {
     problems.push({
       code: "syntax",

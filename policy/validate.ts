@@ -894,6 +894,7 @@ class PolicyValidator {
     const secret = this.#secret(
       secretEntry,
       `${path}.secret`,
+      "organizations.*.jwt.keys[].secret",
       node,
       `JWT key ${label}`,
     );
@@ -945,6 +946,7 @@ class PolicyValidator {
   #secret(
     entry: MapEntry | undefined,
     path: string,
+    location: string,
     parentAt: Position,
     label: string,
   ): string | undefined {
@@ -970,7 +972,7 @@ class PolicyValidator {
       );
       value = node.value;
     } else if (node.kind === "map") {
-      const reference = this.#map(node, path, secretLocation(path), true);
+      const reference = this.#map(node, path, location, true);
       const nameEntry = reference?.get("env");
       if (!reference) return undefined;
       if (nameEntry === undefined) {
@@ -1097,6 +1099,7 @@ class PolicyValidator {
       const secret = this.#secret(
         key.get("secret"),
         `${itemPath}.secret`,
+        "organizations.*.admin.keys[].secret",
         item,
         `admin key ${index + 1}`,
       );
@@ -1141,6 +1144,7 @@ class PolicyValidator {
     const secret = this.#secret(
       section.get("secret"),
       `${path}.secret`,
+      "organizations.*.webhook.secret",
       entry.value,
       "the webhook",
     );
@@ -1289,16 +1293,6 @@ function checkWebhookUrl(text: string): string | undefined {
 }
 
 /** The `POLICY_KEYS` location of a secret reference, from its path. */
-function secretLocation(path: string): string {
-  if (/\.jwt\.keys\[\d+\]\.secret$/.test(path)) {
-    return "organizations.*.jwt.keys[].secret";
-  }
-  if (/\.admin\.keys\[\d+\]\.secret$/.test(path)) {
-    return "organizations.*.admin.keys[].secret";
-  }
-  return "organizations.*.webhook.secret";
-}
-
 function join(path: string, key: string): string {
   return path === "" ? key : `${path}.${key}`;
 }
