@@ -6,7 +6,7 @@
  * @module
  */
 
-import { normalizeHost } from "./host.ts";
+import { parseDomainPattern } from "./validate.ts";
 import type {
   DomainMode,
   DomainPattern,
@@ -40,20 +40,9 @@ export class TestingPatternError extends SyntaxError {
  * @throws {TestingPatternError} When the entry is not a host pattern.
  */
 export function domainPattern(entry: string): DomainPattern {
-  const match = /^(?:(https?):\/\/)?(\*\.)?([^:/]+)(?::(\d{1,5}))?$/i.exec(
-    entry,
-  );
-  if (!match) throw new TestingPatternError(entry);
-  const [, scheme, star, rawHost, port] = match;
-  const host = normalizeHost(rawHost ?? "");
-  if (host === undefined) throw new TestingPatternError(entry);
-  return Object.freeze({
-    source: entry,
-    scheme: scheme?.toLowerCase() === "http" ? "http" : "https",
-    host,
-    wildcard: star !== undefined,
-    ...(port === undefined ? {} : { port: Number(port) }),
-  });
+  const pattern = parseDomainPattern(entry);
+  if ("code" in pattern) throw new TestingPatternError(entry);
+  return pattern;
 }
 
 /**
