@@ -6,7 +6,11 @@
  * @module
  */
 
-import { parseDomainPattern } from "./validate.ts";
+import {
+  BUILT_IN_DEFAULTS,
+  parseDomainPattern,
+  POLICY_DEFAULTS,
+} from "./validate.ts";
 import type {
   DomainMode,
   DomainPattern,
@@ -14,7 +18,6 @@ import type {
   JwtMode,
   OrganizationSpec,
   PolicySpec,
-  Rate,
   WidgetSettings,
 } from "./types.ts";
 
@@ -71,10 +74,6 @@ export interface TestingOrganization {
   readonly widget?: WidgetSettings;
 }
 
-function rate(count: number, windowMs: number, text: string): Rate {
-  return Object.freeze({ count, windowMs, text });
-}
-
 /**
  * Builds an organization with the policy defaults (`15m` lifetime, `30s`
  * tolerance, `100/minute` and `20/minute` limits).
@@ -98,13 +97,12 @@ export function testingOrganization(
     jwt: Object.freeze({
       mode: options.jwtMode ?? "off",
       keys: Object.freeze([...(options.keys ?? [])]),
-      maxLifetimeMs: options.maxLifetimeMs ?? 15 * 60_000,
-      clockToleranceMs: options.clockToleranceMs ?? 30_000,
+      maxLifetimeMs: options.maxLifetimeMs ??
+        BUILT_IN_DEFAULTS.jwt.maxLifetimeMs,
+      clockToleranceMs: options.clockToleranceMs ??
+        BUILT_IN_DEFAULTS.jwt.clockToleranceMs,
     }),
-    limits: Object.freeze({
-      organization: rate(100, 60_000, "100/minute"),
-      ip: rate(20, 60_000, "20/minute"),
-    }),
+    limits: BUILT_IN_DEFAULTS.limits,
     widget: Object.freeze({ ...(options.widget ?? {}) }),
     adminKeys: Object.freeze([...(options.adminKeys ?? [])]),
   });
@@ -122,20 +120,11 @@ export function testingPolicy(
   return Object.freeze({
     version: 1,
     server: Object.freeze({
-      trustProxy: 0,
-      maxBodyBytes: 16_384,
-      onStoreError: "closed",
+      trustProxy: POLICY_DEFAULTS.trustProxy,
+      maxBodyBytes: POLICY_DEFAULTS.maxBodyBytes,
+      onStoreError: POLICY_DEFAULTS.onStoreError,
     }),
-    defaults: Object.freeze({
-      limits: Object.freeze({
-        organization: rate(100, 60_000, "100/minute"),
-        ip: rate(20, 60_000, "20/minute"),
-      }),
-      jwt: Object.freeze({
-        maxLifetimeMs: 15 * 60_000,
-        clockToleranceMs: 30_000,
-      }),
-    }),
+    defaults: BUILT_IN_DEFAULTS,
     organizations: new Map(organizations.map((org) => [org.id, org])),
   });
 }

@@ -136,6 +136,18 @@ export const POLICY_DEFAULTS = Object.freeze({
   onStoreError: "closed" as StoreErrorMode,
 });
 
+/** {@linkcode POLICY_DEFAULTS} parsed: what a spec holds when a policy says nothing. */
+export const BUILT_IN_DEFAULTS: PolicySpec["defaults"] = Object.freeze({
+  limits: Object.freeze({
+    organization: parseRate(POLICY_DEFAULTS.organizationLimit) as Rate,
+    ip: parseRate(POLICY_DEFAULTS.ipLimit) as Rate,
+  }),
+  jwt: Object.freeze({
+    maxLifetimeMs: parseDuration(POLICY_DEFAULTS.maxLifetime) as number,
+    clockToleranceMs: parseDuration(POLICY_DEFAULTS.clockTolerance) as number,
+  }),
+});
+
 /** RFC 7518 §3.2: an HS256 key must be at least as long as the hash output. */
 export const MIN_SECRET_BYTES = 32;
 /** More keys than this make kid-less verification a guessing oracle. */
@@ -527,28 +539,20 @@ class PolicyValidator {
   }
 
   #defaults(entry: MapEntry | undefined): PolicySpec["defaults"] {
-    const builtIn = {
-      limits: {
-        organization: parseRate(POLICY_DEFAULTS.organizationLimit) as Rate,
-        ip: parseRate(POLICY_DEFAULTS.ipLimit) as Rate,
-      },
-      jwt: {
-        maxLifetimeMs: parseDuration(POLICY_DEFAULTS.maxLifetime) as number,
-        clockToleranceMs: parseDuration(
-          POLICY_DEFAULTS.clockTolerance,
-        ) as number,
-      },
-    };
-    if (entry === undefined) return builtIn;
+    if (entry === undefined) return BUILT_IN_DEFAULTS;
     const section = this.#map(entry.value, "defaults", "defaults");
-    if (!section) return builtIn;
+    if (!section) return BUILT_IN_DEFAULTS;
     const limits = this.#limits(
       section.get("limits"),
       "defaults.limits",
       "defaults.limits",
-      builtIn.limits,
+      BUILT_IN_DEFAULTS.limits,
     );
-    const jwt = this.#jwtTimes(section.get("jwt"), "defaults.jwt", builtIn.jwt);
+    const jwt = this.#jwtTimes(
+      section.get("jwt"),
+      "defaults.jwt",
+      BUILT_IN_DEFAULTS.jwt,
+    );
     return { limits, jwt };
   }
 
