@@ -61,7 +61,7 @@
  */
 
 import type { Rate } from "../policy/types.ts";
-import { MAX_KEYS_PER_READ } from "../store/batched_reads.ts";
+import { BatchedReads } from "../store/batched_reads.ts";
 import { isDatabaseLocked, jitteredBackoff } from "../store/locked_retry.ts";
 import { StoreUnavailableError } from "../store/store_unavailable_error.ts";
 
@@ -214,6 +214,8 @@ interface SpentWindow {
 
 class GroupCommitRateLimiter implements RateLimiter {
   readonly #kv: Deno.Kv;
+  /** Counter reads, ten keys per `getMany`. */
+  readonly #reads: BatchedReads;
   readonly #prefix: readonly string[];
   readonly #maxBatch: number;
   readonly #now: () => number;
@@ -239,6 +241,7 @@ class GroupCommitRateLimiter implements RateLimiter {
       );
     }
     this.#kv = kv;
+    this.#reads = new BatchedReads(kv);
     this.#prefix = [...(options.prefix ?? [])];
     this.#maxBatch = maxBatch;
     this.#now = options.now ?? Date.now;
@@ -487,35 +490,17 @@ class GroupCommitRateLimiter implements RateLimiter {
     trustKnown: boolean,
   ): Promise<Map<string, Deno.KvEntryMaybe<unknown>>> {
     const entries = new Map<string, Deno.KvEntryMaybe<unknown>>();
-    const unknown: Deno.KvKey[] = [];
+    const unknown: [string, Counter][] = [];
     for (const [id, counter] of counters) {
       const known = trustKnown ? this.#known.get(id) : undefined;
-      if (known === undefined) unknown.push(counter.key);
+      if (known === undefined) unknown.push([id, counter]);
       else entries.set(id, known);
     }
-    if (unknown.length > 0) {
-      for (const [id, entry] of await this.#read(unknown)) {
-        entries.set(id, entry);
-      }
-    }
+    const read = await Promise.all(
+      unknown.map(([, counter]) => this.#reads.get(counter.key)),
+    );
+    unknown.forEach(([id], index) => entries.set(id, read[index]!));
     if (this.#known.size > KNOWN_CACHE_LIMIT) this.#known.clear();
-    return entries;
-  }
-
-  /** Reads counters, ten keys per `getMany`; keyed by counter id. */
-  async #read(
-    keys: readonly Deno.KvKey[],
-  ): Promise<Map<string, Deno.KvEntryMaybe<unknown>>> {
-    const reads: Promise<Deno.KvEntryMaybe<unknown>[]>[] = [];
-    for (let start = 0; start < keys.length; start += MAX_KEYS_PER_READ) {
-      reads.push(
-        this.#kv.getMany(keys.slice(start, start + MAX_KEYS_PER_READ)),
-      );
-    }
-    const entries = new Map<string, Deno.KvEntryMaybe<unknown>>();
-    for (const entry of (await Promise.all(reads)).flat()) {
-      entries.set(JSON.stringify(entry.key), entry);
-    }
     return entries;
   }
 

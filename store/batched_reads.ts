@@ -7,7 +7,7 @@
 import { isDatabaseLocked } from "./locked_retry.ts";
 
 /** Deno KV refuses `getMany` with more keys than this. */
-export const MAX_KEYS_PER_READ = 10;
+const MAX_KEYS_PER_READ = 10;
 
 interface PendingRead {
   readonly key: Deno.KvKey;
