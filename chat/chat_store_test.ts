@@ -3,6 +3,7 @@ import { ChatError } from "./chat_error.ts";
 import {
   ChatStore,
   type ChatStoreOptions,
+  type Conversation,
   type Participant,
   type WatchEvent,
 } from "./chat_store.ts";
@@ -54,6 +55,11 @@ async function withStore(
 
 function visitor(store: ChatStore): Participant {
   return { kind: "visitor", visitorId: store.newVisitorId() };
+}
+
+/** A new anonymous visitor's conversation in `acme`. */
+function newVisitorConversation(store: ChatStore): Promise<Conversation> {
+  return store.openConversation("acme", visitor(store), {});
 }
 
 async function appendMany(
@@ -173,7 +179,7 @@ Deno.test("openConversation() keeps each visitor id to its own conversation", as
     const ada = visitor(store);
     const first = await store.openConversation("acme", ada, {});
     const again = await store.openConversation("acme", ada, {});
-    const other = await store.openConversation("acme", visitor(store), {});
+    const other = await newVisitorConversation(store);
     assert.equal(again.id, first.id);
     assert.notEqual(other.id, first.id);
   });
@@ -221,11 +227,7 @@ Deno.test("openConversation() refuses a visitor id it could not have issued", as
 Deno.test("append() and listMessages() keep order and page with after and limit", async () => {
   await withStore({}, async (fixture) => {
     const { store } = fixture;
-    const conversation = await store.openConversation(
-      "acme",
-      visitor(store),
-      {},
-    );
+    const conversation = await newVisitorConversation(store);
     const texts = Array.from({ length: 7 }, (_, index) => `m${index}`);
     const ids = await appendMany(fixture, "acme", conversation.id, texts);
     assert.deepEqual([...ids].sort(), ids);
@@ -268,11 +270,7 @@ Deno.test("append() and listMessages() keep order and page with after and limit"
 Deno.test("append() keeps ids increasing when the clock stands still or steps back", async () => {
   await withStore({}, async (fixture) => {
     const { store, clock } = fixture;
-    const conversation = await store.openConversation(
-      "acme",
-      visitor(store),
-      {},
-    );
+    const conversation = await newVisitorConversation(store);
     const ids = [];
     for (const step of [0, 0, -5_000, 0, 10]) {
       clock.ms += step;
@@ -286,11 +284,7 @@ Deno.test("append() keeps ids increasing when the clock stands still or steps ba
 Deno.test("append() updates the conversation's lastMessage and updatedAt", async () => {
   await withStore({}, async (fixture) => {
     const { store, clock } = fixture;
-    const conversation = await store.openConversation(
-      "acme",
-      visitor(store),
-      {},
-    );
+    const conversation = await newVisitorConversation(store);
     clock.ms += 60_000;
     const message = await store.append("acme", conversation.id, "agent", "Hi");
     const stored = await store.getConversation("acme", conversation.id);
@@ -302,11 +296,7 @@ Deno.test("append() updates the conversation's lastMessage and updatedAt", async
 
 Deno.test("append() refuses blank and overlong text", async () => {
   await withStore({ maxMessageLength: 10 }, async ({ store }) => {
-    const conversation = await store.openConversation(
-      "acme",
-      visitor(store),
-      {},
-    );
+    const conversation = await newVisitorConversation(store);
     for (const text of ["", "   \n", "x".repeat(11)]) {
       await assertChatError(
         store.append("acme", conversation.id, "visitor", text),
@@ -320,11 +310,7 @@ Deno.test("append() refuses blank and overlong text", async () => {
 Deno.test("append() drops the oldest messages beyond the per-conversation bound", async () => {
   await withStore({ maxMessagesPerConversation: 5 }, async (fixture) => {
     const { store } = fixture;
-    const conversation = await store.openConversation(
-      "acme",
-      visitor(store),
-      {},
-    );
+    const conversation = await newVisitorConversation(store);
     const texts = Array.from({ length: 8 }, (_, index) => `m${index}`);
     await appendMany(fixture, "acme", conversation.id, texts);
     const kept = await store.listMessages("acme", conversation.id);
@@ -414,7 +400,7 @@ Deno.test("listConversations() lists conversations with messages, newest first, 
       await store.append("acme", conversation.id, "visitor", `hello ${index}`);
       ids.push(conversation.id);
     }
-    await store.openConversation("acme", visitor(store), {}); // no messages
+    await newVisitorConversation(store); // no messages
     clock.ms += 1_000;
     await store.append("acme", ids[1] ?? "", "agent", "Back to you");
 
@@ -452,11 +438,7 @@ Deno.test("listConversations() lists conversations with messages, newest first, 
 Deno.test("watch() delivers messages appended after it starts", async () => {
   await withStore({}, async (fixture) => {
     const { store } = fixture;
-    const conversation = await store.openConversation(
-      "acme",
-      visitor(store),
-      {},
-    );
+    const conversation = await newVisitorConversation(store);
     await store.append("acme", conversation.id, "visitor", "before the watch");
     const controller = new AbortController();
     const iterator = store.watch("acme", conversation.id, {
@@ -480,11 +462,7 @@ Deno.test("watch() delivers messages appended after it starts", async () => {
 Deno.test("watch() resumes from after without loss or duplicates", async () => {
   await withStore({}, async (fixture) => {
     const { store } = fixture;
-    const conversation = await store.openConversation(
-      "acme",
-      visitor(store),
-      {},
-    );
+    const conversation = await newVisitorConversation(store);
     const ids = await appendMany(fixture, "acme", conversation.id, [
       "a",
       "b",
@@ -511,11 +489,7 @@ Deno.test("watch() resumes from after without loss or duplicates", async () => {
 
 Deno.test("watch() of a conversation ends with a closed event once an agent closes it", async () => {
   await withStore({}, async ({ store }) => {
-    const conversation = await store.openConversation(
-      "acme",
-      visitor(store),
-      {},
-    );
+    const conversation = await newVisitorConversation(store);
     const controller = new AbortController();
     const iterator = store.watch("acme", conversation.id, {
       signal: controller.signal,
@@ -538,11 +512,7 @@ Deno.test("watch() of a conversation ends with a closed event once an agent clos
 
 Deno.test("watch() of an already closed conversation delivers the rest after the cursor, then closed", async () => {
   await withStore({}, async ({ store }) => {
-    const conversation = await store.openConversation(
-      "acme",
-      visitor(store),
-      {},
-    );
+    const conversation = await newVisitorConversation(store);
     const first = await store.append("acme", conversation.id, "visitor", "a");
     await store.append("acme", conversation.id, "agent", "b");
     await store.close("acme", conversation.id);
@@ -559,8 +529,8 @@ Deno.test("watch() of an already closed conversation delivers the rest after the
 
 Deno.test("watch() of a whole organization reports a close and goes on", async () => {
   await withStore({}, async ({ store }) => {
-    const first = await store.openConversation("acme", visitor(store), {});
-    const second = await store.openConversation("acme", visitor(store), {});
+    const first = await newVisitorConversation(store);
+    const second = await newVisitorConversation(store);
     await store.append("acme", first.id, "visitor", "hello");
     const controller = new AbortController();
     const iterator = store.watch("acme", undefined, {
@@ -596,8 +566,8 @@ Deno.test("watch() of an unknown conversation fails with conversation-not-found"
 Deno.test("watch() of a whole organization delivers every conversation's messages and resumes", async () => {
   await withStore({}, async (fixture) => {
     const { store } = fixture;
-    const first = await store.openConversation("acme", visitor(store), {});
-    const second = await store.openConversation("acme", visitor(store), {});
+    const first = await newVisitorConversation(store);
+    const second = await newVisitorConversation(store);
     const elsewhere = await store.openConversation(
       "globex",
       visitor(store),
@@ -649,11 +619,7 @@ Deno.test("watch() of a whole organization delivers every conversation's message
 Deno.test("watch() sees messages that another process appends to the same file", async () => {
   await withStore({ watchPollMs: 50 }, async (fixture) => {
     const { store } = fixture;
-    const conversation = await store.openConversation(
-      "acme",
-      visitor(store),
-      {},
-    );
+    const conversation = await newVisitorConversation(store);
     const controller = new AbortController();
     const iterator = store.watch("acme", conversation.id, {
       signal: controller.signal,
@@ -670,11 +636,7 @@ Deno.test("watch() sees messages that another process appends to the same file",
 Deno.test("append() from several processes on one file keeps every message in order", async () => {
   await withStore({}, async (fixture) => {
     const { store } = fixture;
-    const conversation = await store.openConversation(
-      "acme",
-      visitor(store),
-      {},
-    );
+    const conversation = await newVisitorConversation(store);
     await runAppendWorkers(fixture.path, conversation.id, 8, 20);
     const messages = await store.listMessages("acme", conversation.id, {
       limit: 200,
@@ -704,10 +666,10 @@ Deno.test("purgeExpired() deletes only conversations idle past the retention", a
     const participant = visitor(store);
     const old = await store.openConversation("acme", participant, {});
     await store.append("acme", old.id, "visitor", "from long ago");
-    const oldEmpty = await store.openConversation("acme", visitor(store), {});
+    const oldEmpty = await newVisitorConversation(store);
     const globex = await store.openConversation("globex", visitor(store), {});
     clock.ms += 80 * DAY_MS;
-    const recent = await store.openConversation("acme", visitor(store), {});
+    const recent = await newVisitorConversation(store);
     await store.append("acme", recent.id, "visitor", "recent");
     clock.ms += 20 * DAY_MS;
 
