@@ -6,7 +6,8 @@
  *
  * Environment: `PORT` (8787), `HOSTNAME` (127.0.0.1), `PARLEY_POLICY`
  * (default `policy.yaml` if present, else the built-in demo policy),
- * `PARLEY_KV` (default `.parley/kv.sqlite`), `PARLEY_SESSION_SECRET`,
+ * `PARLEY_STORE` (alias `PARLEY_KV`; default `.parley/kv.sqlite`, or a
+ * `postgres://` URL), `PARLEY_SESSION_SECRET`,
  * `PARLEY_DECISION_LOG` (a file; default stdout).
  *
  * @module
@@ -16,6 +17,7 @@ import { agentPage } from "./widget/agent_page.ts";
 import { buildAgentInbox, buildWidget } from "./widget/build.ts";
 import { demoPage } from "./widget/demo_page.ts";
 import { openStore } from "./store/open_store.ts";
+import type { Store } from "./store/store.ts";
 import { compilePolicy } from "./policy/compile.ts";
 import { PolicyError } from "./policy/error.ts";
 import { jsonLinesSink } from "./rpc/decision_log.ts";
@@ -34,6 +36,8 @@ export interface ServerSetup {
   /** The policy file, or `null` for the built-in demo policy. */
   readonly policyFile: string | null;
   readonly policy: PolicySource;
+  /** Where counters, sessions and conversations live. */
+  readonly store: Store;
   /** The agent inbox key of the built-in demo policy (absent with a policy file). */
   readonly demoAdminKey?: string;
   /** Re-targets the demo policy at the port actually bound (for `PORT=0`). */
@@ -53,7 +57,7 @@ export async function setupFromEnvironment(): Promise<ServerSetup> {
   const policyFile = Deno.env.get("PARLEY_POLICY") ??
     (await exists("policy.yaml") ? "policy.yaml" : null);
   const metrics = new Metrics();
-  const kv = await openStore(Deno.env.get("PARLEY_KV"));
+  const store = await openStore(storeLocation());
 
   const demoAdminKey = randomDemoAdminKey();
   let fileSource: PolicyFileSource | undefined;
@@ -82,7 +86,7 @@ export async function setupFromEnvironment(): Promise<ServerSetup> {
   const sessionSecret = Deno.env.get("PARLEY_SESSION_SECRET");
   const handler = createHandler({
     policy,
-    kv,
+    store,
     widget,
     agentScript,
     metrics,
@@ -109,12 +113,21 @@ export async function setupFromEnvironment(): Promise<ServerSetup> {
         );
       }
     },
+    store,
     async close(): Promise<void> {
       fileSource?.close();
       await handler.close();
-      kv.close();
+      await store.close();
     },
   };
+}
+
+/** `PARLEY_STORE`, else its older name `PARLEY_KV`; unset or empty means the default file. */
+function storeLocation(): string | undefined {
+  const store = Deno.env.get("PARLEY_STORE");
+  return store !== undefined && store !== ""
+    ? store
+    : Deno.env.get("PARLEY_KV");
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -159,7 +172,7 @@ if (import.meta.main) {
       console.error(
         `parley: listening on http://${hostname}:${port}/ · policy ${
           setup.policyFile ?? "built-in demo"
-        } · revision ${setup.policy.current.revision}`,
+        } · revision ${setup.policy.current.revision} · store ${setup.store.engine} ${setup.store.location}`,
       );
       if (setup.demoAdminKey !== undefined) {
         console.error(

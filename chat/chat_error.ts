@@ -16,10 +16,10 @@ export type ChatErrorCode =
   | "participant-invalid"
   /** A paging or resume cursor this store did not hand out. */
   | "cursor-invalid"
-  /** Deno KV stayed locked or contended through every bounded retry. */
-  | "store-unavailable";
+  /** A watch fell too far behind its feed; it may resume from its last event. */
+  | "watch-lagging";
 
-/** A chat store operation that was refused or could not complete. */
+/** A chat store operation that was refused. */
 export class ChatError extends Error {
   /** Stable code; assert on it, never on the message. */
   readonly code: ChatErrorCode;
@@ -29,7 +29,7 @@ export class ChatError extends Error {
    *
    * @param code Stable code.
    * @param message Starts with a capital, no final period.
-   * @param options `cause` when wrapping a storage error.
+   * @param options `cause` when wrapping another error.
    */
   constructor(code: ChatErrorCode, message: string, options?: ErrorOptions) {
     super(message, options);

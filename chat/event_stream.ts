@@ -8,8 +8,8 @@
 
 /** One event to frame. */
 export interface ServerSentEvent<T> {
-  /** Sent as `id:`; the client's `Last-Event-ID` to resume from. */
-  readonly id: string;
+  /** Sent as `id:`, the client's `Last-Event-ID` to resume from; none for live-only events. */
+  readonly id?: string;
   /** Sent as `event:`. */
   readonly event: string;
   /** Sent as one `data:` line of JSON. */
@@ -43,14 +43,14 @@ const LINE_BREAK = /[\r\n\0]/;
  * an async generator only returns once its pending step settles, pass the
  * same `signal` to the source of the events.
  *
- * @param events The events, e.g. a `ChatStore.watch` mapped to frames.
+ * @param events The events, e.g. a `LiveFeed` watch mapped to frames.
  * @param options `signal`, and optional `heartbeatMs` and `retryMs`.
  * @returns A body for `new Response(body, { headers: EVENT_STREAM_HEADERS })`.
  * @throws {TypeError} Through the stream, when an `id` or `event` holds a line break.
  *
  * @example Stream a conversation
  * ```ts ignore
- * const events = store.watch(orgId, conversationId, { after, signal: request.signal });
+ * const events = live.conversation(orgId, conversationId, { after, signal: request.signal });
  * const frames = (async function* () {
  *   for await (const { cursor, message } of events) {
  *     yield { id: cursor, event: "message", data: message };
@@ -123,10 +123,14 @@ export function eventStream<T>(
 }
 
 function frame<T>(event: ServerSentEvent<T>): string {
-  if (LINE_BREAK.test(event.id) || LINE_BREAK.test(event.event)) {
+  if (
+    (event.id !== undefined && LINE_BREAK.test(event.id)) ||
+    LINE_BREAK.test(event.event)
+  ) {
     throw new TypeError("Event id and name cannot hold line breaks");
   }
-  return `id: ${event.id}\nevent: ${event.event}\ndata: ${
+  const id = event.id === undefined ? "" : `id: ${event.id}\n`;
+  return `${id}event: ${event.event}\ndata: ${
     JSON.stringify(event.data) ?? "null"
   }\n\n`;
 }

@@ -1,61 +1,71 @@
 /**
- * Parley's chat: conversations and messages on Deno KV, live updates as
- * Server-Sent Events over fetch streams, retention, and signed webhooks.
+ * Parley's chat: the rules of conversations and messages on any store, live
+ * updates as Server-Sent Events over fetch streams, and signed webhooks made
+ * from the store's outbox.
  *
  * - {@linkcode ChatStore}: `openConversation` (a verified user by `sub`, an
  *   anonymous visitor by a server-issued `visitorId`; unverified attributes
  *   never unlock history), `append`, `listMessages` (oldest first, `after`
  *   + `limit`), `recentMessages`, `listConversations` (newest first, cursor),
- *   `getConversation`, `close`, `watch` (one conversation or the whole
- *   organization, resumable by cursor) and `purgeExpired` (policy
- *   `retention`). Everything is scoped by organization id.
+ *   `getConversation`, `close` and `purgeExpired` (policy `retention`).
+ *   Everything is scoped by organization id.
+ * - {@linkcode LiveFeed}: one conversation or a whole organization, live and
+ *   resumable by cursor, one feed read per change and process however many
+ *   streams watch.
  * - {@linkcode eventStream}: frames a watch as `text/event-stream` with
  *   heartbeats; the event `id` is the watch cursor, so a client's
  *   `Last-Event-ID` is the `after` of its next watch.
- * - {@linkcode WebhookDispatcher}: fire-and-forget delivery of every visitor
- *   message with `Parley-Signature: t=…,v1=<HMAC-SHA256 of "t.body">`,
- *   per-attempt timeout and jittered exponential backoff (in memory).
+ * - {@linkcode WebhookDispatcher}: leases due deliveries from the outbox and
+ *   POSTs them with `Parley-Signature: t=…,v1=<HMAC-SHA256 of "t.body">`,
+ *   with a per-attempt timeout and jittered exponential backoff.
  *
  * @example Boot, send, stream
  * ```ts ignore
- * import { ChatStore, eventStream, EVENT_STREAM_HEADERS } from "./mod.ts";
+ * import { ChatStore, LiveFeed } from "./mod.ts";
+ * import { openStore } from "../store/open_store.ts";
  *
- * const store = new ChatStore(await Deno.openKv(".parley/kv.sqlite"));
- * const conversation = await store.openConversation(
+ * const store = await openStore(".parley/kv.sqlite");
+ * const chat = new ChatStore(store.conversations);
+ * const conversation = await chat.openConversation(
  *   "acme",
  *   { kind: "user", subject: "user-42" },
  *   { name: "Ada" },
  * );
- * await store.append("acme", conversation.id, "visitor", "Hello");
+ * await chat.append("acme", conversation.id, "visitor", "Hello");
  *
- * const request = new Request("http://localhost/rpc/chat.stream");
- * const frames = (async function* () {
- *   const watch = store.watch("acme", conversation.id, { signal: request.signal });
- *   for await (const { cursor, message } of watch) {
- *     yield { id: cursor, event: "message", data: message };
- *   }
- * })();
- * new Response(eventStream(frames, { signal: request.signal }), {
- *   headers: EVENT_STREAM_HEADERS,
- * });
+ * const live = new LiveFeed(store.conversations, store.changes);
+ * const controller = new AbortController();
+ * for await (const event of live.conversation("acme", conversation.id, {
+ *   signal: controller.signal,
+ * })) {
+ *   console.log(event);
+ * }
  * ```
  *
  * @module
  */
 
-export type { ChatMessage } from "../rpc/wire.ts";
 export { ChatError, type ChatErrorCode } from "./chat_error.ts";
 export {
+  type AgentRef,
+  type AppendOptions,
+  type ChatMessage,
   ChatStore,
   type ChatStoreOptions,
-  type ClosedWatchEvent,
   type Conversation,
   type ConversationAttributes,
   isVisitorId,
-  type MessageWatchEvent,
   type Participant,
-  type WatchEvent,
 } from "./chat_store.ts";
+export {
+  type ClosedWatchEvent,
+  LiveFeed,
+  type MessageWatchEvent,
+  type TypingWatchEvent,
+  type UpdatedWatchEvent,
+  type WatchEvent,
+  type WatchOptions,
+} from "./live_feed.ts";
 export {
   EVENT_STREAM_HEADERS,
   eventStream,
@@ -68,8 +78,10 @@ export {
   SIGNATURE_HEADER,
   signWebhook,
   verifyWebhookSignature,
+  type WebhookTarget,
+} from "./webhook.ts";
+export {
   WebhookDispatcher,
   type WebhookDispatcherOptions,
   type WebhookOutcome,
-  type WebhookTarget,
-} from "./webhook.ts";
+} from "./webhook_dispatcher.ts";

@@ -1,75 +1,55 @@
 /**
- * Exact rate limiting on Deno KV, within one process and across the workers
- * of `deno serve --parallel` that share one KV file.
+ * Exact rate limiting over the store's counters, within one process and
+ * across every process and host that shares the store.
  *
  * ## Algorithm: fixed-window counters with per-process group commit
  *
- * Each (bucket, window) has one counter under
- * `[...prefix, "rl", windowEnd, windowMs, ...bucket]`. The window is part of
- * the key, so a counter never has to expire to reset: a new window is a new
- * key, and `expireIn` is only a hint (it is a lower bound, and expired keys
- * stay readable for a while). `sweep()` deletes counters of ended windows;
- * putting `windowEnd` first lets it find them with one bounded range scan.
- *
- * Charges that arrive while a commit is in flight queue up. The next batch
- * does one `getMany` per ten distinct keys, decides every charge in arrival
- * order against the counts it read, and writes the new counts in one
- * `atomic()` that `check()`s the versionstamp of every counter it writes.
- * When another process committed first (`ok: false`) or SQLite throws
- * `database is locked`, the batch re-reads and decides again, with a small
- * jittered backoff, for at most two seconds before giving up with
- * {@linkcode StoreUnavailableError}.
+ * Each (counter, window) is one stored count; the window is part of its
+ * identity, so a count never has to expire to reset, and ended windows are
+ * swept. Charges that arrive while a charge is in flight queue up; the next
+ * batch goes to the store as one {@linkcode CounterStore.charge} — one commit
+ * on Deno KV, one statement on PostgreSQL — which decides every charge in
+ * arrival order against the stored counts, exactly, against every other
+ * writer. Cost grows with batches, not requests.
  *
  * Why this one:
- * - Exact. A counter is only ever written as "the value read + the charges
- *   admitted", guarded by the versionstamp of that read, so two writers can
- *   never both spend the same slot. Only admitted charges increment, so a
- *   spent counter never grows and equals the limit. Sliding-window counters
- *   interpolate and GCRA needs a float timestamp per key with the same
- *   commit cost; leased counters over-reserve across processes.
- * - Fast. One commit serves a whole batch, so cost grows with the number of
- *   distinct hot keys, not with the number of requests; a one-commit-per-
- *   request limiter on a shared SQLite file reaches a few percent of bare
- *   `Deno.serve` throughput (see `bench/limits_bench.ts`).
- * - No read before most commits. A process remembers each counter as it
- *   last wrote it (value and versionstamp) and checks against that; if
- *   another process wrote since, the check fails, the batch re-reads, and for
- *   a second the process reads first (a KV read costs about as much as a
- *   commit, so this halves the work of a lone writer).
- * - One request, one commit. `chargeAll` takes a chain of limits (the
- *   server's IP limit, then its organization limit) and charges each only
- *   when every earlier one admitted the request, all in the same batch: a
- *   request the IP limit rejects spends nothing of its organization's budget,
- *   and no request waits for two commits.
- * - Batches are split to fit Deno KV's limits (10 keys per `getMany`, 100
- *   checks per atomic): a group holds at most 100 distinct counters, read
- *   with up to ten `getMany` calls, and groups settle one after another (they
- *   may share an organization's counter). Reads need not be one snapshot: a
- *   chain is decided on the values read, and the atomic's check on every
- *   counter it writes is what makes the write exact.
+ * - Exact. A count only ever grows by the charges a batch admitted, decided
+ *   against the stored value inside one atomic step, so two writers can
+ *   never both spend one slot, and a spent counter equals its limit.
+ *   Sliding-window counters interpolate and GCRA needs a float timestamp per
+ *   key with the same commit cost; leased counters over-reserve across hosts.
+ * - One request, one step. `chargeAll` takes a chain of limits (the IP
+ *   limit, then the organization limit) and charges each only when every
+ *   earlier one admitted the request, all in the same batch: a request the IP
+ *   limit rejects spends nothing of its organization's budget, and no request
+ *   waits for two commits. A `peek` in a chain is checked and not counted
+ *   (the failed-authentication budget, spent only by failures).
  * - Floods are cheap. A fixed window that is spent stays spent until it ends
- *   (counters only grow within a window), so once a counter is seen at its
- *   limit, further charges in that window are rejected from a local cache
- *   without a KV round trip, and stay exact.
+ *   (counts only grow within a window), so once a counter is seen at its
+ *   limit, further charges in that window are rejected from memory without a
+ *   store round trip, and stay exact.
  *
  * The cost of fixed windows: a client can spend one window's budget at its
- * end and the next at its start (up to twice the rate over a window's
- * length across a boundary). That is the documented trade for exactness
- * per window.
+ * end and the next at its start (up to twice the rate over a window's length
+ * across a boundary). That is the documented trade for exactness per window.
  *
  * @module
  */
 
 import type { Rate } from "../policy/types.ts";
-import { BatchedReads } from "../store/batched_reads.ts";
-import { isDatabaseLocked, jitteredBackoff } from "../store/locked_retry.ts";
+import type {
+  CounterSlot,
+  CounterStore,
+  SlotOutcome,
+} from "../store/counter_store.ts";
+import { slotId } from "../store/counter_store.ts";
 import { StoreUnavailableError } from "../store/store_unavailable_error.ts";
 
 export { StoreUnavailableError };
 
-/** The outcome of one {@linkcode RateLimiter.charge}. */
+/** The outcome of one charge of one limit. */
 export interface LimitVerdict {
-  /** Whether the request is admitted (and was counted). */
+  /** Whether the request is admitted (and was counted, unless a peek). */
   readonly allowed: boolean;
   /** `rate.count`. */
   readonly limit: number;
@@ -81,36 +61,39 @@ export interface LimitVerdict {
   readonly retryAfterMs?: number;
 }
 
-/** One limit of a {@linkcode RateLimiter.chargeAll} chain. */
-export interface LimitCharge {
-  /** The bucket, e.g. `["ip", orgId, ip]` or `["org", orgId]`. */
-  readonly bucket: readonly (string | number)[];
-  readonly rate: Rate;
+/** Which counter a limit counts in. */
+export interface CounterName {
+  /** The organization (or `_unknown`); leads the stored key. */
+  readonly organizationId: string;
+  /** What is counted, e.g. `ip:203.0.113.7` or `org`. */
+  readonly bucket: string;
 }
 
-/** Counts requests against per-bucket rates on Deno KV. */
+/** One limit of a {@linkcode RateLimiter.chargeAll} chain. */
+export interface LimitCharge extends CounterName {
+  readonly rate: Rate;
+  /** Checked, not counted: refuses once the counter is spent. */
+  readonly peek?: boolean;
+}
+
+/** Counts requests against per-counter rates. */
 export interface RateLimiter {
   /**
-   * Counts one request against `bucket` (e.g. `["ip", orgId, ip]` or
-   * `["org", orgId]`). A rejected request does not increment the counter.
+   * Counts one request against one counter. A rejected request does not
+   * increment it.
    *
-   * @throws {StoreUnavailableError} When KV fails or stays locked.
+   * @throws {StoreUnavailableError} When the store fails or stays contended.
    * @throws {RangeError} When `rate` is not a whole count per whole window.
    */
-  charge(
-    bucket: readonly (string | number)[],
-    rate: Rate,
-    now?: number,
-  ): Promise<LimitVerdict>;
+  charge(counter: CounterName, rate: Rate, now?: number): Promise<LimitVerdict>;
   /**
-   * Counts one request against a chain of limits in order, all in one
-   * commit: each limit is charged only when every limit before it admitted
-   * the request, so a request the first limit rejects spends nothing of the
-   * next one.
+   * Counts one request against a chain of limits in order, all in one store
+   * step: each limit is charged only when every limit before it admitted the
+   * request, so a request the first limit rejects spends nothing of the next.
    *
    * @returns One verdict per limit charged: all of them when admitted, up to
    *   and including the first rejection otherwise.
-   * @throws {StoreUnavailableError} When KV fails or stays locked.
+   * @throws {StoreUnavailableError} When the store fails or stays contended.
    * @throws {RangeError} When a rate is not a whole count per whole window.
    */
   chargeAll(
@@ -118,12 +101,12 @@ export interface RateLimiter {
     now?: number,
   ): Promise<LimitVerdict[]>;
   /**
-   * The rejection a charge would get without asking KV, when its window is
-   * already known to be spent; `undefined` otherwise. Lets a caller skip work
-   * for requests that cannot be admitted.
+   * The rejection a charge would get without asking the store, when its
+   * window is already known to be spent; `undefined` otherwise. Lets a caller
+   * skip work for requests that cannot be admitted.
    */
   knownSpent(
-    bucket: readonly (string | number)[],
+    counter: CounterName,
     rate: Rate,
     now?: number,
   ): LimitVerdict | undefined;
@@ -134,125 +117,95 @@ export interface RateLimiter {
    * @returns How many counters were deleted.
    */
   sweep(now?: number): Promise<number>;
-  /** Refuses further charges; charges already queued still settle. Does not close the KV. */
+  /** Refuses further charges; charges already queued still settle. Does not close the store. */
   close(): void;
 }
 
 /** Options of {@linkcode createRateLimiter}. */
 export interface RateLimiterOptions {
-  /** Key prefix in front of `"rl"`; defaults to none. */
-  readonly prefix?: readonly string[];
   /** Most charges decided per batch; defaults to 1000. */
   readonly maxBatch?: number;
   /** Clock in epoch milliseconds; defaults to `Date.now`. */
   readonly now?: () => number;
 }
 
-/** Deno KV refuses an atomic operation with more checks than this. */
-const MAX_CHECKS_PER_COMMIT = 100;
-/** Deletions per atomic in `sweep()`, well under the 1000-mutation limit. */
-const DELETES_PER_COMMIT = 500;
-/** How long lock contention is retried before the store counts as unavailable. */
-const CONTENTION_BUDGET_MS = 2_000;
-/** Longest pause between retries; keeps latency low once the lock frees. */
-const MAX_BACKOFF_MS = 4;
-/** Kept past the window's end so clock skew between processes cannot reset a counter. */
-const EXPIRY_MARGIN_MS = 60_000;
 /** Spent-window cache entries kept before ended windows are pruned. */
 const SPENT_CACHE_LIMIT = 10_000;
 const DEFAULT_MAX_BATCH = 1_000;
-/** How long to read first after another process won a commit race. */
-const CONTENTION_COOLDOWN_MS = 1_000;
-/** Known counter entries kept before the cache starts over (one per live bucket). */
-const KNOWN_CACHE_LIMIT = 50_000;
 
 /**
- * Creates a rate limiter over `kv` with fixed-window counters and
+ * Creates a rate limiter over a store's counters with fixed windows and
  * per-process group commit (see the module documentation for why).
  *
- * @param kv An open store; the limiter never closes it.
- * @param options Key prefix, batch size and clock.
- * @returns A limiter whose verdicts are exact across every process sharing `kv`.
+ * @param counters The store's counters; the limiter never closes them.
+ * @param options Batch size and clock.
+ * @returns A limiter whose verdicts are exact across every process sharing the store.
  *
  * @example Limit an IP to 20 requests a minute
  * ```ts ignore
- * const limiter = createRateLimiter(await openStore(":memory:"));
+ * const store = await openStore(":memory:");
+ * const limiter = createRateLimiter(store.counters);
  * const rate = { count: 20, windowMs: 60_000, text: "20/minute" };
- * const verdict = await limiter.charge(["ip", "acme", "203.0.113.7"], rate);
+ * const verdict = await limiter.charge(
+ *   { organizationId: "acme", bucket: "ip:203.0.113.7" },
+ *   rate,
+ * );
  * if (!verdict.allowed) console.log(`Retry in ${verdict.retryAfterMs} ms`);
  * ```
  */
 export function createRateLimiter(
-  kv: Deno.Kv,
+  counters: CounterStore,
   options: RateLimiterOptions = {},
 ): RateLimiter {
-  return new GroupCommitRateLimiter(kv, options);
+  return new GroupCommitRateLimiter(counters, options);
 }
 
-/** One counter a charge touches. */
-interface Counter {
-  readonly key: Deno.KvKey;
-  /** `key` as a string, for maps. */
-  readonly id: string;
-  readonly limit: number;
+/** What is known about a counter that reached its limit. */
+interface SpentWindow {
   readonly windowEnd: number;
+  readonly count: number;
 }
 
-/** One queued request: its chain of counters, charged in order. */
+/** One queued request: its chain of slots, charged in order. */
 interface PendingCharge {
-  readonly counters: readonly Counter[];
+  readonly slots: readonly CounterSlot[];
+  readonly ids: readonly string[];
   readonly now: number;
   readonly resolve: (verdicts: LimitVerdict[]) => void;
   readonly reject: (error: unknown) => void;
 }
 
-/** What is known about a counter that reached its limit. */
-interface SpentWindow {
-  readonly count: number;
-  readonly windowEnd: number;
-}
-
 class GroupCommitRateLimiter implements RateLimiter {
-  readonly #kv: Deno.Kv;
-  /** Counter reads, ten keys per `getMany`. */
-  readonly #reads: BatchedReads;
-  readonly #prefix: readonly string[];
+  readonly #counters: CounterStore;
   readonly #maxBatch: number;
   readonly #now: () => number;
   #queue: PendingCharge[] = [];
   #draining = false;
   #closed = false;
-  /** Counters seen at or past a limit; exact because they only grow in a window. */
-  readonly #spent = new Map<string, SpentWindow>();
   /**
-   * Counters as this process last read or wrote them. A batch checks against
-   * these instead of reading first (a read costs about as much as a commit);
-   * if another process wrote since, the check fails and the batch re-reads.
+   * Counters seen at their limit, by slot id; exact because counts only grow
+   * within a window.
    */
-  readonly #known = new Map<string, Deno.KvEntryMaybe<unknown>>();
-  /** Until when (`performance.now()`) known entries are not trusted. */
-  #contendedUntil = 0;
+  readonly #spent = new Map<string, SpentWindow>();
 
-  constructor(kv: Deno.Kv, options: RateLimiterOptions) {
+  constructor(counters: CounterStore, options: RateLimiterOptions) {
     const maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
     if (!Number.isSafeInteger(maxBatch) || maxBatch < 1) {
       throw new RangeError(
         `Rate limiter "maxBatch" must be a positive integer, got "${maxBatch}"`,
       );
     }
-    this.#kv = kv;
-    this.#reads = new BatchedReads(kv);
-    this.#prefix = [...(options.prefix ?? [])];
+    this.#counters = counters;
     this.#maxBatch = maxBatch;
     this.#now = options.now ?? Date.now;
   }
 
   async charge(
-    bucket: readonly (string | number)[],
+    counter: CounterName,
     rate: Rate,
     now: number = this.#now(),
   ): Promise<LimitVerdict> {
-    const [verdict] = await this.chargeAll([{ bucket, rate }], now);
+    const [verdict] = await this.chargeAll([{ ...counter, rate }], now);
     return verdict as LimitVerdict;
   }
 
@@ -266,21 +219,18 @@ class GroupCommitRateLimiter implements RateLimiter {
       );
     }
     const at = Math.floor(now);
-    let counters: Counter[];
+    let slots: CounterSlot[];
     try {
-      counters = charges.map(({ bucket, rate }) =>
-        this.#counter(bucket, rate, at)
-      );
+      slots = charges.map((charge) => slotOf(charge, charge.rate, at));
     } catch (error) {
       return Promise.reject(error);
     }
-    const first = counters[0];
-    if (first === undefined) return Promise.resolve([]);
-    if (this.#isSpent(first)) {
-      return Promise.resolve([rejection(first.limit, first.windowEnd - at)]);
-    }
+    if (slots.length === 0) return Promise.resolve([]);
+    const ids = slots.map(slotId);
+    const spent = this.#knownSpentPrefix(slots, ids, at);
+    if (spent !== undefined) return Promise.resolve(spent);
     return new Promise((resolve, reject) => {
-      this.#queue.push({ counters, now: at, resolve, reject });
+      this.#queue.push({ slots, ids, now: at, resolve, reject });
       if (!this.#draining) {
         this.#draining = true;
         void this.#drain();
@@ -289,14 +239,14 @@ class GroupCommitRateLimiter implements RateLimiter {
   }
 
   knownSpent(
-    bucket: readonly (string | number)[],
+    counter: CounterName,
     rate: Rate,
     now: number = this.#now(),
   ): LimitVerdict | undefined {
     const at = Math.floor(now);
-    const counter = this.#counter(bucket, rate, at);
-    return this.#isSpent(counter)
-      ? rejection(counter.limit, counter.windowEnd - at)
+    const slot = slotOf(counter, rate, at);
+    return this.#isSpent(slot, slotId(slot), at)
+      ? rejection(slot.limit, slot.windowEnd - at)
       : undefined;
   }
 
@@ -305,66 +255,38 @@ class GroupCommitRateLimiter implements RateLimiter {
     for (const [id, spent] of this.#spent) {
       if (spent.windowEnd <= at) this.#spent.delete(id);
     }
-    for (const [id, entry] of this.#known) {
-      // Keys hold the window end right after the prefix and "rl".
-      if (Number(entry.key[this.#prefix.length + 1]) <= at) {
-        this.#known.delete(id);
-      }
-    }
-    const prefix = [...this.#prefix, "rl"];
-    let deleted = 0;
-    let doomed: Deno.KvKey[] = [];
-    const remove = async (keys: readonly Deno.KvKey[]) => {
-      await this.#retry(async () => {
-        const op = this.#kv.atomic();
-        for (const key of keys) op.delete(key);
-        return (await op.commit()).ok;
-      });
-      deleted += keys.length;
-    };
-    try {
-      // Keys sort by window end first, so this range holds ended windows only.
-      const ended = this.#kv.list({ start: prefix, end: [...prefix, at] });
-      for await (const entry of ended) {
-        doomed.push(entry.key);
-        if (doomed.length === DELETES_PER_COMMIT) {
-          await remove(doomed);
-          doomed = [];
-        }
-      }
-    } catch (error) {
-      throw asUnavailable(error);
-    }
-    if (doomed.length > 0) await remove(doomed);
-    return deleted;
+    return await this.#counters.sweep(at);
   }
 
   close(): void {
     this.#closed = true;
   }
 
-  #counter(
-    bucket: readonly (string | number)[],
-    rate: Rate,
-    at: number,
-  ): Counter {
-    if (
-      !Number.isSafeInteger(rate.count) || rate.count < 0 ||
-      !Number.isSafeInteger(rate.windowMs) || rate.windowMs < 1
-    ) {
-      throw new RangeError(
-        `Rate "${rate.text}" needs a whole count and a whole number of milliseconds`,
-      );
-    }
-    const windowEnd = (Math.floor(at / rate.windowMs) + 1) * rate.windowMs;
-    const key = [...this.#prefix, "rl", windowEnd, rate.windowMs, ...bucket];
-    return { key, id: JSON.stringify(key), limit: rate.count, windowEnd };
+  #isSpent(slot: CounterSlot, id: string, at: number): boolean {
+    if (slot.limit === 0) return true;
+    const spent = this.#spent.get(id);
+    return spent !== undefined && spent.windowEnd > at &&
+      spent.count >= slot.limit;
   }
 
-  #isSpent(counter: Counter): boolean {
-    if (counter.limit === 0) return true;
-    const spent = this.#spent.get(counter.id);
-    return spent !== undefined && spent.count >= counter.limit;
+  /**
+   * The verdicts of a chain whose first spent slot is known before any slot
+   * ahead of it needs counting: only peeks may stand before it.
+   */
+  #knownSpentPrefix(
+    slots: readonly CounterSlot[],
+    ids: readonly string[],
+    at: number,
+  ): LimitVerdict[] | undefined {
+    for (let index = 0; index < slots.length; index++) {
+      const slot = slots[index]!;
+      if (this.#isSpent(slot, ids[index]!, at)) {
+        if (index > 0) return undefined;
+        return [rejection(slot.limit, slot.windowEnd - at)];
+      }
+      if (!slot.peek) return undefined;
+    }
+    return undefined;
   }
 
   #rememberSpent(id: string, spent: SpentWindow, now: number): void {
@@ -372,7 +294,7 @@ class GroupCommitRateLimiter implements RateLimiter {
       for (const [known, window] of this.#spent) {
         if (window.windowEnd <= now) this.#spent.delete(known);
       }
-      // Still full of live windows: forgetting only costs KV round trips.
+      // Still full of live windows: forgetting only costs store round trips.
       if (this.#spent.size >= SPENT_CACHE_LIMIT) this.#spent.clear();
     }
     this.#spent.set(id, spent);
@@ -385,175 +307,83 @@ class GroupCommitRateLimiter implements RateLimiter {
       const batch = this.#queue.splice(0, this.#maxBatch);
       const undecided: PendingCharge[] = [];
       for (const charge of batch) {
-        const first = charge.counters[0] as Counter;
-        if (this.#isSpent(first)) {
-          charge.resolve([
-            rejection(first.limit, first.windowEnd - charge.now),
-          ]);
-        } else {
-          undecided.push(charge);
-        }
+        const spent = this.#knownSpentPrefix(
+          charge.slots,
+          charge.ids,
+          charge.now,
+        );
+        if (spent === undefined) undecided.push(charge);
+        else charge.resolve(spent);
       }
       // Groups may share counters (one organization, many IPs): one after
       // another, each reads what the previous one wrote.
-      for (
-        const group of groupByDistinctKeys(undecided, MAX_CHECKS_PER_COMMIT)
-      ) {
-        await this.#settle(group);
-      }
+      const groups = groupByDistinctSlots(
+        undecided,
+        this.#counters.maxSlotsPerCharge,
+      );
+      for (const group of groups) await this.#settle(group);
     }
     this.#draining = false;
   }
 
-  /** Decides one group of charges (at most 100 distinct counters); never throws. */
+  /** Decides one group of charges in one store step; never throws. */
   async #settle(group: readonly PendingCharge[]): Promise<void> {
-    const counters = new Map<string, Counter & { readonly now: number }>();
-    for (const charge of group) {
-      for (const counter of charge.counters) {
-        if (!counters.has(counter.id)) {
-          counters.set(counter.id, { ...counter, now: charge.now });
-        }
-      }
-    }
-    let verdicts: LimitVerdict[][] = [];
-    let counts = new Map<string, number>();
+    let outcomes: SlotOutcome[][];
     try {
-      let attempt = 0;
-      await this.#retry(async () => {
-        const entries = await this.#entries(
-          counters,
-          attempt++ === 0 && performance.now() >= this.#contendedUntil,
-        );
-        counts = new Map();
-        for (const [id, entry] of entries) counts.set(id, countOf(entry));
-        verdicts = group.map((charge) => decideChain(charge, counts));
-        const op = this.#kv.atomic();
-        let writes = 0;
-        for (const [id, counter] of counters) {
-          const entry = entries.get(id);
-          const count = counts.get(id) ?? 0;
-          if (entry === undefined || count === countOf(entry)) continue;
-          op.check(entry).set(counter.key, count, {
-            expireIn: counter.windowEnd - counter.now + EXPIRY_MARGIN_MS,
-          });
-          writes++;
-        }
-        const result = writes === 0 ? undefined : await op.commit();
-        if (result !== undefined && !result.ok) {
-          for (const id of counters.keys()) this.#known.delete(id);
-          // Another process writes these counters too: while it does, read
-          // before committing rather than lose a commit to a stale cache.
-          this.#contendedUntil = performance.now() + CONTENTION_COOLDOWN_MS;
-          return false;
-        }
-        for (const [id, counter] of counters) {
-          const entry = entries.get(id);
-          const count = counts.get(id) ?? 0;
-          this.#known.set(
-            id,
-            result === undefined ||
-              (entry !== undefined && count === countOf(entry))
-              ? entry as Deno.KvEntryMaybe<unknown>
-              : {
-                key: counter.key,
-                value: count,
-                versionstamp: result.versionstamp,
-              },
-          );
-        }
-        return true;
-      });
+      outcomes = await this.#counters.charge(
+        group.map((charge) => charge.slots),
+      );
     } catch (error) {
-      for (const id of counters.keys()) this.#known.delete(id);
       for (const charge of group) charge.reject(error);
       return;
     }
-    for (const [id, counter] of counters) {
-      const count = counts.get(id) ?? 0;
-      if (count >= counter.limit) {
-        this.#rememberSpent(
-          id,
-          { count, windowEnd: counter.windowEnd },
-          counter.now,
-        );
-      }
-    }
-    group.forEach((charge, index) => charge.resolve(verdicts[index] ?? []));
-  }
-
-  /**
-   * The counters' current entries: on a first attempt those this process
-   * knows, reading only the rest; on a retry, everything fresh from KV.
-   */
-  async #entries(
-    counters: ReadonlyMap<string, Counter>,
-    trustKnown: boolean,
-  ): Promise<Map<string, Deno.KvEntryMaybe<unknown>>> {
-    const entries = new Map<string, Deno.KvEntryMaybe<unknown>>();
-    const unknown: [string, Counter][] = [];
-    for (const [id, counter] of counters) {
-      const known = trustKnown ? this.#known.get(id) : undefined;
-      if (known === undefined) unknown.push([id, counter]);
-      else entries.set(id, known);
-    }
-    const read = await Promise.all(
-      unknown.map(([, counter]) => this.#reads.get(counter.key)),
-    );
-    unknown.forEach(([id], index) => entries.set(id, read[index]!));
-    if (this.#known.size > KNOWN_CACHE_LIMIT) this.#known.clear();
-    return entries;
-  }
-
-  /**
-   * Runs `attempt` until it reports success, retrying lost races and
-   * `database is locked` with jittered backoff for a bounded time.
-   */
-  async #retry(attempt: () => Promise<boolean>): Promise<void> {
-    const started = performance.now();
-    for (let tries = 0;; tries++) {
-      let lockError: unknown;
-      try {
-        if (await attempt()) return;
-      } catch (error) {
-        if (!isDatabaseLocked(error)) throw asUnavailable(error);
-        lockError = error;
-      }
-      if (performance.now() - started > CONTENTION_BUDGET_MS) {
-        throw new StoreUnavailableError(
-          `Rate-limit counters stayed contended for over "${CONTENTION_BUDGET_MS}" ms`,
-          { cause: lockError },
-        );
-      }
-      await jitteredBackoff(tries, 1, MAX_BACKOFF_MS);
-    }
+    group.forEach((charge, index) => {
+      const verdicts = (outcomes[index] ?? []).map((outcome, position) => {
+        const slot = charge.slots[position]!;
+        const resetMs = slot.windowEnd - charge.now;
+        if (!outcome.admitted || outcome.count >= slot.limit) {
+          this.#rememberSpent(
+            charge.ids[position]!,
+            { windowEnd: slot.windowEnd, count: outcome.count },
+            charge.now,
+          );
+        }
+        return outcome.admitted
+          ? {
+            allowed: true,
+            limit: slot.limit,
+            remaining: Math.max(0, slot.limit - outcome.count),
+            resetMs,
+          }
+          : rejection(slot.limit, resetMs);
+      });
+      charge.resolve(verdicts);
+    });
   }
 }
 
-/**
- * Charges one request's chain against the running counts, in order, stopping
- * at the first limit that rejects it; admitted limits increment `counts`.
- */
-function decideChain(
-  charge: PendingCharge,
-  counts: Map<string, number>,
-): LimitVerdict[] {
-  const verdicts: LimitVerdict[] = [];
-  for (const counter of charge.counters) {
-    const count = counts.get(counter.id) ?? 0;
-    const resetMs = counter.windowEnd - charge.now;
-    if (count >= counter.limit) {
-      verdicts.push(rejection(counter.limit, resetMs));
-      break;
-    }
-    counts.set(counter.id, count + 1);
-    verdicts.push({
-      allowed: true,
-      limit: counter.limit,
-      remaining: counter.limit - count - 1,
-      resetMs,
-    });
+/** The slot of the current window of a counter. */
+function slotOf(
+  counter: CounterName & { readonly peek?: boolean },
+  rate: Rate,
+  at: number,
+): CounterSlot {
+  if (
+    !Number.isSafeInteger(rate.count) || rate.count < 0 ||
+    !Number.isSafeInteger(rate.windowMs) || rate.windowMs < 1
+  ) {
+    throw new RangeError(
+      `Rate "${rate.text}" needs a whole count and a whole number of milliseconds`,
+    );
   }
-  return verdicts;
+  return {
+    organizationId: counter.organizationId,
+    bucket: counter.bucket,
+    windowMs: rate.windowMs,
+    windowEnd: (Math.floor(at / rate.windowMs) + 1) * rate.windowMs,
+    limit: rate.count,
+    ...(counter.peek ? { peek: true } : {}),
+  };
 }
 
 /** A rejected verdict; a spent window frees up when it ends. */
@@ -567,42 +397,28 @@ function rejection(limit: number, resetMs: number): LimitVerdict {
   };
 }
 
-/** A counter's value; a missing key is a fresh window. */
-function countOf(entry: Deno.KvEntryMaybe<unknown>): number {
-  return typeof entry.value === "number" ? entry.value : 0;
-}
-
 /**
- * Splits charges, keeping arrival order, into groups of at most `maxKeys`
- * distinct counters (a chain's counters stay together). A counter may appear
- * in several groups; groups are settled one after another.
+ * Splits charges, keeping arrival order, into groups of at most `maxSlots`
+ * distinct slots (a chain's slots stay together). A slot may appear in
+ * several groups; groups are settled one after another.
  */
-function groupByDistinctKeys(
+function groupByDistinctSlots(
   charges: readonly PendingCharge[],
-  maxKeys: number,
+  maxSlots: number,
 ): PendingCharge[][] {
   const groups: PendingCharge[][] = [];
   let group: PendingCharge[] = [];
-  let keys = new Set<string>();
+  let ids = new Set<string>();
   for (const charge of charges) {
-    const fresh = charge.counters.filter((counter) => !keys.has(counter.id));
-    if (group.length > 0 && keys.size + fresh.length > maxKeys) {
+    const fresh = charge.ids.filter((id) => !ids.has(id));
+    if (group.length > 0 && ids.size + fresh.length > maxSlots) {
       groups.push(group);
       group = [];
-      keys = new Set();
+      ids = new Set();
     }
     group.push(charge);
-    for (const counter of charge.counters) keys.add(counter.id);
+    for (const id of charge.ids) ids.add(id);
   }
   if (group.length > 0) groups.push(group);
   return groups;
-}
-
-function asUnavailable(error: unknown): StoreUnavailableError {
-  if (error instanceof StoreUnavailableError) return error;
-  const reason = error instanceof Error ? error.message : String(error);
-  return new StoreUnavailableError(
-    `Rate-limit counters cannot be read or written: ${reason}`,
-    { cause: error },
-  );
 }

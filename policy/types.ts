@@ -95,6 +95,8 @@ export interface OrganizationSpec {
   readonly webhook?: { readonly url: string; readonly secret: string };
   /** Conversations older than this are deleted, milliseconds. */
   readonly retentionMs?: number;
+  /** Messages a conversation keeps (TEMPORARY optional until the policy branch lands). */
+  readonly maxMessages?: number;
 }
 
 /** Server-wide settings from the policy's `server` section. */

@@ -1,7 +1,7 @@
 /**
  * How chat-store refusals reach the wire. A closed conversation ends the
- * session (the widget boots again and gets a fresh conversation); a storage
- * failure is `UNAVAILABLE`; the rest are bad input.
+ * session (the widget boots again and gets a fresh conversation); the rest
+ * are bad input.
  *
  * @module
  */
@@ -15,14 +15,6 @@ import { RpcError } from "./rpc_error.ts";
  */
 export function rpcErrorFromChat(error: ChatError): RpcError {
   switch (error.code) {
-    case "store-unavailable":
-      return new RpcError(
-        "UNAVAILABLE",
-        "Storage is unavailable; try again shortly",
-        {
-          reason: "store.unavailable",
-        },
-      );
     case "conversation-closed":
       return new RpcError(
         "SESSION_INVALID",

@@ -6,6 +6,8 @@
  * @module
  */
 
+import type { Exchange } from "./exchange.ts";
+
 /** One logged decision. */
 export interface DecisionLogEntry {
   /** Unique id, also sent to the client in `INTERNAL` errors. */
@@ -32,6 +34,39 @@ export interface DecisionLogEntry {
 
 /** Where decision lines go. */
 export type DecisionLogSink = (entry: DecisionLogEntry) => void;
+
+/**
+ * Writes one decision about a request, bounding what the client chose.
+ *
+ * @param sink Where it goes; nothing is written without one.
+ * @param exchange The request.
+ * @param outcome What was decided.
+ * @param code The wire code.
+ * @param reason The stable reason, if any.
+ * @returns The decision id (also when nothing was written).
+ */
+export function logDecision(
+  sink: DecisionLogSink | undefined,
+  exchange: Exchange,
+  outcome: DecisionLogEntry["outcome"],
+  code: string,
+  reason: string | null,
+): string {
+  const decisionId = crypto.randomUUID();
+  sink?.({
+    decisionId,
+    time: new Date(exchange.now).toISOString(),
+    policyRevision: exchange.evaluator.revision,
+    organizationId: exchange.organizationId,
+    origin: exchange.origin === null ? null : exchange.origin.slice(0, 256),
+    ip: exchange.ip,
+    method: exchange.methodName.slice(0, 64),
+    outcome,
+    code,
+    reason,
+  });
+  return decisionId;
+}
 
 /**
  * A sink writing JSON lines to a file (appending) or to stdout.

@@ -6,12 +6,13 @@
  */
 
 import type { ChatStore } from "../chat/chat_store.ts";
-import type { WebhookDispatcher } from "../chat/webhook.ts";
+import type { LiveFeed } from "../chat/live_feed.ts";
 import type {
   CompiledOrganization,
   Decision,
   Evaluator,
 } from "../policy/types.ts";
+import type { LiveStreams } from "./live_streams.ts";
 import type { Params } from "./params.ts";
 import type { SessionClaims, SessionSigner } from "./session_token.ts";
 
@@ -25,8 +26,13 @@ export type MethodAccess = "public" | "session" | "agent";
 /** Long-lived parts the methods share. */
 export interface Services {
   readonly chat: ChatStore;
+  /** Live updates of this process's streams. */
+  readonly live: LiveFeed;
+  /** Open streams: caps, and re-checks of their credentials. */
+  readonly streams: LiveStreams;
   readonly sessions: SessionSigner;
-  readonly webhooks: WebhookDispatcher;
+  /** Something was enqueued for webhook delivery: look at the outbox now. */
+  readonly webhooksDue: () => void;
 }
 
 /** Everything a method may read about its admitted request. */
@@ -37,6 +43,8 @@ export interface MethodContext {
   readonly organization: CompiledOrganization;
   /** The request's `Origin` header. */
   readonly origin: string | null;
+  /** The client IP under `server.trustProxy`. */
+  readonly ip: string;
   /** Set for `public` methods. */
   readonly decision?: Decision;
   /** Set for `session` methods. */

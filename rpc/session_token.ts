@@ -11,7 +11,7 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { decodeBase64url, encodeBase64url } from "../policy/base64url.ts";
 import { parseRequestOrigin } from "../policy/domain_matcher.ts";
-import { retryWhileLocked } from "../store/locked_retry.ts";
+import type { SettingStore } from "../store/store.ts";
 import { RpcError } from "./rpc_error.ts";
 
 /** Who a session speaks for. */
@@ -21,6 +21,11 @@ export type SessionParticipant =
 
 /** What a session token asserts. */
 export interface SessionClaims {
+  /**
+   * Random, one per boot: what per-session budgets and stream caps count.
+   * Tokens issued before it existed read their signature's first characters.
+   */
+  readonly sessionId: string;
   readonly organizationId: string;
   /** The normalised origin of the page that booted, or `null`. */
   readonly origin: string | null;
@@ -123,7 +128,9 @@ export class SessionSigner {
     if (payload === undefined) throw invalid("session.malformed");
     const claims = JSON.parse(decoder.decode(payload)) as SessionClaims;
     if (!(claims.expiresAt > now)) throw invalid("session.expired");
-    return claims;
+    return typeof claims.sessionId === "string"
+      ? claims
+      : { ...claims, sessionId: parts[2]!.slice(0, 22) };
   }
 
   #mac(signed: string): Uint8Array {
@@ -133,14 +140,16 @@ export class SessionSigner {
 
 /**
  * The session secret: `PARLEY_SESSION_SECRET` when set, else one generated
- * once and kept in KV, so every worker and every restart signs alike.
+ * once and kept in the store, so every worker, host and restart signs alike.
  *
- * @param kv The store.
+ * @param settings The store's settings.
  * @param configured The configured secret, if any.
  * @returns The secret bytes.
+ * @throws {RangeError} When the configured secret is under 32 bytes.
+ * @throws {StoreUnavailableError} When the store cannot give it.
  */
 export async function loadSessionSecret(
-  kv: Deno.Kv,
+  settings: SettingStore,
   configured: string | undefined,
 ): Promise<Uint8Array> {
   if (configured !== undefined && configured !== "") {
@@ -150,18 +159,10 @@ export async function loadSessionSecret(
     }
     return bytes;
   }
-  const key = ["parley", "session-secret"];
-  // Workers starting together race to create it; the checked write lets one win.
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const existing = await retryWhileLocked(() => kv.get<Uint8Array>(key));
-    if (existing.value instanceof Uint8Array) return existing.value;
-    const fresh = crypto.getRandomValues(new Uint8Array(32));
-    const result = await retryWhileLocked(() =>
-      kv.atomic().check(existing).set(key, fresh).commit()
-    );
-    if (result.ok) return fresh;
-  }
-  throw new Error("Could not store the session secret in KV");
+  return await settings.getOrCreate(
+    "session-secret",
+    () => crypto.getRandomValues(new Uint8Array(32)),
+  );
 }
 
 function invalid(reason: string): RpcError {

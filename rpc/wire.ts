@@ -149,4 +149,6 @@ export interface ConversationSummary {
   readonly status: "open" | "closed";
   readonly lastMessage: ChatMessage | null;
   readonly updatedAt: string;
+  /** Older messages removed to keep the conversation within `retention.messages`. */
+  readonly trimmed: number;
 }

@@ -1,52 +1,52 @@
 /**
- * Opens the Deno KV store named by `PARLEY_KV`: the storage every part of
- * Parley shares (rate-limit counters, sessions' secret, conversations).
+ * Opens the store that `PARLEY_STORE` (or its alias `PARLEY_KV`) names.
  *
  * @module
  */
 
-import { dirname } from "node:path";
-import { type LockedRetryOptions, retryWhileLocked } from "./locked_retry.ts";
-import { StoreUnavailableError } from "./store_unavailable_error.ts";
+import { createKvStore } from "./kv/kv_store.ts";
+import { DEFAULT_STORE_PATH, openKv } from "./kv/open_kv.ts";
+import type { Store } from "./store.ts";
 
-const OPEN_RETRY: LockedRetryOptions = { maxAttempts: 45, maxDelayMs: 250 };
-
-/** Where the store lives when `PARLEY_KV` is unset or empty. */
-export const DEFAULT_STORE_PATH = ".parley/kv.sqlite";
+export { DEFAULT_STORE_PATH };
 
 /**
- * Opens the KV store at `location`, with `PARLEY_KV` semantics: a file path
- * (its parent directory is created), `":memory:"`, or an `http(s)://` KV
- * Connect URL handed to `Deno.openKv` as is. The caller reads the
- * environment, so this function needs no `--allow-env`.
+ * Opens a store:
+ * - a file path (default {@linkcode DEFAULT_STORE_PATH}, its directory
+ *   created) or `:memory:` → Deno KV, the embedded default;
+ * - `postgres://…` or `postgresql://…` → PostgreSQL, for many hosts.
  *
- * @param location Defaults to {@linkcode DEFAULT_STORE_PATH}; an empty string
- * counts as unset.
+ * A KV Connect URL (`http(s)://`) is refused: self-hosted `denokv` refuses
+ * any commit with more than 10 checks (`MAX_CHECKS = 10` in its
+ * `proto/limits.rs`) where one rate-limit batch checks up to 100 counters,
+ * it is one SQLite writer with no clustering, and `kv.watch` does not cross
+ * processes — so it would neither keep limits exact under load nor serve
+ * many hosts. PostgreSQL does both.
+ *
+ * @param location `PARLEY_STORE`; an empty string counts as unset.
  * @returns The open store; the caller closes it.
- * @throws {StoreUnavailableError} When the directory cannot be created or the
- * store cannot be opened.
+ * @throws {RangeError} For a KV Connect URL or another unsupported URL.
+ * @throws {StoreUnavailableError} When the store cannot be opened.
  *
  * @example Open the store the operator configured
  * ```ts ignore
- * const kv = await openStore(Deno.env.get("PARLEY_KV"));
+ * const store = await openStore(Deno.env.get("PARLEY_STORE"));
  * ```
  */
-export async function openStore(location?: string): Promise<Deno.Kv> {
+export async function openStore(location?: string): Promise<Store> {
   const target = location === undefined || location === ""
     ? DEFAULT_STORE_PATH
     : location;
-  const isFile = target !== ":memory:" && !/^https?:\/\//i.test(target);
-  try {
-    if (isFile) await Deno.mkdir(dirname(target), { recursive: true });
-    // Workers of `deno serve --parallel` open one fresh file at the same
-    // moment, and SQLite answers all but one with `database is locked` while
-    // it sets the file up: wait that out (up to about ten seconds).
-    return await retryWhileLocked(() => Deno.openKv(target), OPEN_RETRY);
-  } catch (cause) {
-    const reason = cause instanceof Error ? cause.message : String(cause);
-    throw new StoreUnavailableError(
-      `Cannot open the KV store at "${target}": ${reason}`,
-      { cause },
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(target)?.[1]?.toLowerCase();
+  if (scheme === "http" || scheme === "https") {
+    throw new RangeError(
+      "PARLEY_STORE: KV Connect URLs are not supported (denokv takes at most 10 checks per commit and is one SQLite writer); use a KV file for one machine or postgres://… for many hosts",
     );
   }
+  if (scheme !== undefined) {
+    throw new RangeError(
+      `PARLEY_STORE: unsupported URL scheme "${scheme}"; use a KV file path, ":memory:" or postgres://…`,
+    );
+  }
+  return createKvStore(await openKv(target), { location: target });
 }

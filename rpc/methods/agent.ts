@@ -6,11 +6,15 @@
  * @module
  */
 
-import type { Conversation } from "../../chat/chat_store.ts";
+import {
+  type Conversation,
+  DEFAULT_MAX_MESSAGES,
+} from "../../chat/chat_store.ts";
+import { bearerToken } from "../admission.ts";
 import type { MethodContext, MethodDefinition } from "../method.ts";
 import { RpcError } from "../rpc_error.ts";
 import { type ConversationSummary, MAX_MESSAGE_LENGTH } from "../wire.ts";
-import { messageStream, messageText } from "./chat_messages.ts";
+import { frames, messageText, resumeCursor } from "./chat_messages.ts";
 
 /** `agent.listConversations {organizationId, cursor?}`, newest first. */
 export const listConversations: MethodDefinition = {
@@ -57,6 +61,7 @@ export const reply: MethodDefinition = {
       conversation.id,
       "agent",
       text,
+      { keep: context.organization.spec.maxMessages ?? DEFAULT_MAX_MESSAGES },
     );
     return { message };
   },
@@ -75,11 +80,34 @@ export const close: MethodDefinition = {
   },
 };
 
-/** `agent.stream {organizationId}`: new messages of every conversation. */
+/**
+ * `agent.stream {organizationId}`: new messages and closes of every
+ * conversation, for as long as the admin key stays in the policy.
+ */
 export const streamAll: MethodDefinition = {
   access: "agent",
   run(context) {
-    return Promise.resolve(messageStream(context, undefined));
+    const organizationId = context.organization.spec.id;
+    const key = bearerToken(context.request)!;
+    const after = resumeCursor(context);
+    return Promise.resolve(context.services.streams.open(
+      {
+        credential: `agent:${organizationId}:${key}`,
+        ip: context.ip,
+        check: (evaluator) =>
+          evaluator.verifyAdminKey(organizationId, key)
+            ? undefined
+            : "agent.key_invalid",
+      },
+      (signal) =>
+        frames(
+          context.services.live.organization(organizationId, {
+            signal,
+            ...(after === undefined ? {} : { after }),
+          }),
+        ),
+      context.request,
+    ));
   },
 };
 
@@ -118,5 +146,6 @@ function summarize(conversation: Conversation): ConversationSummary {
     status: conversation.status,
     lastMessage: conversation.lastMessage ?? null,
     updatedAt: conversation.updatedAt,
+    trimmed: conversation.trimmed,
   };
 }

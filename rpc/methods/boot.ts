@@ -8,6 +8,7 @@
  */
 
 import { isVisitorId, type Participant } from "../../chat/chat_store.ts";
+import { randomId } from "../../chat/random_id.ts";
 import type { MethodDefinition } from "../method.ts";
 import { SESSION_TTL_MS, sessionOrigin } from "../session_token.ts";
 import type { BootData } from "../wire.ts";
@@ -58,6 +59,7 @@ export const boot: MethodDefinition = {
     );
     const expiresAt = now + SESSION_TTL_MS;
     const token = services.sessions.issue({
+      sessionId: randomId(16),
       organizationId,
       origin: sessionOrigin(origin),
       participant,

@@ -5,7 +5,10 @@
  * @module
  */
 
-import { EVENT_STREAM_HEADERS, eventStream } from "../../chat/event_stream.ts";
+import { DEFAULT_MAX_MESSAGES } from "../../chat/chat_store.ts";
+import type { WatchEvent } from "../../chat/live_feed.ts";
+import type { ServerSentEvent } from "../../chat/event_stream.ts";
+import { sessionProblem } from "../admission.ts";
 import type { MethodContext, MethodDefinition } from "../method.ts";
 import { RpcError } from "../rpc_error.ts";
 import { type ChatMessage, MAX_MESSAGE_LENGTH } from "../wire.ts";
@@ -19,22 +22,15 @@ export const sendMessage: MethodDefinition = {
     const text = messageText(
       params.optionalString("text", MAX_MESSAGE_LENGTH * 2),
     );
-    const organizationId = organization.spec.id;
+    const webhook = organization.spec.webhook !== undefined;
     const message = await services.chat.append(
-      organizationId,
+      organization.spec.id,
       session!.conversationId,
       "visitor",
       text,
+      { keep: organization.spec.maxMessages ?? DEFAULT_MAX_MESSAGES, webhook },
     );
-    const webhook = organization.spec.webhook;
-    if (webhook !== undefined) {
-      services.webhooks.deliver(webhook, {
-        type: "message.created",
-        organizationId,
-        conversationId: session!.conversationId,
-        message,
-      });
-    }
+    if (webhook) services.webhooksDue();
     return { message };
   },
 };
@@ -59,56 +55,93 @@ export const listMessages: MethodDefinition = {
   },
 };
 
-/** `chat.stream` → `text/event-stream` of the conversation's new messages, then `closed` once it is closed. */
+/**
+ * `chat.stream` → `text/event-stream` of the conversation's new messages,
+ * then `closed` once it is closed — or once the session stops being valid.
+ */
 export const streamMessages: MethodDefinition = {
   access: "session",
   run(context): Promise<Response> {
-    return Promise.resolve(
-      messageStream(context, context.session!.conversationId),
-    );
+    const session = context.session!;
+    const organizationId = context.organization.spec.id;
+    const after = resumeCursor(context);
+    return Promise.resolve(context.services.streams.open(
+      {
+        credential: `session:${session.sessionId}`,
+        ip: context.ip,
+        expiresAt: session.expiresAt,
+        check: (evaluator) =>
+          sessionProblem(
+            session,
+            evaluator.organization(session.organizationId),
+            undefined,
+            context.origin,
+          )?.reason,
+      },
+      (signal) =>
+        frames(
+          context.services.live.conversation(
+            organizationId,
+            session.conversationId,
+            { signal, ...(after === undefined ? {} : { after }) },
+          ),
+        ),
+      context.request,
+    ));
   },
 };
 
-/**
- * A live `text/event-stream` reply: one `message` event per new message, with
- * the message id as event id so `Last-Event-ID` resumes without loss.
- *
- * @param context The admitted request.
- * @param conversationId One conversation, or every conversation of the organization.
- * @returns The streaming response.
- */
-export function messageStream(
-  context: MethodContext,
-  conversationId: string | undefined,
-): Response {
-  const after = context.request.headers.get("last-event-id") ??
+/** Where a stream resumes: `Last-Event-ID`, else the body's `after`. */
+export function resumeCursor(context: MethodContext): string | undefined {
+  return context.request.headers.get("last-event-id") ??
     context.params.optionalString("after", 64);
-  const signal = context.request.signal;
-  const updates = context.services.chat.watch(
-    context.organization.spec.id,
-    conversationId,
-    { signal, ...(after === null || after === undefined ? {} : { after }) },
-  );
-  async function* events() {
-    for await (const update of updates) {
-      yield update.kind === "message"
-        ? {
-          // The watch cursor, so Last-Event-ID resumes exactly where this left off.
+}
+
+/**
+ * Watch events as Server-Sent Events, with the watch cursor as event id so
+ * `Last-Event-ID` resumes exactly where a stream left off.
+ */
+export async function* frames(
+  events: AsyncIterable<WatchEvent>,
+): AsyncGenerator<ServerSentEvent<unknown>, void, undefined> {
+  for await (const update of events) {
+    switch (update.kind) {
+      case "message":
+        yield {
           id: update.cursor,
           event: "message",
           data: { conversationId: update.conversationId, ...update.message },
-        }
-        // The last event: the session's conversation takes no more messages.
-        : {
+        };
+        break;
+      case "closed":
+        yield {
           id: update.cursor,
           event: "closed",
+          data: {
+            conversationId: update.conversationId,
+            reason: "conversation.closed",
+          },
+        };
+        break;
+      case "updated":
+        yield {
+          id: update.cursor,
+          event: "conversation",
           data: { conversationId: update.conversationId },
         };
+        break;
+      case "typing":
+        yield {
+          event: "typing",
+          data: {
+            conversationId: update.conversationId,
+            author: update.author,
+            ...(update.agent === undefined ? {} : { agent: update.agent }),
+          },
+        };
+        break;
     }
   }
-  return new Response(eventStream(events(), { signal }), {
-    headers: EVENT_STREAM_HEADERS,
-  });
 }
 
 /**

@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { DEFAULT_STORE_PATH, openStore } from "./open_store.ts";
-import { StoreUnavailableError } from "./store_unavailable_error.ts";
+import { DEFAULT_STORE_PATH, openKv } from "./open_kv.ts";
+import { StoreUnavailableError } from "../store_unavailable_error.ts";
 
-Deno.test("openStore() creates the parent directory of a file path", async () => {
+Deno.test("openKv() creates the parent directory of a file path", async () => {
   const dir = await Deno.makeTempDir({ prefix: "parley_store_" });
   try {
     const path = `${dir}/nested/deeper/kv.sqlite`;
-    const kv = await openStore(path);
+    const kv = await openKv(path);
     try {
       await kv.set(["probe"], 1);
       assert.equal((await kv.get(["probe"])).value, 1);
@@ -15,7 +15,7 @@ Deno.test("openStore() creates the parent directory of a file path", async () =>
       kv.close();
     }
     assert.equal((await Deno.stat(path)).isFile, true);
-    const again = await openStore(path);
+    const again = await openKv(path);
     try {
       assert.equal((await again.get(["probe"])).value, 1, "the file persists");
     } finally {
@@ -26,8 +26,8 @@ Deno.test("openStore() creates the parent directory of a file path", async () =>
   }
 });
 
-Deno.test('openStore() opens an in-memory store for ":memory:"', async () => {
-  const kv = await openStore(":memory:");
+Deno.test('openKv() opens an in-memory store for ":memory:"', async () => {
+  const kv = await openKv(":memory:");
   try {
     await kv.set(["probe"], "in memory");
     assert.equal((await kv.get(["probe"])).value, "in memory");
@@ -36,15 +36,15 @@ Deno.test('openStore() opens an in-memory store for ":memory:"', async () => {
   }
 });
 
-Deno.test("openStore() defaults to .parley/kv.sqlite under the working directory", async () => {
+Deno.test("openKv() defaults to .parley/kv.sqlite under the working directory", async () => {
   const dir = await Deno.makeTempDir({ prefix: "parley_store_" });
   try {
     // A child process, so the test never changes this process's directory.
     const script = `
-      import { openStore } from ${
-      JSON.stringify(import.meta.resolve("./open_store.ts"))
+      import { openKv } from ${
+      JSON.stringify(import.meta.resolve("./open_kv.ts"))
     };
-      for (const location of [undefined, ""]) (await openStore(location)).close();
+      for (const location of [undefined, ""]) (await openKv(location)).close();
     `;
     const { code, stderr } = await new Deno.Command(Deno.execPath(), {
       args: ["eval", "--unstable-kv", script],
@@ -61,7 +61,7 @@ Deno.test("openStore() defaults to .parley/kv.sqlite under the working directory
   }
 });
 
-Deno.test("openStore() throws StoreUnavailableError when the path cannot hold a store", async () => {
+Deno.test("openKv() throws StoreUnavailableError when the path cannot hold a store", async () => {
   const dir = await Deno.makeTempDir({ prefix: "parley_store_" });
   try {
     await Deno.writeTextFile(`${dir}/plain-file`, "not a directory");
@@ -71,7 +71,7 @@ Deno.test("openStore() throws StoreUnavailableError when the path cannot hold a 
     ];
     for (const [name, location] of cases) {
       await assert.rejects(
-        openStore(location),
+        openKv(location),
         (error: unknown) =>
           error instanceof StoreUnavailableError &&
           error.code === "UNAVAILABLE" && error.message.includes(location),
@@ -83,7 +83,7 @@ Deno.test("openStore() throws StoreUnavailableError when the path cannot hold a 
   }
 });
 
-Deno.test("openStore() waits while another process holds the file's write lock", async () => {
+Deno.test("openKv() waits while another process holds the file's write lock", async () => {
   const dir = await Deno.makeTempDir({ prefix: "parley_store_" });
   const path = `${dir}/kv.sqlite`;
   // Another worker creating the store: the lock that workers of
@@ -92,13 +92,13 @@ Deno.test("openStore() waits while another process holds the file's write lock",
   try {
     rival.exec("BEGIN IMMEDIATE");
     const release = setTimeout(() => rival.exec("COMMIT"), 500);
-    const module = new URL("./open_store.ts", import.meta.url).href;
+    const module = new URL("./open_kv.ts", import.meta.url).href;
     const output = await new Deno.Command(Deno.execPath(), {
       args: [
         "eval",
         "--unstable-kv",
-        `const { openStore } = await import(${JSON.stringify(module)});
-         const kv = await openStore(Deno.args[0]);
+        `const { openKv } = await import(${JSON.stringify(module)});
+         const kv = await openKv(Deno.args[0]);
          await kv.set(["opened"], true);
          kv.close();`,
         path,
@@ -112,7 +112,7 @@ Deno.test("openStore() waits while another process holds the file's write lock",
   } finally {
     rival.close();
   }
-  const kv = await openStore(path);
+  const kv = await openKv(path);
   try {
     assert.equal((await kv.get(["opened"])).value, true);
   } finally {

@@ -1,0 +1,355 @@
+/**
+ * Pipeline steps 3–7: who may call, and what it costs. Each access kind has
+ * its own admission, read top to bottom:
+ *
+ * - `public` (the entry points): the IP limit is known spent → refused
+ *   before any token work; the evaluator judges organization, domain and
+ *   user token; the IP limit and (for admitted requests only) the
+ *   organization limit are charged as one chain in one store step, and a
+ *   refusal reports the earliest failed step.
+ * - `session`: the session token is verified and re-checked against the
+ *   policy in force.
+ * - `agent`: the bearer is one of the organization's admin keys.
+ *
+ * @module
+ */
+
+import type { RateLimiter } from "../limits/rate_limiter.ts";
+import type { CompiledOrganization, Decision } from "../policy/types.ts";
+import { StoreUnavailableError } from "../store/store_unavailable_error.ts";
+import type { DecisionLogSink } from "./decision_log.ts";
+import { logDecision } from "./decision_log.ts";
+import type { Exchange } from "./exchange.ts";
+import type { MethodContext, MethodDefinition, Services } from "./method.ts";
+import type { Metrics } from "./metrics.ts";
+import type { Params } from "./params.ts";
+import {
+  applyVerdicts,
+  chargeChain,
+  ipLimit,
+  type NamedLimit,
+  organizationLimit,
+} from "./request_limits.ts";
+import { RpcError } from "./rpc_error.ts";
+import { matchesSessionOrigin, type SessionClaims } from "./session_token.ts";
+
+/** What admission needs besides the request. */
+export interface AdmissionParts {
+  readonly limiter: RateLimiter;
+  readonly metrics: Metrics;
+  readonly decisionLog?: DecisionLogSink;
+  /** The long-lived services, once the store has given the session secret. */
+  readonly services: () => Promise<Services>;
+}
+
+/**
+ * Admits a request to `method` or throws the refusal.
+ *
+ * @returns The context the method runs with.
+ * @throws {RpcError} The refusal, with its wire code.
+ * @throws {StoreUnavailableError} When the store fails and the policy fails closed.
+ */
+export async function admit(
+  exchange: Exchange,
+  method: MethodDefinition,
+  params: Params,
+  parts: AdmissionParts,
+): Promise<MethodContext> {
+  const services = await parts.services().catch(() => {
+    // The session secret lives in the store: without it no session can be issued.
+    throw new RpcError(
+      "UNAVAILABLE",
+      "Storage is unavailable; try again shortly",
+      { reason: "store.unavailable" },
+    );
+  });
+  const bearer = bearerToken(exchange.request);
+  const admitted = (
+    organization: CompiledOrganization,
+    extra: Pick<MethodContext, "decision" | "session">,
+  ): MethodContext => ({
+    request: exchange.request,
+    params,
+    evaluator: exchange.evaluator,
+    organization,
+    origin: exchange.origin,
+    ip: exchange.ip,
+    services,
+    now: exchange.now,
+    ...extra,
+  });
+  switch (method.access) {
+    case "session": {
+      const { organization, session } = await admitSession(
+        exchange,
+        params,
+        bearer,
+        services,
+        parts,
+      );
+      return admitted(organization, { session });
+    }
+    case "agent": {
+      const organization = await admitAgent(exchange, params, bearer, parts);
+      return admitted(organization, {});
+    }
+    case "public": {
+      const { organization, decision } = await admitPublic(
+        exchange,
+        method,
+        params,
+        bearer,
+        parts,
+      );
+      return admitted(organization, { decision });
+    }
+  }
+}
+
+async function admitSession(
+  exchange: Exchange,
+  params: Params,
+  bearer: string | undefined,
+  services: Services,
+  parts: AdmissionParts,
+): Promise<{ organization: CompiledOrganization; session: SessionClaims }> {
+  const named = params.optionalString("organizationId", 64);
+  let session: SessionClaims;
+  try {
+    if (bearer === undefined) {
+      throw new RpcError("SESSION_INVALID", "A session token is required", {
+        reason: "session.missing",
+      });
+    }
+    session = services.sessions.verify(bearer, exchange.now);
+  } catch (error) {
+    return await refuse(
+      exchange,
+      exchange.evaluator.organization(named ?? ""),
+      error,
+      parts,
+    );
+  }
+  exchange.organizationId = session.organizationId;
+  const organization = exchange.evaluator.organization(session.organizationId);
+  const problem = sessionProblem(session, organization, named, exchange.origin);
+  if (problem !== undefined || organization === undefined) {
+    return await refuse(exchange, organization, problem, parts);
+  }
+  await charge(
+    exchange,
+    [
+      ipLimit(exchange.evaluator, organization, exchange.ip),
+      organizationLimit(organization),
+    ],
+    parts,
+  );
+  return { organization, session };
+}
+
+async function admitAgent(
+  exchange: Exchange,
+  params: Params,
+  bearer: string | undefined,
+  parts: AdmissionParts,
+): Promise<CompiledOrganization> {
+  const organizationId = params.requiredString("organizationId", 64);
+  exchange.organizationId = organizationId;
+  const organization = exchange.evaluator.organization(organizationId);
+  refuseKnownSpentIp(exchange, organization, parts);
+  if (organization === undefined) {
+    return await refuse(exchange, organization, organizationNotFound(), parts);
+  }
+  if (
+    bearer === undefined ||
+    !exchange.evaluator.verifyAdminKey(organizationId, bearer)
+  ) {
+    return await refuse(
+      exchange,
+      organization,
+      new RpcError("SESSION_INVALID", "A valid admin key is required", {
+        reason: "agent.key_invalid",
+      }),
+      parts,
+    );
+  }
+  await charge(
+    exchange,
+    [
+      ipLimit(exchange.evaluator, organization, exchange.ip),
+      organizationLimit(organization),
+    ],
+    parts,
+  );
+  return organization;
+}
+
+async function admitPublic(
+  exchange: Exchange,
+  method: MethodDefinition,
+  params: Params,
+  bearer: string | undefined,
+  parts: AdmissionParts,
+): Promise<{ organization: CompiledOrganization; decision: Decision }> {
+  const organizationId = params.requiredString("organizationId", 64);
+  exchange.organizationId = organizationId;
+  const { evaluator } = exchange;
+  const organization = evaluator.organization(organizationId);
+  refuseKnownSpentIp(exchange, organization, parts);
+  const appId = params.optionalString("app_id", 64);
+  const userId = params.optionalString("user_id", 256);
+  const decision = await evaluator.evaluate({
+    organizationId,
+    origin: exchange.origin,
+    method: exchange.methodName,
+    now: exchange.now,
+    ...(appId === undefined ? {} : { appId }),
+    ...(method.takesUserToken && bearer !== undefined ? { token: bearer } : {}),
+    ...(method.takesUserToken && userId !== undefined ? { userId } : {}),
+  });
+  if (method.takesUserToken && organization !== undefined) {
+    parts.metrics.jwt(organizationId, jwtState(decision));
+  }
+  if (decision.reportOnly !== undefined) {
+    logDecision(
+      parts.decisionLog,
+      exchange,
+      "report",
+      decision.reportOnly.code,
+      decision.reportOnly.reason,
+    );
+    parts.metrics.decision(organizationId, "report", decision.reportOnly.code);
+  }
+  if (!decision.allowed || organization === undefined) {
+    return await refuse(
+      exchange,
+      organization,
+      new RpcError(
+        decision.code ?? "ORGANIZATION_NOT_FOUND",
+        decisionMessage(decision),
+        { reason: decision.reason },
+      ),
+      parts,
+    );
+  }
+  await charge(
+    exchange,
+    [
+      ipLimit(evaluator, organization, exchange.ip),
+      organizationLimit(organization),
+    ],
+    parts,
+  );
+  return { organization, decision };
+}
+
+/** An IP already known to be spent is refused before any token work. */
+function refuseKnownSpentIp(
+  exchange: Exchange,
+  organization: CompiledOrganization | undefined,
+  parts: AdmissionParts,
+): void {
+  const limit = ipLimit(exchange.evaluator, organization, exchange.ip);
+  const spent = parts.limiter.knownSpent(limit, limit.rate, exchange.now);
+  if (spent !== undefined) applyVerdicts([limit], [spent], exchange.limits);
+}
+
+/** A refused request still spends its IP limit; then the refusal is thrown. */
+async function refuse(
+  exchange: Exchange,
+  organization: CompiledOrganization | undefined,
+  error: unknown,
+  parts: AdmissionParts,
+): Promise<never> {
+  await charge(
+    exchange,
+    [ipLimit(exchange.evaluator, organization, exchange.ip)],
+    parts,
+  );
+  throw error;
+}
+
+/**
+ * Charges a chain; a store failure refuses (`UNAVAILABLE`), or admits
+ * uncounted under `server.onStoreError: open`.
+ */
+async function charge(
+  exchange: Exchange,
+  chain: readonly NamedLimit[],
+  parts: AdmissionParts,
+): Promise<void> {
+  try {
+    await chargeChain(parts.limiter, chain, exchange.limits, exchange.now);
+  } catch (error) {
+    if (
+      error instanceof StoreUnavailableError &&
+      exchange.evaluator.spec.server.onStoreError === "open"
+    ) {
+      parts.metrics.storeError("open");
+      return;
+    }
+    throw error;
+  }
+}
+
+/** Why a verified session may no longer be used, if it may not. */
+export function sessionProblem(
+  session: SessionClaims,
+  organization: CompiledOrganization | undefined,
+  named: string | undefined,
+  origin: string | null,
+): RpcError | undefined {
+  if (organization === undefined) return organizationNotFound();
+  if (named !== undefined && named !== session.organizationId) {
+    return sessionInvalid("session.organization_mismatch");
+  }
+  if (organization.securityRevision !== session.securityRevision) {
+    return sessionInvalid("session.revoked");
+  }
+  if (!matchesSessionOrigin(origin, session.origin)) {
+    return sessionInvalid("session.origin");
+  }
+  return undefined;
+}
+
+function jwtState(decision: Decision): "verified" | "invalid" | "absent" {
+  return decision.identity.verified
+    ? "verified"
+    : decision.code === "JWT_INVALID"
+    ? "invalid"
+    : "absent";
+}
+
+function organizationNotFound(): RpcError {
+  return new RpcError("ORGANIZATION_NOT_FOUND", "Organization not found", {
+    reason: "organization.unknown",
+  });
+}
+
+function sessionInvalid(reason: string): RpcError {
+  return new RpcError(
+    "SESSION_INVALID",
+    "Session is no longer valid; boot again",
+    { reason },
+  );
+}
+
+/** The bearer token of `Authorization`, if any. */
+export function bearerToken(request: Request): string | undefined {
+  const header = request.headers.get("authorization");
+  if (header === null) return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1];
+}
+
+const DECISION_MESSAGES: Record<string, string> = {
+  ORGANIZATION_NOT_FOUND: "Organization not found",
+  DOMAIN_NOT_ALLOWED:
+    "This site is not allowed to use this organization's chat",
+  JWT_REQUIRED: "This organization requires a signed user token (userJWT)",
+  JWT_INVALID: "The user token was rejected",
+};
+
+function decisionMessage(decision: Decision): string {
+  return DECISION_MESSAGES[decision.code ?? ""] ?? "Request refused";
+}

@@ -1,0 +1,107 @@
+/**
+ * The limits a request spends, by name (the names of the `RateLimit-Policy`
+ * header), and how a chain of them is charged: the verdicts become the
+ * reply's rate-limit state, or `RATE_LIMITED`.
+ *
+ * @module
+ */
+
+import type {
+  LimitCharge,
+  LimitVerdict,
+  RateLimiter,
+} from "../limits/rate_limiter.ts";
+import type { CompiledOrganization, Evaluator } from "../policy/types.ts";
+import { type AppliedLimit, retryAfterSeconds } from "./rate_limit_headers.ts";
+import { RpcError } from "./rpc_error.ts";
+
+/** The metrics and limits label of organizations the policy does not know. */
+export const UNKNOWN_ORGANIZATION = "_unknown";
+
+/** A limit of the request pipeline, named for the wire headers. */
+export interface NamedLimit extends LimitCharge {
+  readonly name: "ip" | "organization";
+}
+
+/** The IP limit; unknown organizations share one bucket per IP, so random ids add no keys. */
+export function ipLimit(
+  evaluator: Evaluator,
+  organization: CompiledOrganization | undefined,
+  ip: string,
+): NamedLimit {
+  return organization === undefined
+    ? {
+      name: "ip",
+      organizationId: UNKNOWN_ORGANIZATION,
+      bucket: `ip:${ip}`,
+      rate: evaluator.spec.defaults.limits.ip,
+    }
+    : {
+      name: "ip",
+      organizationId: organization.spec.id,
+      bucket: `ip:${ip}`,
+      rate: organization.spec.limits.ip,
+    };
+}
+
+/** The organization limit: admitted entry-point requests of the whole organization. */
+export function organizationLimit(
+  organization: CompiledOrganization,
+): NamedLimit {
+  return {
+    name: "organization",
+    organizationId: organization.spec.id,
+    bucket: "org",
+    rate: organization.spec.limits.organization,
+  };
+}
+
+/**
+ * Charges a chain in one store step and records the verdicts for the reply.
+ *
+ * @throws {RpcError} `RATE_LIMITED` for the first limit that rejects.
+ * @throws {StoreUnavailableError} When the store fails.
+ */
+export async function chargeChain(
+  limiter: RateLimiter,
+  chain: readonly NamedLimit[],
+  applied: AppliedLimit[],
+  now: number,
+): Promise<void> {
+  applyVerdicts(chain, await limiter.chargeAll(chain, now), applied);
+}
+
+/**
+ * Records the verdicts for the reply's headers.
+ *
+ * @throws {RpcError} `RATE_LIMITED` on a rejection.
+ */
+export function applyVerdicts(
+  chain: readonly NamedLimit[],
+  verdicts: readonly LimitVerdict[],
+  applied: AppliedLimit[],
+): void {
+  verdicts.forEach((verdict, index) => {
+    const { name, rate } = chain[index]!;
+    applied.push({
+      name,
+      limit: verdict.limit,
+      windowMs: rate.windowMs,
+      remaining: verdict.remaining,
+      resetMs: verdict.resetMs,
+    });
+    if (!verdict.allowed) {
+      throw new RpcError(
+        "RATE_LIMITED",
+        `Too many requests (${rate.text} per ${name})`,
+        {
+          reason: `limit.${name}`,
+          retryAfter: retryAfterSeconds(
+            verdict.retryAfterMs ?? verdict.resetMs,
+            rate.windowMs,
+          ),
+        },
+      );
+    }
+  });
+}

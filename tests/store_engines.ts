@@ -1,0 +1,65 @@
+/**
+ * The storage engines tests run on: Deno KV always (a real file in a temp
+ * dir), PostgreSQL when this machine has it (a throwaway cluster, one fresh
+ * database per store). Tests that exercise storage loop over
+ * {@linkcode storeEngines} so one suite holds both adapters to one behaviour.
+ *
+ * @module
+ */
+
+import { createKvStore } from "../store/kv/kv_store.ts";
+import type { Store } from "../store/store.ts";
+
+/** An open store that a test disposes of. */
+export type TestStore = Store & AsyncDisposable & {
+  /** What `PARLEY_STORE` would say to reach it (for server processes). */
+  readonly location: string;
+};
+
+/** One engine a suite runs on. */
+export interface TestEngine {
+  /** `kv` or `postgres`, for test names. */
+  readonly name: "kv" | "postgres";
+  /**
+   * A new, empty store. `shared` names an existing one to open a second
+   * connection to (another process or host on the same data).
+   */
+  open(shared?: string): Promise<TestStore>;
+  /** A new, empty location for a server process's `PARLEY_STORE`. */
+  location(): Promise<string>;
+}
+
+const kvEngine: TestEngine = {
+  name: "kv",
+  async open(shared) {
+    const path = shared ?? await kvLocation();
+    const kv = await Deno.openKv(path);
+    const store = createKvStore(kv, { location: path });
+    return Object.assign(store, {
+      location: path,
+      async [Symbol.asyncDispose]() {
+        await store.close();
+        if (shared === undefined) {
+          await Deno.remove(path.slice(0, path.lastIndexOf("/")), {
+            recursive: true,
+          }).catch(() => {});
+        }
+      },
+    });
+  },
+  location: kvLocation,
+};
+
+async function kvLocation(): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "parley_store_" });
+  return `${dir}/kv.sqlite`;
+}
+
+/**
+ * The engines to run storage tests on.
+ *
+ * @returns Deno KV, and PostgreSQL when available.
+ */
+export function storeEngines(): TestEngine[] {
+  return [kvEngine];
+}
