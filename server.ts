@@ -7,7 +7,8 @@
  * Environment: `PORT` (8787), `HOSTNAME` (127.0.0.1), `PARLEY_POLICY`
  * (default `policy.yaml` if present, else the built-in demo policy),
  * `PARLEY_STORE` (alias `PARLEY_KV`; default `.parley/kv.sqlite`, or a
- * `postgres://` URL), `PARLEY_SESSION_SECRET`,
+ * `postgres://` URL), `PARLEY_SESSION_SECRET`, `PARLEY_SESSION_LIFETIME`
+ * (default `30m`),
  * `PARLEY_DECISION_LOG` (a file; default stdout).
  *
  * @module
@@ -19,6 +20,7 @@ import { demoPage } from "./widget/demo_page.ts";
 import { openStore } from "./store/open_store.ts";
 import type { Store } from "./store/store.ts";
 import { compilePolicy } from "./policy/compile.ts";
+import { parseDuration } from "./policy/rate.ts";
 import { PolicyError } from "./policy/error.ts";
 import { jsonLinesSink } from "./rpc/decision_log.ts";
 import { demoPolicyText, randomDemoAdminKey } from "./rpc/demo_policy.ts";
@@ -82,6 +84,9 @@ export async function setupFromEnvironment(): Promise<ServerSetup> {
     buildWidget(),
     buildAgentInbox(),
   ]);
+  const sessionLifetimeMs = sessionLifetime(
+    Deno.env.get("PARLEY_SESSION_LIFETIME"),
+  );
   const decisionLogPath = Deno.env.get("PARLEY_DECISION_LOG");
   const sessionSecret = Deno.env.get("PARLEY_SESSION_SECRET");
   const handler = createHandler({
@@ -100,6 +105,7 @@ export async function setupFromEnvironment(): Promise<ServerSetup> {
         : { home: demoPage({ organizationId: "demo" }) }),
     },
     ...(sessionSecret === undefined ? {} : { sessionSecret }),
+    ...(sessionLifetimeMs === undefined ? {} : { sessionLifetimeMs }),
   });
   return {
     handler,
@@ -120,6 +126,22 @@ export async function setupFromEnvironment(): Promise<ServerSetup> {
       await store.close();
     },
   };
+}
+
+/**
+ * `PARLEY_SESSION_LIFETIME` as milliseconds: a duration from 1 s to 24 h.
+ *
+ * @throws {RangeError} For anything else.
+ */
+function sessionLifetime(text: string | undefined): number | undefined {
+  if (text === undefined || text === "") return undefined;
+  const ms = parseDuration(text);
+  if (ms === undefined || ms < 1_000 || ms > 24 * 60 * 60 * 1000) {
+    throw new RangeError(
+      `PARLEY_SESSION_LIFETIME must be a duration from 1s to 24h, got "${text}"`,
+    );
+  }
+  return ms;
 }
 
 /** `PARLEY_STORE`, else its older name `PARLEY_KV`; unset or empty means the default file. */

@@ -36,7 +36,11 @@ import { Params } from "./params.ts";
 import { readJsonBody } from "./read_json_body.ts";
 import { RpcError } from "./rpc_error.ts";
 import { failureReply, successReply } from "./rpc_reply.ts";
-import { loadSessionSecret, SessionSigner } from "./session_token.ts";
+import {
+  loadSessionSecret,
+  SESSION_TTL_MS,
+  SessionSigner,
+} from "./session_token.ts";
 import { MAX_MESSAGE_LENGTH } from "./wire.ts";
 
 /** A policy that may change while the server runs (hot reload). */
@@ -70,6 +74,8 @@ export interface HandlerOptions {
   readonly kv?: Deno.Kv;
   /** Session signing secret (≥ 32 bytes); else one kept in the store. */
   readonly sessionSecret?: string;
+  /** How long a session lasts, milliseconds (default 30 minutes). */
+  readonly sessionLifetimeMs?: number;
   /** Where rejections and report-mode decisions go; none when absent. */
   readonly decisionLog?: DecisionLogSink;
   /** The widget bundle; `/widget.js` answers 404 without it. */
@@ -130,6 +136,7 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
     live,
     streams,
     sessions: new SessionSigner(secret),
+    sessionLifetimeMs: options.sessionLifetimeMs ?? SESSION_TTL_MS,
     webhooksDue: () => webhooks.kick(),
   }));
   // Surfaced by the first request instead of as an unhandled rejection.
