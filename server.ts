@@ -1,8 +1,10 @@
 /**
  * The Parley server, configured from the environment.
  *
- * `deno task start` (or `deno run -A server.ts`) listens on `HOSTNAME:PORT`;
- * `serve.ts` exports the same handler for `deno serve --parallel`.
+ * `deno task start` (or `deno run -A server.ts`) listens on `HOSTNAME:PORT`,
+ * restarting the listener when accepting fails (descriptor exhaustion), and
+ * warns at start when the open-file limit is low; `serve.ts` exports the same
+ * handler for `deno serve --parallel`.
  *
  * Environment: `PORT` (8787), `HOSTNAME` (127.0.0.1), `PARLEY_POLICY`
  * (default `policy.yaml` if present, else the built-in demo policy),
@@ -14,6 +16,11 @@
  * @module
  */
 
+import { ListenerSupervisor } from "./listener/listener_supervisor.ts";
+import {
+  openFileLimitWarning,
+  readSoftOpenFileLimit,
+} from "./listener/open_file_limit.ts";
 import { agentPage } from "./widget/agent_page.ts";
 import { buildAgentInbox, buildWidget } from "./widget/build.ts";
 import { demoPage } from "./widget/demo_page.ts";
@@ -186,25 +193,44 @@ if (import.meta.main) {
     }
     Deno.exit(1);
   }
-  const server = Deno.serve({
-    port: Number(Deno.env.get("PORT") ?? "8787"),
-    hostname: Deno.env.get("HOSTNAME") ?? "127.0.0.1",
-    onListen({ hostname, port }) {
-      setup.listeningOn(port);
-      console.error(
-        `parley: listening on http://${hostname}:${port}/ · policy ${
-          setup.policyFile ?? "built-in demo"
-        } · revision ${setup.policy.current.revision} · store ${setup.store.engine} ${setup.store.location}`,
-      );
-      if (setup.demoAdminKey !== undefined) {
+  const warning = openFileLimitWarning(await readSoftOpenFileLimit());
+  if (warning !== undefined) console.error(warning);
+  const hostname = Deno.env.get("HOSTNAME") ?? "127.0.0.1";
+  const port = Number(Deno.env.get("PORT") ?? "8787");
+  let listener: ListenerSupervisor;
+  try {
+    // Restarts the listener whenever accept() fails (EMFILE) instead of exiting.
+    listener = new ListenerSupervisor({
+      hostname,
+      port,
+      handler: setup.handler,
+      onListen({ hostname, port }) {
+        setup.listeningOn(port);
         console.error(
-          `parley: agent inbox http://${hostname}:${port}/agent?org=demo · admin key ${setup.demoAdminKey}`,
+          `parley: listening on http://${hostname}:${port}/ · policy ${
+            setup.policyFile ?? "built-in demo"
+          } · revision ${setup.policy.current.revision} · store ${setup.store.engine} ${setup.store.location}`,
         );
-      }
-    },
-  }, setup.handler);
+        if (setup.demoAdminKey !== undefined) {
+          console.error(
+            `parley: agent inbox http://${hostname}:${port}/agent?org=demo · admin key ${setup.demoAdminKey}`,
+          );
+        }
+      },
+    });
+  } catch (error) {
+    console.error(
+      `parley: cannot listen on ${hostname}:${port}: ${
+        error instanceof Error ? error.message : String(error)
+      }`,
+    );
+    await setup.close();
+    Deno.exit(1);
+  }
   const stop = async () => {
-    await server.shutdown();
+    // Open streams would hold the listener's shutdown until clients leave.
+    setup.handler.closeStreams();
+    await listener.shutdown();
     await setup.close();
     Deno.exit(0);
   };

@@ -93,6 +93,11 @@ export interface HandlerOptions {
 /** A request handler that also owns background work. */
 export interface ParleyHandler {
   (request: Request, info?: Deno.ServeHandlerInfo): Promise<Response>;
+  /**
+   * Ends open streams with a last `closed` event (`server.stopping`), so a
+   * graceful shutdown need not wait for their clients to leave.
+   */
+  closeStreams(): void;
   /** Ends open streams and stops timers and webhook deliveries; does not close the store. */
   close(): Promise<void>;
 }
@@ -278,6 +283,9 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
   }
 
   return Object.assign(handle, {
+    closeStreams(): void {
+      streams.close();
+    },
     async close(): Promise<void> {
       clearInterval(sweeper);
       limiter.close();
