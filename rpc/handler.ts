@@ -16,7 +16,7 @@
  * @module
  */
 
-import { ChatStore } from "../chat/chat_store.ts";
+import { ChatStore, WEBHOOK_KINDS } from "../chat/chat_store.ts";
 import { LiveFeed } from "../chat/live_feed.ts";
 import { WebhookDispatcher } from "../chat/webhook_dispatcher.ts";
 import { createRateLimiter } from "../limits/rate_limiter.ts";
@@ -130,6 +130,10 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
   const webhooks = new WebhookDispatcher(store.outbox, {
     target: (organizationId) =>
       source.current.organization(organizationId)?.spec.webhook,
+    body: (item) =>
+      item.kind === WEBHOOK_KINDS.unanswered
+        ? chat.unansweredBody(item.organizationId, item.id)
+        : Promise.resolve(item.body),
     now,
   });
   webhooks.start();
