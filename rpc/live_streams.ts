@@ -37,6 +37,8 @@ export interface StreamHolder {
   readonly expiresAt?: number;
   /** The reason the credential no longer holds under `evaluator`, or `undefined`. */
   check(evaluator: Evaluator, now: number): string | undefined;
+  /** Called once when the stream ends, however it ends. */
+  release?(): void;
 }
 
 /** Options of {@linkcode LiveStreams}. */
@@ -237,6 +239,7 @@ export class LiveStreams {
 
   #remove(stream: OpenStream): void {
     if (!this.#open.delete(stream)) return;
+    stream.holder.release?.();
     const { credential, ip } = stream.holder;
     const rest = (this.#byCredential.get(credential) ?? []).filter((open) =>
       open !== stream
