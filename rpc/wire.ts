@@ -113,6 +113,22 @@ export interface ChatMessage {
   readonly author: "visitor" | "agent";
   /** ISO 8601 time. */
   readonly at: string;
+  /** The agent who wrote it, on every `author: "agent"` message. */
+  readonly agent?: AgentIdentity;
+}
+
+/** An agent as visitors and other agents see them: an admin key's `id` and `name`. */
+export interface AgentIdentity {
+  readonly id: string;
+  readonly name: string;
+}
+
+/** The page a visitor is on, as the widget reports it. */
+export interface PageInfo {
+  /** On the session's origin; a URL elsewhere is dropped. */
+  readonly url: string;
+  readonly title?: string;
+  readonly referrer?: string;
 }
 
 /** `chat.boot` reply data. */
@@ -132,7 +148,13 @@ export interface BootData {
   readonly conversation: {
     readonly id: string;
     readonly messages: readonly ChatMessage[];
+    /** The address the visitor left on the away form, if any. */
+    readonly contact?: { readonly email: string };
   };
+  /** Whether an agent has the inbox open (a live `agent.stream` on any host). */
+  readonly agentsOnline: boolean;
+  /** `false` outside the organization's `widget.hours`; `true` without hours. */
+  readonly withinHours: boolean;
 }
 
 /** A conversation as the agent inbox shows it. */
@@ -151,4 +173,12 @@ export interface ConversationSummary {
   readonly updatedAt: string;
   /** Older messages removed to keep the conversation within `retention.messages`. */
   readonly trimmed: number;
+  /** The agent it is assigned to: the first who replied, or whom `agent.assign` named. */
+  readonly assignee: AgentIdentity | null;
+  /** Where the visitor last was. */
+  readonly page?: PageInfo;
+  /** What the visitor left to be answered at (unverified). */
+  readonly contact?: { readonly email: string };
+  /** The verified token's `user_data` (custom fields); verified users only. */
+  readonly userData?: Readonly<Record<string, unknown>>;
 }

@@ -129,9 +129,10 @@ async function findConversation(context: MethodContext): Promise<Conversation> {
   return conversation;
 }
 
-function summarize(conversation: Conversation): ConversationSummary {
+/** A conversation as the agent side sees it. */
+export function summarize(conversation: Conversation): ConversationSummary {
   const participant = conversation.participant;
-  const { name, email, userId } = conversation.attributes;
+  const { name, email, userId, userData } = conversation.attributes;
   return {
     id: conversation.id,
     visitor: {
@@ -147,5 +148,11 @@ function summarize(conversation: Conversation): ConversationSummary {
     lastMessage: conversation.lastMessage ?? null,
     updatedAt: conversation.updatedAt,
     trimmed: conversation.trimmed,
+    assignee: conversation.assignee ?? null,
+    ...(conversation.page === undefined ? {} : { page: conversation.page }),
+    ...(conversation.contact === undefined
+      ? {}
+      : { contact: conversation.contact }),
+    ...(conversation.verified && userData !== undefined ? { userData } : {}),
   };
 }
