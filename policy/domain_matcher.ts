@@ -143,10 +143,11 @@ const scratch = new Int32Array(2048);
  * admit an origin.
  */
 export class DomainMatcher {
-  /** Pairs of (tag, index into `#patterns`); tag 0 is an empty slot. */
-  readonly #slots: Int32Array;
+  /** One tag per slot; 0 is an empty slot. */
+  readonly #tags: Int32Array;
+  /** The pattern of each slot's tag. */
+  readonly #slotPatterns: readonly (DomainPattern | undefined)[];
   readonly #mask: number;
-  readonly #patterns: readonly DomainPattern[];
   /** Whether any wildcard is listed per scheme, to skip the suffix probes. */
   readonly #httpsWildcards: boolean;
   readonly #httpWildcards: boolean;
@@ -162,16 +163,19 @@ export class DomainMatcher {
     let capacity = 8;
     while (capacity < patterns.length * 2) capacity *= 2;
     this.#mask = capacity - 1;
-    this.#slots = new Int32Array(capacity * 2);
-    this.#patterns = Object.freeze([...patterns]);
+    this.#tags = new Int32Array(capacity);
+    const slotPatterns = new Array<DomainPattern | undefined>(capacity).fill(
+      undefined,
+    );
     // Inserted in policy order, so among equal keys the first written is found first.
-    patterns.forEach((pattern, index) => {
+    for (const pattern of patterns) {
       const tag = tagOf(suffixHash(pattern.host, 0), saltOf(pattern));
       let slot = tag & this.#mask;
-      while (this.#slots[slot * 2] !== 0) slot = (slot + 1) & this.#mask;
-      this.#slots[slot * 2] = tag;
-      this.#slots[slot * 2 + 1] = index;
-    });
+      while (this.#tags[slot] !== 0) slot = (slot + 1) & this.#mask;
+      this.#tags[slot] = tag;
+      slotPatterns[slot] = pattern;
+    }
+    this.#slotPatterns = Object.freeze(slotPatterns);
     this.#httpsWildcards = patterns.some((pattern) =>
       pattern.wildcard && pattern.scheme === "https"
     );
@@ -235,14 +239,14 @@ export class DomainMatcher {
     start: number,
     wildcard: boolean,
   ): DomainPattern | undefined {
-    const slots = this.#slots;
+    const tags = this.#tags;
     const host = origin.host;
     let anyPort: DomainPattern | undefined;
     for (let slot = tag & this.#mask;; slot = (slot + 1) & this.#mask) {
-      const candidate = slots[slot * 2];
+      const candidate = tags[slot];
       if (candidate === 0) return anyPort;
       if (candidate !== tag) continue;
-      const pattern = this.#patterns[slots[slot * 2 + 1]!]!;
+      const pattern = this.#slotPatterns[slot]!;
       if (
         pattern.wildcard !== wildcard || pattern.scheme !== origin.scheme ||
         pattern.host.length !== host.length - start ||
