@@ -5,7 +5,8 @@
  * `serve.ts` exports the same handler for `deno serve --parallel`.
  *
  * Environment: `PORT` (8787), `HOSTNAME` (127.0.0.1), `PARLEY_POLICY`
- * (default `policy.yaml` if present, else the built-in demo policy),
+ * (a policy file or directory; default `policy.yaml` if present, else the
+ * built-in demo policy),
  * `PARLEY_KV` (default `.parley/kv.sqlite`), `PARLEY_SESSION_SECRET`,
  * `PARLEY_DECISION_LOG` (a file; default stdout).
  *
@@ -26,12 +27,16 @@ import {
   type PolicySource,
 } from "./rpc/handler.ts";
 import { Metrics } from "./rpc/metrics.ts";
-import { PolicyFileSource } from "./rpc/policy_file_source.ts";
+import { PolicyDirectorySource } from "./rpc/policy_directory_source.ts";
+import {
+  type FileReloadResult,
+  PolicyFileSource,
+} from "./rpc/policy_file_source.ts";
 
 /** A configured server, before it listens. */
 export interface ServerSetup {
   readonly handler: ParleyHandler;
-  /** The policy file, or `null` for the built-in demo policy. */
+  /** The policy file or directory, or `null` for the built-in demo policy. */
   readonly policyFile: string | null;
   readonly policy: PolicySource;
   /** The agent inbox key of the built-in demo policy (absent with a policy file). */
@@ -46,7 +51,7 @@ export interface ServerSetup {
  * widget.
  *
  * @returns The configured handler and its parts.
- * @throws {PolicyError} When the policy file does not compile.
+ * @throws {PolicyError} When the policy file (or a directory's `_parley.yaml`) does not compile.
  */
 export async function setupFromEnvironment(): Promise<ServerSetup> {
   const port = Number(Deno.env.get("PORT") ?? "8787");
@@ -56,15 +61,18 @@ export async function setupFromEnvironment(): Promise<ServerSetup> {
   const kv = await openStore(Deno.env.get("PARLEY_KV"));
 
   const demoAdminKey = randomDemoAdminKey();
-  let fileSource: PolicyFileSource | undefined;
+  let fileSource: PolicyFileSource | PolicyDirectorySource | undefined;
   let demoSource: {
     current: ReturnType<typeof compilePolicy>;
     lastReloadError: null;
   } | undefined;
   if (policyFile !== null) {
-    fileSource = await PolicyFileSource.open(policyFile, {
-      onReload: ({ ok }) => metrics.reload(ok ? "ok" : "error"),
-    });
+    const onReload = ({ ok, file }: FileReloadResult) =>
+      metrics.reload(ok ? "ok" : "error", file);
+    // A directory holds one file per organization, each reloaded on its own.
+    fileSource = (await Deno.stat(policyFile)).isDirectory
+      ? await PolicyDirectorySource.open(policyFile, { onReload })
+      : await PolicyFileSource.open(policyFile, { onReload });
     fileSource.watch();
   } else {
     demoSource = {
@@ -133,11 +141,13 @@ if (import.meta.main) {
   } catch (error) {
     if (error instanceof PolicyError) {
       console.error(`parley: the policy has errors, not starting:`);
+      const policyPath = Deno.env.get("PARLEY_POLICY") ?? "policy.yaml";
       for (const problem of error.problems) {
+        const file = problem.file === undefined
+          ? policyPath
+          : `${policyPath.replace(/\/+$/, "")}/${problem.file}`;
         console.error(
-          `${
-            Deno.env.get("PARLEY_POLICY") ?? "policy.yaml"
-          }:${problem.line}:${problem.column} ${problem.code} ${problem.message}${
+          `${file}:${problem.line}:${problem.column} ${problem.code} ${problem.message}${
             problem.hint ? ` (${problem.hint})` : ""
           }`,
         );

@@ -96,6 +96,15 @@ export interface PolicyDirectoryOptions {
   readonly now?: () => number;
 }
 
+/**
+ * A file's new version for `apply`: its text, `undefined` when it was
+ * removed, or why it could not be read (its last good version stays).
+ */
+export type PolicyFileChange = string | undefined | {
+  /** Why the file could not be read, e.g. `permission denied`; never its content. */
+  readonly unreadable: string;
+};
+
 /** The latest version of one file of the directory. */
 export interface PolicyFileReport {
   /** The file's name in the directory. */
@@ -191,6 +200,28 @@ function fileProblem(
   });
 }
 
+function unreadable(
+  name: string,
+  change: { readonly unreadable: string },
+): FileState {
+  return {
+    name,
+    text: "",
+    problems: Object.freeze([
+      Object.freeze({
+        file: name,
+        code: "unreadable-file",
+        severity: "error" as const,
+        path: "",
+        line: 0,
+        column: 0,
+        message: `File "${name}" cannot be read: ${change.unreadable}`,
+        hint: "Check the file's permissions; its last good version stays in force",
+      }),
+    ]),
+  };
+}
+
 function failed(problems: readonly PolicyProblem[]): boolean {
   return problems.some((problem) => problem.severity === "error");
 }
@@ -203,6 +234,9 @@ export class PolicyDirectory {
   readonly #files = new Map<string, FileState>();
   /** The files naming each organization id; more than one is an error. */
   readonly #claims = new Map<string, Set<string>>();
+  /** Files whose latest version has an error, and ids claimed twice: failures() reads only these. */
+  readonly #failing = new Set<string>();
+  readonly #duplicates = new Set<string>();
   /** The organizations in force, by id. */
   readonly #inForce = new Map<string, InForce>();
   #settings: SettingsInForce = BUILT_IN_SETTINGS;
@@ -250,14 +284,28 @@ export class PolicyDirectory {
   }
 
   /**
+   * The latest version of one file.
+   *
+   * @param name The file's name in the directory.
+   * @returns Its report; `removed` when the directory has no such file.
+   */
+  report(name: string): PolicyFileReport {
+    return this.#report(name);
+  }
+
+  /**
    * The files whose latest version failed, each with its first error, as
    * `/healthz` shows them.
    *
    * @returns One entry per failing file, in name order.
    */
   failures(): PolicyFileError[] {
+    const names = new Set(this.#failing);
+    for (const id of this.#duplicates) {
+      for (const name of this.#claims.get(id) ?? []) names.add(name);
+    }
     const failures: PolicyFileError[] = [];
-    for (const report of this.reports()) {
+    for (const report of [...names].sort().map((name) => this.#report(name))) {
       const first = report.problems.find((problem) =>
         problem.severity === "error"
       );
@@ -278,13 +326,13 @@ export class PolicyDirectory {
    * (and, when `defaults` changed, every organization) and swaps in a new
    * evaluator when anything in force changed. Never throws for bad input.
    *
-   * @param changes File names (no directory part) and their new text, `undefined` for a removed file.
+   * @param changes File names (no directory part) and their new version.
    * @returns A report per applied file and the evaluator in force.
    */
   apply(
-    changes: Iterable<readonly [string, string | undefined]>,
+    changes: Iterable<readonly [string, PolicyFileChange]>,
   ): PolicyDirectoryUpdate {
-    const pending = new Map<string, string | undefined>();
+    const pending = new Map<string, PolicyFileChange>();
     for (const [name, text] of changes) {
       const { kind } = classifyPolicyFile(name);
       if (kind !== "ignored" && kind !== "test") pending.set(name, text);
@@ -312,7 +360,7 @@ export class PolicyDirectory {
       for (const state of this.#files.values()) {
         const id = classifyPolicyFile(state.name).organizationId;
         if (id === undefined || pending.has(state.name)) continue;
-        this.#files.set(state.name, this.#validate(state.name, id, state.text));
+        this.#setFile(state.name, this.#validate(state.name, id, state.text));
         touched.add(id);
       }
     }
@@ -331,10 +379,14 @@ export class PolicyDirectory {
     });
   }
 
-  #applySettings(text: string | undefined): void {
+  #applySettings(text: PolicyFileChange): void {
     if (text === undefined) {
-      this.#files.delete(SETTINGS_FILE_NAME);
+      this.#deleteFile(SETTINGS_FILE_NAME);
       this.#replaceSettings(BUILT_IN_SETTINGS);
+      return;
+    }
+    if (typeof text === "object") {
+      this.#setFile(SETTINGS_FILE_NAME, unreadable(SETTINGS_FILE_NAME, text));
       return;
     }
     const { settings, problems } = validateSettingsFile(text, {
@@ -342,7 +394,7 @@ export class PolicyDirectory {
       ...this.#validateOptions(),
     });
     const fileProblems = tagged(SETTINGS_FILE_NAME, problems);
-    this.#files.set(SETTINGS_FILE_NAME, {
+    this.#setFile(SETTINGS_FILE_NAME, {
       name: SETTINGS_FILE_NAME,
       text,
       problems: fileProblems,
@@ -358,6 +410,17 @@ export class PolicyDirectory {
     });
   }
 
+  #setFile(name: string, state: FileState): void {
+    this.#files.set(name, state);
+    if (failed(state.problems)) this.#failing.add(name);
+    else this.#failing.delete(name);
+  }
+
+  #deleteFile(name: string): void {
+    this.#files.delete(name);
+    this.#failing.delete(name);
+  }
+
   #replaceSettings(settings: SettingsInForce): void {
     if (settings === this.#settings) return;
     this.#fingerprint = combine(
@@ -368,17 +431,28 @@ export class PolicyDirectory {
   }
 
   /** Records a file's new version; returns the organization id it names. */
-  #applyFile(name: string, text: string | undefined): string | undefined {
+  #applyFile(name: string, text: PolicyFileChange): string | undefined {
     const { kind, organizationId } = classifyPolicyFile(name);
     if (text === undefined) {
-      this.#files.delete(name);
+      this.#deleteFile(name);
       if (organizationId !== undefined) {
-        this.#claims.get(organizationId)?.delete(name);
+        const claims = this.#claims.get(organizationId);
+        claims?.delete(name);
+        if ((claims?.size ?? 0) <= 1) this.#duplicates.delete(organizationId);
       }
       return organizationId;
     }
+    if (typeof text === "object") {
+      // The file is still there: it keeps its claim and its last good version.
+      const previous = this.#files.get(name);
+      this.#setFile(name, {
+        ...unreadable(name, text),
+        text: previous?.text ?? "",
+      });
+      return undefined;
+    }
     if (kind === "reserved" || kind === "bad-name") {
-      this.#files.set(name, {
+      this.#setFile(name, {
         name,
         text,
         problems: [
@@ -406,7 +480,8 @@ export class PolicyDirectory {
       this.#claims.set(id, claims);
     }
     claims.add(name);
-    this.#files.set(name, this.#validate(name, id, text));
+    if (claims.size > 1) this.#duplicates.add(id);
+    this.#setFile(name, this.#validate(name, id, text));
     return id;
   }
 

@@ -293,3 +293,18 @@ Deno.test("PolicyDirectory reports a missing secret in one file without blocking
     "gamma",
   ]);
 });
+
+Deno.test("PolicyDirectory keeps the last good version of a file that cannot be read", () => {
+  const directory = loaded();
+  const before = directory.evaluator;
+  const update = directory.apply([
+    ["acme.yaml", { unreadable: "permission denied" }],
+    ["_parley.yaml", { unreadable: "permission denied" }],
+  ]);
+  assert.equal(update.changed, false);
+  assert.equal(directory.evaluator, before);
+  assert.deepEqual(
+    directory.failures().map((failure) => [failure.file, failure.code]),
+    [["_parley.yaml", "unreadable-file"], ["acme.yaml", "unreadable-file"]],
+  );
+});

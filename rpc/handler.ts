@@ -18,6 +18,7 @@ import type {
   CompiledOrganization,
   Decision,
   Evaluator,
+  PolicyFileError,
   Rate,
 } from "../policy/types.ts";
 import { rpcErrorFromChat } from "./chat_error_mapping.ts";
@@ -50,6 +51,8 @@ export interface PolicySource {
   readonly current: Evaluator;
   /** The last reload failure, for `/healthz`. */
   readonly lastReloadError?: string | null;
+  /** Every policy file whose latest version failed, with its first error, for `/healthz`. */
+  readonly policyErrors?: readonly PolicyFileError[];
 }
 
 /** The bundled widget, served at `/widget.js`. */
@@ -181,6 +184,7 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
       status: kvStatus === "ok" ? "ok" : "degraded",
       policyRevision: source.current.revision,
       lastReloadError: source.lastReloadError ?? null,
+      policyErrors: source.policyErrors ?? [],
       kv: kvStatus,
     };
     return Response.json(body, { status: kvStatus === "ok" ? 200 : 503 });
