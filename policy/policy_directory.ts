@@ -216,7 +216,8 @@ function unreadable(
         line: 0,
         column: 0,
         message: `File "${name}" cannot be read: ${change.unreadable}`,
-        hint: "Check the file's permissions; its last good version stays in force",
+        hint:
+          "Check the file's permissions; its last good version stays in force",
       }),
     ]),
   };

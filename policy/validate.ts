@@ -1865,6 +1865,16 @@ function join(path: string, key: string): string {
   return path === "" ? key : `${path}.${key}`;
 }
 
+/**
+ * How a problem names a node's type: "a mapping", "a list", "nothing", "a string", …
+ *
+ * @param node A parsed node.
+ * @returns The phrase, for messages such as `Expected a string at "x", found a list`.
+ */
+export function describeNode(node: PolicyNode): string {
+  return describe(node);
+}
+
 function describe(node: PolicyNode): string {
   if (node.kind === "map") return "a mapping";
   if (node.kind === "list") return "a list";
@@ -1883,7 +1893,18 @@ function capitalize(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-/** A "did you mean" hint from the closest allowed key by edit distance. */
+/**
+ * A "did you mean" hint for an unknown key, from the closest allowed key by
+ * edit distance, else the list of allowed keys.
+ *
+ * @param key The key as written.
+ * @param allowed The keys allowed where it is written.
+ * @returns The hint.
+ */
+export function suggestKey(key: string, allowed: readonly string[]): string {
+  return suggest(key, allowed);
+}
+
 function suggest(key: string, allowed: readonly string[]): string {
   let best: string | undefined;
   let bestDistance = Infinity;
