@@ -30,6 +30,8 @@ export type {
 } from "./policy/validate.ts";
 export { PolicyError } from "./policy/error.ts";
 export type {
+  AdminKeySpec,
+  BusinessHours,
   CompiledOrganization,
   Decision,
   DecisionCode,
@@ -41,14 +43,18 @@ export type {
   Identity,
   JwtKeySpec,
   JwtMode,
+  LimitSettings,
+  OpeningRange,
   OrganizationSpec,
   OriginVerdict,
+  PolicyFileError,
   PolicyProblem,
   PolicySpec,
   Rate,
   ServerSettings,
   StoreErrorMode,
   TraceStep,
+  Weekday,
   WidgetSettings,
 } from "./policy/types.ts";
 export { createHandler } from "./rpc/handler.ts";

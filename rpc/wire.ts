@@ -84,6 +84,19 @@ export interface WidgetConfig {
     readonly greeting: string;
     readonly color: string;
     readonly position: "left" | "right";
+    /**
+     * Business hours, when the policy sets them: the IANA time zone, and
+     * every day's opening ranges as `"HH:MM-HH:MM"` (an empty list is a
+     * closed day). Outside them the widget shows its away text.
+     */
+    readonly hours?: {
+      readonly timezone: string;
+      readonly weekly: {
+        readonly [
+          day in "mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun"
+        ]: readonly string[];
+      };
+    };
   };
   /** Whether `chat.boot` needs a signed user token. */
   readonly jwt: { readonly mode: "off" | "optional" | "required" };

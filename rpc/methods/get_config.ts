@@ -6,6 +6,7 @@
  * @module
  */
 
+import { weeklyHoursText } from "../../policy/business_hours.ts";
 import type { MethodDefinition } from "../method.ts";
 import type { WidgetConfig } from "../wire.ts";
 
@@ -28,6 +29,12 @@ export const getConfig: MethodDefinition = {
         greeting: spec.widget.greeting ?? "Hi! How can we help?",
         color: spec.widget.color ?? DEFAULT_COLOR,
         position: spec.widget.position ?? "right",
+        ...(spec.widget.hours === undefined ? {} : {
+          hours: {
+            timezone: spec.widget.hours.timezone,
+            weekly: weeklyHoursText(spec.widget.hours),
+          },
+        }),
       },
       jwt: { mode: spec.jwt.mode },
       domains: { mode: spec.domains.mode },
