@@ -15,65 +15,33 @@ import type { DomainPattern } from "./types.ts";
 const MAX_ORIGIN_LENGTH = 2048;
 
 /**
+ * The form browsers send for an ordinary host: lower-case ASCII labels, the
+ * last starting with a letter (so never an IPv4 number), an optional port
+ * without leading zeros. Such a value is already what `URL` would serialise.
+ */
+const CANONICAL_ORIGIN =
+  /^(https?):\/\/((?:[a-z0-9-]+\.)*[a-z][a-z0-9-]*)(?::([1-9][0-9]{0,4}))?$/;
+
+/**
  * Parses a request's `Origin` exactly like `parseOrigin`, but answers the
- * canonical form browsers send without building a `URL` or running a RegExp
- * (about a microsecond saved per request): lower-case ASCII labels, the last
- * starting with a letter (so never an IPv4 number), an optional port without
- * leading zeros. Such a value is already what `URL` would serialise. Anything
- * else (upper case, punycode, IP addresses, a trailing dot) takes the full
- * parser.
+ * canonical form browsers send without building a `URL` (about a
+ * microsecond saved per request). Anything else takes the full parser.
  *
  * @param value The header value.
  * @returns The parsed origin, or `undefined` when it is not a web origin.
  */
 export function parseRequestOrigin(value: string): ParsedOrigin | undefined {
   if (value.length > MAX_ORIGIN_LENGTH) return undefined;
-  let scheme: "http" | "https";
-  let start: number;
-  if (value.startsWith("https://")) {
-    scheme = "https";
-    start = 8;
-  } else if (value.startsWith("http://")) {
-    scheme = "http";
-    start = 7;
-  } else {
-    return parseOrigin(value);
-  }
-  let labelStart = start;
-  let end = value.length;
-  for (let i = start; i < value.length; i++) {
-    const code = value.charCodeAt(i);
-    if (code === 46) {
-      if (i === labelStart) return parseOrigin(value);
-      labelStart = i + 1;
-    } else if (code === 58) {
-      end = i;
-      break;
-    } else if (!isLabelCode(code)) {
-      return parseOrigin(value);
-    }
-  }
-  const lastLabel = value.charCodeAt(labelStart);
-  if (labelStart >= end || lastLabel < 97 || lastLabel > 122) {
-    return parseOrigin(value);
-  }
+  const match = CANONICAL_ORIGIN.exec(value);
   // Punycode labels are validated by the full parser.
-  if (value.includes("xn--", start)) return parseOrigin(value);
-  const host = value.slice(start, end);
+  if (match === null || value.includes("xn--")) return parseOrigin(value);
+  const scheme = match[1] === "https" ? "https" : "http";
+  const host = match[2]!;
   const defaultPort = scheme === "https" ? 443 : 80;
-  if (end === value.length) {
+  if (match[3] === undefined) {
     return { scheme, host, port: defaultPort, origin: value };
   }
-  const digits = value.length - end - 1;
-  if (digits < 1 || digits > 5 || value.charCodeAt(end + 1) === 48) {
-    return parseOrigin(value);
-  }
-  let port = 0;
-  for (let i = end + 1; i < value.length; i++) {
-    const code = value.charCodeAt(i);
-    if (code < 48 || code > 57) return parseOrigin(value);
-    port = port * 10 + code - 48;
-  }
+  const port = Number(match[3]);
   if (port > 65535) return undefined;
   return {
     scheme,
@@ -81,12 +49,6 @@ export function parseRequestOrigin(value: string): ParsedOrigin | undefined {
     port,
     origin: port === defaultPort ? `${scheme}://${host}` : value,
   };
-}
-
-/** `a`–`z`, `0`–`9` and `-`. */
-function isLabelCode(code: number): boolean {
-  return (code >= 97 && code <= 122) || (code >= 48 && code <= 57) ||
-    code === 45;
 }
 
 /** Which table entry a tag is for, so an exact `acme.com` never answers for `*.acme.com`. */
