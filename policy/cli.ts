@@ -556,6 +556,10 @@ async function runTestFile(
   const outcomes: CaseOutcome[] = [];
   const notRun: PolicyCase[] = [];
   for (const testCase of caseFile.cases) {
+    if (policyBroken) {
+      notRun.push(testCase);
+      continue;
+    }
     if (
       testCase.organizationId === undefined &&
       defaultOrganization === undefined
@@ -578,12 +582,8 @@ async function runTestFile(
       notRun.push(testCase);
       continue;
     }
-    if (policyBroken) {
-      notRun.push(testCase);
-      continue;
-    }
     outcomes.push(
-      await runPolicyCase(evaluator, testCase, {
+      await runPolicyCase(evaluator!, testCase, {
         now: clock,
         ...(defaultOrganization === undefined
           ? {}

@@ -461,13 +461,15 @@ export class PolicyDirectory {
             ? fileProblem(
               name,
               "reserved-file-name",
-              `File name "${name}" is reserved: names starting with "_" are Parley's`,
+              `File name ${
+                JSON.stringify(name)
+              } is reserved: names starting with "_" are Parley's`,
               `Name organization files <organizationId>.yaml; the settings file is "${SETTINGS_FILE_NAME}"`,
             )
             : fileProblem(
               name,
               "bad-organization-id",
-              `File name "${name}" is not an organization id`,
+              `File name ${JSON.stringify(name)} is not an organization id`,
               "Name the file with 1 to 64 letters, digits, '_' or '-' and .yaml, .yml or .json",
             ),
         ],
