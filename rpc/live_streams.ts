@@ -256,23 +256,10 @@ export class LiveStreams {
   }
 }
 
-/** The documented defaults of the stream caps. */
-export const DEFAULT_STREAM_CAPS: StreamCaps = Object.freeze({
-  perCredential: 2,
-  perIp: 50,
-  total: 10_000,
-});
-
 function streamCaps(server: ServerSettings): StreamCaps {
-  const settings = server as Partial<{
-    maxStreamsPerSession: number;
-    maxStreamsPerIp: number;
-    maxStreams: number;
-  }>;
   return {
-    perCredential: settings.maxStreamsPerSession ??
-      DEFAULT_STREAM_CAPS.perCredential,
-    perIp: settings.maxStreamsPerIp ?? DEFAULT_STREAM_CAPS.perIp,
-    total: settings.maxStreams ?? DEFAULT_STREAM_CAPS.total,
+    perCredential: server.maxStreamsPerSession,
+    perIp: server.maxStreamsPerIp,
+    total: server.maxStreams,
   };
 }

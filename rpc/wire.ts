@@ -84,6 +84,19 @@ export interface WidgetConfig {
     readonly greeting: string;
     readonly color: string;
     readonly position: "left" | "right";
+    /**
+     * Business hours, when the policy sets them: the IANA time zone, and
+     * every day's opening ranges as `"HH:MM-HH:MM"` (an empty list is a
+     * closed day). Outside them the widget shows its away text.
+     */
+    readonly hours?: {
+      readonly timezone: string;
+      readonly weekly: {
+        readonly [
+          day in "mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun"
+        ]: readonly string[];
+      };
+    };
   };
   /** Whether `chat.boot` needs a signed user token. */
   readonly jwt: { readonly mode: "off" | "optional" | "required" };
@@ -101,6 +114,10 @@ export interface WidgetConfig {
     readonly reason: string;
     readonly rule?: string;
   };
+  /** Whether an agent has the inbox open (a live `agent.stream` on any host). */
+  readonly agentsOnline: boolean;
+  /** `false` outside `widget.hours`; `true` without hours. */
+  readonly withinHours: boolean;
 }
 
 /** A chat message. */
@@ -119,7 +136,9 @@ export interface ChatMessage {
 
 /** An agent as visitors and other agents see them: an admin key's `id` and `name`. */
 export interface AgentIdentity {
+  /** The admin key's `id` (`key-<n>` when the policy names none). */
   readonly id: string;
+  /** The admin key's `name` (the organization's name when the policy gives none). */
   readonly name: string;
 }
 
@@ -127,7 +146,9 @@ export interface AgentIdentity {
 export interface PageInfo {
   /** On the session's origin; a URL elsewhere is dropped. */
   readonly url: string;
+  /** `document.title`. */
   readonly title?: string;
+  /** `document.referrer`. */
   readonly referrer?: string;
 }
 

@@ -6,10 +6,7 @@
  * @module
  */
 
-import {
-  type Conversation,
-  DEFAULT_MAX_MESSAGES,
-} from "../../chat/chat_store.ts";
+import type { Conversation } from "../../chat/chat_store.ts";
 import { bearerToken } from "../admission.ts";
 import type { MethodContext, MethodDefinition } from "../method.ts";
 import { RpcError } from "../rpc_error.ts";
@@ -61,7 +58,7 @@ export const reply: MethodDefinition = {
       conversation.id,
       "agent",
       text,
-      { keep: context.organization.spec.maxMessages ?? DEFAULT_MAX_MESSAGES },
+      { keep: context.organization.spec.maxMessages },
     );
     return { message };
   },
