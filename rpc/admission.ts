@@ -31,6 +31,7 @@ import {
   organizationLimit,
 } from "./request_limits.ts";
 import { RpcError } from "./rpc_error.ts";
+import type { SecurityTally } from "./security_tally.ts";
 import { matchesSessionOrigin, type SessionClaims } from "./session_token.ts";
 
 /** What admission needs besides the request. */
@@ -38,6 +39,8 @@ export interface AdmissionParts {
   readonly limiter: RateLimiter;
   readonly metrics: Metrics;
   readonly decisionLog?: DecisionLogSink;
+  /** The security report's counts of this process. */
+  readonly security: SecurityTally;
   /** The long-lived services, once the store has given the session secret. */
   readonly services: () => Promise<Services>;
 }
@@ -164,6 +167,9 @@ async function admitAgent(
     bearer === undefined ||
     !exchange.evaluator.verifyAdminKey(organizationId, bearer)
   ) {
+    if (bearer !== undefined) {
+      parts.security.adminKeyFailure(organizationId, exchange.now);
+    }
     return await refuse(
       exchange,
       organization,
@@ -209,6 +215,12 @@ async function admitPublic(
   });
   if (method.takesUserToken && organization !== undefined) {
     parts.metrics.jwt(organizationId, jwtState(decision));
+    parts.security.boot(
+      organizationId,
+      exchange.now,
+      decision,
+      exchange.origin,
+    );
   }
   if (decision.reportOnly !== undefined) {
     logDecision(

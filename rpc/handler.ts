@@ -13,6 +13,9 @@
  * 8. the method runs, and its result or refusal becomes the reply
  *    (`rpc_reply.ts`).
  *
+ * What the security report counts (`security_tally.ts`) is gathered in
+ * memory and added to the store every few seconds and at `close()`.
+ *
  * @module
  */
 
@@ -34,6 +37,12 @@ import type { MethodDefinition, Services } from "./method.ts";
 import { METHODS } from "./methods/table.ts";
 import { Metrics } from "./metrics.ts";
 import { Params } from "./params.ts";
+import {
+  HOUR_MS,
+  hourStart,
+  KEPT_HOURS,
+  SecurityTally,
+} from "./security_tally.ts";
 import { readJsonBody } from "./read_json_body.ts";
 import { RpcError } from "./rpc_error.ts";
 import { failureReply, successReply } from "./rpc_reply.ts";
@@ -101,7 +110,10 @@ export interface ParleyHandler {
    * graceful shutdown need not wait for their clients to leave.
    */
   closeStreams(): void;
-  /** Ends open streams and stops timers and webhook deliveries; does not close the store. */
+  /**
+   * Ends open streams, stops timers and webhook deliveries, and adds the
+   * security counts still in memory to the store; does not close the store.
+   */
   close(): Promise<void>;
 }
 
@@ -141,6 +153,11 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
     now,
   });
   webhooks.start();
+  const security = new SecurityTally(store.securityCounters, {
+    // Kept and retried with the next flush.
+    onFlushError: () => metrics.storeError("closed"),
+    now,
+  });
   const services: Promise<Services> = loadSessionSecret(
     store.settings,
     options.sessionSecret,
@@ -152,16 +169,22 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
     sessions: new SessionSigner(secret),
     sessionLifetimeMs: options.sessionLifetimeMs ?? SESSION_TTL_MS,
     webhooksDue: () => webhooks.kick(),
+    security: { tally: security, counters: store.securityCounters },
   }));
   // Surfaced by the first request instead of as an unhandled rejection.
   services.catch(() => {});
   const sweeper = setInterval(() => void sweep(), SWEEP_INTERVAL_MS);
   Deno.unrefTimer(sweeper);
 
-  /** Old rate-limit windows, feed entries, and conversations past retention. */
+  /** Old rate-limit windows, feed entries, conversations past retention, and security counts older than 7 days. */
   async function sweep(): Promise<void> {
     const at = now();
-    const chores: Promise<unknown>[] = [limiter.sweep(at)];
+    const chores: Promise<unknown>[] = [
+      limiter.sweep(at),
+      store.securityCounters.sweep(
+        hourStart(at) - (KEPT_HOURS - 1) * HOUR_MS,
+      ),
+    ];
     for (const organization of source.current.spec.organizations.values()) {
       chores.push(
         store.conversations.sweepFeed(organization.id, at - FEED_KEEP_MS),
@@ -270,6 +293,7 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
       const context = await admit(exchange, known, params, {
         limiter,
         metrics,
+        security,
         services: () => services,
         ...(options.decisionLog === undefined
           ? {}
@@ -300,7 +324,7 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
       clearInterval(sweeper);
       limiter.close();
       streams.close();
-      await webhooks.close();
+      await Promise.all([webhooks.close(), security.close()]);
     },
   });
 }

@@ -13,8 +13,10 @@ import type {
   Decision,
   Evaluator,
 } from "../policy/types.ts";
+import type { SecurityCounterStore } from "../store/security_counter_store.ts";
 import type { LiveStreams } from "./live_streams.ts";
 import type { Params } from "./params.ts";
+import type { SecurityTally } from "./security_tally.ts";
 import type { SessionClaims, SessionSigner } from "./session_token.ts";
 
 /**
@@ -38,6 +40,11 @@ export interface Services {
   readonly sessionLifetimeMs: number;
   /** Something was enqueued for webhook delivery: look at the outbox now. */
   readonly webhooksDue: () => void;
+  /** The security report's counts: this process's tally, and where all of them are kept. */
+  readonly security: {
+    readonly tally: SecurityTally;
+    readonly counters: SecurityCounterStore;
+  };
 }
 
 /** Everything a method may read about its admitted request. */

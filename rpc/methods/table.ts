@@ -10,6 +10,7 @@ import { boot } from "./boot.ts";
 import { listMessages, sendMessage, streamMessages } from "./chat_messages.ts";
 import { getConfig } from "./get_config.ts";
 import { getJwtDocs } from "./get_jwt_docs.ts";
+import { securityReport } from "./security_report.ts";
 
 /** Method name → definition. A null prototype keeps `__proto__` & co. out. */
 export const METHODS: Readonly<Record<string, MethodDefinition>> = Object
@@ -26,5 +27,6 @@ export const METHODS: Readonly<Record<string, MethodDefinition>> = Object
       "agent.reply": agent.reply,
       "agent.close": agent.close,
       "agent.stream": agent.streamAll,
+      "agent.securityReport": securityReport,
     }),
   );
