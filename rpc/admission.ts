@@ -2,14 +2,18 @@
  * Pipeline steps 3–7: who may call, and what it costs. Each access kind has
  * its own admission, read top to bottom:
  *
- * - `public` (the entry points): the IP limit is known spent → refused
- *   before any token work; the evaluator judges organization, domain and
- *   user token; the IP limit and (for admitted requests only) the
+ * - `public` (the entry points): the IP limit, or the IP's
+ *   failed-authentication limit at this organization, is known spent →
+ *   refused before any token work; the evaluator judges organization, domain
+ *   and user token (and `chat.boot`'s judgment is counted for the security
+ *   report); the IP limit, the failed-authentication limit (counted for a
+ *   `JWT_INVALID`, peeked at otherwise) and (for admitted requests only) the
  *   organization limit are charged as one chain in one store step, and a
  *   refusal reports the earliest failed step.
  * - `session`: the session token is verified and re-checked against the
  *   policy in force.
- * - `agent`: the bearer is one of the organization's admin keys.
+ * - `agent`: the bearer is one of the organization's admin keys; a wrong one
+ *   counts as a failed authentication, as at the entry points.
  *
  * @module
  */
@@ -25,6 +29,8 @@ import type { Metrics } from "./metrics.ts";
 import type { Params } from "./params.ts";
 import {
   applyVerdicts,
+  AUTH_FAILURES_REASON,
+  authFailuresLimit,
   chargeChain,
   ipLimit,
   type NamedLimit,
@@ -163,19 +169,21 @@ async function admitAgent(
   if (organization === undefined) {
     return await refuse(exchange, organization, organizationNotFound(), parts);
   }
+  await refuseKnownThrottled(exchange, organization, parts);
   if (
     bearer === undefined ||
     !exchange.evaluator.verifyAdminKey(organizationId, bearer)
   ) {
-    if (bearer !== undefined) {
-      parts.security.adminKeyFailure(organizationId, exchange.now);
-    }
-    return await refuse(
+    // A missing key guesses nothing; a wrong one is a failed authentication.
+    const failed = bearer !== undefined;
+    if (failed) parts.security.adminKeyFailure(organizationId, exchange.now);
+    return await refuseAuthentication(
       exchange,
       organization,
       new RpcError("SESSION_INVALID", "A valid admin key is required", {
         reason: "agent.key_invalid",
       }),
+      failed,
       parts,
     );
   }
@@ -183,6 +191,7 @@ async function admitAgent(
     exchange,
     [
       ipLimit(exchange.evaluator, organization, exchange.ip),
+      authFailuresLimit(organization, exchange.ip, false),
       organizationLimit(organization),
     ],
     parts,
@@ -202,6 +211,9 @@ async function admitPublic(
   const { evaluator } = exchange;
   const organization = evaluator.organization(organizationId);
   refuseKnownSpentIp(exchange, organization, parts);
+  if (organization !== undefined) {
+    await refuseKnownThrottled(exchange, organization, parts);
+  }
   const appId = params.optionalString("app_id", 64);
   const userId = params.optionalString("user_id", 256);
   const decision = await evaluator.evaluate({
@@ -233,21 +245,26 @@ async function admitPublic(
     parts.metrics.decision(organizationId, "report", decision.reportOnly.code);
   }
   if (!decision.allowed || organization === undefined) {
-    return await refuse(
-      exchange,
-      organization,
-      new RpcError(
-        decision.code ?? "ORGANIZATION_NOT_FOUND",
-        decisionMessage(decision),
-        { reason: decision.reason },
-      ),
-      parts,
+    const refusal = new RpcError(
+      decision.code ?? "ORGANIZATION_NOT_FOUND",
+      decisionMessage(decision),
+      { reason: decision.reason },
     );
+    return organization === undefined
+      ? await refuse(exchange, organization, refusal, parts)
+      : await refuseAuthentication(
+        exchange,
+        organization,
+        refusal,
+        decision.code === "JWT_INVALID",
+        parts,
+      );
   }
   await charge(
     exchange,
     [
       ipLimit(evaluator, organization, exchange.ip),
+      authFailuresLimit(organization, exchange.ip, false),
       organizationLimit(organization),
     ],
     parts,
@@ -264,6 +281,61 @@ function refuseKnownSpentIp(
   const limit = ipLimit(exchange.evaluator, organization, exchange.ip);
   const spent = parts.limiter.knownSpent(limit, limit.rate, exchange.now);
   if (spent !== undefined) applyVerdicts([limit], [spent], exchange.limits);
+}
+
+/**
+ * An IP this process has seen spend the organization's failed-authentication
+ * limit is refused before any token or key work (its IP limit still counts).
+ *
+ * @throws {RpcError} `RATE_LIMITED`, reason `limits.auth_failures`.
+ */
+async function refuseKnownThrottled(
+  exchange: Exchange,
+  organization: CompiledOrganization,
+  parts: AdmissionParts,
+): Promise<void> {
+  const guard = authFailuresLimit(organization, exchange.ip, false);
+  const spent = parts.limiter.knownSpent(guard, guard.rate, exchange.now);
+  if (spent === undefined) return;
+  await charge(
+    exchange,
+    [ipLimit(exchange.evaluator, organization, exchange.ip)],
+    parts,
+  );
+  noteThrottleBlock(exchange, parts);
+  applyVerdicts([guard], [spent], exchange.limits);
+}
+
+/**
+ * A refusal where a request authenticates (a user token, an admin key): it
+ * spends the IP limit, and a failed authentication counts in the IP's
+ * failed-authentication limit; once that is spent (on any process or host)
+ * the request is refused `RATE_LIMITED` instead.
+ */
+async function refuseAuthentication(
+  exchange: Exchange,
+  organization: CompiledOrganization,
+  error: unknown,
+  failed: boolean,
+  parts: AdmissionParts,
+): Promise<never> {
+  await charge(
+    exchange,
+    [
+      ipLimit(exchange.evaluator, organization, exchange.ip),
+      authFailuresLimit(organization, exchange.ip, failed),
+    ],
+    parts,
+  );
+  throw error;
+}
+
+/** Every throttle block goes to the metrics and the security report (and, refused, to the decision log). */
+function noteThrottleBlock(exchange: Exchange, parts: AdmissionParts): void {
+  const organizationId = exchange.organizationId;
+  if (organizationId === null) return;
+  parts.metrics.throttleBlock(organizationId);
+  parts.security.blocked(organizationId, exchange.now);
 }
 
 /** A refused request still spends its IP limit; then the refusal is thrown. */
@@ -293,6 +365,9 @@ async function charge(
   try {
     await chargeChain(parts.limiter, chain, exchange.limits, exchange.now);
   } catch (error) {
+    if (error instanceof RpcError && error.reason === AUTH_FAILURES_REASON) {
+      noteThrottleBlock(exchange, parts);
+    }
     if (
       error instanceof StoreUnavailableError &&
       exchange.evaluator.spec.server.onStoreError === "open"

@@ -33,6 +33,7 @@ export class Metrics {
   ]);
   readonly #jwt = new LabelledCounter(["organization", "state"]);
   readonly #storeErrors = new LabelledCounter(["action"]);
+  readonly #throttleBlocks = new LabelledCounter(["organization"]);
   readonly #reloads = new LabelledCounter(["file", "result"]);
   /** Bucket counts (the last one past every bound) by method. */
   readonly #latencyCounts = new Map<string, number[]>();
@@ -55,6 +56,14 @@ export class Metrics {
    */
   jwt(organization: string, state: JwtState): void {
     this.#jwt.increment(organization, state);
+  }
+
+  /**
+   * Counts a request refused because its IP spent the organization's
+   * failed-authentication limit (`limits.authFailures`).
+   */
+  throttleBlock(organization: string): void {
+    this.#throttleBlocks.increment(organization);
   }
 
   /** Counts a storage failure and what was done about it. */
@@ -102,6 +111,11 @@ export class Metrics {
       lines,
       "parley_jwt_total",
       "JWT state at chat.boot by organization.",
+    );
+    this.#throttleBlocks.render(
+      lines,
+      "parley_auth_throttle_blocks_total",
+      "Requests refused by the failed-authentication limit, by organization.",
     );
     this.#storeErrors.render(
       lines,

@@ -18,9 +18,14 @@ import { RpcError } from "./rpc_error.ts";
 /** The metrics and limits label of organizations the policy does not know. */
 export const UNKNOWN_ORGANIZATION = "_unknown";
 
+/** The reason of a refusal by the failed-authentication limit. */
+export const AUTH_FAILURES_REASON = "limits.auth_failures";
+
 /** A limit of the request pipeline, named for the wire headers. */
 export interface NamedLimit extends LimitCharge {
-  readonly name: "ip" | "organization";
+  readonly name: "ip" | "organization" | "authFailures";
+  /** The refusal's reason; `limit.<name>` when absent. */
+  readonly reason?: string;
 }
 
 /** The IP limit; unknown organizations share one bucket per IP, so random ids add no keys. */
@@ -57,6 +62,33 @@ export function organizationLimit(
 }
 
 /**
+ * The failed-authentication limit of one IP at one organization
+ * (`limits.authFailures`). A failed authentication counts in it; every other
+ * request of a known organization peeks at it, so an IP that spent it is
+ * refused on every process and host, and its other requests spend nothing.
+ *
+ * @param organization The organization named.
+ * @param ip The client IP.
+ * @param failed Whether this request failed to authenticate (counted) or
+ *   not (a peek).
+ * @returns The limit, named `authFailures` on the wire.
+ */
+export function authFailuresLimit(
+  organization: CompiledOrganization,
+  ip: string,
+  failed: boolean,
+): NamedLimit {
+  return {
+    name: "authFailures",
+    reason: AUTH_FAILURES_REASON,
+    organizationId: organization.spec.id,
+    bucket: `auth:${ip}`,
+    rate: organization.spec.limits.authFailures,
+    ...(failed ? {} : { peek: true }),
+  };
+}
+
+/**
  * Charges a chain in one store step and records the verdicts for the reply.
  *
  * @throws {RpcError} `RATE_LIMITED` for the first limit that rejects.
@@ -82,7 +114,9 @@ export function applyVerdicts(
   applied: AppliedLimit[],
 ): void {
   verdicts.forEach((verdict, index) => {
-    const { name, rate } = chain[index]!;
+    const { name, rate, peek, reason } = chain[index]!;
+    // A peek that admits spent nothing: not a limit this request used.
+    if (peek && verdict.allowed) return;
     applied.push({
       name,
       limit: verdict.limit,
@@ -95,7 +129,7 @@ export function applyVerdicts(
         "RATE_LIMITED",
         `Too many requests (${rate.text} per ${name})`,
         {
-          reason: `limit.${name}`,
+          reason: reason ?? `limit.${name}`,
           retryAfter: retryAfterSeconds(
             verdict.retryAfterMs ?? verdict.resetMs,
             rate.windowMs,
