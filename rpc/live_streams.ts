@@ -24,7 +24,7 @@ import {
   type ServerSentEvent,
 } from "../chat/event_stream.ts";
 import type { Evaluator, ServerSettings } from "../policy/types.ts";
-import type { PolicySource } from "./handler.ts";
+import type { PolicySource } from "./policy_source.ts";
 import { RpcError } from "./rpc_error.ts";
 
 /** Who holds a stream, and how to tell whether they still may. */

@@ -7,7 +7,7 @@
  */
 
 import type { Conversation } from "../../chat/chat_store.ts";
-import { bearerToken } from "../admission.ts";
+import { bearerToken } from "../credentials.ts";
 import type { MethodContext, MethodDefinition } from "../method.ts";
 import { RpcError } from "../rpc_error.ts";
 import type { CompiledOrganization } from "../../policy/types.ts";

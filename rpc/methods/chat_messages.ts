@@ -8,7 +8,7 @@
 import type { Conversation } from "../../chat/chat_store.ts";
 import type { WatchEvent } from "../../chat/live_feed.ts";
 import type { ServerSentEvent } from "../../chat/event_stream.ts";
-import { sessionProblem } from "../admission.ts";
+import { sessionProblem } from "../credentials.ts";
 import type { MethodContext, MethodDefinition } from "../method.ts";
 import { RpcError } from "../rpc_error.ts";
 import { type ChatMessage, MAX_MESSAGE_LENGTH } from "../wire.ts";
