@@ -23,7 +23,7 @@ export const AUTH_FAILURES_REASON = "limits.auth_failures";
 
 /** A limit of the request pipeline, named for the wire headers. */
 export interface NamedLimit extends LimitCharge {
-  readonly name: "ip" | "organization" | "authFailures";
+  readonly name: "ip" | "organization" | "session" | "agent" | "authFailures";
   /** The refusal's reason; `limit.<name>` when absent. */
   readonly reason?: string;
 }
@@ -58,6 +58,35 @@ export function organizationLimit(
     organizationId: organization.spec.id,
     bucket: "org",
     rate: organization.spec.limits.organization,
+  };
+}
+
+/**
+ * A session's own budget: what its chat calls spend, so a busy site's chats
+ * never spend the budget of its boots.
+ */
+export function sessionLimit(
+  organization: CompiledOrganization,
+  sessionId: string,
+): NamedLimit {
+  return {
+    name: "session",
+    organizationId: organization.spec.id,
+    bucket: `session:${sessionId}`,
+    rate: organization.spec.limits.session,
+  };
+}
+
+/** An agent's own budget: what the `agent.*` calls of one admin key spend. */
+export function agentLimit(
+  organization: CompiledOrganization,
+  agentId: string,
+): NamedLimit {
+  return {
+    name: "agent",
+    organizationId: organization.spec.id,
+    bucket: `agent:${agentId}`,
+    rate: organization.spec.limits.agent,
   };
 }
 
