@@ -11,6 +11,7 @@ import type { ChatMessage, ConversationSummary } from "../rpc/wire.ts";
 import { readEventStream } from "./event_stream.ts";
 import { callRpc, openRpcStream } from "./rpc_client.ts";
 import { reconnectDelay } from "./backoff.ts";
+import { installSecurityView } from "./security_view.ts";
 
 interface Credentials {
   readonly organizationId: string;
@@ -36,6 +37,11 @@ let credentials: Credentials | undefined;
 let conversations: ConversationSummary[] = [];
 let selected: string | undefined;
 let stream: AbortController | undefined;
+const security = installSecurityView({
+  toggle: byId<HTMLButtonElement>("security-toggle"),
+  section: byId<HTMLElement>("security"),
+  inbox,
+}, call);
 
 function call<T>(method: string, body: Record<string, unknown>): Promise<T> {
   const { organizationId, key } = credentials!;
@@ -173,6 +179,7 @@ function signOut(reason: string): void {
   credentials = undefined;
   sessionStorage.removeItem(STORAGE_KEY);
   inbox.hidden = true;
+  security.disable();
   loginForm.hidden = false;
   say(reason);
 }
@@ -189,6 +196,7 @@ async function start(next: Credentials): Promise<void> {
   sessionStorage.setItem(STORAGE_KEY, JSON.stringify(next));
   loginForm.hidden = true;
   inbox.hidden = false;
+  security.enable();
   stream?.abort();
   stream = new AbortController();
   void listen(stream.signal);

@@ -44,11 +44,24 @@ export function agentPage(): string {
   #messages time { display: block; font-size: 11px; opacity: .7; }
   form#reply { display: flex; gap: 8px; padding: 12px 16px; border-top: 1px solid #8884; }
   form#reply textarea { flex: 1; resize: none; }
+  #security-toggle { margin-left: auto; }
+  #security { padding: 12px 16px; overflow: auto; max-width: 960px; }
+  .security-bar { display: flex; gap: 8px; align-items: center; }
+  .security-bar h2 { font-size: 16px; margin: 0 auto 0 0; }
+  .security-state { color: #888; font-size: 13px; }
+  .security-figure { margin: 16px 0; }
+  .security-figure figcaption { font-size: 13px; color: #888; }
+  .security-chart { width: 100%; height: 140px; display: block; }
+  .security-legend { display: flex; gap: 16px; font-size: 13px; }
+  .security-keys li[data-advice="retire"], .security-keys li[data-advice="remove"] { font-weight: 600; }
+  .security-origins { border-collapse: collapse; font-size: 14px; }
+  .security-origins th, .security-origins td { text-align: left; padding: 4px 12px 4px 0; border-bottom: 1px solid #8883; }
 </style>
 <script src="/agent.js" defer></script>
 </head>
 <body>
-<header><h1>Parley agent inbox</h1><span id="status" role="status"></span></header>
+<header><h1>Parley agent inbox</h1><span id="status" role="status"></span>
+  <button type="button" id="security-toggle" hidden>Security</button></header>
 <form id="login">
   <label>Organization id <input name="organizationId" required autocomplete="off"></label>
   <label>Admin key <input name="key" type="password" required autocomplete="off"></label>
@@ -67,6 +80,7 @@ export function agentPage(): string {
     </form>
   </main>
 </div>
+<section id="security" hidden></section>
 </body>
 </html>
 `;

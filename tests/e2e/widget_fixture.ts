@@ -120,19 +120,32 @@ organizations:
 `;
 }
 
+/** What a fixture's server runs with, when not the e2e policy. */
+export interface FixtureOptions {
+  /** The policy for the shop's origin (default {@linkcode e2ePolicy}). */
+  readonly policy?: (shopOrigin: string) => string;
+  /** Environment besides `ACME_JWT_SECRET` and `ACME_ADMIN_KEY`. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** The server's store location (default: a KV file in its temp dir). */
+  readonly store?: string;
+}
+
 /**
  * Starts the host site, the server (with `e2ePolicy`) and Chromium.
  *
  * @returns the fixture; dispose it with `await using`
  */
-export async function openWidgetFixture(): Promise<WidgetFixture> {
+export async function openWidgetFixture(
+  options: FixtureOptions = {},
+): Promise<WidgetFixture> {
   const site = startHostSite();
   let server: ServerProcess | undefined;
   let browser: Browser | undefined;
   try {
     server = await startServer({
-      policy: e2ePolicy(site.origin(SHOP_HOST)),
-      env: { ACME_JWT_SECRET, ACME_ADMIN_KEY },
+      policy: (options.policy ?? e2ePolicy)(site.origin(SHOP_HOST)),
+      env: { ACME_JWT_SECRET, ACME_ADMIN_KEY, ...options.env },
+      ...(options.store === undefined ? {} : { kv: options.store }),
     });
     browser = await launchChromium();
   } catch (error) {
