@@ -57,6 +57,7 @@ const USAGE = `Usage (POLICY is a policy file or a policy directory):
                          [--ttl 10m] [--user-data JSON]
   deno task policy test FILE...|DIR [--json]
   deno task policy secret [--org ID] [--id 2026-12] [--env NAME]
+  PARLEY_ADMIN_KEY=… deno task policy report --url URL --org ID [--hours N] [--json]
 
 Exit codes: 0 ok or allowed, 1 policy errors, refused or failed cases, 2 bad usage or unreadable file`;
 
@@ -765,6 +766,11 @@ export async function main(args: readonly string[]): Promise<number> {
         return await test(rest);
       case "secret":
         return secret(rest);
+      case "report":
+        // It asks a server over the network, which policy/ never does.
+        throw new UsageError(
+          "report runs through `deno task policy` (cli.ts at the project root)",
+        );
       case "help":
       case "--help":
       case "-h":
