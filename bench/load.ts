@@ -16,8 +16,15 @@
  * The policy sets limits far above what a run can reach, so no 429 pollutes
  * the figures; any non-2xx reply is counted and printed.
  *
+ * With `--compare DIR` (another checkout of Parley, e.g. `git archive main`
+ * unpacked), every Parley scenario also runs against that checkout's server,
+ * both servers up at once and their rounds interleaved (A B, B A, …), so a
+ * change is measured against what it changes in the same conditions; the
+ * `vs before` column is the ratio of the medians.
+ *
  * Run: `deno task bench:load [--duration 10] [--warmup 3] [--connections 32]
- * [--workers 2] [--rounds 1] [--only bare,getConfig] [--json out.json]`.
+ * [--workers 2] [--rounds 1] [--only bare,getConfig] [--compare DIR]
+ * [--json out.json]`.
  * The JWT secret comes from `BENCH_JWT_SECRET` (≥ 32 bytes) or is generated.
  * Needs `wrk` on the PATH (`apt-get install -y wrk`).
  *
@@ -28,7 +35,6 @@ import jwt from "jsonwebtoken";
 import { parseArgs } from "node:util";
 
 const ROOT = new URL("../", import.meta.url);
-const CONFIG = new URL("deno.json", ROOT).pathname;
 const ORGANIZATION = "bench";
 const ORIGIN = "https://bench.example";
 const KEY_ID = "bench-1";
@@ -63,6 +69,8 @@ interface WrkResult {
 /** A scenario's figures (median round by requests per second). */
 interface Measurement {
   readonly scenario: string;
+  /** Set on the `--compare` checkout's rows. */
+  readonly before?: boolean;
   readonly rps: number;
   readonly p50Ms: number;
   readonly p90Ms: number;
@@ -84,6 +92,7 @@ const { values: flags } = parseArgs({
     workers: { type: "string", default: "2" },
     rounds: { type: "string", default: "1" },
     only: { type: "string" },
+    compare: { type: "string" },
     json: { type: "string" },
   },
 });
@@ -94,6 +103,11 @@ const connections = positiveInteger("connections", flags.connections, 1000);
 const wrkThreads = positiveInteger("threads", flags.threads, 16);
 const workers = positiveInteger("workers", flags.workers, 16);
 const rounds = positiveInteger("rounds", flags.rounds, 9);
+/** The checkout a `--compare` run measures against. */
+const BEFORE = flags.compare === undefined ? undefined : new URL(
+  `${Deno.realPathSync(flags.compare).replace(/\/+$/, "")}/`,
+  "file://",
+);
 
 const SCENARIOS: readonly Scenario[] = [
   { name: "bare", server: "bare", parallel: false },
@@ -193,10 +207,12 @@ async function startServer(
   scenario: Scenario,
   dir: string,
   env: Record<string, string>,
+  root: URL = ROOT,
 ): Promise<RunningServer> {
+  const CONFIG = new URL("deno.json", root).pathname;
   const entry = new URL(
     scenario.server === "bare" ? "bench/bare_echo.ts" : "serve.ts",
-    ROOT,
+    root,
   ).pathname;
   let args: string[];
   if (scenario.server === "parley" && !scenario.parallel) {
@@ -205,7 +221,7 @@ async function startServer(
       "-A",
       "--config",
       CONFIG,
-      new URL("server.ts", ROOT).pathname,
+      new URL("server.ts", root).pathname,
     ];
   } else {
     args = [
@@ -418,43 +434,77 @@ async function runWrk(
   return JSON.parse(line.slice("PARLEY_WRK ".length)) as WrkResult;
 }
 
+/**
+ * Measures one scenario on each of `servers` (this checkout's, and the
+ * `--compare` checkout's), their rounds interleaved with the order swapped
+ * every round, so drift on a shared machine falls on both alike.
+ */
 async function measure(
   scenario: Scenario,
-  server: RunningServer,
+  servers: readonly { server: RunningServer; before: boolean }[],
   dir: string,
   token: string,
-): Promise<Measurement> {
+): Promise<Measurement[]> {
   const request = loadRequest(scenario, token);
-  const sample = await waitUntilServing(
-    server.baseUrl,
-    request,
-    scenario.parallel ? 4 * workers : 1,
-  );
-  console.error(
-    `  ${scenario.name}: sample reply ${JSON.stringify(sample).slice(0, 160)}…`,
-  );
+  for (const { server, before } of servers) {
+    const sample = await waitUntilServing(
+      server.baseUrl,
+      request,
+      scenario.parallel ? 4 * workers : 1,
+    );
+    console.error(
+      `  ${scenario.name}${before ? " (before)" : ""}: sample reply ${
+        JSON.stringify(sample).slice(0, 160)
+      }…`,
+    );
+  }
   const scriptPath = `${dir}/${scenario.name.replaceAll(/\W+/g, "_")}.lua`;
   await Deno.writeTextFile(scriptPath, wrkScript(request));
-  if (warmupS > 0) await runWrk(server.baseUrl, scriptPath, warmupS);
-  const results: WrkResult[] = [];
-  for (let round = 0; round < rounds; round++) {
-    const result = await runWrk(server.baseUrl, scriptPath, durationS);
-    const rps = result.requests / (result.durationUs / 1e6);
-    console.error(
-      `  ${scenario.name} round ${round + 1}: ${rps.toFixed(0)} rps, p50 ${
-        (result.p50Us / 1000).toFixed(2)
-      } ms, p99 ${
-        (result.p99Us / 1000).toFixed(2)
-      } ms, non-2xx ${result.non2xx}`,
-    );
-    results.push(result);
+  if (warmupS > 0) {
+    for (const { server } of servers) {
+      await runWrk(server.baseUrl, scriptPath, warmupS);
+    }
   }
+  const results = servers.map(() => [] as WrkResult[]);
+  for (let round = 0; round < rounds; round++) {
+    const order = servers.map((_, index) => index);
+    if (round % 2 === 1) order.reverse();
+    for (const index of order) {
+      const result = await runWrk(
+        servers[index]!.server.baseUrl,
+        scriptPath,
+        durationS,
+      );
+      const rps = result.requests / (result.durationUs / 1e6);
+      console.error(
+        `  ${scenario.name}${servers[index]!.before ? " (before)" : ""} round ${
+          round + 1
+        }: ${rps.toFixed(0)} rps, p50 ${
+          (result.p50Us / 1000).toFixed(2)
+        } ms, p99 ${
+          (result.p99Us / 1000).toFixed(2)
+        } ms, non-2xx ${result.non2xx}`,
+      );
+      results[index]!.push(result);
+    }
+  }
+  return servers.map(({ before }, index) =>
+    summarize(scenario, results[index]!, before)
+  );
+}
+
+function summarize(
+  scenario: Scenario,
+  results: readonly WrkResult[],
+  before: boolean,
+): Measurement {
   const rpsOf = (result: WrkResult) =>
     result.requests / (result.durationUs / 1e6);
   const sorted = [...results].sort((a, b) => rpsOf(a) - rpsOf(b));
   const median = sorted[Math.floor((sorted.length - 1) / 2)]!;
   return {
     scenario: scenario.name,
+    ...(before ? { before: true } : {}),
     rps: rpsOf(median),
     p50Ms: median.p50Us / 1000,
     p90Ms: median.p90Us / 1000,
@@ -475,6 +525,7 @@ async function measure(
 
 function table(measurements: readonly Measurement[]): string {
   const bare = measurements.find((row) => row.scenario === "bare");
+  const compared = measurements.some((row) => row.before);
   const header = [
     "scenario",
     "rps",
@@ -484,17 +535,32 @@ function table(measurements: readonly Measurement[]): string {
     "non-2xx",
     "sock err",
     "vs bare",
+    ...(compared ? ["vs before"] : []),
   ];
-  const rows = measurements.map((row) => [
-    row.scenario,
-    row.rps.toFixed(0),
-    row.p50Ms.toFixed(2),
-    row.p99Ms.toFixed(2),
-    row.maxMs.toFixed(1),
-    String(row.non2xx),
-    String(row.socketErrors),
-    bare === undefined ? "-" : `${(100 * row.rps / bare.rps).toFixed(1)}%`,
-  ]);
+  const rows = measurements.map((row) => {
+    const before = row.before
+      ? undefined
+      : measurements.find((other) =>
+        other.before && other.scenario === row.scenario
+      );
+    return [
+      row.before ? `${row.scenario} (before)` : row.scenario,
+      row.rps.toFixed(0),
+      row.p50Ms.toFixed(2),
+      row.p99Ms.toFixed(2),
+      row.maxMs.toFixed(1),
+      String(row.non2xx),
+      String(row.socketErrors),
+      bare === undefined ? "-" : `${(100 * row.rps / bare.rps).toFixed(1)}%`,
+      ...(compared
+        ? [
+          before === undefined
+            ? "-"
+            : `${(100 * row.rps / before.rps).toFixed(1)}%`,
+        ]
+        : []),
+    ];
+  });
   const widths = header.map((title, column) =>
     Math.max(title.length, ...rows.map((row) => row[column]!.length))
   );
@@ -545,27 +611,52 @@ async function main(): Promise<void> {
       groups.set(key, [...(groups.get(key) ?? []), scenario]);
     }
     for (const [key, group] of groups) {
-      const serverDir = `${dir}/${key.replace(":", "-")}`;
-      await Deno.mkdir(serverDir);
-      const server = await startServer(group[0]!, serverDir, {
-        PARLEY_POLICY: `${dir}/policy.yaml`,
-        PARLEY_KV: `${serverDir}/kv.sqlite`,
-        PARLEY_DECISION_LOG: `${serverDir}/decisions.jsonl`,
-        PARLEY_SESSION_SECRET: crypto.randomUUID() + crypto.randomUUID(),
-        BENCH_JWT_SECRET: secret,
-      });
+      const roots = BEFORE !== undefined && group[0]!.server === "parley"
+        ? [{ root: BEFORE, before: true }, { root: ROOT, before: false }]
+        : [{ root: ROOT, before: false }];
+      const servers: { server: RunningServer; before: boolean }[] = [];
       try {
+        for (const { root, before } of roots) {
+          const serverDir = `${dir}/${key.replace(":", "-")}${
+            before ? "-before" : ""
+          }`;
+          await Deno.mkdir(serverDir);
+          servers.push({
+            before,
+            server: await startServer(group[0]!, serverDir, {
+              PARLEY_POLICY: `${dir}/policy.yaml`,
+              PARLEY_KV: `${serverDir}/kv.sqlite`,
+              PARLEY_DECISION_LOG: `${serverDir}/decisions.jsonl`,
+              PARLEY_SESSION_SECRET: crypto.randomUUID() +
+                crypto.randomUUID(),
+              BENCH_JWT_SECRET: secret,
+            }, root),
+          });
+        }
         for (const scenario of group) {
-          measurements.push(await measure(scenario, server, serverDir, token));
+          measurements.push(
+            ...await measure(
+              scenario,
+              servers,
+              `${dir}/${key.replace(":", "-")}`,
+              token,
+            ),
+          );
         }
       } finally {
-        await server.stop();
+        for (const { server } of servers) await server.stop();
       }
-      const errors = server.output().split("\n").filter((line) =>
-        /error|locked|unavailable/i.test(line)
-      );
-      if (errors.length > 0) {
-        console.error(`  ${key} server said:\n    ${errors.join("\n    ")}`);
+      for (const { server, before } of servers) {
+        const errors = server.output().split("\n").filter((line) =>
+          /error|locked|unavailable/i.test(line)
+        );
+        if (errors.length > 0) {
+          console.error(
+            `  ${key}${before ? " (before)" : ""} server said:\n    ${
+              errors.join("\n    ")
+            }`,
+          );
+        }
       }
     }
   } finally {
@@ -590,6 +681,7 @@ async function main(): Promise<void> {
           wrkThreads,
           workers,
           rounds,
+          ...(flags.compare === undefined ? {} : { compare: flags.compare }),
           measurements,
         },
         null,
