@@ -117,6 +117,10 @@ export type {
   PageInfo,
   RateLimitState,
   Reply,
+  SecurityReport,
+  SecurityReportHour,
+  SecurityReportOrigin,
+  SecurityReportWouldRefuse,
   WidgetConfig,
   WireError,
 } from "./rpc/wire.ts";
