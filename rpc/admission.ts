@@ -23,7 +23,7 @@
  * @module
  */
 
-import type { RateLimiter } from "../limits/rate_limiter.ts";
+import type { LimitVerdict, RateLimiter } from "../limits/rate_limiter.ts";
 import type { CompiledOrganization, Decision } from "../policy/types.ts";
 import type { AgentIdentity } from "./wire.ts";
 import { StoreUnavailableError } from "../store/store_unavailable_error.ts";
@@ -184,7 +184,8 @@ async function admitAgent(
   if (organization === undefined) {
     return await refuse(exchange, organization, organizationNotFound(), parts);
   }
-  await refuseKnownThrottled(exchange, organization, parts);
+  const throttled = refuseKnownThrottled(exchange, organization, parts);
+  if (throttled !== undefined) await throttled;
   const agent = bearer === undefined
     ? undefined
     : exchange.evaluator.identifyAdminKey(organizationId, bearer);
@@ -225,9 +226,10 @@ async function admitPublic(
   const { evaluator } = exchange;
   const organization = evaluator.organization(organizationId);
   refuseKnownSpentIp(exchange, organization, parts);
-  if (organization !== undefined) {
-    await refuseKnownThrottled(exchange, organization, parts);
-  }
+  const throttled = organization === undefined
+    ? undefined
+    : refuseKnownThrottled(exchange, organization, parts);
+  if (throttled !== undefined) await throttled;
   const appId = params.optionalString("app_id", 64);
   const userId = params.optionalString("user_id", 256);
   const decision = await evaluator.evaluate({
@@ -300,17 +302,32 @@ function refuseKnownSpentIp(
 /**
  * An IP this process has seen spend the organization's failed-authentication
  * limit is refused before any token or key work (its IP limit still counts).
+ * Synchronous when it is not (no await on the hot path).
  *
- * @throws {RpcError} `RATE_LIMITED`, reason `limits.auth_failures`.
+ * @returns The refusal to await, or `undefined` when the IP is not known spent.
  */
-async function refuseKnownThrottled(
+function refuseKnownThrottled(
   exchange: Exchange,
   organization: CompiledOrganization,
   parts: AdmissionParts,
-): Promise<void> {
+): Promise<never> | undefined {
   const guard = authFailuresLimit(organization, exchange.ip, false);
   const spent = parts.limiter.knownSpent(guard, guard.rate, exchange.now);
-  if (spent === undefined) return;
+  return spent === undefined
+    ? undefined
+    : refuseThrottled(exchange, organization, guard, spent, parts);
+}
+
+/**
+ * @throws {RpcError} `RATE_LIMITED`, reason `limits.auth_failures`.
+ */
+async function refuseThrottled(
+  exchange: Exchange,
+  organization: CompiledOrganization,
+  guard: NamedLimit,
+  spent: LimitVerdict,
+  parts: AdmissionParts,
+): Promise<never> {
   await charge(
     exchange,
     [ipLimit(exchange.evaluator, organization, exchange.ip)],
@@ -318,6 +335,7 @@ async function refuseKnownThrottled(
   );
   noteThrottleBlock(exchange, parts);
   applyVerdicts([guard], [spent], exchange.limits);
+  throw new Error("unreachable: a spent verdict always refuses");
 }
 
 /**
