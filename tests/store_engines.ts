@@ -8,7 +8,12 @@
  */
 
 import { createKvStore } from "../store/kv/kv_store.ts";
+import {
+  openPostgresStore,
+  type PostgresStore,
+} from "../store/postgres/postgres_store.ts";
 import type { Store } from "../store/store.ts";
+import { postgresAvailability, sharedCluster } from "./postgres_cluster.ts";
 
 /** An open store that a test disposes of. */
 export type TestStore = Store & AsyncDisposable & {
@@ -55,11 +60,51 @@ async function kvLocation(): Promise<string> {
   return `${dir}/kv.sqlite`;
 }
 
+const postgresEngine: TestEngine = {
+  name: "postgres",
+  async open(shared) {
+    const url = shared ?? await postgresLocation();
+    const store: PostgresStore = await openPostgresStore(url);
+    // Server processes and second connections need the URL with its
+    // credentials; the store's own location never has them.
+    return Object.assign(store, {
+      location: url,
+      async [Symbol.asyncDispose]() {
+        await store.close();
+      },
+    });
+  },
+  location: postgresLocation,
+};
+
+async function postgresLocation(): Promise<string> {
+  return await (await sharedCluster()).createDatabase();
+}
+
+let skipReported = false;
+
 /**
- * The engines to run storage tests on.
+ * The engines to run storage tests on. Without PostgreSQL on this machine
+ * the PostgreSQL suite is skipped with one plain notice, unless
+ * `PARLEY_REQUIRE_POSTGRES=1` (CI), where its tests fail instead.
  *
- * @returns Deno KV, and PostgreSQL when available.
+ * @returns Deno KV, and PostgreSQL when available or required.
  */
 export function storeEngines(): TestEngine[] {
+  const availability = postgresAvailability();
+  if (availability.available || postgresRequired()) {
+    return [kvEngine, postgresEngine];
+  }
+  if (!skipReported) {
+    skipReported = true;
+    console.warn(
+      `PostgreSQL suite skipped: ${availability.reason}. Set PARLEY_REQUIRE_POSTGRES=1 to fail instead.`,
+    );
+  }
   return [kvEngine];
+}
+
+/** Whether a missing PostgreSQL is a failure (CI sets it). */
+export function postgresRequired(): boolean {
+  return Deno.env.get("PARLEY_REQUIRE_POSTGRES") === "1";
 }
