@@ -72,7 +72,7 @@ export class KvChangeFeed implements ChangeFeed {
         const known = this.#seen.has(organizationId);
         const before = this.#seen.get(organizationId);
         this.#seen.set(organizationId, versionstamp);
-        if (known && before !== versionstamp) {
+        if (!known || before !== versionstamp) {
           this.#listeners.notify(organizationId);
         }
       });
