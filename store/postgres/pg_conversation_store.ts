@@ -298,7 +298,7 @@ export class PgConversationStore implements ConversationStore {
   }
 
   async publish(organizationId: string, event: FeedEvent): Promise<void> {
-    const at = this.#now();
+    const at = Math.floor(this.#now());
     await this.#database.run("Chat store", (sql) =>
       sql`
         WITH head AS (
@@ -323,7 +323,8 @@ export class PgConversationStore implements ConversationStore {
       (sql) =>
         sql<{ seq: number; at: number; event: FeedEvent }[]>`
         SELECT seq, at, event FROM parley_feed
-        WHERE organization_id = ${organizationId} AND seq > ${after}
+        WHERE organization_id = ${organizationId}
+          AND seq > ${Math.floor(after)}
         ORDER BY seq LIMIT ${Math.max(0, Math.floor(limit))}`,
     );
     return rows.map((row) => ({ seq: row.seq, at: row.at, event: row.event }));
@@ -350,11 +351,11 @@ export class PgConversationStore implements ConversationStore {
         WITH doomed AS (
           DELETE FROM parley_conversations c
           WHERE c.organization_id = ${organizationId}
-            AND c.updated_at < ${cutoffMs}
+            AND c.updated_at < ${Math.ceil(cutoffMs)}
             AND c.id IN (
               SELECT id FROM parley_conversations
               WHERE organization_id = ${organizationId}
-                AND updated_at < ${cutoffMs}
+                AND updated_at < ${Math.ceil(cutoffMs)}
               ORDER BY updated_at LIMIT ${PURGE_PER_CALL})
           RETURNING c.id
         ), messages AS (
@@ -371,7 +372,8 @@ export class PgConversationStore implements ConversationStore {
     const rows = await this.#database.run("Chat store", (sql) =>
       sql`
         DELETE FROM parley_feed
-        WHERE organization_id = ${organizationId} AND at < ${beforeMs}`);
+        WHERE organization_id = ${organizationId}
+          AND at < ${Math.ceil(beforeMs)}`);
     return rows.count;
   }
 
@@ -396,7 +398,7 @@ export class PgConversationStore implements ConversationStore {
     const conversationId = found.conversation.id;
     const trim = change.trim ?? 0;
     const outbox = change.outbox ?? [];
-    const at = this.#now();
+    const at = Math.floor(this.#now());
     const rows = await this.#database.run(
       "Chat store",
       (sql: Sql) =>
@@ -459,7 +461,7 @@ export class PgConversationStore implements ConversationStore {
             ${outbox.map((item) => item.id)}::text[],
             ${outbox.map((item) => item.kind)}::text[],
             ${outbox.map((item) => item.body)}::text[],
-            ${outbox.map((item) => item.dueAt)}::bigint[],
+            ${outbox.map((item) => Math.ceil(item.dueAt))}::bigint[],
             ${outbox.map((item) => item.attempts)}::integer[]
           ) AS k(o, id, kind, body, due, attempts)
           WHERE EXISTS (SELECT 1 FROM conv)

@@ -93,7 +93,7 @@ export class PgCounterStore implements CounterStore {
     const rows = await this.#database.run(
       "Rate-limit counters",
       (sql) =>
-        sql`DELETE FROM parley_counters WHERE window_end < ${Math.floor(now)}`,
+        sql`DELETE FROM parley_counters WHERE window_end < ${Math.ceil(now)}`,
     );
     return rows.count;
   }

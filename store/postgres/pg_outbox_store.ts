@@ -47,7 +47,7 @@ export class PgOutboxStore implements OutboxStore {
           ${items.map((item) => item.id)}::text[],
           ${items.map((item) => item.kind)}::text[],
           ${items.map((item) => item.body)}::text[],
-          ${items.map((item) => item.dueAt)}::bigint[],
+          ${items.map((item) => Math.ceil(item.dueAt))}::bigint[],
           ${items.map((item) => item.attempts)}::integer[])
         ON CONFLICT DO NOTHING`);
   }
@@ -58,17 +58,20 @@ export class PgOutboxStore implements OutboxStore {
     leaseMs: number,
     limit: number,
   ): Promise<LeasedOutboxItem[]> {
+    // Columns hold whole milliseconds; a lease never ends early.
+    const at = Math.floor(now);
+    const leaseUntil = Math.ceil(now + leaseMs);
     const rows = await this.#database.run("Webhook outbox", (sql) =>
       sql<Row[]>`
         WITH due AS (
           SELECT organization_id, id FROM parley_outbox
-          WHERE coalesce(lease_until, due_at) <= ${now}
+          WHERE coalesce(lease_until, due_at) <= ${at}
           ORDER BY coalesce(lease_until, due_at)
           LIMIT ${Math.max(0, Math.floor(limit))}
           FOR UPDATE SKIP LOCKED
         )
         UPDATE parley_outbox o
-        SET owner = ${owner}, lease_until = ${now + leaseMs}
+        SET owner = ${owner}, lease_until = ${leaseUntil}
         FROM due
         WHERE o.organization_id = due.organization_id AND o.id = due.id
         RETURNING o.organization_id, o.id, o.kind, o.body, o.due_at,
@@ -100,7 +103,7 @@ export class PgOutboxStore implements OutboxStore {
     const rows = await this.#database.run("Webhook outbox", (sql) =>
       sql`
         UPDATE parley_outbox
-        SET due_at = ${dueAt}, attempts = ${item.attempts + 1},
+        SET due_at = ${Math.ceil(dueAt)}, attempts = ${item.attempts + 1},
           owner = NULL, lease_until = NULL
         WHERE organization_id = ${item.organizationId} AND id = ${item.id}
           AND owner = ${item.owner} AND lease_until = ${item.leaseUntil}`);

@@ -32,11 +32,11 @@ export class PgPresenceStore implements PresenceStore {
         WITH lapsed AS (
           DELETE FROM parley_presence
           WHERE organization_id = ${organizationId}
-            AND until < ${Date.now() - LAPSED_KEEP_MS}
+            AND until < ${Math.floor(Date.now() - LAPSED_KEEP_MS)}
             AND holder <> ${holder}
         )
         INSERT INTO parley_presence (organization_id, holder, agent_id, until)
-        VALUES (${organizationId}, ${holder}, ${agentId}, ${until})
+        VALUES (${organizationId}, ${holder}, ${agentId}, ${Math.ceil(until)})
         ON CONFLICT (organization_id, holder)
           DO UPDATE SET agent_id = excluded.agent_id, until = excluded.until`);
   }
@@ -54,7 +54,9 @@ export class PgPresenceStore implements PresenceStore {
       (sql) =>
         sql<{ agent_id: string }[]>`
         SELECT DISTINCT agent_id FROM parley_presence
-        WHERE organization_id = ${organizationId} AND until > ${now}`,
+        WHERE organization_id = ${organizationId} AND until > ${
+          Math.floor(now)
+        }`,
     );
     return rows.map((row) => row.agent_id);
   }

@@ -51,7 +51,7 @@ export class PgSecurityCounterStore implements SecurityCounterStore {
           (organization_id, hour, metric, key, count, last_seen)
         SELECT * FROM unnest(
           ${rows.map((row) => row.organizationId)}::text[],
-          ${rows.map((row) => row.hour)}::bigint[],
+          ${rows.map((row) => Math.floor(row.hour))}::bigint[],
           ${rows.map((row) => row.metric)}::text[],
           ${rows.map((row) => row.key)}::text[],
           ${rows.map((row) => row.count)}::bigint[],
@@ -79,7 +79,7 @@ export class PgSecurityCounterStore implements SecurityCounterStore {
         SELECT hour, metric, key, count, last_seen
         FROM parley_security_counts
         WHERE organization_id = ${organizationId}
-          AND hour >= ${fromHour} AND hour < ${toHour}
+          AND hour >= ${Math.ceil(fromHour)} AND hour < ${Math.ceil(toHour)}
         ORDER BY hour, metric, key`);
     return rows.map((row) => ({
       organizationId,
@@ -95,7 +95,9 @@ export class PgSecurityCounterStore implements SecurityCounterStore {
     const rows = await this.#database.run(
       "Security counters",
       (sql) =>
-        sql`DELETE FROM parley_security_counts WHERE hour < ${beforeHour}`,
+        sql`DELETE FROM parley_security_counts WHERE hour < ${
+          Math.ceil(beforeHour)
+        }`,
     );
     return rows.count;
   }
