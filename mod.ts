@@ -4,17 +4,19 @@
  * An organization's admins write a declarative policy (allowed domains, JWT
  * requirement and HS256 keys, rate limits); Parley compiles it into one
  * in-memory evaluator and serves the widget's RPC methods behind it, with
- * Deno KV for exact rate limits, sessions and conversations.
+ * exact rate limits, sessions and conversations on Deno KV (one machine) or
+ * PostgreSQL (many hosts).
  *
  * @example Mount Parley in your own Deno.serve
  * ```ts ignore
- * import { compilePolicy, createHandler } from "jsr:@parley/parley";
+ * import { compilePolicy, createHandler, openStore } from "jsr:@parley/parley";
  *
  * const policy = compilePolicy(await Deno.readTextFile("policy.yaml"), {
  *   env: (name) => Deno.env.get(name),
  * });
- * const kv = await Deno.openKv(".parley/kv.sqlite");
- * Deno.serve(createHandler({ policy, kv }));
+ * // A KV file on one machine, or postgres://… for many hosts.
+ * const store = await openStore(Deno.env.get("PARLEY_STORE"));
+ * Deno.serve(createHandler({ policy, store }));
  * ```
  *
  * @module
@@ -61,6 +63,43 @@ export type {
   PolicySource,
   WidgetAsset,
 } from "./rpc/handler.ts";
+export { openStore } from "./store/open_store.ts";
+export { createKvStore } from "./store/kv/kv_store.ts";
+export type { KvStoreOptions } from "./store/kv/kv_store.ts";
+export { StoreUnavailableError } from "./store/store_unavailable_error.ts";
+export type { SettingStore, Store, StoreEngine } from "./store/store.ts";
+export type {
+  CounterSlot,
+  CounterStore,
+  SlotOutcome,
+} from "./store/counter_store.ts";
+export type {
+  AgentRef,
+  ChatMessage as StoredMessage,
+  Conversation,
+  ConversationAttributes,
+  ConversationChange,
+  ConversationFilter,
+  ConversationPage,
+  ConversationStore,
+  FeedEntry,
+  FeedEvent,
+  MessageChange,
+  OpenConversation,
+  PageContext,
+  Participant,
+} from "./store/conversation_store.ts";
+export type { ChangeFeed } from "./store/change_feed.ts";
+export type {
+  LeasedOutboxItem,
+  OutboxItem,
+  OutboxStore,
+} from "./store/outbox_store.ts";
+export type { PresenceStore } from "./store/presence_store.ts";
+export type {
+  SecurityCount,
+  SecurityCounterStore,
+} from "./store/security_counter_store.ts";
 export { ERROR_STATUS } from "./rpc/wire.ts";
 export type {
   BootData,

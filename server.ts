@@ -1,24 +1,33 @@
 /**
  * The Parley server, configured from the environment.
  *
- * `deno task start` (or `deno run -A server.ts`) listens on `HOSTNAME:PORT`;
- * `serve.ts` exports the same handler for `deno serve --parallel`.
+ * `deno task start` (or `deno run -A server.ts`) listens on `HOSTNAME:PORT`,
+ * restarting the listener when accepting fails (descriptor exhaustion), and
+ * warns at start when the open-file limit is low; `serve.ts` exports the same
+ * handler for `deno serve --parallel`.
  *
  * Environment: `PORT` (8787), `HOSTNAME` (127.0.0.1), `PARLEY_POLICY`
  * (default `policy.yaml` if present, else the built-in demo policy),
  * `PARLEY_STORE` (alias `PARLEY_KV`; default `.parley/kv.sqlite`, or a
- * `postgres://` URL), `PARLEY_SESSION_SECRET`,
+ * `postgres://` URL), `PARLEY_SESSION_SECRET`, `PARLEY_SESSION_LIFETIME`
+ * (default `30m`),
  * `PARLEY_DECISION_LOG` (a file; default stdout).
  *
  * @module
  */
 
+import { ListenerSupervisor } from "./listener/listener_supervisor.ts";
+import {
+  openFileLimitWarning,
+  readSoftOpenFileLimit,
+} from "./listener/open_file_limit.ts";
 import { agentPage } from "./widget/agent_page.ts";
 import { buildAgentInbox, buildWidget } from "./widget/build.ts";
 import { demoPage } from "./widget/demo_page.ts";
 import { openStore } from "./store/open_store.ts";
 import type { Store } from "./store/store.ts";
 import { compilePolicy } from "./policy/compile.ts";
+import { parseDuration } from "./policy/rate.ts";
 import { PolicyError } from "./policy/error.ts";
 import { jsonLinesSink } from "./rpc/decision_log.ts";
 import { demoPolicyText, randomDemoAdminKey } from "./rpc/demo_policy.ts";
@@ -82,6 +91,9 @@ export async function setupFromEnvironment(): Promise<ServerSetup> {
     buildWidget(),
     buildAgentInbox(),
   ]);
+  const sessionLifetimeMs = sessionLifetime(
+    Deno.env.get("PARLEY_SESSION_LIFETIME"),
+  );
   const decisionLogPath = Deno.env.get("PARLEY_DECISION_LOG");
   const sessionSecret = Deno.env.get("PARLEY_SESSION_SECRET");
   const handler = createHandler({
@@ -100,6 +112,7 @@ export async function setupFromEnvironment(): Promise<ServerSetup> {
         : { home: demoPage({ organizationId: "demo" }) }),
     },
     ...(sessionSecret === undefined ? {} : { sessionSecret }),
+    ...(sessionLifetimeMs === undefined ? {} : { sessionLifetimeMs }),
   });
   return {
     handler,
@@ -120,6 +133,22 @@ export async function setupFromEnvironment(): Promise<ServerSetup> {
       await store.close();
     },
   };
+}
+
+/**
+ * `PARLEY_SESSION_LIFETIME` as milliseconds: a duration from 1 s to 24 h.
+ *
+ * @throws {RangeError} For anything else.
+ */
+function sessionLifetime(text: string | undefined): number | undefined {
+  if (text === undefined || text === "") return undefined;
+  const ms = parseDuration(text);
+  if (ms === undefined || ms < 1_000 || ms > 24 * 60 * 60 * 1000) {
+    throw new RangeError(
+      `PARLEY_SESSION_LIFETIME must be a duration from 1s to 24h, got "${text}"`,
+    );
+  }
+  return ms;
 }
 
 /** `PARLEY_STORE`, else its older name `PARLEY_KV`; unset or empty means the default file. */
@@ -164,25 +193,44 @@ if (import.meta.main) {
     }
     Deno.exit(1);
   }
-  const server = Deno.serve({
-    port: Number(Deno.env.get("PORT") ?? "8787"),
-    hostname: Deno.env.get("HOSTNAME") ?? "127.0.0.1",
-    onListen({ hostname, port }) {
-      setup.listeningOn(port);
-      console.error(
-        `parley: listening on http://${hostname}:${port}/ · policy ${
-          setup.policyFile ?? "built-in demo"
-        } · revision ${setup.policy.current.revision} · store ${setup.store.engine} ${setup.store.location}`,
-      );
-      if (setup.demoAdminKey !== undefined) {
+  const warning = openFileLimitWarning(await readSoftOpenFileLimit());
+  if (warning !== undefined) console.error(warning);
+  const hostname = Deno.env.get("HOSTNAME") ?? "127.0.0.1";
+  const port = Number(Deno.env.get("PORT") ?? "8787");
+  let listener: ListenerSupervisor;
+  try {
+    // Restarts the listener whenever accept() fails (EMFILE) instead of exiting.
+    listener = new ListenerSupervisor({
+      hostname,
+      port,
+      handler: setup.handler,
+      onListen({ hostname, port }) {
+        setup.listeningOn(port);
         console.error(
-          `parley: agent inbox http://${hostname}:${port}/agent?org=demo · admin key ${setup.demoAdminKey}`,
+          `parley: listening on http://${hostname}:${port}/ · policy ${
+            setup.policyFile ?? "built-in demo"
+          } · revision ${setup.policy.current.revision} · store ${setup.store.engine} ${setup.store.location}`,
         );
-      }
-    },
-  }, setup.handler);
+        if (setup.demoAdminKey !== undefined) {
+          console.error(
+            `parley: agent inbox http://${hostname}:${port}/agent?org=demo · admin key ${setup.demoAdminKey}`,
+          );
+        }
+      },
+    });
+  } catch (error) {
+    console.error(
+      `parley: cannot listen on ${hostname}:${port}: ${
+        error instanceof Error ? error.message : String(error)
+      }`,
+    );
+    await setup.close();
+    Deno.exit(1);
+  }
   const stop = async () => {
-    await server.shutdown();
+    // Open streams would hold the listener's shutdown until clients leave.
+    setup.handler.closeStreams();
+    await listener.shutdown();
     await setup.close();
     Deno.exit(0);
   };

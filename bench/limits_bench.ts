@@ -9,7 +9,8 @@
  * @module
  */
 
-import { isDatabaseLocked } from "../store/locked_retry.ts";
+import { isDatabaseLocked } from "../store/kv/locked_retry.ts";
+import { KvCounterStore } from "../store/kv/kv_counter_store.ts";
 import type { Rate } from "../policy/types.ts";
 import { createRateLimiter } from "../limits/rate_limiter.ts";
 
@@ -50,7 +51,11 @@ async function chargeNaively(
   }
 }
 
-const limiter = createRateLimiter(kv, { prefix: ["group"] });
+const limiter = createRateLimiter(new KvCounterStore(kv));
+const ip = (address: string | number) => ({
+  organizationId: "acme",
+  bucket: `ip:${address}`,
+});
 const callers = (count: number, charge: (caller: number) => Promise<unknown>) =>
   Promise.all(Array.from({ length: count }, (_, caller) => charge(caller)));
 
@@ -66,7 +71,7 @@ Deno.bench({
   name: "group commit, 1 caller",
   group: "one hot bucket, 1 caller",
   fn: async () => {
-    await limiter.charge(["ip", "acme", "1.1.1.1"], UNBOUNDED);
+    await limiter.charge(ip("1.1.1.1"), UNBOUNDED);
   },
 });
 
@@ -87,7 +92,7 @@ Deno.bench({
   fn: async () => {
     await callers(
       64,
-      () => limiter.charge(["ip", "acme", "2.2.2.2"], UNBOUNDED),
+      () => limiter.charge(ip("2.2.2.2"), UNBOUNDED),
     );
   },
 });
@@ -109,7 +114,7 @@ Deno.bench({
   fn: async () => {
     await callers(
       64,
-      (caller) => limiter.charge(["ip", "acme", caller], UNBOUNDED),
+      (caller) => limiter.charge(ip(caller), UNBOUNDED),
     );
   },
 });
@@ -126,6 +131,6 @@ Deno.bench({
   name: "group commit, 64 callers on a spent bucket",
   group: "flood on a spent bucket, 64 concurrent callers",
   fn: async () => {
-    await callers(64, () => limiter.charge(["ip", "acme", "6.6.6.6"], FLOOD));
+    await callers(64, () => limiter.charge(ip("6.6.6.6"), FLOOD));
   },
 });

@@ -1,55 +1,61 @@
 import assert from "node:assert/strict";
+import {
+  testEachEngine,
+  type TestEngine,
+  type TestStore,
+} from "../tests/store_engines.ts";
 import { ChatError } from "./chat_error.ts";
 import {
   ChatStore,
   type ChatStoreOptions,
   type Conversation,
   type Participant,
-  type WatchEvent,
 } from "./chat_store.ts";
+import { LiveFeed, type WatchEvent } from "./live_feed.ts";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 interface Fixture {
   store: ChatStore;
-  kv: Deno.Kv;
-  path: string;
+  live: LiveFeed;
+  records: TestStore;
+  engine: TestEngine;
   clock: { ms: number };
-  reopen(options?: ChatStoreOptions): Promise<ChatStore>;
+  /** The chat on a second connection to the same store: another process or host. */
+  elsewhere(options?: ChatStoreOptions): Promise<ChatStore>;
 }
 
-/** A store on a real KV file in a temp dir, with a clock the test moves. */
+/** A chat store on a fresh store of `engine`, with a clock the test moves. */
 async function withStore(
+  engine: TestEngine,
   options: ChatStoreOptions,
   run: (fixture: Fixture) => Promise<void>,
 ): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "parley_chat_" });
-  const path = `${dir}/kv.sqlite`;
+  await using records = await engine.open();
+  const opened: TestStore[] = [];
   const clock = { ms: Date.UTC(2026, 0, 15, 12) };
   const fixture: Fixture = {
-    kv: await Deno.openKv(path),
-    path,
+    records,
+    engine,
     clock,
-    store: undefined as unknown as ChatStore,
-    async reopen(reopenOptions = options) {
-      fixture.kv.close();
-      fixture.kv = await Deno.openKv(path);
-      fixture.store = new ChatStore(fixture.kv, {
+    store: new ChatStore(records.conversations, {
+      now: () => clock.ms,
+      ...options,
+    }),
+    live: new LiveFeed(records.conversations, records.changes),
+    async elsewhere(elsewhereOptions = options) {
+      const other = await engine.open(records.location);
+      opened.push(other);
+      return new ChatStore(other.conversations, {
         now: () => clock.ms,
-        ...reopenOptions,
+        ...elsewhereOptions,
       });
-      return fixture.store;
     },
   };
-  fixture.store = new ChatStore(fixture.kv, {
-    now: () => clock.ms,
-    ...options,
-  });
   try {
     await run(fixture);
   } finally {
-    fixture.kv.close();
-    await Deno.remove(dir, { recursive: true });
+    for (const other of opened) await other[Symbol.asyncDispose]();
   }
 }
 
@@ -67,6 +73,7 @@ async function appendMany(
   organizationId: string,
   conversationId: string,
   texts: string[],
+  keep?: number,
 ): Promise<string[]> {
   const ids: string[] = [];
   for (const text of texts) {
@@ -76,6 +83,7 @@ async function appendMany(
       conversationId,
       "visitor",
       text,
+      keep === undefined ? {} : { keep },
     );
     ids.push(message.id);
   }
@@ -126,176 +134,221 @@ async function take(
   return events;
 }
 
-Deno.test("openConversation() lets a verified user continue on another device", async () => {
-  await withStore({}, async (fixture) => {
-    const { store } = fixture;
-    const user: Participant = { kind: "user", subject: "user-42" };
-    const laptop = await store.openConversation("acme", user, {
-      userId: "user-42",
-      name: "Ada",
+testEachEngine(
+  "openConversation() lets a verified user continue on another device",
+  async (engine) => {
+    await withStore(engine, {}, async (fixture) => {
+      const { store } = fixture;
+      const user: Participant = { kind: "user", subject: "user-42" };
+      const laptop = await store.openConversation("acme", user, {
+        userId: "user-42",
+        name: "Ada",
+      });
+      assert.equal(laptop.verified, true);
+      await store.append("acme", laptop.id, "visitor", "Hello from the laptop");
+
+      const phone = await store.openConversation("acme", user, {
+        email: "ada@example.com",
+      });
+      assert.equal(phone.id, laptop.id);
+      assert.deepEqual(phone.attributes, {
+        userId: "user-42",
+        email: "ada@example.com",
+        name: "Ada",
+      });
+      const history = await store.listMessages("acme", phone.id);
+      assert.deepEqual(history.map((message) => message.text), [
+        "Hello from the laptop",
+      ]);
     });
-    assert.equal(laptop.verified, true);
-    await store.append("acme", laptop.id, "visitor", "Hello from the laptop");
+  },
+);
 
-    const phone = await store.openConversation("acme", user, {
-      email: "ada@example.com",
+testEachEngine(
+  "openConversation() never lets an unverified user_id reach a user's history",
+  async (engine) => {
+    await withStore(engine, {}, async (fixture) => {
+      const { store } = fixture;
+      const user = await store.openConversation(
+        "acme",
+        { kind: "user", subject: "user-42" },
+        { userId: "user-42" },
+      );
+      await store.append("acme", user.id, "visitor", "My private question");
+
+      const impostor = await store.openConversation("acme", visitor(store), {
+        userId: "user-42",
+        email: "ada@example.com",
+      });
+      assert.notEqual(impostor.id, user.id);
+      assert.equal(impostor.verified, false);
+      assert.deepEqual(await store.listMessages("acme", impostor.id), []);
     });
-    assert.equal(phone.id, laptop.id);
-    assert.deepEqual(phone.attributes, {
-      userId: "user-42",
-      email: "ada@example.com",
-      name: "Ada",
+  },
+);
+
+testEachEngine(
+  "openConversation() keeps each visitor id to its own conversation",
+  async (engine) => {
+    await withStore(engine, {}, async (fixture) => {
+      const { store } = fixture;
+      const ada = visitor(store);
+      const first = await store.openConversation("acme", ada, {});
+      const again = await store.openConversation("acme", ada, {});
+      const other = await newVisitorConversation(store);
+      assert.equal(again.id, first.id);
+      assert.notEqual(other.id, first.id);
     });
-    const history = await store.listMessages("acme", phone.id);
-    assert.deepEqual(history.map((message) => message.text), [
-      "Hello from the laptop",
-    ]);
-  });
-});
+  },
+);
 
-Deno.test("openConversation() never lets an unverified user_id reach a user's history", async () => {
-  await withStore({}, async (fixture) => {
-    const { store } = fixture;
-    const user = await store.openConversation(
-      "acme",
-      { kind: "user", subject: "user-42" },
-      { userId: "user-42" },
-    );
-    await store.append("acme", user.id, "visitor", "My private question");
-
-    const impostor = await store.openConversation("acme", visitor(store), {
-      userId: "user-42",
-      email: "ada@example.com",
+testEachEngine(
+  "openConversation() ends concurrent boots of one participant with one conversation",
+  async (engine) => {
+    await withStore(engine, {}, async (fixture) => {
+      const { store } = fixture;
+      const participant = visitor(store);
+      const opened = await Promise.all(
+        Array.from(
+          { length: 12 },
+          (_, index) =>
+            store.openConversation("acme", participant, {
+              name: `Tab ${index}`,
+            }),
+        ),
+      );
+      assert.equal(
+        new Set(opened.map((conversation) => conversation.id)).size,
+        1,
+      );
+      // Everything acme has is purged at once: one conversation was stored.
+      assert.equal(
+        await fixture.records.conversations.purge("acme", Infinity),
+        1,
+      );
     });
-    assert.notEqual(impostor.id, user.id);
-    assert.equal(impostor.verified, false);
-    assert.deepEqual(await store.listMessages("acme", impostor.id), []);
-  });
-});
+  },
+);
 
-Deno.test("openConversation() keeps each visitor id to its own conversation", async () => {
-  await withStore({}, async (fixture) => {
-    const { store } = fixture;
-    const ada = visitor(store);
-    const first = await store.openConversation("acme", ada, {});
-    const again = await store.openConversation("acme", ada, {});
-    const other = await newVisitorConversation(store);
-    assert.equal(again.id, first.id);
-    assert.notEqual(other.id, first.id);
-  });
-});
-
-Deno.test("openConversation() ends concurrent boots of one participant with one conversation", async () => {
-  await withStore({}, async (fixture) => {
-    const { store } = fixture;
-    const participant = visitor(store);
-    const opened = await Promise.all(
-      Array.from(
-        { length: 12 },
-        (_, index) =>
-          store.openConversation("acme", participant, { name: `Tab ${index}` }),
-      ),
-    );
-    assert.equal(
-      new Set(opened.map((conversation) => conversation.id)).size,
-      1,
-    );
-    const all = [];
-    for await (
-      const entry of fixture.kv.list({ prefix: ["chat", "acme", "conv"] })
-    ) all.push(entry);
-    assert.equal(all.length, 1);
-  });
-});
-
-Deno.test("openConversation() refuses a visitor id it could not have issued", async () => {
-  await withStore({}, async ({ store }) => {
-    assert.match(store.newVisitorId(), /^[A-Za-z0-9_-]{24}$/);
-    for (const visitorId of ["", "short", "x".repeat(65), "../../etc", "a b"]) {
+testEachEngine(
+  "openConversation() refuses a visitor id it could not have issued",
+  async (engine) => {
+    await withStore(engine, {}, async (fixture) => {
+      const { store } = fixture;
+      assert.match(store.newVisitorId(), /^[A-Za-z0-9_-]{24}$/);
+      for (
+        const visitorId of ["", "short", "x".repeat(65), "../../etc", "a b"]
+      ) {
+        await assertChatError(
+          store.openConversation("acme", { kind: "visitor", visitorId }, {}),
+          "participant-invalid",
+        );
+      }
       await assertChatError(
-        store.openConversation("acme", { kind: "visitor", visitorId }, {}),
+        store.openConversation("acme", { kind: "user", subject: "" }, {}),
         "participant-invalid",
       );
-    }
-    await assertChatError(
-      store.openConversation("acme", { kind: "user", subject: "" }, {}),
-      "participant-invalid",
-    );
-  });
-});
+    });
+  },
+);
 
-Deno.test("append() and listMessages() keep order and page with after and limit", async () => {
-  await withStore({}, async (fixture) => {
+testEachEngine(
+  "append() and listMessages() keep order and page with after and limit",
+  async (engine) => {
+    await withStore(engine, {}, async (fixture) => {
+      const { store } = fixture;
+      const conversation = await newVisitorConversation(store);
+      const texts = Array.from({ length: 7 }, (_, index) => `m${index}`);
+      const ids = await appendMany(fixture, "acme", conversation.id, texts);
+      assert.deepEqual([...ids].sort(), ids);
+
+      const all = await store.listMessages("acme", conversation.id);
+      assert.deepEqual(all.map((message) => message.text), texts);
+      assert.equal(all[0]?.author, "visitor");
+
+      const first = await store.listMessages("acme", conversation.id, {
+        limit: 3,
+      });
+      assert.deepEqual(first.map((message) => message.text), [
+        "m0",
+        "m1",
+        "m2",
+      ]);
+      const second = await store.listMessages("acme", conversation.id, {
+        after: first.at(-1)?.id ?? "",
+        limit: 3,
+      });
+      assert.deepEqual(second.map((message) => message.text), [
+        "m3",
+        "m4",
+        "m5",
+      ]);
+      const rest = await store.listMessages("acme", conversation.id, {
+        after: second.at(-1)?.id ?? "",
+        limit: 3,
+      });
+      assert.deepEqual(rest.map((message) => message.text), ["m6"]);
+      assert.deepEqual(
+        await store.listMessages("acme", conversation.id, {
+          after: ids[6] ?? "",
+        }),
+        [],
+      );
+      const current = await store.getConversation("acme", conversation.id);
+      const recent = await store.recentMessages(current!, 2);
+      assert.deepEqual(recent.map((message) => message.text), ["m5", "m6"]);
+      assert.deepEqual(
+        await store.recentMessages(conversation, 2),
+        [],
+        "the conversation as opened had no messages",
+      );
+    });
+  },
+);
+
+testEachEngine(
+  "append() keeps ids increasing when the clock stands still or steps back",
+  async (engine) => {
+    await withStore(engine, {}, async (fixture) => {
+      const { store, clock } = fixture;
+      const conversation = await newVisitorConversation(store);
+      const ids = [];
+      for (const step of [0, 0, -5_000, 0, 10]) {
+        clock.ms += step;
+        ids.push(
+          (await store.append("acme", conversation.id, "agent", "x")).id,
+        );
+      }
+      assert.deepEqual([...ids].sort(), ids);
+      assert.equal(new Set(ids).size, ids.length);
+    });
+  },
+);
+
+testEachEngine(
+  "append() updates the conversation's lastMessage and updatedAt",
+  async (engine) => {
+    await withStore(engine, {}, async (fixture) => {
+      const { store, clock } = fixture;
+      const conversation = await newVisitorConversation(store);
+      clock.ms += 60_000;
+      const message = await store.append(
+        "acme",
+        conversation.id,
+        "agent",
+        "Hi",
+      );
+      const stored = await store.getConversation("acme", conversation.id);
+      assert.deepEqual(stored?.lastMessage, message);
+      assert.equal(stored?.updatedAt, new Date(clock.ms).toISOString());
+      assert.equal(stored?.messageCount, 1);
+    });
+  },
+);
+
+testEachEngine("append() refuses blank and overlong text", async (engine) => {
+  await withStore(engine, { maxMessageLength: 10 }, async (fixture) => {
     const { store } = fixture;
-    const conversation = await newVisitorConversation(store);
-    const texts = Array.from({ length: 7 }, (_, index) => `m${index}`);
-    const ids = await appendMany(fixture, "acme", conversation.id, texts);
-    assert.deepEqual([...ids].sort(), ids);
-
-    const all = await store.listMessages("acme", conversation.id);
-    assert.deepEqual(all.map((message) => message.text), texts);
-    assert.equal(all[0]?.author, "visitor");
-
-    const first = await store.listMessages("acme", conversation.id, {
-      limit: 3,
-    });
-    assert.deepEqual(first.map((message) => message.text), ["m0", "m1", "m2"]);
-    const second = await store.listMessages("acme", conversation.id, {
-      after: first.at(-1)?.id ?? "",
-      limit: 3,
-    });
-    assert.deepEqual(second.map((message) => message.text), ["m3", "m4", "m5"]);
-    const rest = await store.listMessages("acme", conversation.id, {
-      after: second.at(-1)?.id ?? "",
-      limit: 3,
-    });
-    assert.deepEqual(rest.map((message) => message.text), ["m6"]);
-    assert.deepEqual(
-      await store.listMessages("acme", conversation.id, {
-        after: ids[6] ?? "",
-      }),
-      [],
-    );
-    const current = await store.getConversation("acme", conversation.id);
-    const recent = await store.recentMessages(current!, 2);
-    assert.deepEqual(recent.map((message) => message.text), ["m5", "m6"]);
-    assert.deepEqual(
-      await store.recentMessages(conversation, 2),
-      [],
-      "the conversation as opened had no messages",
-    );
-  });
-});
-
-Deno.test("append() keeps ids increasing when the clock stands still or steps back", async () => {
-  await withStore({}, async (fixture) => {
-    const { store, clock } = fixture;
-    const conversation = await newVisitorConversation(store);
-    const ids = [];
-    for (const step of [0, 0, -5_000, 0, 10]) {
-      clock.ms += step;
-      ids.push((await store.append("acme", conversation.id, "agent", "x")).id);
-    }
-    assert.deepEqual([...ids].sort(), ids);
-    assert.equal(new Set(ids).size, ids.length);
-  });
-});
-
-Deno.test("append() updates the conversation's lastMessage and updatedAt", async () => {
-  await withStore({}, async (fixture) => {
-    const { store, clock } = fixture;
-    const conversation = await newVisitorConversation(store);
-    clock.ms += 60_000;
-    const message = await store.append("acme", conversation.id, "agent", "Hi");
-    const stored = await store.getConversation("acme", conversation.id);
-    assert.deepEqual(stored?.lastMessage, message);
-    assert.equal(stored?.updatedAt, new Date(clock.ms).toISOString());
-    assert.equal(stored?.messageCount, 1);
-  });
-});
-
-Deno.test("append() refuses blank and overlong text", async () => {
-  await withStore({ maxMessageLength: 10 }, async ({ store }) => {
     const conversation = await newVisitorConversation(store);
     for (const text of ["", "   \n", "x".repeat(11)]) {
       await assertChatError(
@@ -307,418 +360,483 @@ Deno.test("append() refuses blank and overlong text", async () => {
   });
 });
 
-Deno.test("append() drops the oldest messages beyond the per-conversation bound", async () => {
-  await withStore({ maxMessagesPerConversation: 5 }, async (fixture) => {
-    const { store } = fixture;
-    const conversation = await newVisitorConversation(store);
-    const texts = Array.from({ length: 8 }, (_, index) => `m${index}`);
-    await appendMany(fixture, "acme", conversation.id, texts);
-    const kept = await store.listMessages("acme", conversation.id);
-    assert.deepEqual(kept.map((message) => message.text), [
-      "m3",
-      "m4",
-      "m5",
-      "m6",
-      "m7",
-    ]);
-    assert.equal(
-      (await store.getConversation("acme", conversation.id))?.messageCount,
-      5,
-    );
-  });
-});
+testEachEngine(
+  "append() drops the oldest messages beyond the per-conversation bound",
+  async (engine) => {
+    await withStore(engine, {}, async (fixture) => {
+      const { store } = fixture;
+      const conversation = await newVisitorConversation(store);
+      const texts = Array.from({ length: 8 }, (_, index) => `m${index}`);
+      await appendMany(fixture, "acme", conversation.id, texts, 5);
+      const kept = await store.listMessages("acme", conversation.id);
+      assert.deepEqual(kept.map((message) => message.text), [
+        "m3",
+        "m4",
+        "m5",
+        "m6",
+        "m7",
+      ]);
+      const stored = await store.getConversation("acme", conversation.id);
+      assert.equal(stored?.messageCount, 5);
+      assert.equal(stored?.trimmed, 3, "the trimmed messages are counted");
+    });
+  },
+);
 
-Deno.test("ChatStore keeps another organization's conversation out of reach", async () => {
-  await withStore({}, async ({ store }) => {
-    const participant = visitor(store);
-    const acme = await store.openConversation("acme", participant, {});
-    await store.append("acme", acme.id, "visitor", "Acme only");
+testEachEngine(
+  "ChatStore keeps another organization's conversation out of reach",
+  async (engine) => {
+    await withStore(engine, {}, async (fixture) => {
+      const { store } = fixture;
+      const participant = visitor(store);
+      const acme = await store.openConversation("acme", participant, {});
+      await store.append("acme", acme.id, "visitor", "Acme only");
 
-    assert.equal(await store.getConversation("globex", acme.id), undefined);
-    await assertChatError(
-      store.append("globex", acme.id, "agent", "Hello"),
-      "conversation-not-found",
-    );
-    await assertChatError(
-      store.listMessages("globex", acme.id),
-      "conversation-not-found",
-    );
-    assert.equal(await store.close("globex", acme.id), undefined);
-    const sameVisitorElsewhere = await store.openConversation(
-      "globex",
-      participant,
-      {},
-    );
-    assert.notEqual(sameVisitorElsewhere.id, acme.id);
-    assert.deepEqual(
-      await store.listMessages("globex", sameVisitorElsewhere.id),
-      [],
-    );
-    assert.deepEqual(
-      (await store.listConversations("globex")).conversations,
-      [],
-    );
-  });
-});
-
-Deno.test("close() ends a conversation; the participant's next open starts a new one", async () => {
-  await withStore({}, async (fixture) => {
-    const { store } = fixture;
-    const participant = visitor(store);
-    const first = await store.openConversation("acme", participant, {});
-    await store.append("acme", first.id, "visitor", "Thanks, bye");
-    const closed = await store.close("acme", first.id);
-    assert.equal(closed?.status, "closed");
-    assert.equal((await store.close("acme", first.id))?.status, "closed");
-    await assertChatError(
-      store.append("acme", first.id, "agent", "Anything else?"),
-      "conversation-closed",
-    );
-
-    const second = await store.openConversation("acme", participant, {});
-    assert.notEqual(second.id, first.id);
-    assert.equal(second.status, "open");
-    assert.deepEqual(await store.listMessages("acme", second.id), []);
-    assert.equal(
-      (await store.listMessages("acme", first.id))[0]?.text,
-      "Thanks, bye",
-    );
-  });
-});
-
-Deno.test("listConversations() lists conversations with messages, newest first, in pages", async () => {
-  await withStore({}, async (fixture) => {
-    const { store, clock } = fixture;
-    const ids: string[] = [];
-    for (let index = 0; index < 5; index++) {
-      const conversation = await store.openConversation(
-        "acme",
-        visitor(store),
-        { name: `Visitor ${index}` },
+      assert.equal(await store.getConversation("globex", acme.id), undefined);
+      await assertChatError(
+        store.append("globex", acme.id, "agent", "Hello"),
+        "conversation-not-found",
       );
-      clock.ms += 1_000;
-      await store.append("acme", conversation.id, "visitor", `hello ${index}`);
-      ids.push(conversation.id);
-    }
-    await newVisitorConversation(store); // no messages
-    clock.ms += 1_000;
-    await store.append("acme", ids[1] ?? "", "agent", "Back to you");
-
-    const first = await store.listConversations("acme", { limit: 2 });
-    assert.deepEqual(
-      first.conversations.map((conversation) => conversation.id),
-      [ids[1], ids[4]],
-    );
-    assert.equal(first.conversations[0]?.lastMessage?.text, "Back to you");
-    assert.ok(first.cursor);
-    const second = await store.listConversations("acme", {
-      limit: 2,
-      cursor: first.cursor,
-    });
-    assert.deepEqual(
-      second.conversations.map((conversation) => conversation.id),
-      [ids[3], ids[2]],
-    );
-    const last = await store.listConversations("acme", {
-      limit: 2,
-      ...(second.cursor === undefined ? {} : { cursor: second.cursor }),
-    });
-    assert.deepEqual(
-      last.conversations.map((conversation) => conversation.id),
-      [ids[0]],
-    );
-    assert.equal(last.cursor, undefined);
-    await assertChatError(
-      store.listConversations("acme", { cursor: "not a cursor!" }),
-      "cursor-invalid",
-    );
-  });
-});
-
-Deno.test("watch() delivers messages appended after it starts", async () => {
-  await withStore({}, async (fixture) => {
-    const { store } = fixture;
-    const conversation = await newVisitorConversation(store);
-    await store.append("acme", conversation.id, "visitor", "before the watch");
-    const controller = new AbortController();
-    const iterator = store.watch("acme", conversation.id, {
-      signal: controller.signal,
-    })[Symbol.asyncIterator]();
-    const arriving = take(iterator, 2);
-    await store.append("acme", conversation.id, "visitor", "one");
-    await store.append("acme", conversation.id, "agent", "two");
-    const events = await arriving;
-    assert.deepEqual(texts(events), ["one", "two"]);
-    const second = events[1];
-    assert.ok(second?.kind === "message");
-    assert.equal(second.message.author, "agent");
-    assert.equal(second.cursor, second.message.id);
-    assert.equal(events[0]?.conversationId, conversation.id);
-    controller.abort();
-    assert.equal((await iterator.next()).done, true);
-  });
-});
-
-Deno.test("watch() resumes from after without loss or duplicates", async () => {
-  await withStore({}, async (fixture) => {
-    const { store } = fixture;
-    const conversation = await newVisitorConversation(store);
-    const ids = await appendMany(fixture, "acme", conversation.id, [
-      "a",
-      "b",
-      "c",
-    ]);
-    const controller = new AbortController();
-    const iterator = store.watch("acme", conversation.id, {
-      after: ids[0] ?? "",
-      signal: controller.signal,
-    })[Symbol.asyncIterator]();
-    const arriving = take(iterator, 4);
-    await appendMany(fixture, "acme", conversation.id, ["d", "e"]);
-    const events = await arriving;
-    assert.deepEqual(texts(events), [
-      "b",
-      "c",
-      "d",
-      "e",
-    ]);
-    controller.abort();
-    assert.equal((await iterator.next()).done, true);
-  });
-});
-
-Deno.test("watch() of a conversation ends with a closed event once an agent closes it", async () => {
-  await withStore({}, async ({ store }) => {
-    const conversation = await newVisitorConversation(store);
-    const controller = new AbortController();
-    const iterator = store.watch("acme", conversation.id, {
-      signal: controller.signal,
-    })[Symbol.asyncIterator]();
-    const arriving = take(iterator, 2);
-    const last = await store.append("acme", conversation.id, "agent", "bye");
-    await store.close("acme", conversation.id);
-    const events = await arriving;
-    assert.deepEqual(texts(events), ["bye", "(closed)"]);
-    assert.deepEqual(events[1], {
-      kind: "closed",
-      conversationId: conversation.id,
-      cursor: last.id,
-    });
-    // The watch ends by itself: nothing more can arrive.
-    assert.equal((await iterator.next()).done, true);
-    assert.equal(controller.signal.aborted, false);
-  });
-});
-
-Deno.test("watch() of an already closed conversation delivers the rest after the cursor, then closed", async () => {
-  await withStore({}, async ({ store }) => {
-    const conversation = await newVisitorConversation(store);
-    const first = await store.append("acme", conversation.id, "visitor", "a");
-    await store.append("acme", conversation.id, "agent", "b");
-    await store.close("acme", conversation.id);
-    const events: WatchEvent[] = [];
-    for await (
-      const event of store.watch("acme", conversation.id, {
-        after: first.id,
-        signal: new AbortController().signal,
-      })
-    ) events.push(event);
-    assert.deepEqual(texts(events), ["b", "(closed)"]);
-  });
-});
-
-Deno.test("watch() of a whole organization reports a close and goes on", async () => {
-  await withStore({}, async ({ store }) => {
-    const first = await newVisitorConversation(store);
-    const second = await newVisitorConversation(store);
-    await store.append("acme", first.id, "visitor", "hello");
-    const controller = new AbortController();
-    const iterator = store.watch("acme", undefined, {
-      signal: controller.signal,
-    })[Symbol.asyncIterator]();
-    const arriving = take(iterator, 3);
-    await store.close("acme", first.id);
-    await store.append("acme", second.id, "visitor", "still here");
-    await store.close("acme", second.id);
-    const events = await arriving;
-    assert.deepEqual(
-      events.map((event, i) => [event.conversationId, texts(events)[i]]),
-      [[first.id, "(closed)"], [second.id, "still here"], [
-        second.id,
-        "(closed)",
-      ]],
-    );
-    controller.abort();
-    assert.equal((await iterator.next()).done, true);
-  });
-});
-
-Deno.test("watch() of an unknown conversation fails with conversation-not-found", async () => {
-  await withStore({}, async ({ store }) => {
-    const controller = new AbortController();
-    const iterator = store.watch("acme", "no-such-conversation", {
-      signal: controller.signal,
-    })[Symbol.asyncIterator]();
-    await assertChatError(iterator.next(), "conversation-not-found");
-  });
-});
-
-Deno.test("watch() of a whole organization delivers every conversation's messages and resumes", async () => {
-  await withStore({}, async (fixture) => {
-    const { store } = fixture;
-    const first = await newVisitorConversation(store);
-    const second = await newVisitorConversation(store);
-    const elsewhere = await store.openConversation(
-      "globex",
-      visitor(store),
-      {},
-    );
-    await store.append("acme", first.id, "visitor", "old news");
-
-    const controller = new AbortController();
-    const iterator = store.watch("acme", undefined, {
-      signal: controller.signal,
-    })[Symbol.asyncIterator]();
-    const arriving = take(iterator, 3);
-    await store.append("acme", first.id, "visitor", "first");
-    await store.append("globex", elsewhere.id, "visitor", "not acme");
-    await store.append("acme", second.id, "visitor", "second");
-    await store.append("acme", first.id, "agent", "third");
-    const events = await arriving;
-    assert.deepEqual(
-      events.map((event, i) => [event.conversationId, texts(events)[i]]),
-      [[first.id, "first"], [second.id, "second"], [first.id, "third"]],
-    );
-    controller.abort();
-    assert.equal((await iterator.next()).done, true);
-
-    // Resume after the first event, as a reconnecting agent stream would.
-    const resumed = new AbortController();
-    const again = store.watch("acme", undefined, {
-      after: events[0]?.cursor ?? "",
-      signal: resumed.signal,
-    })[Symbol.asyncIterator]();
-    const replay = take(again, 3);
-    await store.append("acme", second.id, "visitor", "fourth");
-    assert.deepEqual(
-      texts(await replay),
-      ["second", "third", "fourth"],
-    );
-    resumed.abort();
-    assert.equal((await again.next()).done, true);
-    await assertChatError(
-      store.watch("acme", undefined, {
-        after: "forged",
-        signal: new AbortController().signal,
-      })[Symbol.asyncIterator]().next(),
-      "cursor-invalid",
-    );
-  });
-});
-
-Deno.test("watch() sees messages that another process appends to the same file", async () => {
-  await withStore({ watchPollMs: 50 }, async (fixture) => {
-    const { store } = fixture;
-    const conversation = await newVisitorConversation(store);
-    const controller = new AbortController();
-    const iterator = store.watch("acme", conversation.id, {
-      signal: controller.signal,
-    })[Symbol.asyncIterator]();
-    const arriving = take(iterator, 3, 15_000);
-    await runAppendWorkers(fixture.path, conversation.id, 1, 3);
-    const events = await arriving;
-    assert.equal(events.length, 3);
-    controller.abort();
-    assert.equal((await iterator.next()).done, true);
-  });
-});
-
-Deno.test("append() from several processes on one file keeps every message in order", async () => {
-  await withStore({}, async (fixture) => {
-    const { store } = fixture;
-    const conversation = await newVisitorConversation(store);
-    await runAppendWorkers(fixture.path, conversation.id, 8, 20);
-    const messages = await store.listMessages("acme", conversation.id, {
-      limit: 200,
-    });
-    assert.equal(messages.length, 160);
-    const ids = messages.map((message) => message.id);
-    assert.equal(new Set(ids).size, 160);
-    assert.deepEqual([...ids].sort(), ids);
-    for (let worker = 0; worker < 8; worker++) {
-      const own = messages
-        .map((message) => message.text)
-        .filter((text) => text.startsWith(`worker ${worker}:`));
+      await assertChatError(
+        store.listMessages("globex", acme.id),
+        "conversation-not-found",
+      );
+      assert.equal(await store.close("globex", acme.id), undefined);
+      const sameVisitorElsewhere = await store.openConversation(
+        "globex",
+        participant,
+        {},
+      );
+      assert.notEqual(sameVisitorElsewhere.id, acme.id);
       assert.deepEqual(
-        own,
-        Array.from({ length: 20 }, (_, index) => `worker ${worker}: ${index}`),
+        await store.listMessages("globex", sameVisitorElsewhere.id),
+        [],
       );
-    }
-    const stored = await store.getConversation("acme", conversation.id);
-    assert.equal(stored?.messageCount, 160);
-    assert.equal(stored?.lastMessage?.id, ids.at(-1));
-  });
-});
-
-Deno.test("purgeExpired() deletes only conversations idle past the retention", async () => {
-  await withStore({}, async (fixture) => {
-    const { store, clock } = fixture;
-    const participant = visitor(store);
-    const old = await store.openConversation("acme", participant, {});
-    await store.append("acme", old.id, "visitor", "from long ago");
-    const oldEmpty = await newVisitorConversation(store);
-    const globex = await store.openConversation("globex", visitor(store), {});
-    clock.ms += 80 * DAY_MS;
-    const recent = await newVisitorConversation(store);
-    await store.append("acme", recent.id, "visitor", "recent");
-    clock.ms += 20 * DAY_MS;
-
-    assert.equal(await store.purgeExpired("acme", 90 * DAY_MS), 2);
-    assert.equal(await store.getConversation("acme", old.id), undefined);
-    assert.equal(await store.getConversation("acme", oldEmpty.id), undefined);
-    assert.ok(await store.getConversation("acme", recent.id));
-    assert.ok(await store.getConversation("globex", globex.id));
-    const leftovers = [];
-    for await (
-      const entry of fixture.kv.list({
-        prefix: ["chat", "acme", "msg", old.id],
-      })
-    ) leftovers.push(entry);
-    assert.deepEqual(leftovers, []);
-    assert.deepEqual(
-      (await store.listConversations("acme")).conversations.map((c) => c.id),
-      [recent.id],
-    );
-    // The purged visitor starts afresh, with none of the old history.
-    const next = await store.openConversation("acme", participant, {});
-    assert.notEqual(next.id, old.id);
-    assert.equal(await store.purgeExpired("acme", 90 * DAY_MS), 0);
-  });
-});
-
-Deno.test("ChatStore loses nothing when the server restarts on the same KV file", async () => {
-  await withStore({}, async (fixture) => {
-    const user: Participant = { kind: "user", subject: "user-7" };
-    const before = await fixture.store.openConversation("acme", user, {
-      name: "Grace",
+      assert.deepEqual(
+        (await store.listConversations("globex")).conversations,
+        [],
+      );
     });
-    await appendMany(fixture, "acme", before.id, ["one", "two"]);
+  },
+);
 
-    const store = await fixture.reopen();
-    const after = await store.openConversation("acme", user, {});
-    assert.equal(after.id, before.id);
-    assert.equal(after.attributes.name, "Grace");
-    await store.append("acme", after.id, "agent", "three");
-    assert.deepEqual(
-      (await store.listMessages("acme", after.id)).map((m) => m.text),
-      ["one", "two", "three"],
-    );
-    assert.equal(
-      (await store.listConversations("acme")).conversations[0]?.id,
-      before.id,
-    );
-  });
-});
+testEachEngine(
+  "close() ends a conversation; the participant's next open starts a new one",
+  async (engine) => {
+    await withStore(engine, {}, async (fixture) => {
+      const { store } = fixture;
+      const participant = visitor(store);
+      const first = await store.openConversation("acme", participant, {});
+      await store.append("acme", first.id, "visitor", "Thanks, bye");
+      const closed = await store.close("acme", first.id);
+      assert.equal(closed?.status, "closed");
+      assert.equal((await store.close("acme", first.id))?.status, "closed");
+      await assertChatError(
+        store.append("acme", first.id, "agent", "Anything else?"),
+        "conversation-closed",
+      );
+
+      const second = await store.openConversation("acme", participant, {});
+      assert.notEqual(second.id, first.id);
+      assert.equal(second.status, "open");
+      assert.deepEqual(await store.listMessages("acme", second.id), []);
+      assert.equal(
+        (await store.listMessages("acme", first.id))[0]?.text,
+        "Thanks, bye",
+      );
+    });
+  },
+);
+
+testEachEngine(
+  "listConversations() lists conversations with messages, newest first, in pages",
+  async (engine) => {
+    await withStore(engine, {}, async (fixture) => {
+      const { store, clock } = fixture;
+      const ids: string[] = [];
+      for (let index = 0; index < 5; index++) {
+        const conversation = await store.openConversation(
+          "acme",
+          visitor(store),
+          { name: `Visitor ${index}` },
+        );
+        clock.ms += 1_000;
+        await store.append(
+          "acme",
+          conversation.id,
+          "visitor",
+          `hello ${index}`,
+        );
+        ids.push(conversation.id);
+      }
+      await newVisitorConversation(store); // no messages
+      clock.ms += 1_000;
+      await store.append("acme", ids[1] ?? "", "agent", "Back to you");
+
+      const first = await store.listConversations("acme", { limit: 2 });
+      assert.deepEqual(
+        first.conversations.map((conversation) => conversation.id),
+        [ids[1], ids[4]],
+      );
+      assert.equal(first.conversations[0]?.lastMessage?.text, "Back to you");
+      assert.ok(first.cursor);
+      const second = await store.listConversations("acme", {
+        limit: 2,
+        cursor: first.cursor,
+      });
+      assert.deepEqual(
+        second.conversations.map((conversation) => conversation.id),
+        [ids[3], ids[2]],
+      );
+      const last = await store.listConversations("acme", {
+        limit: 2,
+        ...(second.cursor === undefined ? {} : { cursor: second.cursor }),
+      });
+      assert.deepEqual(
+        last.conversations.map((conversation) => conversation.id),
+        [ids[0]],
+      );
+      assert.equal(last.cursor, undefined);
+      await assertChatError(
+        store.listConversations("acme", { cursor: "not a cursor!" }),
+        "cursor-invalid",
+      );
+    });
+  },
+);
+
+testEachEngine(
+  "LiveFeed delivers messages appended after it starts",
+  async (engine) => {
+    await withStore(engine, {}, async (fixture) => {
+      const { store } = fixture;
+      const conversation = await newVisitorConversation(store);
+      await store.append(
+        "acme",
+        conversation.id,
+        "visitor",
+        "before the watch",
+      );
+      const controller = new AbortController();
+      const iterator = fixture.live.conversation("acme", conversation.id, {
+        signal: controller.signal,
+      })[Symbol.asyncIterator]();
+      const arriving = take(iterator, 2);
+      await store.append("acme", conversation.id, "visitor", "one");
+      await store.append("acme", conversation.id, "agent", "two");
+      const events = await arriving;
+      assert.deepEqual(texts(events), ["one", "two"]);
+      const second = events[1];
+      assert.ok(second?.kind === "message");
+      assert.equal(second.message.author, "agent");
+      assert.equal(second.cursor, second.message.id);
+      assert.equal(events[0]?.conversationId, conversation.id);
+      controller.abort();
+      assert.equal((await iterator.next()).done, true);
+    });
+  },
+);
+
+testEachEngine(
+  "LiveFeed resumes from after without loss or duplicates",
+  async (engine) => {
+    await withStore(engine, {}, async (fixture) => {
+      const { store } = fixture;
+      const conversation = await newVisitorConversation(store);
+      const ids = await appendMany(fixture, "acme", conversation.id, [
+        "a",
+        "b",
+        "c",
+      ]);
+      const controller = new AbortController();
+      const iterator = fixture.live.conversation("acme", conversation.id, {
+        after: ids[0] ?? "",
+        signal: controller.signal,
+      })[Symbol.asyncIterator]();
+      const arriving = take(iterator, 4);
+      await appendMany(fixture, "acme", conversation.id, ["d", "e"]);
+      const events = await arriving;
+      assert.deepEqual(texts(events), [
+        "b",
+        "c",
+        "d",
+        "e",
+      ]);
+      controller.abort();
+      assert.equal((await iterator.next()).done, true);
+    });
+  },
+);
+
+testEachEngine(
+  "LiveFeed of a conversation ends with a closed event once an agent closes it",
+  async (engine) => {
+    await withStore(engine, {}, async (fixture) => {
+      const { store } = fixture;
+      const conversation = await newVisitorConversation(store);
+      const controller = new AbortController();
+      const iterator = fixture.live.conversation("acme", conversation.id, {
+        signal: controller.signal,
+      })[Symbol.asyncIterator]();
+      const arriving = take(iterator, 2);
+      const last = await store.append("acme", conversation.id, "agent", "bye");
+      await store.close("acme", conversation.id);
+      const events = await arriving;
+      assert.deepEqual(texts(events), ["bye", "(closed)"]);
+      assert.deepEqual(events[1], {
+        kind: "closed",
+        conversationId: conversation.id,
+        cursor: last.id,
+      });
+      // The watch ends by itself: nothing more can arrive.
+      assert.equal((await iterator.next()).done, true);
+      assert.equal(controller.signal.aborted, false);
+    });
+  },
+);
+
+testEachEngine(
+  "LiveFeed of an already closed conversation delivers the rest after the cursor, then closed",
+  async (engine) => {
+    await withStore(engine, {}, async (fixture) => {
+      const { store } = fixture;
+      const conversation = await newVisitorConversation(store);
+      const first = await store.append("acme", conversation.id, "visitor", "a");
+      await store.append("acme", conversation.id, "agent", "b");
+      await store.close("acme", conversation.id);
+      const events: WatchEvent[] = [];
+      for await (
+        const event of fixture.live.conversation("acme", conversation.id, {
+          after: first.id,
+          signal: new AbortController().signal,
+        })
+      ) events.push(event);
+      assert.deepEqual(texts(events), ["b", "(closed)"]);
+    });
+  },
+);
+
+testEachEngine(
+  "LiveFeed of a whole organization reports a close and goes on",
+  async (engine) => {
+    await withStore(engine, {}, async (fixture) => {
+      const { store } = fixture;
+      const first = await newVisitorConversation(store);
+      const second = await newVisitorConversation(store);
+      await store.append("acme", first.id, "visitor", "hello");
+      const controller = new AbortController();
+      const iterator = fixture.live.organization("acme", {
+        signal: controller.signal,
+      })[Symbol.asyncIterator]();
+      const arriving = take(iterator, 3);
+      await store.close("acme", first.id);
+      await store.append("acme", second.id, "visitor", "still here");
+      await store.close("acme", second.id);
+      const events = await arriving;
+      assert.deepEqual(
+        events.map((event, i) => [event.conversationId, texts(events)[i]]),
+        [[first.id, "(closed)"], [second.id, "still here"], [
+          second.id,
+          "(closed)",
+        ]],
+      );
+      controller.abort();
+      assert.equal((await iterator.next()).done, true);
+    });
+  },
+);
+
+testEachEngine(
+  "LiveFeed of an unknown conversation fails with conversation-not-found",
+  async (engine) => {
+    await withStore(engine, {}, async (fixture) => {
+      const controller = new AbortController();
+      const iterator = fixture.live.conversation(
+        "acme",
+        "no-such-conversation",
+        {
+          signal: controller.signal,
+        },
+      )[Symbol.asyncIterator]();
+      await assertChatError(iterator.next(), "conversation-not-found");
+    });
+  },
+);
+
+testEachEngine(
+  "LiveFeed of a whole organization delivers every conversation's messages and resumes",
+  async (engine) => {
+    await withStore(engine, {}, async (fixture) => {
+      const { store } = fixture;
+      const first = await newVisitorConversation(store);
+      const second = await newVisitorConversation(store);
+      const elsewhere = await store.openConversation(
+        "globex",
+        visitor(store),
+        {},
+      );
+      await store.append("acme", first.id, "visitor", "old news");
+
+      const controller = new AbortController();
+      const iterator = fixture.live.organization("acme", {
+        signal: controller.signal,
+      })[Symbol.asyncIterator]();
+      const arriving = take(iterator, 3);
+      await store.append("acme", first.id, "visitor", "first");
+      await store.append("globex", elsewhere.id, "visitor", "not acme");
+      await store.append("acme", second.id, "visitor", "second");
+      await store.append("acme", first.id, "agent", "third");
+      const events = await arriving;
+      assert.deepEqual(
+        events.map((event, i) => [event.conversationId, texts(events)[i]]),
+        [[first.id, "first"], [second.id, "second"], [first.id, "third"]],
+      );
+      controller.abort();
+      assert.equal((await iterator.next()).done, true);
+
+      // Resume after the first event, as a reconnecting agent stream would.
+      const resumed = new AbortController();
+      const again = fixture.live.organization("acme", {
+        after: events[0]?.kind === "message" ? events[0].cursor : "",
+        signal: resumed.signal,
+      })[Symbol.asyncIterator]();
+      const replay = take(again, 3);
+      await store.append("acme", second.id, "visitor", "fourth");
+      assert.deepEqual(
+        texts(await replay),
+        ["second", "third", "fourth"],
+      );
+      resumed.abort();
+      assert.equal((await again.next()).done, true);
+      await assertChatError(
+        fixture.live.organization("acme", {
+          after: "forged",
+          signal: new AbortController().signal,
+        })[Symbol.asyncIterator]().next(),
+        "cursor-invalid",
+      );
+    });
+  },
+);
+
+testEachEngine(
+  "LiveFeed sees messages that another process appends to the same store",
+  async (engine) => {
+    await withStore(engine, {}, async (fixture) => {
+      const { store } = fixture;
+      const conversation = await newVisitorConversation(store);
+      const controller = new AbortController();
+      const iterator = fixture.live.conversation("acme", conversation.id, {
+        signal: controller.signal,
+      })[Symbol.asyncIterator]();
+      const arriving = take(iterator, 3, 15_000);
+      await runAppendWorkers(fixture.records.location, conversation.id, 1, 3);
+      const events = await arriving;
+      assert.equal(events.length, 3);
+      controller.abort();
+      assert.equal((await iterator.next()).done, true);
+    });
+  },
+);
+
+testEachEngine(
+  "append() from several processes on one store keeps every message in order",
+  async (engine) => {
+    await withStore(engine, {}, async (fixture) => {
+      const { store } = fixture;
+      const conversation = await newVisitorConversation(store);
+      await runAppendWorkers(fixture.records.location, conversation.id, 8, 20);
+      const messages = await store.listMessages("acme", conversation.id, {
+        limit: 200,
+      });
+      assert.equal(messages.length, 160);
+      const ids = messages.map((message) => message.id);
+      assert.equal(new Set(ids).size, 160);
+      assert.deepEqual([...ids].sort(), ids);
+      for (let worker = 0; worker < 8; worker++) {
+        const own = messages
+          .map((message) => message.text)
+          .filter((text) => text.startsWith(`worker ${worker}:`));
+        assert.deepEqual(
+          own,
+          Array.from(
+            { length: 20 },
+            (_, index) => `worker ${worker}: ${index}`,
+          ),
+        );
+      }
+      const stored = await store.getConversation("acme", conversation.id);
+      assert.equal(stored?.messageCount, 160);
+      assert.equal(stored?.lastMessage?.id, ids.at(-1));
+    });
+  },
+);
+
+testEachEngine(
+  "purgeExpired() deletes only conversations idle past the retention",
+  async (engine) => {
+    await withStore(engine, {}, async (fixture) => {
+      const { store, clock } = fixture;
+      const participant = visitor(store);
+      const old = await store.openConversation("acme", participant, {});
+      await store.append("acme", old.id, "visitor", "from long ago");
+      const oldEmpty = await newVisitorConversation(store);
+      const globex = await store.openConversation("globex", visitor(store), {});
+      clock.ms += 80 * DAY_MS;
+      const recent = await newVisitorConversation(store);
+      await store.append("acme", recent.id, "visitor", "recent");
+      clock.ms += 20 * DAY_MS;
+
+      assert.equal(await store.purgeExpired("acme", 90 * DAY_MS), 2);
+      assert.equal(await store.getConversation("acme", old.id), undefined);
+      assert.equal(await store.getConversation("acme", oldEmpty.id), undefined);
+      assert.ok(await store.getConversation("acme", recent.id));
+      assert.ok(await store.getConversation("globex", globex.id));
+      assert.deepEqual(
+        await fixture.records.conversations.messages("acme", old.id, {
+          limit: 10,
+        }),
+        [],
+        "the purged conversation's messages are gone",
+      );
+      assert.deepEqual(
+        (await store.listConversations("acme")).conversations.map((c) => c.id),
+        [recent.id],
+      );
+      // The purged visitor starts afresh, with none of the old history.
+      const next = await store.openConversation("acme", participant, {});
+      assert.notEqual(next.id, old.id);
+      assert.equal(await store.purgeExpired("acme", 90 * DAY_MS), 0);
+    });
+  },
+);
+
+testEachEngine(
+  "ChatStore loses nothing when the server restarts on the same store",
+  async (engine) => {
+    await withStore(engine, {}, async (fixture) => {
+      const user: Participant = { kind: "user", subject: "user-7" };
+      const before = await fixture.store.openConversation("acme", user, {
+        name: "Grace",
+      });
+      await appendMany(fixture, "acme", before.id, ["one", "two"]);
+
+      const store = await fixture.elsewhere();
+      const after = await store.openConversation("acme", user, {});
+      assert.equal(after.id, before.id);
+      assert.equal(after.attributes.name, "Grace");
+      await store.append("acme", after.id, "agent", "three");
+      assert.deepEqual(
+        (await store.listMessages("acme", after.id)).map((m) => m.text),
+        ["one", "two", "three"],
+      );
+      assert.equal(
+        (await store.listConversations("acme")).conversations[0]?.id,
+        before.id,
+      );
+    });
+  },
+);
 
 /** Runs `workers` processes, each appending `count` messages to one conversation. */
 async function runAppendWorkers(
@@ -735,8 +853,7 @@ async function runAppendWorkers(
         new Deno.Command(Deno.execPath(), {
           args: [
             "run",
-            "--allow-read",
-            "--allow-write",
+            "-A",
             "--unstable-kv",
             script.href,
             path,
@@ -755,18 +872,21 @@ async function runAppendWorkers(
   }
 }
 
-Deno.test("openConversation() follows a conversation another process closed and replaced", async () => {
-  await withStore({}, async (fixture) => {
-    const user: Participant = { kind: "user", subject: "user-9" };
-    // Two stores on one KV play two server processes.
-    const other = new ChatStore(fixture.kv, { now: () => fixture.clock.ms });
-    const first = await fixture.store.openConversation("acme", user, {});
-    await other.close("acme", first.id);
-    const replacement = await other.openConversation("acme", user, {});
-    assert.notEqual(replacement.id, first.id);
-    // This process remembered the first conversation; it must not reuse it.
-    const seen = await fixture.store.openConversation("acme", user, {});
-    assert.equal(seen.id, replacement.id);
-    assert.equal(seen.status, "open");
-  });
-});
+testEachEngine(
+  "openConversation() follows a conversation another process closed and replaced",
+  async (engine) => {
+    await withStore(engine, {}, async (fixture) => {
+      const user: Participant = { kind: "user", subject: "user-9" };
+      // Two stores on one KV play two server processes.
+      const other = await fixture.elsewhere();
+      const first = await fixture.store.openConversation("acme", user, {});
+      await other.close("acme", first.id);
+      const replacement = await other.openConversation("acme", user, {});
+      assert.notEqual(replacement.id, first.id);
+      // This process remembered the first conversation; it must not reuse it.
+      const seen = await fixture.store.openConversation("acme", user, {});
+      assert.equal(seen.id, replacement.id);
+      assert.equal(seen.status, "open");
+    });
+  },
+);

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { ChatStore } from "./chat_store.ts";
+import { LiveFeed } from "./live_feed.ts";
+import { createKvStore } from "../store/kv/kv_store.ts";
 import {
   EVENT_STREAM_HEADERS,
   eventStream,
@@ -164,8 +166,10 @@ Deno.test("eventStream() refuses an id that would inject a frame", async () => {
 Deno.test("eventStream() of a chat watch resumes from the last event id", async () => {
   const dir = await Deno.makeTempDir({ prefix: "parley_sse_" });
   const kv = await Deno.openKv(`${dir}/kv.sqlite`);
+  const records = createKvStore(kv);
   try {
-    const store = new ChatStore(kv);
+    const store = new ChatStore(records.conversations);
+    const live = new LiveFeed(records.conversations, records.changes);
     const conversation = await store.openConversation(
       "acme",
       { kind: "visitor", visitorId: store.newVisitorId() },
@@ -178,7 +182,7 @@ Deno.test("eventStream() of a chat watch resumes from the last event id", async 
     const frames = async function* (): AsyncGenerator<
       ServerSentEvent<unknown>
     > {
-      const watch = store.watch("acme", conversation.id, {
+      const watch = live.conversation("acme", conversation.id, {
         after: first.id,
         signal: controller.signal,
       });
@@ -205,7 +209,7 @@ Deno.test("eventStream() of a chat watch resumes from the last event id", async 
     controller.abort();
     assert.equal((await reader.read()).done, true);
   } finally {
-    kv.close();
+    await records.close();
     await Deno.remove(dir, { recursive: true });
   }
 });

@@ -52,6 +52,11 @@ export interface WebhookDispatcherOptions {
   readonly pollMs?: number;
   /** Deliveries leased per look (default 20). */
   readonly batch?: number;
+  /**
+   * How long a lease lasts, milliseconds (default twice the timeout plus
+   * 10 s: longer than any attempt, so a live holder never loses it).
+   */
+  readonly leaseMs?: number;
   /** Told about every attempt (for logs and metrics); its errors are ignored. */
   readonly onOutcome?: (outcome: WebhookOutcome) => void;
   /** Clock, epoch milliseconds (default `Date.now`). */
@@ -103,8 +108,10 @@ export class WebhookDispatcher {
     this.#timeoutMs = Math.max(1, options.timeoutMs ?? 5000);
     this.#pollMs = Math.max(10, options.pollMs ?? 1000);
     this.#batch = Math.max(1, options.batch ?? 20);
-    // Longer than any attempt, so a live holder never loses its lease.
-    this.#leaseMs = this.#timeoutMs * 2 + 10_000;
+    this.#leaseMs = Math.max(
+      this.#timeoutMs + 1,
+      options.leaseMs ?? this.#timeoutMs * 2 + 10_000,
+    );
     this.#onOutcome = options.onOutcome;
     this.#now = options.now ?? Date.now;
   }

@@ -1,47 +1,57 @@
 import assert from "node:assert/strict";
-import { DatabaseSync } from "node:sqlite";
 import type { Rate } from "../policy/types.ts";
+import type { CounterStore } from "../store/counter_store.ts";
+import { testEachEngine } from "../tests/store_engines.ts";
 import {
+  type CounterName,
   createRateLimiter,
+  type LimitCharge,
   type LimitVerdict,
   StoreUnavailableError,
 } from "./rate_limiter.ts";
 
 const PER_MINUTE: Rate = { count: 20, windowMs: 60_000, text: "20/minute" };
 const PER_10S: Rate = { count: 5, windowMs: 10_000, text: "5/10s" };
+const ORG_30: Rate = { count: 30, windowMs: 60_000, text: "30/minute" };
 /** 30 s into a minute, so a 20/minute window has 30 s left. */
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 30);
 
-/** Runs `body` with a real KV file in a fresh temp dir, then cleans up. */
-async function withKv(body: (kv: Deno.Kv) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "parley_limits_" });
-  const kv = await Deno.openKv(`${dir}/kv.sqlite`);
-  try {
-    await body(kv);
-  } finally {
-    kv.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+const ORG: CounterName = { organizationId: "acme", bucket: "org" };
+
+function ip(address: string | number, organizationId = "acme"): CounterName {
+  return { organizationId, bucket: `ip:${address}` };
 }
 
 function admitted(verdicts: readonly LimitVerdict[]): number {
   return verdicts.filter((verdict) => verdict.allowed).length;
 }
 
-async function counterKeys(kv: Deno.Kv): Promise<Deno.KvKey[]> {
-  const keys: Deno.KvKey[] = [];
-  for await (const entry of kv.list({ prefix: ["rl"] })) keys.push(entry.key);
-  return keys;
+/** The stored count of a counter's window, read without counting (a peek). */
+async function storedCount(
+  counters: CounterStore,
+  counter: CounterName,
+  rate: Rate,
+  now: number,
+): Promise<number> {
+  const windowEnd = (Math.floor(now / rate.windowMs) + 1) * rate.windowMs;
+  const [outcomes] = await counters.charge([[{
+    ...counter,
+    windowMs: rate.windowMs,
+    windowEnd,
+    limit: Number.MAX_SAFE_INTEGER,
+    peek: true,
+  }]]);
+  return outcomes![0]!.count;
 }
 
-Deno.test("charge() admits exactly the limit in sequence, counting remaining down", async () => {
-  await withKv(async (kv) => {
-    const limiter = createRateLimiter(kv);
+testEachEngine(
+  "charge() admits exactly the limit in sequence, counting remaining down",
+  async (engine) => {
+    await using store = await engine.open();
+    const limiter = createRateLimiter(store.counters);
     const verdicts: LimitVerdict[] = [];
     for (let i = 0; i < 25; i++) {
-      verdicts.push(
-        await limiter.charge(["ip", "acme", "1.2.3.4"], PER_MINUTE, T0),
-      );
+      verdicts.push(await limiter.charge(ip("1.2.3.4"), PER_MINUTE, T0));
     }
     assert.equal(admitted(verdicts), 20);
     assert.deepEqual(
@@ -63,56 +73,55 @@ Deno.test("charge() admits exactly the limit in sequence, counting remaining dow
         retryAfterMs: 30_000,
       });
     }
-  });
-});
+  },
+);
 
-Deno.test("charge() starts a fresh count in the next window", async () => {
-  await withKv(async (kv) => {
-    const limiter = createRateLimiter(kv);
-    for (let i = 0; i < 20; i++) {
-      await limiter.charge(["org", "acme"], PER_MINUTE, T0);
-    }
-    const spent = await limiter.charge(
-      ["org", "acme"],
-      PER_MINUTE,
-      T0 + 29_999,
-    );
+testEachEngine(
+  "charge() starts a fresh count in the next window",
+  async (engine) => {
+    await using store = await engine.open();
+    const limiter = createRateLimiter(store.counters);
+    for (let i = 0; i < 20; i++) await limiter.charge(ORG, PER_MINUTE, T0);
+    const spent = await limiter.charge(ORG, PER_MINUTE, T0 + 29_999);
     assert.equal(spent.allowed, false);
     assert.equal(spent.retryAfterMs, 1);
-    const next = await limiter.charge(["org", "acme"], PER_MINUTE, T0 + 30_000);
+    const next = await limiter.charge(ORG, PER_MINUTE, T0 + 30_000);
     assert.equal(next.allowed, true);
     assert.equal(next.remaining, 19);
     assert.equal(next.resetMs, 60_000);
-  });
-});
+  },
+);
 
-Deno.test("charge() keeps distinct buckets independent", async () => {
-  await withKv(async (kv) => {
-    const limiter = createRateLimiter(kv);
+testEachEngine(
+  "charge() keeps distinct counters independent",
+  async (engine) => {
+    await using store = await engine.open();
+    const limiter = createRateLimiter(store.counters);
     for (let i = 0; i < 20; i++) {
-      await limiter.charge(["ip", "acme", "1.2.3.4"], PER_MINUTE, T0);
+      await limiter.charge(ip("1.2.3.4"), PER_MINUTE, T0);
     }
-    const cases: [string, readonly (string | number)[], number][] = [
-      ["the spent bucket", ["ip", "acme", "1.2.3.4"], 0],
-      ["another IP", ["ip", "acme", "1.2.3.5"], 1],
-      ["another organization", ["ip", "globex", "1.2.3.4"], 1],
-      ["the organization bucket", ["org", "acme"], 1],
-      ["a numeric part", ["ip", 7, "1.2.3.4"], 1],
+    const cases: [string, CounterName, number][] = [
+      ["the spent counter", ip("1.2.3.4"), 0],
+      ["another IP", ip("1.2.3.5"), 1],
+      ["another organization", ip("1.2.3.4", "globex"), 1],
+      ["the organization counter", ORG, 1],
     ];
-    for (const [name, bucket, expected] of cases) {
-      const verdict = await limiter.charge(bucket, PER_MINUTE, T0);
+    for (const [name, counter, expected] of cases) {
+      const verdict = await limiter.charge(counter, PER_MINUTE, T0);
       assert.equal(Number(verdict.allowed), expected, name);
     }
-  });
-});
+  },
+);
 
-Deno.test("charge() admits exactly the limit under concurrency", async () => {
-  await withKv(async (kv) => {
-    const limiter = createRateLimiter(kv);
+testEachEngine(
+  "charge() admits exactly the limit under concurrency",
+  async (engine) => {
+    await using store = await engine.open();
+    const limiter = createRateLimiter(store.counters);
     const verdicts = await Promise.all(
       Array.from(
         { length: 60 },
-        () => limiter.charge(["ip", "acme", "9.9.9.9"], PER_MINUTE, T0),
+        () => limiter.charge(ip("9.9.9.9"), PER_MINUTE, T0),
       ),
     );
     assert.equal(admitted(verdicts), 20);
@@ -121,63 +130,69 @@ Deno.test("charge() admits exactly the limit under concurrency", async () => {
         .map((verdict) => verdict.remaining).sort((a, b) => a - b),
       Array.from({ length: 20 }, (_, i) => i),
     );
-    const stored = await kv.get<number>((await counterKeys(kv))[0] ?? []);
-    assert.equal(stored.value, 20, "a spent bucket never grows");
-  });
-});
+    assert.equal(
+      await storedCount(store.counters, ip("9.9.9.9"), PER_MINUTE, T0),
+      20,
+      "a spent counter never grows",
+    );
+  },
+);
 
-Deno.test("charge() stays exact per bucket with many concurrent buckets", async () => {
-  // 150 buckets exceed one getMany (10 keys) and one atomic (100 checks).
-  const cases: [string, number][] = [["default batches", 1_000], [
-    "maxBatch 7",
-    7,
-  ]];
-  for (const [name, maxBatch] of cases) {
-    await withKv(async (kv) => {
-      const limiter = createRateLimiter(kv, { maxBatch });
+testEachEngine(
+  "charge() stays exact per counter with many concurrent counters",
+  async (engine) => {
+    // 150 counters exceed one KV getMany (10 keys) and one atomic (100 checks).
+    const cases: [string, number][] = [
+      ["default batches", 1_000],
+      ["maxBatch 7", 7],
+    ];
+    for (const [name, maxBatch] of cases) {
+      await using store = await engine.open();
+      const limiter = createRateLimiter(store.counters, { maxBatch });
       const charges: Promise<[number, LimitVerdict]>[] = [];
       for (let round = 0; round < 8; round++) {
-        for (let bucket = 0; bucket < 150; bucket++) {
+        for (let counter = 0; counter < 150; counter++) {
           charges.push(
-            limiter.charge(["ip", "acme", bucket], PER_10S, T0)
-              .then((verdict) => [bucket, verdict]),
+            limiter.charge(ip(counter), PER_10S, T0)
+              .then((verdict) => [counter, verdict]),
           );
         }
       }
-      const perBucket = new Array<number>(150).fill(0);
-      for (const [bucket, verdict] of await Promise.all(charges)) {
-        if (verdict.allowed) perBucket[bucket]!++;
+      const perCounter = new Array<number>(150).fill(0);
+      for (const [counter, verdict] of await Promise.all(charges)) {
+        if (verdict.allowed) perCounter[counter]!++;
       }
-      assert.deepEqual(perBucket, new Array<number>(150).fill(5), name);
-    });
-  }
-});
+      assert.deepEqual(perCounter, new Array<number>(150).fill(5), name);
+    }
+  },
+);
 
-Deno.test("charge() stays exact across limiters racing on one KV file", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "parley_limits_" });
-  const stores = await Promise.all(
-    [1, 2, 3].map(() => Deno.openKv(`${dir}/kv.sqlite`)),
-  );
-  try {
-    const limiters = stores.map((kv) => createRateLimiter(kv));
+testEachEngine(
+  "charge() stays exact across limiters racing on one store (three processes or hosts)",
+  async (engine) => {
+    await using first = await engine.open();
+    await using second = await engine.open(first.location);
+    await using third = await engine.open(first.location);
+    const limiters = [first, second, third].map((store) =>
+      createRateLimiter(store.counters)
+    );
     const verdicts = await Promise.all(
       limiters.flatMap((limiter) =>
         Array.from(
           { length: 20 },
-          () => limiter.charge(["ip", "acme", "5.5.5.5"], PER_MINUTE, T0),
+          () => limiter.charge(ip("5.5.5.5"), PER_MINUTE, T0),
         )
       ),
     );
     assert.equal(admitted(verdicts), 20);
-  } finally {
-    for (const kv of stores) kv.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  },
+);
 
-Deno.test("charge() counts 5/10s windows on their boundaries", async () => {
-  await withKv(async (kv) => {
-    const limiter = createRateLimiter(kv);
+testEachEngine(
+  "charge() counts 5/10s windows on their boundaries",
+  async (engine) => {
+    await using store = await engine.open();
+    const limiter = createRateLimiter(store.counters);
     const start = Date.UTC(2026, 0, 1, 12, 0, 0);
     // [offset ms, allowed, remaining, resetMs]
     const steps: [number, boolean, number, number][] = [
@@ -191,54 +206,46 @@ Deno.test("charge() counts 5/10s windows on their boundaries", async () => {
       [25_000, true, 4, 5_000],
     ];
     for (const [offset, allowed, remaining, resetMs] of steps) {
-      const verdict = await limiter.charge(
-        ["org", "acme"],
-        PER_10S,
-        start + offset,
-      );
+      const verdict = await limiter.charge(ORG, PER_10S, start + offset);
       assert.deepEqual(
         [verdict.allowed, verdict.remaining, verdict.resetMs],
         [allowed, remaining, resetMs],
         `at +${offset} ms`,
       );
     }
-  });
+  },
+);
+
+testEachEngine("charge() keeps rates of one counter apart", async (engine) => {
+  await using store = await engine.open();
+  const limiter = createRateLimiter(store.counters);
+  await limiter.charge(ORG, PER_MINUTE, T0);
+  await limiter.charge(ORG, PER_MINUTE, T0);
+  await limiter.charge(ORG, PER_10S, T0);
+  assert.equal(await storedCount(store.counters, ORG, PER_MINUTE, T0), 2);
+  assert.equal(await storedCount(store.counters, ORG, PER_10S, T0), 1);
 });
 
-Deno.test("charge() keys counters by window and keeps rates of one bucket apart", async () => {
-  await withKv(async (kv) => {
-    const limiter = createRateLimiter(kv, { prefix: ["parley"] });
-    await limiter.charge(["org", "acme"], PER_MINUTE, T0);
-    await limiter.charge(["org", "acme"], PER_10S, T0);
-    const keys: Deno.KvKey[] = [];
-    for await (const entry of kv.list({ prefix: ["parley", "rl"] })) {
-      keys.push(entry.key);
-    }
-    const minuteEnd = Date.UTC(2026, 0, 1, 12, 1, 0);
-    const tenSecondEnd = Date.UTC(2026, 0, 1, 12, 0, 40);
-    assert.deepEqual(keys, [
-      ["parley", "rl", tenSecondEnd, 10_000, "org", "acme"],
-      ["parley", "rl", minuteEnd, 60_000, "org", "acme"],
-    ]);
-  });
-});
-
-Deno.test("charge() rejects every request of a zero rate", async () => {
-  await withKv(async (kv) => {
-    const limiter = createRateLimiter(kv);
-    const verdict = await limiter.charge(["org", "acme"], {
+testEachEngine(
+  "charge() rejects every request of a zero rate",
+  async (engine) => {
+    await using store = await engine.open();
+    const limiter = createRateLimiter(store.counters);
+    const verdict = await limiter.charge(ORG, {
       count: 0,
       windowMs: 60_000,
       text: "0/minute",
     }, T0);
     assert.equal(verdict.allowed, false);
     assert.equal(verdict.retryAfterMs, 30_000);
-  });
-});
+  },
+);
 
-Deno.test("charge() refuses malformed rates with RangeError", async () => {
-  await withKv(async (kv) => {
-    const limiter = createRateLimiter(kv);
+testEachEngine(
+  "charge() refuses malformed rates with RangeError",
+  async (engine) => {
+    await using store = await engine.open();
+    const limiter = createRateLimiter(store.counters);
     const rates: Rate[] = [
       { count: 1.5, windowMs: 60_000, text: "1.5/minute" },
       { count: -1, windowMs: 60_000, text: "-1/minute" },
@@ -247,22 +254,22 @@ Deno.test("charge() refuses malformed rates with RangeError", async () => {
     ];
     for (const rate of rates) {
       await assert.rejects(
-        limiter.charge(["org", "acme"], rate, T0),
+        limiter.charge(ORG, rate, T0),
         RangeError,
         rate.text,
       );
     }
-  });
-});
+  },
+);
 
-Deno.test("charge() throws StoreUnavailableError when the KV is closed", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "parley_limits_" });
-  try {
-    const kv = await Deno.openKv(`${dir}/kv.sqlite`);
-    const limiter = createRateLimiter(kv);
-    kv.close();
+testEachEngine(
+  "charge() throws StoreUnavailableError when the store is closed",
+  async (engine) => {
+    const store = await engine.open();
+    const limiter = createRateLimiter(store.counters);
+    await store[Symbol.asyncDispose]();
     await assert.rejects(
-      limiter.charge(["org", "acme"], PER_MINUTE, T0),
+      limiter.charge(ORG, PER_MINUTE, T0),
       (error: unknown) =>
         error instanceof StoreUnavailableError && error.code === "UNAVAILABLE",
     );
@@ -271,132 +278,91 @@ Deno.test("charge() throws StoreUnavailableError when the KV is closed", async (
       (error: unknown) =>
         error instanceof StoreUnavailableError && error.code === "UNAVAILABLE",
     );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  },
+);
 
-Deno.test("charge() retries while another connection holds the write lock, then gives up", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "parley_limits_" });
-  const kv = await Deno.openKv(`${dir}/kv.sqlite`);
-  await kv.set(["warm-up"], true);
-  // A second SQLite connection plays the other `deno serve` worker.
-  const rival = new DatabaseSync(`${dir}/kv.sqlite`);
-  try {
-    const limiter = createRateLimiter(kv);
-    // [lock held ms, outcome]
-    const cases: [number, "admitted" | "UNAVAILABLE"][] = [
-      [300, "admitted"],
-      [2_300, "UNAVAILABLE"],
-    ];
-    for (const [holdMs, expected] of cases) {
-      rival.exec("BEGIN IMMEDIATE");
-      const released = new Promise<void>((release) =>
-        setTimeout(() => {
-          rival.exec("COMMIT");
-          release();
-        }, holdMs)
-      );
-      const outcome = await limiter.charge(["org", "acme"], PER_MINUTE, T0)
-        .then(
-          (verdict) => verdict.allowed ? "admitted" : "rejected",
-          (error: unknown) =>
-            error instanceof StoreUnavailableError ? error.code : String(error),
-        );
-      await released;
-      assert.equal(outcome, expected, `lock held ${holdMs} ms`);
-    }
-  } finally {
-    rival.close();
-    kv.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-});
-
-Deno.test("charge() answers a spent window without a KV round trip", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "parley_limits_" });
-  try {
-    const kv = await Deno.openKv(`${dir}/kv.sqlite`);
-    const limiter = createRateLimiter(kv);
-    for (let i = 0; i < 20; i++) {
-      await limiter.charge(["org", "acme"], PER_MINUTE, T0);
-    }
-    kv.close();
-    // Only a KV-free path can answer once the store is gone.
-    const verdict = await limiter.charge(
-      ["org", "acme"],
-      PER_MINUTE,
-      T0 + 1_000,
-    );
+testEachEngine(
+  "charge() answers a spent window without a store round trip",
+  async (engine) => {
+    const store = await engine.open();
+    const limiter = createRateLimiter(store.counters);
+    for (let i = 0; i < 20; i++) await limiter.charge(ORG, PER_MINUTE, T0);
+    await store[Symbol.asyncDispose]();
+    // Only a store-free path can answer once the store is gone.
+    const verdict = await limiter.charge(ORG, PER_MINUTE, T0 + 1_000);
     assert.equal(verdict.allowed, false);
     assert.equal(verdict.retryAfterMs, 29_000);
-    // A higher limit for the same window is not known spent: it asks KV.
+    // A higher limit for the same window is not known spent: it asks the store.
     await assert.rejects(
-      limiter.charge(["org", "acme"], { ...PER_MINUTE, count: 21 }, T0),
+      limiter.charge(ORG, { ...PER_MINUTE, count: 21 }, T0),
       StoreUnavailableError,
     );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  },
+);
 
-Deno.test("close() refuses further charges and leaves the KV open", async () => {
-  await withKv(async (kv) => {
-    const limiter = createRateLimiter(kv);
-    const queued = limiter.charge(["org", "acme"], PER_MINUTE, T0);
+testEachEngine(
+  "close() refuses further charges and leaves the store open",
+  async (engine) => {
+    await using store = await engine.open();
+    const limiter = createRateLimiter(store.counters);
+    const queued = limiter.charge(ORG, PER_MINUTE, T0);
     limiter.close();
     assert.equal((await queued).allowed, true, "a queued charge still settles");
     await assert.rejects(
-      limiter.charge(["org", "acme"], PER_MINUTE, T0),
+      limiter.charge(ORG, PER_MINUTE, T0),
       StoreUnavailableError,
     );
-    assert.equal((await kv.get(["anything"])).versionstamp, null);
-  });
-});
+    await store.ping();
+  },
+);
 
-Deno.test("sweep() deletes counters of ended windows only", async () => {
-  await withKv(async (kv) => {
-    const limiter = createRateLimiter(kv, { now: () => T0 });
-    await limiter.charge(["org", "acme"], PER_MINUTE, T0 - 60_000); // ended at T0 - 30 s
-    await limiter.charge(["org", "acme"], PER_10S, T0 - 10_000); // ended at T0
-    await limiter.charge(["org", "acme"], PER_10S, T0); // ends at T0 + 10 s
-    await limiter.charge(["org", "acme"], PER_MINUTE); // current, ends at T0 + 30 s
-    assert.equal((await counterKeys(kv)).length, 4);
+testEachEngine(
+  "sweep() deletes counters of ended windows only",
+  async (engine) => {
+    await using store = await engine.open();
+    const limiter = createRateLimiter(store.counters, { now: () => T0 });
+    await limiter.charge(ORG, PER_MINUTE, T0 - 60_000); // ended at T0 - 30 s
+    await limiter.charge(ORG, PER_10S, T0 - 10_000); // ended at T0
+    await limiter.charge(ORG, PER_10S, T0); // ends at T0 + 10 s
+    await limiter.charge(ORG, PER_MINUTE); // current, ends at T0 + 30 s
 
     // A window ending exactly now is left for the next sweep.
     assert.equal(await limiter.sweep(T0 - 1), 1);
     assert.equal(await limiter.sweep(), 0);
     assert.equal(await limiter.sweep(T0 + 1), 1);
-    assert.equal((await counterKeys(kv)).length, 2);
 
-    const current = await limiter.charge(["org", "acme"], PER_MINUTE);
+    const current = await limiter.charge(ORG, PER_MINUTE);
     assert.equal(current.remaining, 18, "the live counter survived");
     assert.equal(await limiter.sweep(T0 + 60_000), 2);
-    assert.deepEqual(await counterKeys(kv), []);
-  });
-});
+    assert.equal(await limiter.sweep(T0 + 120_000), 0, "nothing is left");
+  },
+);
 
-Deno.test("sweep() deletes more counters than one atomic can hold", async () => {
-  await withKv(async (kv) => {
-    const limiter = createRateLimiter(kv);
-    const buckets = Array.from({ length: 1_200 }, (_, i) => ["ip", "acme", i]);
+testEachEngine(
+  "sweep() deletes more counters than one commit can hold",
+  async (engine) => {
+    await using store = await engine.open();
+    const limiter = createRateLimiter(store.counters);
     await Promise.all(
-      buckets.map((bucket) => limiter.charge(bucket, PER_10S, T0)),
+      Array.from(
+        { length: 1_200 },
+        (_, i) => limiter.charge(ip(i), PER_10S, T0),
+      ),
     );
     assert.equal(await limiter.sweep(T0 + 10_001), 1_200);
-    assert.deepEqual(await counterKeys(kv), []);
-  });
-});
+    assert.equal(await limiter.sweep(T0 + 20_001), 0);
+  },
+);
 
-const ORG_30: Rate = { count: 30, windowMs: 60_000, text: "30/minute" };
-
-Deno.test("chargeAll() charges the next limit only when the previous one admitted", async () => {
-  await withKv(async (kv) => {
-    const limiter = createRateLimiter(kv);
+testEachEngine(
+  "chargeAll() charges the next limit only when the previous one admitted",
+  async (engine) => {
+    await using store = await engine.open();
+    const limiter = createRateLimiter(store.counters);
     const ipRate: Rate = { count: 2, windowMs: 60_000, text: "2/minute" };
-    const chain = [
-      { bucket: ["ip", "acme", "203.0.113.7"], rate: ipRate },
-      { bucket: ["org", "acme"], rate: ORG_30 },
+    const chain: LimitCharge[] = [
+      { ...ip("203.0.113.7"), rate: ipRate },
+      { ...ORG, rate: ORG_30 },
     ];
     const results: LimitVerdict[][] = [];
     for (let i = 0; i < 4; i++) {
@@ -404,69 +370,105 @@ Deno.test("chargeAll() charges the next limit only when the previous one admitte
     }
     assert.deepEqual(
       results.map((verdicts) => verdicts.map((v) => v.allowed)),
-      [
-        [true, true],
-        [true, true],
-        [false],
-        [false],
-      ],
+      [[true, true], [true, true], [false], [false]],
     );
     // Only the two admitted requests reached the organization's counter.
-    const org = await limiter.charge(["org", "acme"], ORG_30, T0);
+    const org = await limiter.charge(ORG, ORG_30, T0);
     assert.equal(org.remaining, 30 - 3);
-  });
-});
+  },
+);
 
-Deno.test("chargeAll() counts the first limit even when a later one rejects", async () => {
-  await withKv(async (kv) => {
-    const limiter = createRateLimiter(kv);
+testEachEngine(
+  "chargeAll() counts the first limit even when a later one rejects",
+  async (engine) => {
+    await using store = await engine.open();
+    const limiter = createRateLimiter(store.counters);
     const orgRate: Rate = { count: 1, windowMs: 60_000, text: "1/minute" };
-    const chain = [
-      { bucket: ["ip", "acme", "203.0.113.7"], rate: PER_MINUTE },
-      { bucket: ["org", "acme"], rate: orgRate },
+    const chain: LimitCharge[] = [
+      { ...ip("203.0.113.7"), rate: PER_MINUTE },
+      { ...ORG, rate: orgRate },
     ];
     const first = await limiter.chargeAll(chain, T0);
     const second = await limiter.chargeAll(chain, T0);
     assert.deepEqual(first.map((v) => v.allowed), [true, true]);
     assert.deepEqual(second.map((v) => v.allowed), [true, false]);
     assert.equal(second[0]!.remaining, 20 - 2);
-  });
-});
+  },
+);
 
-Deno.test("chargeAll() stays exact for many IPs sharing one organization, concurrently", async () => {
-  await withKv(async (kv) => {
-    const limiter = createRateLimiter(kv);
-    // 150 distinct IPs × 2 requests: more counters than one commit may check.
+testEachEngine(
+  "chargeAll() stays exact for many IPs sharing one organization, concurrently",
+  async (engine) => {
+    await using store = await engine.open();
+    const limiter = createRateLimiter(store.counters);
+    // 150 distinct IPs × 2 requests: more counters than one KV commit may check.
     const results = await Promise.all(
       Array.from({ length: 300 }, (_, i) =>
         limiter.chargeAll([
-          { bucket: ["ip", "acme", `10.0.0.${i % 150}`], rate: PER_MINUTE },
-          { bucket: ["org", "acme"], rate: ORG_30 },
+          { ...ip(`10.0.0.${i % 150}`), rate: PER_MINUTE },
+          { ...ORG, rate: ORG_30 },
         ], T0)),
     );
-    const orgAdmitted = results.filter((verdicts) =>
-      verdicts[1]?.allowed
-    ).length;
+    const orgAdmitted = results.filter((verdicts) => verdicts[1]?.allowed)
+      .length;
     assert.equal(orgAdmitted, 30);
     assert.ok(results.every((verdicts) => verdicts[0]?.allowed));
-  });
-});
+  },
+);
 
-Deno.test("knownSpent() answers once this process has seen a window spent", async () => {
-  await withKv(async (kv) => {
-    const limiter = createRateLimiter(kv);
-    const bucket = ["ip", "acme", "203.0.113.7"];
-    assert.equal(limiter.knownSpent(bucket, PER_10S, T0), undefined);
-    for (let i = 0; i < 4; i++) await limiter.charge(bucket, PER_10S, T0);
-    assert.equal(limiter.knownSpent(bucket, PER_10S, T0), undefined);
-    assert.equal((await limiter.charge(bucket, PER_10S, T0)).allowed, true);
-    const known = limiter.knownSpent(bucket, PER_10S, T0);
+testEachEngine(
+  "chargeAll() checks a peek without counting it, and stops at a spent one",
+  async (engine) => {
+    await using store = await engine.open();
+    const limiter = createRateLimiter(store.counters);
+    const failures: Rate = { count: 2, windowMs: 60_000, text: "2/minute" };
+    const guard: CounterName = {
+      organizationId: "acme",
+      bucket: "auth:1.2.3.4",
+    };
+    const chain: LimitCharge[] = [
+      { ...ip("1.2.3.4"), rate: PER_MINUTE },
+      { ...guard, rate: failures, peek: true },
+      { ...ORG, rate: ORG_30 },
+    ];
+    const before = await limiter.chargeAll(chain, T0);
+    assert.deepEqual(before.map((v) => v.allowed), [true, true, true]);
+    assert.equal(before[1]!.remaining, 2, "a peek spends nothing");
+    // Two failed authentications spend the guard.
+    await limiter.charge(guard, failures, T0);
+    await limiter.charge(guard, failures, T0);
+    const after = await limiter.chargeAll(chain, T0);
+    assert.deepEqual(after.map((v) => v.allowed), [true, false]);
+    assert.equal(
+      await storedCount(store.counters, ORG, ORG_30, T0),
+      1,
+      "the refused request spent nothing of the organization",
+    );
+    assert.equal(
+      await storedCount(store.counters, ip("1.2.3.4"), PER_MINUTE, T0),
+      2,
+      "the IP limit counted both requests",
+    );
+  },
+);
+
+testEachEngine(
+  "knownSpent() answers once this process has seen a window spent",
+  async (engine) => {
+    await using store = await engine.open();
+    const limiter = createRateLimiter(store.counters);
+    const counter = ip("203.0.113.7");
+    assert.equal(limiter.knownSpent(counter, PER_10S, T0), undefined);
+    for (let i = 0; i < 4; i++) await limiter.charge(counter, PER_10S, T0);
+    assert.equal(limiter.knownSpent(counter, PER_10S, T0), undefined);
+    assert.equal((await limiter.charge(counter, PER_10S, T0)).allowed, true);
+    const known = limiter.knownSpent(counter, PER_10S, T0);
     assert.equal(known?.allowed, false);
     assert.equal(known?.retryAfterMs, 10_000 - (T0 % 10_000));
     assert.equal(
-      limiter.knownSpent(bucket, PER_10S, T0 + 10_000),
+      limiter.knownSpent(counter, PER_10S, T0 + 10_000),
       undefined,
       "a new window is not spent",
     );
-  });
-});
+  },
+);

@@ -36,7 +36,11 @@ import { Params } from "./params.ts";
 import { readJsonBody } from "./read_json_body.ts";
 import { RpcError } from "./rpc_error.ts";
 import { failureReply, successReply } from "./rpc_reply.ts";
-import { loadSessionSecret, SessionSigner } from "./session_token.ts";
+import {
+  loadSessionSecret,
+  SESSION_TTL_MS,
+  SessionSigner,
+} from "./session_token.ts";
 import { MAX_MESSAGE_LENGTH } from "./wire.ts";
 
 /** A policy that may change while the server runs (hot reload). */
@@ -70,6 +74,8 @@ export interface HandlerOptions {
   readonly kv?: Deno.Kv;
   /** Session signing secret (≥ 32 bytes); else one kept in the store. */
   readonly sessionSecret?: string;
+  /** How long a session lasts, milliseconds (default 30 minutes). */
+  readonly sessionLifetimeMs?: number;
   /** Where rejections and report-mode decisions go; none when absent. */
   readonly decisionLog?: DecisionLogSink;
   /** The widget bundle; `/widget.js` answers 404 without it. */
@@ -87,6 +93,11 @@ export interface HandlerOptions {
 /** A request handler that also owns background work. */
 export interface ParleyHandler {
   (request: Request, info?: Deno.ServeHandlerInfo): Promise<Response>;
+  /**
+   * Ends open streams with a last `closed` event (`server.stopping`), so a
+   * graceful shutdown need not wait for their clients to leave.
+   */
+  closeStreams(): void;
   /** Ends open streams and stops timers and webhook deliveries; does not close the store. */
   close(): Promise<void>;
 }
@@ -132,6 +143,7 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
     live,
     streams,
     sessions: new SessionSigner(secret),
+    sessionLifetimeMs: options.sessionLifetimeMs ?? SESSION_TTL_MS,
     webhooksDue: () => webhooks.kick(),
   }));
   // Surfaced by the first request instead of as an unhandled rejection.
@@ -273,6 +285,9 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
   }
 
   return Object.assign(handle, {
+    closeStreams(): void {
+      streams.close();
+    },
     async close(): Promise<void> {
       clearInterval(sweeper);
       limiter.close();

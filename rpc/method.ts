@@ -31,6 +31,8 @@ export interface Services {
   /** Open streams: caps, and re-checks of their credentials. */
   readonly streams: LiveStreams;
   readonly sessions: SessionSigner;
+  /** How long a session from `chat.boot` lasts, milliseconds. */
+  readonly sessionLifetimeMs: number;
   /** Something was enqueued for webhook delivery: look at the outbox now. */
   readonly webhooksDue: () => void;
 }

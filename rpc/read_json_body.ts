@@ -16,7 +16,8 @@ export const MAX_JSON_DEPTH = 16;
  * @param request The incoming request (already known to be `POST`).
  * @param maxBytes The largest body accepted.
  * @returns The parsed object.
- * @throws {RpcError} `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE` or `BAD_REQUEST`.
+ * @throws {RpcError} `UNSUPPORTED_MEDIA_TYPE`, `PAYLOAD_TOO_LARGE` or
+ * `BAD_REQUEST` (`body.aborted` when the client went away mid-body).
  */
 export async function readJsonBody(
   request: Request,
@@ -70,13 +71,15 @@ async function readLimited(
   // layer stops at that length, so one native read is safe and much cheaper
   // than pulling chunks through a stream reader.
   if (request.headers.has("content-length")) {
-    return decodeUtf8(new Uint8Array(await request.arrayBuffer()));
+    return decodeUtf8(
+      new Uint8Array(await unlessClientLeft(request.arrayBuffer())),
+    );
   }
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   while (true) {
-    const { done, value } = await reader.read();
+    const { done, value } = await unlessClientLeft(reader.read());
     if (done) break;
     size += value.byteLength;
     if (size > maxBytes) {
@@ -92,6 +95,39 @@ async function readLimited(
     offset += chunk.byteLength;
   }
   return decodeUtf8(bytes);
+}
+
+/**
+ * What Deno 2.9's HTTP server rejects a body read with when the client went
+ * away mid-body: `BadResource` when it closed the connection ("Cannot read
+ * body …" from `arrayBuffer()`, "Cannot read request body …" from a stream
+ * reader), `Http` when it reset it. Matched exactly, so any other failure
+ * stays a bug.
+ */
+const CLIENT_LEFT: readonly [new (...args: never[]) => Error, RegExp][] = [
+  [
+    Deno.errors.BadResource,
+    /^Cannot read (?:request )?body as underlying resource unavailable$/,
+  ],
+  [Deno.errors.Http, /^unexpected EOF while reading HTTP\/1 body$/],
+];
+
+/** A body read; `body.aborted` when the client went away during it. */
+async function unlessClientLeft<T>(read: Promise<T>): Promise<T> {
+  try {
+    return await read;
+  } catch (error) {
+    const clientLeft = CLIENT_LEFT.some(([type, message]) =>
+      error instanceof type && message.test(error.message)
+    );
+    if (!clientLeft) throw error;
+    // The client never sees this reply; it keeps aborts out of the bug count.
+    throw new RpcError(
+      "BAD_REQUEST",
+      "The client went away before the body was complete",
+      { reason: "body.aborted" },
+    );
+  }
 }
 
 function decodeUtf8(bytes: Uint8Array): string {

@@ -21,6 +21,36 @@ function streamOf(text: string, chunkSize: number): ReadableStream<Uint8Array> {
   });
 }
 
+/**
+ * Half of a JSON body, then the error Deno's HTTP server fails the read with;
+ * with `declared`, sent with a `Content-Length` (read by `arrayBuffer()`).
+ */
+function cutShort(error: Error, declared = false): Request {
+  const half = new TextEncoder().encode('{"organizationId":');
+  let sent = false;
+  return new Request("http://parley.test/rpc/chat.getConfig", {
+    method: "POST",
+    headers: {
+      "Content-Type": "application/json",
+      ...(declared ? { "Content-Length": String(2 * half.length) } : {}),
+    },
+    body: new ReadableStream({
+      pull(controller) {
+        if (sent) return controller.error(error);
+        sent = true;
+        controller.enqueue(half);
+      },
+    }),
+  });
+}
+
+const closedMidBody = () =>
+  new Deno.errors.BadResource(
+    "Cannot read request body as underlying resource unavailable",
+  );
+const resetMidBody = () =>
+  new Deno.errors.Http("unexpected EOF while reading HTTP/1 body");
+
 const refusals: {
   name: string;
   request: () => Request;
@@ -87,6 +117,31 @@ const refusals: {
     code: "BAD_REQUEST",
     reason: "body.encoding",
   },
+  {
+    name: "a streamed body whose client closed the connection mid-body",
+    request: () => cutShort(closedMidBody()),
+    code: "BAD_REQUEST",
+    reason: "body.aborted",
+  },
+  {
+    // arrayBuffer() words the same BadResource as "Cannot read body as …".
+    name: "a declared body whose client closed the connection mid-body",
+    request: () => cutShort(closedMidBody(), true),
+    code: "BAD_REQUEST",
+    reason: "body.aborted",
+  },
+  {
+    name: "a streamed body whose client reset the connection mid-body",
+    request: () => cutShort(resetMidBody()),
+    code: "BAD_REQUEST",
+    reason: "body.aborted",
+  },
+  {
+    name: "a declared body whose client reset the connection mid-body",
+    request: () => cutShort(resetMidBody(), true),
+    code: "BAD_REQUEST",
+    reason: "body.aborted",
+  },
 ];
 
 for (const row of refusals) {
@@ -126,3 +181,25 @@ Deno.test("readJsonBody() ignores brackets inside strings when measuring depth",
     text: "[".repeat(100),
   });
 });
+
+const otherFailures: { name: string; error: () => Error }[] = [
+  { name: "a TypeError", error: () => new TypeError("Body already consumed") },
+  {
+    name: "a BadResource with another message",
+    error: () => new Deno.errors.BadResource("Bad resource ID"),
+  },
+  {
+    name: "an Http error with another message",
+    error: () => new Deno.errors.Http("invalid HTTP/1 request: Invalid"),
+  },
+];
+
+for (const row of otherFailures) {
+  Deno.test(`readJsonBody() passes on ${row.name} from a body read (a bug, not body.aborted)`, async () => {
+    const error = row.error();
+    await assert.rejects(
+      readJsonBody(cutShort(error), 1024),
+      (thrown: unknown) => thrown === error,
+    );
+  });
+}

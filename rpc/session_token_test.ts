@@ -11,6 +11,7 @@ const secret = new TextEncoder().encode(
   "session-secret-0123456789abcdef0123456789",
 );
 const claims: SessionClaims = {
+  sessionId: "s1",
   organizationId: "acme",
   origin: "https://shop.acme.com",
   participant: { kind: "user", subject: "user_1" },

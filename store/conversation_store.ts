@@ -52,8 +52,11 @@ export interface ChatMessage {
 
 /** The page a visitor is on, as the widget reported it. */
 export interface PageContext {
+  /** The page's URL, on the session's origin. */
   readonly url: string;
+  /** `document.title`. */
   readonly title?: string;
+  /** `document.referrer`. */
   readonly referrer?: string;
 }
 
@@ -61,7 +64,9 @@ export interface PageContext {
 export interface Conversation {
   /** Random, URL-safe; unique within the organization. */
   readonly id: string;
+  /** The organization it belongs to. */
   readonly organizationId: string;
+  /** Whose conversation it is. */
   readonly participant: Participant;
   /** `true` when the participant is a verified user. */
   readonly verified: boolean;
@@ -120,11 +125,13 @@ export interface FeedEntry {
   readonly seq: number;
   /** Epoch milliseconds of the commit. */
   readonly at: number;
+  /** What happened. */
   readonly event: FeedEvent;
 }
 
 /** The next version of a conversation, and what goes with it in one commit. */
 export interface ConversationChange {
+  /** The next version. */
   readonly conversation: Conversation;
   /** Recorded in the organization's feed in the same commit. */
   readonly event?: FeedEvent;
@@ -134,9 +141,11 @@ export interface ConversationChange {
 
 /** A message and what goes with it in one commit. */
 export interface MessageChange {
+  /** The new message. */
   readonly message: ChatMessage;
   /** The conversation with this message counted (before any trimming). */
   readonly conversation: Conversation;
+  /** Webhook deliveries enqueued in the same commit. */
   readonly outbox?: readonly OutboxItem[];
 }
 
@@ -150,6 +159,7 @@ export interface OpenConversation {
 
 /** A page of the agent inbox. */
 export interface ConversationPage {
+  /** Newest `updatedAt` first. */
   readonly conversations: readonly Conversation[];
   /** Pass to the next call; absent on the last page. */
   readonly cursor?: string;

@@ -12,6 +12,7 @@
 
 /** A delivery to make. */
 export interface OutboxItem {
+  /** The organization whose webhook it goes to. */
   readonly organizationId: string;
   /**
    * Unique within the organization and stable across retries (sent as
@@ -30,6 +31,7 @@ export interface OutboxItem {
 
 /** An item leased to one owner until `leaseUntil`. */
 export interface LeasedOutboxItem extends OutboxItem {
+  /** Who holds the lease (one process). */
   readonly owner: string;
   /** Epoch milliseconds. */
   readonly leaseUntil: number;

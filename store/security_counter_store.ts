@@ -8,6 +8,7 @@
 
 /** One counted thing in one hour. */
 export interface SecurityCount {
+  /** The organization counted. */
   readonly organizationId: string;
   /** Start of the hour, epoch milliseconds. */
   readonly hour: number;
@@ -15,6 +16,7 @@ export interface SecurityCount {
   readonly metric: string;
   /** Which one, e.g. `verified`, a key id, a reason, an origin. */
   readonly key: string;
+  /** How many times. */
   readonly count: number;
   /** The latest time it was seen, epoch milliseconds. */
   readonly lastSeen: number;

@@ -39,12 +39,19 @@ export interface Store {
   readonly engine: StoreEngine;
   /** Where it is, for logs and `/healthz`: a path, or host, port and database — never a credential. */
   readonly location: string;
+  /** Rate-limit counters. */
   readonly counters: CounterStore;
+  /** Conversations, messages and each organization's feed. */
   readonly conversations: ConversationStore;
+  /** Notices that a feed grew, across processes and hosts. */
   readonly changes: ChangeFeed;
+  /** Values of the deployment (the session secret). */
   readonly settings: SettingStore;
+  /** Webhook deliveries waiting to be made. */
   readonly outbox: OutboxStore;
+  /** Agents with a live stream open. */
   readonly presence: PresenceStore;
+  /** What the security report counts. */
   readonly securityCounters: SecurityCounterStore;
   /**
    * One round trip to the engine.

@@ -419,7 +419,10 @@ Deno.test("chat.stream ends with a closed event when an agent closes the convers
   assert.equal((await closing).status, 200);
   const closed = /^event: closed\ndata: (.+)$/m.exec(text);
   assert.ok(closed, `no closed event in ${JSON.stringify(text)}`);
-  assert.deepEqual(JSON.parse(closed[1]!), { conversationId });
+  assert.deepEqual(JSON.parse(closed[1]!), {
+    conversationId,
+    reason: "conversation.closed",
+  });
 
   // The closed session takes no more messages; a new boot moves on.
   const late = await send(server, visitor.session.token, "still there?")

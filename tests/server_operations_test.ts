@@ -23,7 +23,8 @@ Deno.test("hot reload swaps good policies and keeps the last good one on a broke
   const first = await health(server.baseUrl);
   assert.equal(first.status, 200);
   assert.equal(first.body.lastReloadError, null);
-  assert.equal(first.body.kv, "ok");
+  assert.equal(first.body.store, "ok");
+  assert.equal(first.body.engine, "kv");
   const boot = () =>
     server.rpc("chat.boot", { organizationId: "legacy" }, {
       origin: ORIGINS.evil,

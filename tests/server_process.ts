@@ -23,6 +23,8 @@ export interface ServerProcess {
   readonly kvPath: string;
   /** Everything the server wrote to stderr so far. */
   stderr(): string;
+  /** Whether the process has not exited (yet). */
+  running(): boolean;
   /** Parsed decision-log lines so far. */
   decisions(): Promise<DecisionLogEntry[]>;
   /** `POST /rpc/<method>` with a JSON body. */
@@ -65,6 +67,11 @@ export interface StartServerOptions {
   readonly store?: string;
   /** Entry file: `server.ts` (default). */
   readonly entry?: string;
+  /**
+   * A command the server runs under, e.g. `["prlimit", "--nofile=512"]`; it
+   * must exec the server, so `pid` stays the server's.
+   */
+  readonly commandPrefix?: readonly string[];
 }
 
 const root = new URL("../", import.meta.url);
@@ -156,8 +163,17 @@ export async function startServer(
     NO_COLOR: "1",
     ...options.env,
   };
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL(options.entry ?? "server.ts", root).pathname],
+  const [command, ...prefixArgs] = [
+    ...options.commandPrefix ?? [],
+    Deno.execPath(),
+  ];
+  const child = new Deno.Command(command!, {
+    args: [
+      ...prefixArgs,
+      "run",
+      "-A",
+      new URL(options.entry ?? "server.ts", root).pathname,
+    ],
     env,
     cwd: dir,
     stdin: "null",
@@ -199,6 +215,8 @@ export async function startServer(
     clearTimeout(timeout);
   }
   const baseUrl = `http://127.0.0.1:${port}`;
+  let exited = false;
+  child.status.then(() => exited = true);
   let stopped = false;
   async function stop(): Promise<void> {
     if (stopped) return;
@@ -217,6 +235,7 @@ export async function startServer(
     policyPath,
     kvPath,
     stderr: () => stderrText,
+    running: () => !exited,
     async decisions() {
       let text = "";
       try {

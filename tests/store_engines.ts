@@ -55,8 +55,21 @@ const kvEngine: TestEngine = {
   location: kvLocation,
 };
 
+/** Temp dirs of KV locations handed out, removed when the test process ends. */
+const kvDirs: string[] = [];
+globalThis.addEventListener("unload", () => {
+  for (const dir of kvDirs) {
+    try {
+      Deno.removeSync(dir, { recursive: true });
+    } catch {
+      // Already removed by its test.
+    }
+  }
+});
+
 async function kvLocation(): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "parley_store_" });
+  kvDirs.push(dir);
   return `${dir}/kv.sqlite`;
 }
 
@@ -107,4 +120,19 @@ export function storeEngines(): TestEngine[] {
 /** Whether a missing PostgreSQL is a failure (CI sets it). */
 export function postgresRequired(): boolean {
   return Deno.env.get("PARLEY_REQUIRE_POSTGRES") === "1";
+}
+
+/**
+ * Registers one test per engine, named `"<engine>: <name>"`.
+ *
+ * @param name What the test proves.
+ * @param body The test, given the engine to open stores on.
+ */
+export function testEachEngine(
+  name: string,
+  body: (engine: TestEngine) => Promise<void>,
+): void {
+  for (const engine of storeEngines()) {
+    Deno.test(`${engine.name}: ${name}`, () => body(engine));
+  }
 }

@@ -104,6 +104,12 @@ async function select(id: string): Promise<void> {
   >("agent.getConversation", { conversationId: id });
   heading.textContent = who(conversation);
   thread.replaceChildren();
+  if (conversation.trimmed > 0) {
+    const notice = document.createElement("li");
+    notice.className = "notice";
+    notice.textContent = `${conversation.trimmed} older messages were removed`;
+    thread.append(notice);
+  }
   messages.forEach(appendMessage);
   replyForm.hidden = false;
   closeButton.hidden = conversation.status === "closed";
@@ -123,12 +129,19 @@ async function listen(signal: AbortSignal): Promise<void> {
       );
       attempt = 0;
       say("Live");
+      let ended: string | undefined;
       lastEventId = await readEventStream(body, (event) => {
         if (event.event === "closed") {
-          // Closed here or by another agent: the list and buttons follow.
-          const { conversationId } = JSON.parse(event.data) as {
-            conversationId: string;
+          const { conversationId, reason } = JSON.parse(event.data) as {
+            conversationId?: string;
+            reason?: string;
           };
+          // The stream itself ended: the key left the policy, the server stops…
+          if (conversationId === undefined) {
+            ended = reason;
+            return;
+          }
+          // Closed here or by another agent: the list and buttons follow.
           if (conversationId === selected) closeButton.hidden = true;
           void refreshList();
           return;
@@ -140,6 +153,10 @@ async function listen(signal: AbortSignal): Promise<void> {
         if (message.conversationId === selected) appendMessage(message);
         void refreshList();
       }, lastEventId);
+      if (ended === "agent.key_invalid") {
+        signOut("This key is no longer valid: sign in again");
+        return;
+      }
     } catch {
       if (signal.aborted) return;
       say("Reconnecting…");
@@ -148,6 +165,16 @@ async function listen(signal: AbortSignal): Promise<void> {
       setTimeout(resolve, reconnectDelay(attempt))
     );
   }
+}
+
+/** Back to the sign-in form, forgetting the key. */
+function signOut(reason: string): void {
+  stream?.abort();
+  credentials = undefined;
+  sessionStorage.removeItem(STORAGE_KEY);
+  inbox.hidden = true;
+  loginForm.hidden = false;
+  say(reason);
 }
 
 async function start(next: Credentials): Promise<void> {

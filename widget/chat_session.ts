@@ -270,21 +270,28 @@ export class ChatSession {
             signal: this.#abort.signal,
           },
         );
-        let conversationClosed = false;
+        // Why the server ended the stream, if it said.
+        let ended: string | undefined;
         await readEventStream(body, (event) => {
           // Kept per event, so a connection cut mid-stream still resumes where it was.
           this.#lastEventId = event.id;
-          if (event.event === "closed") conversationClosed = true;
+          if (event.event === "closed") ended = closedReason(event.data);
           if (event.event !== "message") return;
           const message = parseMessage(event.data);
           if (message) this.#options.onMessage(message);
         }, this.#lastEventId);
-        if (conversationClosed && !this.closed) {
-          // Boot again now: the closed conversation is replaced by a new one,
-          // and the stream follows it.
+        if (this.closed) return;
+        // A newer stream of this session took over.
+        if (ended === "stream.replaced") return;
+        if (ended === "conversation.closed" || ended?.startsWith("session.")) {
+          // Boot again now: a closed conversation is replaced by a new one,
+          // a revoked or expired session by a fresh one (or a security
+          // error), and the stream follows.
           await this.#renew();
           if (this.closed) return;
-          this.#options.onConversationClosed();
+          if (ended === "conversation.closed") {
+            this.#options.onConversationClosed();
+          }
           failures = 0;
           continue;
         }
@@ -366,4 +373,14 @@ function parseMessage(data: string): ChatMessage | undefined {
     // A malformed event is skipped; the next one may be fine.
   }
   return undefined;
+}
+
+/** The reason of a `closed` event; servers before 0.2 sent only the conversation. */
+function closedReason(data: string): string {
+  try {
+    const reason = (JSON.parse(data) as { reason?: unknown }).reason;
+    return typeof reason === "string" ? reason : "conversation.closed";
+  } catch {
+    return "conversation.closed";
+  }
 }

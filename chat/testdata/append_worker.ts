@@ -1,8 +1,8 @@
 /**
  * A separate server process for the multi-process tests: appends `count`
- * messages to one conversation of a KV file.
+ * messages to one conversation of a store (a KV file or a PostgreSQL URL).
  *
- * Usage: `deno run --unstable-kv -RW append_worker.ts <kv path> <org> <conversation> <worker> <count>`
+ * Usage: `deno run -A append_worker.ts <store> <org> <conversation> <worker> <count>`
  *
  * @module
  */
@@ -13,13 +13,13 @@ import { ChatStore } from "../chat_store.ts";
 const [path, organizationId, conversationId, worker, count] = Deno.args;
 if (!path || !organizationId || !conversationId || !worker || !count) {
   throw new TypeError(
-    "Expected <kv path> <org> <conversation> <worker> <count>",
+    "Expected <store> <org> <conversation> <worker> <count>",
   );
 }
 // Workers start together; openStore waits out SQLite's lock while one sets up.
-const kv = await openStore(path);
+const opened = await openStore(path);
 try {
-  const store = new ChatStore(kv);
+  const store = new ChatStore(opened.conversations);
   for (let index = 0; index < Number(count); index++) {
     await store.append(
       organizationId,
@@ -29,5 +29,5 @@ try {
     );
   }
 } finally {
-  kv.close();
+  await opened.close();
 }

@@ -10,7 +10,7 @@
 import { isVisitorId, type Participant } from "../../chat/chat_store.ts";
 import { randomId } from "../../chat/random_id.ts";
 import type { MethodDefinition } from "../method.ts";
-import { SESSION_TTL_MS, sessionOrigin } from "../session_token.ts";
+import { sessionOrigin } from "../session_token.ts";
 import type { BootData } from "../wire.ts";
 
 /** Recent messages returned with the session. */
@@ -57,7 +57,7 @@ export const boot: MethodDefinition = {
       conversation,
       RECENT_MESSAGES,
     );
-    const expiresAt = now + SESSION_TTL_MS;
+    const expiresAt = now + services.sessionLifetimeMs;
     const token = services.sessions.issue({
       sessionId: randomId(16),
       organizationId,

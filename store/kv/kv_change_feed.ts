@@ -72,6 +72,8 @@ export class KvChangeFeed implements ChangeFeed {
         const known = this.#seen.has(organizationId);
         const before = this.#seen.get(organizationId);
         this.#seen.set(organizationId, versionstamp);
+        // A first sight may follow a write its watchers have not read yet:
+        // a spurious notice costs one read, a missed one a lost message.
         if (!known || before !== versionstamp) {
           this.#listeners.notify(organizationId);
         }

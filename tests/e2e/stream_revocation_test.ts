@@ -1,0 +1,64 @@
+import assert from "node:assert/strict";
+import { securityErrors, widgetReady } from "./browser.ts";
+import {
+  ACME_ADMIN_KEY,
+  e2ePolicy,
+  openWidgetFixture,
+  SHOP_HOST,
+  type WidgetFixture,
+} from "./widget_fixture.ts";
+
+/** Rewrites the server's policy file and waits until it is in force. */
+async function reload(fixture: WidgetFixture, policy: string): Promise<void> {
+  const health = async () =>
+    (await (await fetch(`${fixture.server.baseUrl}/healthz`)).json())
+      .policyRevision;
+  const before = await health();
+  await Deno.writeTextFile(fixture.server.policyPath, policy);
+  const deadline = Date.now() + 10_000;
+  while (await health() === before) {
+    assert.ok(Date.now() < deadline, "the policy was not reloaded");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+Deno.test("the /agent inbox asks to sign in again once its key leaves the policy", async () => {
+  await using fixture = await openWidgetFixture();
+  const agent = await fixture.newPage();
+  await agent.page.goto(`${fixture.server.baseUrl}/agent`);
+  await agent.page.getByLabel("Organization id").fill("acme");
+  await agent.page.getByLabel("Admin key").fill(ACME_ADMIN_KEY);
+  await agent.page.getByRole("button", { name: "Open inbox" }).click();
+  await agent.page.getByRole("status").filter({ hasText: "Live" }).waitFor();
+
+  const shop = fixture.site.origin(SHOP_HOST);
+  await reload(
+    fixture,
+    e2ePolicy(shop).replace(
+      "keys: [{ secret: { env: ACME_ADMIN_KEY } }]\n  acme-secure",
+      "keys: [{ secret: { env: ACME_JWT_SECRET } }]\n  acme-secure",
+    ),
+  );
+  await agent.page.getByRole("status").filter({ hasText: "sign in again" })
+    .waitFor();
+  assert.equal(await agent.page.locator("#login").isVisible(), true);
+  assert.equal(await agent.page.locator("#inbox").isVisible(), false);
+  assert.deepEqual(agent.watch.pageErrors, []);
+});
+
+Deno.test("a widget whose origin leaves the policy boots again and reports DOMAIN_NOT_ALLOWED", async () => {
+  await using fixture = await openWidgetFixture();
+  const { page, watch } = await fixture.visit({});
+  await widgetReady(page);
+  const shop = fixture.site.origin(SHOP_HOST);
+  await reload(
+    fixture,
+    e2ePolicy(shop).replace(
+      `acme:\n    name: Acme Inc.\n    domains: { mode: enforce, allow: ["${shop}"] }`,
+      `acme:\n    name: Acme Inc.\n    domains: { mode: enforce, allow: ["https://elsewhere.example"] }`,
+    ),
+  );
+  const [error] = await securityErrors(page);
+  assert.equal(error?.code, "DOMAIN_NOT_ALLOWED");
+  assert.deepEqual(watch.pageErrors, []);
+});
