@@ -39,6 +39,7 @@ import type { OutboxItem } from "../outbox_store.ts";
 import { StoreUnavailableError } from "../store_unavailable_error.ts";
 import { BatchedLookups } from "./batched_lookups.ts";
 import type { PgDatabase, Sql } from "./pg_database.ts";
+import { ceilMs, floorMs } from "./whole_ms.ts";
 
 /** How many times a change is re-read and retried after losing a race. */
 const MAX_CONFLICT_ATTEMPTS = 30;
@@ -298,7 +299,7 @@ export class PgConversationStore implements ConversationStore {
   }
 
   async publish(organizationId: string, event: FeedEvent): Promise<void> {
-    const at = Math.floor(this.#now());
+    const at = floorMs(this.#now());
     await this.#database.run("Chat store", (sql) =>
       sql`
         WITH head AS (
@@ -324,7 +325,7 @@ export class PgConversationStore implements ConversationStore {
         sql<{ seq: number; at: number; event: FeedEvent }[]>`
         SELECT seq, at, event FROM parley_feed
         WHERE organization_id = ${organizationId}
-          AND seq > ${Math.floor(after)}
+          AND seq > ${floorMs(after)}
         ORDER BY seq LIMIT ${Math.max(0, Math.floor(limit))}`,
     );
     return rows.map((row) => ({ seq: row.seq, at: row.at, event: row.event }));
@@ -351,11 +352,11 @@ export class PgConversationStore implements ConversationStore {
         WITH doomed AS (
           DELETE FROM parley_conversations c
           WHERE c.organization_id = ${organizationId}
-            AND c.updated_at < ${Math.ceil(cutoffMs)}
+            AND c.updated_at < ${ceilMs(cutoffMs)}
             AND c.id IN (
               SELECT id FROM parley_conversations
               WHERE organization_id = ${organizationId}
-                AND updated_at < ${Math.ceil(cutoffMs)}
+                AND updated_at < ${ceilMs(cutoffMs)}
               ORDER BY updated_at LIMIT ${PURGE_PER_CALL})
           RETURNING c.id
         ), messages AS (
@@ -373,7 +374,7 @@ export class PgConversationStore implements ConversationStore {
       sql`
         DELETE FROM parley_feed
         WHERE organization_id = ${organizationId}
-          AND at < ${Math.ceil(beforeMs)}`);
+          AND at < ${ceilMs(beforeMs)}`);
     return rows.count;
   }
 
@@ -398,7 +399,7 @@ export class PgConversationStore implements ConversationStore {
     const conversationId = found.conversation.id;
     const trim = change.trim ?? 0;
     const outbox = change.outbox ?? [];
-    const at = Math.floor(this.#now());
+    const at = floorMs(this.#now());
     const rows = await this.#database.run(
       "Chat store",
       (sql: Sql) =>
@@ -461,7 +462,7 @@ export class PgConversationStore implements ConversationStore {
             ${outbox.map((item) => item.id)}::text[],
             ${outbox.map((item) => item.kind)}::text[],
             ${outbox.map((item) => item.body)}::text[],
-            ${outbox.map((item) => Math.ceil(item.dueAt))}::bigint[],
+            ${outbox.map((item) => ceilMs(item.dueAt))}::bigint[],
             ${outbox.map((item) => item.attempts)}::integer[]
           ) AS k(o, id, kind, body, due, attempts)
           WHERE EXISTS (SELECT 1 FROM conv)

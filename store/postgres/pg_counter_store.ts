@@ -16,6 +16,7 @@ import {
   type SlotOutcome,
 } from "../counter_store.ts";
 import type { PgDatabase } from "./pg_database.ts";
+import { ceilMs } from "./whole_ms.ts";
 
 /** Distinct counters one statement may lock (arrays, not checks, so large). */
 export const MAX_SLOTS_PER_CHARGE = 1_000;
@@ -93,7 +94,7 @@ export class PgCounterStore implements CounterStore {
     const rows = await this.#database.run(
       "Rate-limit counters",
       (sql) =>
-        sql`DELETE FROM parley_counters WHERE window_end < ${Math.ceil(now)}`,
+        sql`DELETE FROM parley_counters WHERE window_end < ${ceilMs(now)}`,
     );
     return rows.count;
   }

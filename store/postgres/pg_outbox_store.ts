@@ -15,6 +15,7 @@ import type {
   OutboxStore,
 } from "../outbox_store.ts";
 import type { PgDatabase } from "./pg_database.ts";
+import { ceilMs, floorMs } from "./whole_ms.ts";
 
 interface Row {
   readonly organization_id: string;
@@ -47,7 +48,7 @@ export class PgOutboxStore implements OutboxStore {
           ${items.map((item) => item.id)}::text[],
           ${items.map((item) => item.kind)}::text[],
           ${items.map((item) => item.body)}::text[],
-          ${items.map((item) => Math.ceil(item.dueAt))}::bigint[],
+          ${items.map((item) => ceilMs(item.dueAt))}::bigint[],
           ${items.map((item) => item.attempts)}::integer[])
         ON CONFLICT DO NOTHING`);
   }
@@ -59,8 +60,8 @@ export class PgOutboxStore implements OutboxStore {
     limit: number,
   ): Promise<LeasedOutboxItem[]> {
     // Columns hold whole milliseconds; a lease never ends early.
-    const at = Math.floor(now);
-    const leaseUntil = Math.ceil(now + leaseMs);
+    const at = floorMs(now);
+    const leaseUntil = ceilMs(now + leaseMs);
     const rows = await this.#database.run("Webhook outbox", (sql) =>
       sql<Row[]>`
         WITH due AS (
@@ -103,7 +104,7 @@ export class PgOutboxStore implements OutboxStore {
     const rows = await this.#database.run("Webhook outbox", (sql) =>
       sql`
         UPDATE parley_outbox
-        SET due_at = ${Math.ceil(dueAt)}, attempts = ${item.attempts + 1},
+        SET due_at = ${ceilMs(dueAt)}, attempts = ${item.attempts + 1},
           owner = NULL, lease_until = NULL
         WHERE organization_id = ${item.organizationId} AND id = ${item.id}
           AND owner = ${item.owner} AND lease_until = ${item.leaseUntil}`);

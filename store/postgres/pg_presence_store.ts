@@ -8,6 +8,7 @@
 
 import type { PresenceStore } from "../presence_store.ts";
 import type { PgDatabase } from "./pg_database.ts";
+import { ceilMs, floorMs } from "./whole_ms.ts";
 
 /** Lapsed beats are kept this long before a beat deletes them. */
 const LAPSED_KEEP_MS = 60_000;
@@ -32,11 +33,11 @@ export class PgPresenceStore implements PresenceStore {
         WITH lapsed AS (
           DELETE FROM parley_presence
           WHERE organization_id = ${organizationId}
-            AND until < ${Math.floor(Date.now() - LAPSED_KEEP_MS)}
+            AND until < ${floorMs(Date.now() - LAPSED_KEEP_MS)}
             AND holder <> ${holder}
         )
         INSERT INTO parley_presence (organization_id, holder, agent_id, until)
-        VALUES (${organizationId}, ${holder}, ${agentId}, ${Math.ceil(until)})
+        VALUES (${organizationId}, ${holder}, ${agentId}, ${ceilMs(until)})
         ON CONFLICT (organization_id, holder)
           DO UPDATE SET agent_id = excluded.agent_id, until = excluded.until`);
   }
@@ -54,9 +55,7 @@ export class PgPresenceStore implements PresenceStore {
       (sql) =>
         sql<{ agent_id: string }[]>`
         SELECT DISTINCT agent_id FROM parley_presence
-        WHERE organization_id = ${organizationId} AND until > ${
-          Math.floor(now)
-        }`,
+        WHERE organization_id = ${organizationId} AND until > ${floorMs(now)}`,
     );
     return rows.map((row) => row.agent_id);
   }

@@ -13,6 +13,7 @@ import type {
   SecurityCounterStore,
 } from "../security_counter_store.ts";
 import type { PgDatabase } from "./pg_database.ts";
+import { ceilMs, floorMs } from "./whole_ms.ts";
 
 /** The security counters of one PostgreSQL database. */
 export class PgSecurityCounterStore implements SecurityCounterStore {
@@ -51,11 +52,11 @@ export class PgSecurityCounterStore implements SecurityCounterStore {
           (organization_id, hour, metric, key, count, last_seen)
         SELECT * FROM unnest(
           ${rows.map((row) => row.organizationId)}::text[],
-          ${rows.map((row) => Math.floor(row.hour))}::bigint[],
+          ${rows.map((row) => floorMs(row.hour))}::bigint[],
           ${rows.map((row) => row.metric)}::text[],
           ${rows.map((row) => row.key)}::text[],
           ${rows.map((row) => row.count)}::bigint[],
-          ${rows.map((row) => Math.floor(row.lastSeen))}::bigint[])
+          ${rows.map((row) => floorMs(row.lastSeen))}::bigint[])
         ON CONFLICT (organization_id, hour, metric, key) DO UPDATE SET
           count = s.count + excluded.count,
           last_seen = greatest(s.last_seen, excluded.last_seen)`);
@@ -79,7 +80,7 @@ export class PgSecurityCounterStore implements SecurityCounterStore {
         SELECT hour, metric, key, count, last_seen
         FROM parley_security_counts
         WHERE organization_id = ${organizationId}
-          AND hour >= ${Math.ceil(fromHour)} AND hour < ${Math.ceil(toHour)}
+          AND hour >= ${ceilMs(fromHour)} AND hour < ${ceilMs(toHour)}
         ORDER BY hour, metric, key`);
     return rows.map((row) => ({
       organizationId,
@@ -96,7 +97,7 @@ export class PgSecurityCounterStore implements SecurityCounterStore {
       "Security counters",
       (sql) =>
         sql`DELETE FROM parley_security_counts WHERE hour < ${
-          Math.ceil(beforeHour)
+          ceilMs(beforeHour)
         }`,
     );
     return rows.count;
