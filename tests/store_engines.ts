@@ -130,9 +130,24 @@ export function postgresRequired(): boolean {
  */
 export function testEachEngine(
   name: string,
-  body: (engine: TestEngine) => Promise<void>,
+  body: (engine: TestEngine, t: Deno.TestContext) => Promise<void>,
 ): void {
   for (const engine of storeEngines()) {
-    Deno.test(`${engine.name}: ${name}`, () => body(engine));
+    Deno.test(`${engine.name}: ${name}`, (t) => body(engine, t));
   }
+}
+
+/**
+ * What `startServer` needs to run a server process on `engine`: nothing for
+ * Deno KV (each process dir has its own file), a fresh database's URL for
+ * PostgreSQL. Spread it into the options; share one result between
+ * processes that share data.
+ *
+ * @param engine The engine of the test.
+ * @returns `{}` or `{ store }`.
+ */
+export async function serverStore(
+  engine: TestEngine,
+): Promise<{ readonly store?: string }> {
+  return engine.name === "kv" ? {} : { store: await engine.location() };
 }
