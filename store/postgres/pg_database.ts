@@ -20,6 +20,12 @@ export interface PgDatabaseOptions {
   readonly maxConnections?: number;
   /** Seconds a connection attempt may take before it fails (default 3). */
   readonly connectTimeoutS?: number;
+  /**
+   * Milliseconds a statement may go unanswered before it is cancelled and
+   * fails (default 10,000): a database that stops answering without closing
+   * its sockets fails requests instead of hanging them.
+   */
+  readonly statementTimeoutMs?: number;
 }
 
 /** Connection settings from a `postgres://` URL, the password kept apart. */
@@ -154,10 +160,23 @@ export class PgDatabase {
     statement: (sql: Sql) => Promise<T>,
   ): Promise<T> {
     this.#roundTrips++;
+    const pending = statement(this.#sql);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeoutMs = this.#options.statementTimeoutMs ?? 10_000;
+    const unanswered = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        // The statement's own failure, if any, is not the one reported.
+        pending.catch(() => {});
+        (pending as { cancel?: () => unknown }).cancel?.();
+        reject(new Error(`no answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+    });
     try {
-      return await statement(this.#sql);
+      return await Promise.race([pending, unanswered]);
     } catch (error) {
       throw this.unavailable(what, error);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
