@@ -38,7 +38,11 @@ Deno.test("parsePostgresUrl() shows host, port and database, never the credentia
 
 Deno.test("parsePostgresUrl() refuses what is not a PostgreSQL URL without repeating it", () => {
   for (
-    const url of ["mysql://root:hunter2@db/x", "postgres//root:hunter2@db/x", "::"]
+    const url of [
+      "mysql://root:hunter2@db/x",
+      "postgres//root:hunter2@db/x",
+      "::",
+    ]
   ) {
     assert.throws(
       () => parsePostgresUrl(url),
