@@ -32,6 +32,8 @@ export type {
 } from "./policy/validate.ts";
 export { PolicyError } from "./policy/error.ts";
 export type {
+  AdminKeySpec,
+  BusinessHours,
   CompiledOrganization,
   Decision,
   DecisionCode,
@@ -43,14 +45,18 @@ export type {
   Identity,
   JwtKeySpec,
   JwtMode,
+  LimitSettings,
+  OpeningRange,
   OrganizationSpec,
   OriginVerdict,
+  PolicyFileError,
   PolicyProblem,
   PolicySpec,
   Rate,
   ServerSettings,
   StoreErrorMode,
   TraceStep,
+  Weekday,
   WidgetSettings,
 } from "./policy/types.ts";
 export { createHandler } from "./rpc/handler.ts";
@@ -102,11 +108,13 @@ export type {
 } from "./store/security_counter_store.ts";
 export { ERROR_STATUS } from "./rpc/wire.ts";
 export type {
+  AgentIdentity,
   BootData,
   ChatMessage,
   ErrorCode,
   ErrorReply,
   OkReply,
+  PageInfo,
   RateLimitState,
   Reply,
   WidgetConfig,

@@ -7,7 +7,8 @@
  * handler for `deno serve --parallel`.
  *
  * Environment: `PORT` (8787), `HOSTNAME` (127.0.0.1), `PARLEY_POLICY`
- * (default `policy.yaml` if present, else the built-in demo policy),
+ * (a policy file or directory; default `policy.yaml` if present, else the
+ * built-in demo policy),
  * `PARLEY_STORE` (alias `PARLEY_KV`; default `.parley/kv.sqlite`, or a
  * `postgres://` URL), `PARLEY_SESSION_SECRET`, `PARLEY_SESSION_LIFETIME`
  * (default `30m`),
@@ -37,12 +38,16 @@ import {
   type PolicySource,
 } from "./rpc/handler.ts";
 import { Metrics } from "./rpc/metrics.ts";
-import { PolicyFileSource } from "./rpc/policy_file_source.ts";
+import { PolicyDirectorySource } from "./rpc/policy_directory_source.ts";
+import {
+  type FileReloadResult,
+  PolicyFileSource,
+} from "./rpc/policy_file_source.ts";
 
 /** A configured server, before it listens. */
 export interface ServerSetup {
   readonly handler: ParleyHandler;
-  /** The policy file, or `null` for the built-in demo policy. */
+  /** The policy file or directory, or `null` for the built-in demo policy. */
   readonly policyFile: string | null;
   readonly policy: PolicySource;
   /** Where counters, sessions and conversations live. */
@@ -59,7 +64,7 @@ export interface ServerSetup {
  * widget.
  *
  * @returns The configured handler and its parts.
- * @throws {PolicyError} When the policy file does not compile.
+ * @throws {PolicyError} When the policy file (or a directory's `_parley.yaml`) does not compile.
  */
 export async function setupFromEnvironment(): Promise<ServerSetup> {
   const port = Number(Deno.env.get("PORT") ?? "8787");
@@ -69,15 +74,18 @@ export async function setupFromEnvironment(): Promise<ServerSetup> {
   const store = await openStore(storeLocation());
 
   const demoAdminKey = randomDemoAdminKey();
-  let fileSource: PolicyFileSource | undefined;
+  let fileSource: PolicyFileSource | PolicyDirectorySource | undefined;
   let demoSource: {
     current: ReturnType<typeof compilePolicy>;
     lastReloadError: null;
   } | undefined;
   if (policyFile !== null) {
-    fileSource = await PolicyFileSource.open(policyFile, {
-      onReload: ({ ok }) => metrics.reload(ok ? "ok" : "error"),
-    });
+    const onReload = ({ ok, file }: FileReloadResult) =>
+      metrics.reload(ok ? "ok" : "error", file);
+    // A directory holds one file per organization, each reloaded on its own.
+    fileSource = (await Deno.stat(policyFile)).isDirectory
+      ? await PolicyDirectorySource.open(policyFile, { onReload })
+      : await PolicyFileSource.open(policyFile, { onReload });
     fileSource.watch();
   } else {
     demoSource = {
@@ -175,11 +183,13 @@ if (import.meta.main) {
   } catch (error) {
     if (error instanceof PolicyError) {
       console.error(`parley: the policy has errors, not starting:`);
+      const policyPath = Deno.env.get("PARLEY_POLICY") ?? "policy.yaml";
       for (const problem of error.problems) {
+        const file = problem.file === undefined
+          ? policyPath
+          : `${policyPath.replace(/\/+$/, "")}/${problem.file}`;
         console.error(
-          `${
-            Deno.env.get("PARLEY_POLICY") ?? "policy.yaml"
-          }:${problem.line}:${problem.column} ${problem.code} ${problem.message}${
+          `${file}:${problem.line}:${problem.column} ${problem.code} ${problem.message}${
             problem.hint ? ` (${problem.hint})` : ""
           }`,
         );

@@ -14,6 +14,7 @@ import type {
   ConversationAttributes,
   ConversationFilter,
   ConversationStore,
+  PageContext,
   Participant,
 } from "../store/conversation_store.ts";
 import type { OutboxItem } from "../store/outbox_store.ts";
@@ -26,6 +27,7 @@ export type {
   ChatMessage,
   Conversation,
   ConversationAttributes,
+  PageContext,
   Participant,
 };
 
@@ -50,7 +52,19 @@ export interface AppendOptions {
   readonly keep?: number;
   /** Enqueue a `message.created` webhook delivery with the message. */
   readonly webhook?: boolean;
+  /**
+   * For a visitor message that starts an unanswered stretch: enqueue a
+   * `conversation.unanswered` delivery due this long after it (made only if
+   * no agent has replied by then).
+   */
+  readonly unansweredAfterMs?: number;
 }
+
+/** The kinds of webhook deliveries the chat enqueues. */
+export const WEBHOOK_KINDS = {
+  messageCreated: "message.created",
+  unanswered: "conversation.unanswered",
+} as const;
 
 const DEFAULT_PAGE = 50;
 const MAX_PAGE = 200;
@@ -216,16 +230,38 @@ export class ChatStore {
             ? { agent: { id: options.agent.id, name: options.agent.name } }
             : {}),
         };
-        const outbox: OutboxItem[] = options.webhook
+        const outbox: OutboxItem[] = options.webhook && author === "visitor"
           ? [messageCreated(organizationId, conversationId, message, nowMs)]
           : [];
+        const startsStretch = author === "visitor" &&
+          current.awaitingReplySince === undefined;
+        if (
+          startsStretch && options.unansweredAfterMs !== undefined &&
+          options.webhook
+        ) {
+          outbox.push(
+            unansweredCheck(
+              organizationId,
+              conversationId,
+              message,
+              nowMs + options.unansweredAfterMs,
+            ),
+          );
+        }
+        const { awaitingReplySince: _, ...answered } = current;
         return {
           message,
           conversation: {
-            ...current,
+            ...(author === "agent" ? answered : current),
             updatedAt: message.at,
             lastMessage: message,
             messageCount: current.messageCount + 1,
+            // The first agent who replies takes the conversation.
+            ...(author === "agent" && current.assignee === undefined &&
+                message.agent !== undefined
+              ? { assignee: message.agent }
+              : {}),
+            ...(startsStretch ? { awaitingReplySince: message.id } : {}),
           },
           outbox,
         };
@@ -355,6 +391,164 @@ export class ChatStore {
   }
 
   /**
+   * Hands a conversation to an agent, or to nobody; agents' streams hear of it.
+   *
+   * @returns The conversation, or `undefined` when there is none.
+   */
+  async assign(
+    organizationId: string,
+    conversationId: string,
+    agent: AgentRef | null,
+  ): Promise<Conversation | undefined> {
+    return await this.#change(organizationId, conversationId, (current) => {
+      const { assignee: _, ...rest } = current;
+      if (agent === null) {
+        return current.assignee === undefined ? undefined : rest;
+      }
+      if (
+        current.assignee?.id === agent.id &&
+        current.assignee.name === agent.name
+      ) {
+        return undefined;
+      }
+      return { ...rest, assignee: { id: agent.id, name: agent.name } };
+    });
+  }
+
+  /**
+   * Records the address a visitor left to be answered at (unverified).
+   *
+   * @returns The conversation, or `undefined` when there is none.
+   */
+  async setContact(
+    organizationId: string,
+    conversationId: string,
+    email: string,
+  ): Promise<Conversation | undefined> {
+    return await this.#change(
+      organizationId,
+      conversationId,
+      (current) =>
+        current.contact?.email === email
+          ? undefined
+          : { ...current, contact: { email } },
+    );
+  }
+
+  /**
+   * Records the page the visitor is on.
+   *
+   * @returns The conversation, or `undefined` when there is none.
+   */
+  async setPage(
+    organizationId: string,
+    conversationId: string,
+    page: PageContext,
+  ): Promise<Conversation | undefined> {
+    const next: PageContext = {
+      url: page.url,
+      ...(page.title === undefined ? {} : { title: page.title }),
+      ...(page.referrer === undefined ? {} : { referrer: page.referrer }),
+    };
+    return await this.#change(
+      organizationId,
+      conversationId,
+      (current) =>
+        JSON.stringify(current.page) === JSON.stringify(next)
+          ? undefined
+          : { ...current, page: next },
+    );
+  }
+
+  /**
+   * Tells the other side's streams that someone is typing (live only).
+   *
+   * @param author Who types: the visitor or an agent.
+   * @param agent The agent, for `author: "agent"`.
+   */
+  async typing(
+    organizationId: string,
+    conversationId: string,
+    author: "visitor" | "agent",
+    agent?: AgentRef,
+  ): Promise<void> {
+    await this.#records.publish(organizationId, {
+      kind: "typing",
+      conversationId,
+      author,
+      ...(agent === undefined
+        ? {}
+        : { agent: { id: agent.id, name: agent.name } }),
+    });
+  }
+
+  /**
+   * The body of a due `conversation.unanswered` delivery, with the contact
+   * the visitor has left by now; `undefined` when an agent replied since
+   * (or the conversation closed or is gone), so the delivery is dropped.
+   *
+   * @param organizationId The delivery's organization.
+   * @param deliveryId Its id, as {@linkcode append} enqueued it.
+   * @returns The JSON body to send, or `undefined`.
+   */
+  async unansweredBody(
+    organizationId: string,
+    deliveryId: string,
+  ): Promise<string | undefined> {
+    const [conversationId, , messageId] = deliveryId.split(".");
+    if (conversationId === undefined || messageId === undefined) {
+      return undefined;
+    }
+    const conversation = await this.getConversation(
+      organizationId,
+      conversationId,
+    );
+    if (
+      conversation === undefined || conversation.status !== "open" ||
+      conversation.awaitingReplySince !== messageId
+    ) {
+      return undefined;
+    }
+    const [message] = await this.#records.messages(
+      organizationId,
+      conversationId,
+      {
+        after: previousId(messageId),
+        limit: 1,
+      },
+    );
+    return JSON.stringify({
+      id: deliveryId,
+      type: WEBHOOK_KINDS.unanswered,
+      organizationId,
+      conversationId,
+      ...(conversation.contact === undefined
+        ? {}
+        : { contact: conversation.contact }),
+      ...(message?.id === messageId ? { message } : {}),
+    });
+  }
+
+  /** Changes a conversation with an `updated` feed event; `undefined` from `next` changes nothing. */
+  async #change(
+    organizationId: string,
+    conversationId: string,
+    next: (current: Conversation) => Conversation | undefined,
+  ): Promise<Conversation | undefined> {
+    return await this.#records.update(
+      organizationId,
+      conversationId,
+      (current) => {
+        const conversation = next(current);
+        return conversation === undefined ? undefined : {
+          conversation,
+          event: { kind: "updated", conversationId, conversation },
+        };
+      },
+    );
+  }
+
+  /**
    * Deletes the conversations of an organization (with their messages and
    * index entries) whose `updatedAt` is older than `now − retentionMs`.
    *
@@ -380,6 +574,29 @@ export class ChatStore {
   }
 }
 
+/** A `conversation.unanswered` check, due `dueAt`; its body is made when due. */
+function unansweredCheck(
+  organizationId: string,
+  conversationId: string,
+  message: ChatMessage,
+  dueAt: number,
+): OutboxItem {
+  return {
+    organizationId,
+    id: `${conversationId}.unanswered.${message.id}`,
+    kind: WEBHOOK_KINDS.unanswered,
+    body: "",
+    dueAt,
+    attempts: 0,
+  };
+}
+
+/** A message id just below `id`, for an inclusive read starting at `id`. */
+function previousId(id: string): string {
+  return id.slice(0, -1) +
+    String.fromCharCode(id.charCodeAt(id.length - 1) - 1);
+}
+
 /** The `message.created` delivery of a message. */
 function messageCreated(
   organizationId: string,
@@ -391,10 +608,10 @@ function messageCreated(
   return {
     organizationId,
     id,
-    kind: "message.created",
+    kind: WEBHOOK_KINDS.messageCreated,
     body: JSON.stringify({
       id,
-      type: "message.created",
+      type: WEBHOOK_KINDS.messageCreated,
       organizationId,
       conversationId,
       message,

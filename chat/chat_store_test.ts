@@ -890,3 +890,197 @@ testEachEngine(
     });
   },
 );
+
+const ADA = { id: "ada", name: "Ada Lovelace" };
+const GRACE = { id: "grace", name: "Grace Hopper" };
+
+testEachEngine(
+  "append() by an agent names the agent, and the first agent who replies is assigned",
+  async (engine) => {
+    await withStore(engine, {}, async ({ store }) => {
+      const conversation = await newVisitorConversation(store);
+      await store.append("acme", conversation.id, "visitor", "Hello?");
+      const first = await store.append("acme", conversation.id, "agent", "Hi", {
+        agent: ADA,
+      });
+      await store.append("acme", conversation.id, "agent", "Me too", {
+        agent: GRACE,
+      });
+      assert.deepEqual(first.agent, ADA);
+      const stored = await store.getConversation("acme", conversation.id);
+      assert.deepEqual(stored?.assignee, ADA, "the first replier keeps it");
+      const visitorMessage = await store.append(
+        "acme",
+        conversation.id,
+        "visitor",
+        "Thanks",
+      );
+      assert.equal(visitorMessage.agent, undefined);
+    });
+  },
+);
+
+testEachEngine(
+  "assign() hands a conversation over or to nobody, and listConversations() filters by assignee",
+  async (engine) => {
+    await withStore(engine, {}, async ({ store }) => {
+      const mine = await newVisitorConversation(store);
+      const theirs = await newVisitorConversation(store);
+      const nobodys = await newVisitorConversation(store);
+      for (const { id } of [mine, theirs, nobodys]) {
+        await store.append("acme", id, "visitor", "Hello");
+      }
+      assert.deepEqual(
+        (await store.assign("acme", mine.id, ADA))?.assignee,
+        ADA,
+      );
+      await store.assign("acme", theirs.id, GRACE);
+      await store.assign("acme", nobodys.id, ADA);
+      const unassigned = await store.assign("acme", nobodys.id, null);
+      assert.equal(unassigned?.assignee, undefined);
+      const ids = async (assignee: string | null | undefined) =>
+        (await store.listConversations("acme", {
+          ...(assignee === undefined ? {} : { filter: { assignee } }),
+        })).conversations.map((conversation) => conversation.id).sort();
+      assert.deepEqual(await ids("ada"), [mine.id]);
+      assert.deepEqual(await ids("grace"), [theirs.id]);
+      assert.deepEqual(await ids(null), [nobodys.id]);
+      assert.deepEqual(
+        await ids(undefined),
+        [mine.id, theirs.id, nobodys.id].sort(),
+      );
+      assert.equal(await store.assign("acme", "no-such", ADA), undefined);
+    });
+  },
+);
+
+testEachEngine(
+  "setContact() and setPage() are stored and told to the organization's watchers",
+  async (engine) => {
+    await withStore(engine, {}, async (fixture) => {
+      const { store } = fixture;
+      const conversation = await newVisitorConversation(store);
+      const controller = new AbortController();
+      const iterator = fixture.live.organization("acme", {
+        signal: controller.signal,
+      })[Symbol.asyncIterator]();
+      const arriving = take(iterator, 2);
+      await store.setContact("acme", conversation.id, "ada@example.com");
+      await store.setPage("acme", conversation.id, {
+        url: "https://shop.acme.com/cart",
+        title: "Cart",
+      });
+      const events = await arriving;
+      assert.deepEqual(events.map((event) => event.kind), [
+        "updated",
+        "updated",
+      ]);
+      const stored = await store.getConversation("acme", conversation.id);
+      assert.deepEqual(stored?.contact, { email: "ada@example.com" });
+      assert.deepEqual(stored?.page, {
+        url: "https://shop.acme.com/cart",
+        title: "Cart",
+      });
+      controller.abort();
+    });
+  },
+);
+
+testEachEngine(
+  "typing() reaches the conversation's and the organization's watchers live, never a resumed one",
+  async (engine) => {
+    await withStore(engine, {}, async (fixture) => {
+      const { store } = fixture;
+      const conversation = await newVisitorConversation(store);
+      const first = await store.append("acme", conversation.id, "visitor", "a");
+      const controller = new AbortController();
+      const visitorSide = fixture.live.conversation("acme", conversation.id, {
+        signal: controller.signal,
+      })[Symbol.asyncIterator]();
+      const agentSide = fixture.live.organization("acme", {
+        signal: controller.signal,
+      })[Symbol.asyncIterator]();
+      const toVisitor = take(visitorSide, 1);
+      const toAgents = take(agentSide, 1);
+      await store.typing("acme", conversation.id, "agent", ADA);
+      assert.deepEqual(await toVisitor, [{
+        kind: "typing",
+        conversationId: conversation.id,
+        author: "agent",
+        agent: ADA,
+      }]);
+      assert.equal((await toAgents)[0]?.kind, "typing");
+      controller.abort();
+      // A stream resuming from before the typing hears only messages.
+      const resumed = new AbortController();
+      const again = fixture.live.conversation("acme", conversation.id, {
+        after: first.id,
+        signal: resumed.signal,
+      })[Symbol.asyncIterator]();
+      const next = take(again, 1);
+      await store.append("acme", conversation.id, "visitor", "b");
+      assert.deepEqual(texts(await next), ["b"]);
+      resumed.abort();
+    });
+  },
+);
+
+testEachEngine(
+  "a visitor message no agent answers enqueues one conversation.unanswered per stretch, made only while unanswered",
+  async (engine) => {
+    await withStore(engine, {}, async (fixture) => {
+      const { store, records } = fixture;
+      const conversation = await newVisitorConversation(store);
+      const unanswered = { webhook: true, unansweredAfterMs: 300_000 };
+      const opening = await store.append(
+        "acme",
+        conversation.id,
+        "visitor",
+        "Anyone there?",
+        unanswered,
+      );
+      await store.append(
+        "acme",
+        conversation.id,
+        "visitor",
+        "Hello?",
+        unanswered,
+      );
+      await store.setContact("acme", conversation.id, "ada@example.com");
+      // Two message.created and one unanswered check wait in the outbox.
+      assert.equal(await records.outbox.size(), 3);
+      const checkId = `${conversation.id}.unanswered.${opening.id}`;
+      const body = JSON.parse(
+        (await store.unansweredBody("acme", checkId)) ?? "null",
+      );
+      assert.deepEqual(body, {
+        id: checkId,
+        type: "conversation.unanswered",
+        organizationId: "acme",
+        conversationId: conversation.id,
+        contact: { email: "ada@example.com" },
+        message: opening,
+      });
+      // An agent answers: the check is no longer due.
+      await store.append("acme", conversation.id, "agent", "Here!", {
+        agent: ADA,
+      });
+      assert.equal(await store.unansweredBody("acme", checkId), undefined);
+      // The visitor writes again: a new stretch, a new check.
+      const again = await store.append(
+        "acme",
+        conversation.id,
+        "visitor",
+        "One more thing",
+        unanswered,
+      );
+      assert.equal(await records.outbox.size(), 3 + 2);
+      assert.ok(
+        await store.unansweredBody(
+          "acme",
+          `${conversation.id}.unanswered.${again.id}`,
+        ),
+      );
+    });
+  },
+);

@@ -34,7 +34,10 @@ export interface WebhookOutcome {
   readonly final: boolean;
   /** The receiver's status, when it replied. */
   readonly status?: number;
-  /** `timeout`, `no-webhook` (the policy has none now), or the network error's message. */
+  /**
+   * `timeout`, `no-webhook` (the policy has none now), `not-due` (the event
+   * no longer holds, e.g. an agent answered), or the network error's message.
+   */
   readonly error?: string;
 }
 
@@ -42,6 +45,11 @@ export interface WebhookOutcome {
 export interface WebhookDispatcherOptions {
   /** The organization's webhook as the policy says now; `undefined` drops the delivery. */
   readonly target: (organizationId: string) => WebhookTarget | undefined;
+  /**
+   * The body to send, made when the delivery is due (default: the stored
+   * body); `undefined` drops it because the event no longer holds.
+   */
+  readonly body?: (item: LeasedOutboxItem) => Promise<string | undefined>;
   /** Attempts per event, the first included (default 5). */
   readonly maxAttempts?: number;
   /** Backoff before the second attempt, doubled after each (default 500). */
@@ -78,6 +86,7 @@ export interface WebhookDispatcherOptions {
 export class WebhookDispatcher {
   readonly #outbox: OutboxStore;
   readonly #target: WebhookDispatcherOptions["target"];
+  readonly #body: NonNullable<WebhookDispatcherOptions["body"]>;
   readonly #maxAttempts: number;
   readonly #baseDelayMs: number;
   readonly #timeoutMs: number;
@@ -103,6 +112,7 @@ export class WebhookDispatcher {
   constructor(outbox: OutboxStore, options: WebhookDispatcherOptions) {
     this.#outbox = outbox;
     this.#target = options.target;
+    this.#body = options.body ?? ((item) => Promise.resolve(item.body));
     this.#maxAttempts = Math.max(1, options.maxAttempts ?? 5);
     this.#baseDelayMs = Math.max(0, options.baseDelayMs ?? 500);
     this.#timeoutMs = Math.max(1, options.timeoutMs ?? 5000);
@@ -198,7 +208,18 @@ export class WebhookDispatcher {
       report({ ok: false, error: "no-webhook" }, true);
       return;
     }
-    const result = await this.#attempt(target, item, attempt);
+    let body: string | undefined;
+    try {
+      body = await this.#body(item);
+    } catch {
+      return; // The store is down: the lease lapses and it is tried again.
+    }
+    if (body === undefined) {
+      await this.#settle(() => this.#outbox.finish(item));
+      report({ ok: false, error: "not-due" }, true);
+      return;
+    }
+    const result = await this.#attempt(target, item, body, attempt);
     // Cut short by close(): neither delivered nor failed; the lease lapses.
     if (result === undefined) return;
     const final = result.ok || attempt >= this.#maxAttempts;
@@ -227,6 +248,7 @@ export class WebhookDispatcher {
   async #attempt(
     target: WebhookTarget,
     item: LeasedOutboxItem,
+    body: string,
     attempt: number,
   ): Promise<{ ok: boolean; status?: number; error?: string } | undefined> {
     const controller = new AbortController();
@@ -239,7 +261,7 @@ export class WebhookDispatcher {
     try {
       const signature = await signWebhook(
         target.secret,
-        item.body,
+        body,
         this.#now() / 1000,
       );
       const response = await fetch(target.url, {
@@ -251,7 +273,7 @@ export class WebhookDispatcher {
           [DELIVERY_HEADER]: item.id,
           "Parley-Attempt": String(attempt),
         },
-        body: item.body,
+        body,
         signal: controller.signal,
         // A redirect could point the signed body anywhere; it counts as a failure.
         redirect: "manual",

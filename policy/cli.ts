@@ -1,37 +1,64 @@
 /**
- * The policy command line: `deno task policy check|explain|token …`.
+ * The policy command line: `deno task policy check|explain|token|test|secret …`.
+ * Every command that reads a policy takes a file or a policy directory.
  *
  * Exit codes: 0 success (for `explain`: the request is allowed), 1 the policy
- * has errors (for `explain`: the request is refused), 2 bad usage or an
- * unreadable file. Never prints a stack trace, a secret or a token's key.
+ * has errors (for `explain`: the request is refused; for `test`: a case
+ * failed), 2 bad usage or an unreadable file. Never prints a stack trace, a
+ * secret (but the one `secret` makes) or a token's key.
  *
  * @module
  */
 
 import { SignJWT } from "jose";
 import { parseArgs } from "node:util";
-import { compilePolicy } from "./compile.ts";
-import { PolicyError } from "./error.ts";
 import { parseOrigin } from "./host.ts";
+import {
+  type CaseOutcome,
+  describeDecision,
+  describeExpectation,
+  parseCaseFile,
+  type PolicyCase,
+  runPolicyCase,
+  throwawayEnv,
+} from "./policy_cases.ts";
+import { classifyPolicyFile } from "./policy_directory.ts";
+import {
+  isDirectory,
+  type LoadedPolicy,
+  loadPolicy,
+  readPolicyText,
+  testFileNames,
+  UnreadableFileError,
+} from "./policy_files.ts";
+import {
+  datedKeyId,
+  isEnvName,
+  isKeyId,
+  newSecret,
+  secretInstructions,
+  suggestedEnvName,
+} from "./policy_secret.ts";
 import { parseDuration } from "./rate.ts";
 import type {
+  Evaluator,
   Explanation,
   Facts,
   OrganizationSpec,
   PolicyProblem,
-  PolicySpec,
 } from "./types.ts";
-import { validatePolicy } from "./validate.ts";
 import { AUDIENCE } from "./verify_user_token.ts";
 
-const USAGE = `Usage:
-  deno task policy check FILE... [--json]
-  deno task policy explain FILE --org ID [--origin URL] [--token JWT]
+const USAGE = `Usage (POLICY is a policy file or a policy directory):
+  deno task policy check POLICY... [--json]
+  deno task policy explain POLICY --org ID [--origin URL] [--token JWT]
                            [--user-id U] [--app-id A] [--method M] [--json]
-  deno task policy token FILE --org ID --sub U --origin URL [--kid K]
+  deno task policy token POLICY --org ID --sub U --origin URL [--kid K]
                          [--ttl 10m] [--user-data JSON]
+  deno task policy test FILE...|DIR [--json]
+  deno task policy secret [--org ID] [--id 2026-12] [--env NAME]
 
-Exit codes: 0 ok or allowed, 1 policy errors or refused, 2 bad usage or unreadable file`;
+Exit codes: 0 ok or allowed, 1 policy errors, refused or failed cases, 2 bad usage or unreadable file`;
 
 /** Bad command-line use: printed with the usage, exit code 2. */
 class UsageError extends TypeError {
@@ -42,37 +69,12 @@ class UsageError extends TypeError {
   }
 }
 
-/** A file that cannot be read: exit code 2. */
-class UnreadableFileError extends Error {
-  readonly code = "unreadable-file";
-  constructor(message: string) {
-    super(message);
-    this.name = "UnreadableFileError";
-  }
-}
-
 /** Environment lookup that reads a missing permission as a missing variable. */
 function readEnv(name: string): string | undefined {
   try {
     return Deno.env.get(name);
   } catch {
     return undefined;
-  }
-}
-
-async function readPolicyFile(file: string): Promise<string> {
-  try {
-    return await Deno.readTextFile(file);
-  } catch (error) {
-    const reason = error instanceof Deno.errors.NotFound
-      ? "no such file"
-      : error instanceof Deno.errors.IsADirectory
-      ? "is a directory"
-      : error instanceof Deno.errors.PermissionDenied ||
-          error instanceof Deno.errors.NotCapable
-      ? "permission denied"
-      : "cannot be read";
-    throw new UnreadableFileError(`Cannot read "${file}": ${reason}`);
   }
 }
 
@@ -106,19 +108,26 @@ function summarizeOrganization(organization: OrganizationSpec) {
     limits: {
       organization: organization.limits.organization.text,
       ip: organization.limits.ip.text,
+      session: organization.limits.session.text,
+      agent: organization.limits.agent.text,
+      authFailures: organization.limits.authFailures.text,
     },
-    adminKeys: organization.adminKeys.length,
+    adminKeys: organization.adminKeys.map((key) => ({
+      id: key.id,
+      name: key.name,
+    })),
     webhook: organization.webhook !== undefined,
   };
 }
 
-function summaryLines(file: string, spec: PolicySpec, warnings: number) {
-  const organizations = [...spec.organizations.values()];
-  const lines = [
-    `${file}: ok, ${organizations.length} organization${
-      organizations.length === 1 ? "" : "s"
-    }, ${warnings} warning${warnings === 1 ? "" : "s"}`,
-  ];
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
+}
+
+function organizationLines(
+  organizations: readonly OrganizationSpec[],
+): string[] {
+  const lines: string[] = [];
   for (const organization of organizations) {
     const summary = summarizeOrganization(organization);
     lines.push(`  ${summary.id} (${JSON.stringify(summary.name)})`);
@@ -141,13 +150,54 @@ function summaryLines(file: string, spec: PolicySpec, warnings: number) {
       }`,
     );
     lines.push(
-      `    limits   organization ${summary.limits.organization}, ip ${summary.limits.ip}`,
+      `    limits   organization ${summary.limits.organization}, ip ${summary.limits.ip}, session ${summary.limits.session}, agent ${summary.limits.agent}, authFailures ${summary.limits.authFailures}`,
     );
     if (summary.appIds.length) {
       lines.push(`    appIds   ${summary.appIds.join(", ")}`);
     }
+    if (summary.adminKeys.length) {
+      lines.push(
+        `    agents   ${
+          summary.adminKeys.map((key) =>
+            `${key.id} (${JSON.stringify(key.name)})`
+          ).join(", ")
+        }`,
+      );
+    }
   }
   return lines;
+}
+
+/** Prints one policy's check: the summary, or every problem of every file. */
+function printCheck(policy: LoadedPolicy): void {
+  const problems = policy.files.flatMap((file) =>
+    file.problems.map((problem) => ({ file: file.file, problem }))
+  );
+  const warnings =
+    problems.filter(({ problem }) => problem.severity === "warning").length;
+  const failedFiles = policy.files.filter((file) => !file.ok).length;
+  const organizations = policy.files.flatMap((file) => file.organizations);
+  if (failedFiles === 0) {
+    console.log(
+      `${policy.path}: ok, ${plural(organizations.length, "organization")}, ${
+        plural(warnings, "warning")
+      }`,
+    );
+    for (const line of organizationLines(organizations)) console.log(line);
+    for (const { file, problem } of problems) {
+      console.log(formatProblem(file, problem));
+    }
+    return;
+  }
+  for (const { file, problem } of problems) {
+    console.log(formatProblem(file, problem));
+  }
+  const errors = problems.length - warnings;
+  console.log(
+    `${policy.path}: ${plural(errors, "error")}${
+      policy.directory ? ` in ${plural(failedFiles, "file")}` : ""
+    }, ${plural(warnings, "warning")}`,
+  );
 }
 
 async function check(args: string[]): Promise<number> {
@@ -160,52 +210,36 @@ async function check(args: string[]): Promise<number> {
   if (positionals.length === 0) throw new UsageError("No policy file given");
   let exitCode = 0;
   const results = [];
-  for (const file of positionals) {
-    let text: string;
+  for (const path of positionals) {
+    let policy: LoadedPolicy;
     try {
-      text = await readPolicyFile(file);
+      policy = await loadPolicy(path, { env: readEnv });
     } catch (error) {
       if (!(error instanceof UnreadableFileError)) throw error;
       exitCode = 2;
-      results.push({ file, ok: false, error: error.message, problems: [] });
+      results.push({
+        file: path,
+        ok: false,
+        error: error.message,
+        problems: [],
+      });
       if (!values.json) console.error(error.message);
       continue;
     }
-    const { spec, problems } = validatePolicy(text, {
-      env: readEnv,
-      filename: file,
-    });
-    const warnings = problems.filter((problem) =>
-      problem.severity === "warning"
-    );
-    if (!spec) exitCode = Math.max(exitCode, 1);
-    results.push({
-      file,
-      ok: spec !== undefined,
-      problems,
-      ...(spec
-        ? {
-          organizations: [...spec.organizations.values()].map(
-            summarizeOrganization,
-          ),
-        }
-        : {}),
-    });
-    if (values.json) continue;
-    if (spec) {
-      for (const line of summaryLines(file, spec, warnings.length)) {
-        console.log(line);
-      }
-      for (const warning of warnings) console.log(formatProblem(file, warning));
-    } else {
-      for (const problem of problems) console.log(formatProblem(file, problem));
-      const errors = problems.length - warnings.length;
-      console.log(
-        `${file}: ${errors} error${
-          errors === 1 ? "" : "s"
-        }, ${warnings.length} warning${warnings.length === 1 ? "" : "s"}`,
-      );
+    if (policy.files.some((file) => !file.ok)) {
+      exitCode = Math.max(exitCode, 1);
     }
+    for (const file of policy.files) {
+      results.push({
+        file: file.file,
+        ok: file.ok,
+        problems: file.problems,
+        ...(file.ok
+          ? { organizations: file.organizations.map(summarizeOrganization) }
+          : {}),
+      });
+    }
+    if (!values.json) printCheck(policy);
   }
   if (values.json) {
     console.log(
@@ -222,11 +256,36 @@ function required(value: string | undefined, flag: string): string {
   return value;
 }
 
-function oneFile(positionals: string[]): string {
+function onePolicy(positionals: string[]): string {
   if (positionals.length !== 1) {
-    throw new UsageError("Give exactly one policy file");
+    throw new UsageError("Give exactly one policy file or directory");
   }
   return positionals[0] as string;
+}
+
+/**
+ * One organization's policy for `explain` and `token`: in a directory only
+ * `_parley.yaml` and the organization's file are read. Prints the problems
+ * and returns `undefined` when what is needed does not compile.
+ */
+async function organizationPolicy(
+  path: string,
+  organizationId: string,
+  now?: number,
+): Promise<Evaluator | undefined> {
+  const policy = await loadPolicy(path, {
+    env: readEnv,
+    organizationId,
+    ...(now === undefined ? {} : { now }),
+  });
+  // Only what the organization needs was read, so any error stops it.
+  if (
+    policy.files.some((file) => !file.ok) || policy.evaluator === undefined
+  ) {
+    for (const file of policy.files) printProblems(file.file, file.problems);
+    return undefined;
+  }
+  return policy.evaluator;
 }
 
 function printProblems(file: string, problems: readonly PolicyProblem[]): void {
@@ -282,17 +341,10 @@ async function explain(args: string[]): Promise<number> {
     allowPositionals: true,
     strict: true,
   });
-  const file = oneFile(positionals);
+  const path = onePolicy(positionals);
   const organizationId = required(values.org, "org");
-  const text = await readPolicyFile(file);
-  let evaluator;
-  try {
-    evaluator = compilePolicy(text, { env: readEnv, filename: file });
-  } catch (error) {
-    if (!(error instanceof PolicyError)) throw error;
-    printProblems(file, error.problems);
-    return 1;
-  }
+  const evaluator = await organizationPolicy(path, organizationId);
+  if (evaluator === undefined) return 1;
   const facts: Facts = {
     organizationId,
     origin: values.origin ?? null,
@@ -324,7 +376,7 @@ async function token(args: string[]): Promise<number> {
     allowPositionals: true,
     strict: true,
   });
-  const file = oneFile(positionals);
+  const path = onePolicy(positionals);
   const organizationId = required(values.org, "org");
   const subject = required(values.sub, "sub");
   const origin = parseOrigin(required(values.origin, "origin"));
@@ -352,20 +404,12 @@ async function token(args: string[]): Promise<number> {
     }
     userData = parsed as Record<string, unknown>;
   }
-  const text = await readPolicyFile(file);
   const now = Date.now();
-  const { spec, problems } = validatePolicy(text, {
-    env: readEnv,
-    filename: file,
-    now,
-  });
-  if (!spec) {
-    printProblems(file, problems);
-    return 1;
-  }
-  const organization = spec.organizations.get(organizationId);
+  const evaluator = await organizationPolicy(path, organizationId, now);
+  if (evaluator === undefined) return 1;
+  const organization = evaluator.organization(organizationId)?.spec;
   if (!organization) {
-    console.error(`Organization "${organizationId}" is not in "${file}"`);
+    console.error(`Organization "${organizationId}" is not in "${path}"`);
     return 1;
   }
   const keys = organization.jwt.keys;
@@ -403,6 +447,304 @@ async function token(args: string[]): Promise<number> {
   return 0;
 }
 
+/** One test file, and the policy its cases run against. */
+interface TestRun {
+  /** The test file. */
+  readonly file: string;
+  /** The policy file or directory it tests. */
+  readonly policy: string;
+  /** A directory's test file tests one organization, named by the file. */
+  readonly organizationId?: string;
+}
+
+/** `X.test.yaml` tests `X.yaml` (or `.yml`, `.json`) beside it; `X.yaml` is tested by `X.test.yaml`. */
+async function testRunsOf(path: string): Promise<TestRun[]> {
+  if (await isDirectory(path)) {
+    const directory = path.length > 1 ? path.replace(/\/+$/, "") : path;
+    return (await testFileNames(directory)).map((name) => ({
+      file: `${directory}/${name}`,
+      policy: directory,
+      organizationId: classifyPolicyFile(name).organizationId!,
+    }));
+  }
+  const test = /\.test\.ya?ml$/.exec(path);
+  if (test !== null) {
+    const stem = path.slice(0, test.index);
+    for (const extension of [".yaml", ".yml", ".json"]) {
+      if (await exists(stem + extension)) {
+        return [{ file: path, policy: stem + extension }];
+      }
+    }
+    throw new UnreadableFileError(
+      `Cannot read the policy of "${path}": no ${stem}.yaml beside it`,
+    );
+  }
+  const policy = /\.(?:ya?ml|json)$/.exec(path);
+  const stem = policy === null ? path : path.slice(0, policy.index);
+  for (const extension of [".test.yaml", ".test.yml"]) {
+    if (await exists(stem + extension)) {
+      return [{ file: stem + extension, policy: path }];
+    }
+  }
+  throw new UnreadableFileError(
+    `Cannot read the tests of "${path}": no ${stem}.test.yaml beside it`,
+  );
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/** The outcome of one test file, for the report. */
+interface TestFileResult {
+  readonly file: string;
+  readonly policy: string;
+  readonly problems: readonly { file: string; problem: PolicyProblem }[];
+  readonly outcomes: readonly CaseOutcome[];
+  /** Cases that could not run (the file or the policy has errors). */
+  readonly notRun: readonly PolicyCase[];
+  /** Lines of cases too malformed to run. */
+  readonly malformed: readonly number[];
+}
+
+async function runTestFile(
+  run: TestRun,
+  policies: Map<string, Promise<LoadedPolicy>>,
+  env: (name: string) => string,
+  clock: number,
+): Promise<TestFileResult> {
+  const caseFile = parseCaseFile(
+    await readPolicyText(run.file),
+    run.organizationId === undefined
+      ? {}
+      : { organizationId: run.organizationId },
+  );
+  let loading = policies.get(run.policy);
+  if (loading === undefined) {
+    loading = loadPolicy(run.policy, { env, now: clock });
+    policies.set(run.policy, loading);
+  }
+  const policy = await loading;
+  const problems = caseFile.problems.map((problem) => ({
+    file: run.file,
+    problem,
+  }));
+  // The policy's own problems stop the cases that need it.
+  const needed = policy.files.filter((file) =>
+    !policy.directory || run.organizationId === undefined ||
+    file.file.endsWith("/_parley.yaml") ||
+    classifyPolicyFile(file.file.slice(policy.path.length + 1))
+        .organizationId === run.organizationId
+  );
+  for (const file of needed) {
+    for (const problem of file.problems) {
+      if (problem.severity === "error") {
+        problems.push({ file: file.file, problem });
+      }
+    }
+  }
+  const evaluator = policy.evaluator;
+  const policyBroken = evaluator === undefined ||
+    needed.some((file) => !file.ok);
+  const single = policy.files.flatMap((file) => file.organizations);
+  const defaultOrganization = caseFile.organizationId ??
+    (single.length === 1 ? single[0]!.id : undefined);
+  const outcomes: CaseOutcome[] = [];
+  const notRun: PolicyCase[] = [];
+  for (const testCase of caseFile.cases) {
+    if (policyBroken) {
+      notRun.push(testCase);
+      continue;
+    }
+    if (
+      testCase.organizationId === undefined &&
+      defaultOrganization === undefined
+    ) {
+      problems.push({
+        file: run.file,
+        problem: {
+          code: "missing-key",
+          severity: "error",
+          path: "organization",
+          line: testCase.line,
+          column: 1,
+          message:
+            `Case "${testCase.name}" names no organization, and the policy has ${
+              plural(single.length, "organization")
+            }`,
+          hint: "Add organization: ID to the case or at the top of the file",
+        },
+      });
+      notRun.push(testCase);
+      continue;
+    }
+    outcomes.push(
+      await runPolicyCase(evaluator!, testCase, {
+        now: clock,
+        ...(defaultOrganization === undefined
+          ? {}
+          : { organizationId: defaultOrganization }),
+      }),
+    );
+  }
+  return {
+    file: run.file,
+    policy: run.policy,
+    problems,
+    outcomes,
+    notRun,
+    malformed: caseFile.malformed,
+  };
+}
+
+async function test(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { json: { type: "boolean" } },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (positionals.length === 0) {
+    throw new UsageError("No policy or test file given");
+  }
+  const runs = new Map<string, TestRun>();
+  for (const path of positionals) {
+    for (const run of await testRunsOf(path)) runs.set(run.file, run);
+  }
+  const env = throwawayEnv(readEnv);
+  const clock = Date.now();
+  const policies = new Map<string, Promise<LoadedPolicy>>();
+  const results: TestFileResult[] = [];
+  for (const run of runs.values()) {
+    results.push(await runTestFile(run, policies, env.lookup, clock));
+  }
+  const passed = results.reduce(
+    (sum, result) =>
+      sum + result.outcomes.filter((outcome) => outcome.passed).length,
+    0,
+  );
+  const failed = results.reduce(
+    (sum, result) =>
+      sum + result.notRun.length + result.malformed.length +
+      result.outcomes.filter((outcome) => !outcome.passed).length,
+    0,
+  );
+  const fileProblems = results.some((result) => result.problems.length > 0);
+  if (values.json) {
+    console.log(JSON.stringify(
+      {
+        ok: failed === 0 && !fileProblems,
+        passed,
+        failed,
+        throwawaySecrets: env.substituted,
+        files: results.map((result) => ({
+          file: result.file,
+          policy: result.policy,
+          problems: result.problems.map(({ file, problem }) => ({
+            ...problem,
+            file,
+          })),
+          cases: [
+            ...result.outcomes.map((outcome) => ({
+              name: outcome.case.name,
+              line: outcome.case.line,
+              passed: outcome.passed,
+              expected: describeExpectation(outcome.case),
+              decided: describeDecision(outcome.decision),
+            })),
+            ...result.notRun.map((testCase) => ({
+              name: testCase.name,
+              line: testCase.line,
+              passed: false,
+              expected: describeExpectation(testCase),
+              decided: null,
+            })),
+          ].sort((a, b) => a.line - b.line),
+        })),
+      },
+      null,
+      2,
+    ));
+  } else {
+    for (const result of results) {
+      for (const { file, problem } of result.problems) {
+        console.log(formatProblem(file, problem));
+      }
+      const lines = [
+        ...result.outcomes.filter((outcome) => !outcome.passed).map((
+          outcome,
+        ) => ({
+          line: outcome.case.line,
+          text: `${result.file}:${outcome.case.line} FAIL ${
+            JSON.stringify(outcome.case.name)
+          }: expected ${describeExpectation(outcome.case)}, decided ${
+            describeDecision(outcome.decision)
+          }`,
+        })),
+        ...result.notRun.map((testCase) => ({
+          line: testCase.line,
+          text: `${result.file}:${testCase.line} FAIL ${
+            JSON.stringify(testCase.name)
+          }: not run, the policy or the case has errors`,
+        })),
+      ].sort((a, b) => a.line - b.line);
+      for (const { text } of lines) console.log(text);
+    }
+    if (env.substituted.length > 0) {
+      console.log(
+        `Throwaway secrets for unset ${env.substituted.join(", ")}`,
+      );
+    }
+    console.log(`${passed} passed, ${failed} failed`);
+  }
+  return failed === 0 && !fileProblems ? 0 : 1;
+}
+
+function secret(args: string[]): number {
+  const { values, positionals } = parseArgs({
+    args,
+    options: {
+      org: { type: "string" },
+      id: { type: "string" },
+      env: { type: "string" },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (positionals.length > 0) {
+    throw new UsageError("secret takes no policy file");
+  }
+  const keyId = values.id ?? datedKeyId(Date.now());
+  if (!isKeyId(keyId)) {
+    throw new UsageError(
+      `Key id "${
+        keyId.slice(0, 64)
+      }" is not 1 to 64 letters, digits, '.', '_' or '-'`,
+    );
+  }
+  const envName = values.env ?? suggestedEnvName(keyId, values.org);
+  if (!isEnvName(envName)) {
+    throw new UsageError(
+      `"${envName.slice(0, 64)}" is not an environment variable name`,
+    );
+  }
+  for (
+    const line of secretInstructions({
+      secret: newSecret(),
+      keyId,
+      envName,
+      ...(values.org === undefined ? {} : { organizationId: values.org }),
+    })
+  ) {
+    console.log(line);
+  }
+  return 0;
+}
+
 /**
  * Runs the policy command line.
  *
@@ -419,6 +761,10 @@ export async function main(args: readonly string[]): Promise<number> {
         return await explain(rest);
       case "token":
         return await token(rest);
+      case "test":
+        return await test(rest);
+      case "secret":
+        return secret(rest);
       case "help":
       case "--help":
       case "-h":

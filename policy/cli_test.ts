@@ -177,7 +177,17 @@ const USAGE_ERRORS: ReadonlyArray<readonly [string, readonly string[]]> = [
   ["check without files", ["check"]],
   ["unknown option", ["check", "--bogus", "examples/demo.policy.yaml"]],
   ["missing file", ["check", "does/not/exist.yaml"]],
-  ["directory instead of file", ["check", "examples"]],
+  ["test of a policy without tests", ["test", "examples/demo.policy.yaml"]],
+  ["test of a test file without its policy", ["test", "nope.test.yaml"]],
+  ["explain of two policies", [
+    "explain",
+    "examples/demo.policy.yaml",
+    "examples/policy.d",
+    "--org",
+    "demo",
+  ]],
+  ["secret with a key id that is no id", ["secret", "--id", "not an id"]],
+  ["secret with a variable name that is none", ["secret", "--env", "1X"]],
   ["explain without --org", ["explain", "examples/demo.policy.yaml"]],
   ["explain of a missing file", [
     "explain",
@@ -376,4 +386,303 @@ Deno.test("policy explain exits 1 with problems when the policy does not compile
     "examples/migration/4-jwt-required.yaml:30:26 env-missing",
     "examples/migration/4-jwt-required.yaml:32:26 env-missing",
   ]);
+});
+
+/** Writes files into a temp directory `policy.d` and runs `test` with its path. */
+async function withTempDirectory(
+  files: Record<string, string>,
+  test: (dir: string) => Promise<void>,
+): Promise<void> {
+  const root = await Deno.makeTempDir({ prefix: "parley_cli_dir_" });
+  const dir = `${root}/policy.d`;
+  try {
+    await Deno.mkdir(dir);
+    for (const [name, text] of Object.entries(files)) {
+      await Deno.writeTextFile(`${dir}/${name}`, text);
+    }
+    await test(dir);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+}
+
+const BROKEN_DIRECTORY = {
+  "_parley.yaml": "version: 1\ndefaults:\n  limits: { ip: 5/minute }\n",
+  "acme.yaml": 'version: 1\ndomains:\n  mode: strict\n  allow: ["*.com"]\n',
+  "beta.yaml": "version: 1\norganizations: {}\n",
+  "gamma.yaml": "version: 1\ndomains: { mode: off }\n",
+  "_notes.yaml": "version: 1\n",
+  "gamma.test.yaml": "cases: oops\n",
+  "README.md": "Not a policy\n",
+};
+
+Deno.test("policy check DIR reports every problem of every file, each naming its own file", async () => {
+  await withTempDirectory(BROKEN_DIRECTORY, async (dir) => {
+    const run = await cli(["check", dir]);
+    strictEqual(run.code, 1);
+    deepStrictEqual(problemLines(run.stdout), [
+      `${dir}/_notes.yaml:1:1 reserved-file-name`,
+      `${dir}/acme.yaml:3:9 bad-enum`,
+      `${dir}/acme.yaml:4:11 wildcard-public-suffix`,
+      `${dir}/beta.yaml:1:1 no-domains`,
+      `${dir}/beta.yaml:2:1 foreign-organization`,
+    ]);
+    ok(run.stdout.includes(`${dir}: 4 errors in 3 files, 1 warning`));
+  });
+});
+
+Deno.test("policy check --json DIR reports one entry per file", async () => {
+  await withTempDirectory(BROKEN_DIRECTORY, async (dir) => {
+    const run = await cli(["check", "--json", dir]);
+    strictEqual(run.code, 1);
+    const report = JSON.parse(run.stdout);
+    strictEqual(report.ok, false);
+    deepStrictEqual(
+      report.files.map((file: { file: string; ok: boolean }) => [
+        file.file,
+        file.ok,
+      ]),
+      [
+        [`${dir}/_notes.yaml`, false],
+        [`${dir}/_parley.yaml`, true],
+        [`${dir}/acme.yaml`, false],
+        [`${dir}/beta.yaml`, false],
+        [`${dir}/gamma.yaml`, true],
+      ],
+    );
+    strictEqual(report.files[4].organizations[0].id, "gamma");
+    strictEqual(report.files[4].organizations[0].limits.ip, "5/minute");
+  });
+});
+
+const DIRECTORY_ENV = {
+  ACME_CHAT_JWT_SECRET_2026_12: "a".repeat(40),
+  ACME_CHAT_JWT_SECRET_2026_08: "b".repeat(40),
+  ACME_KEY_ADA: "c".repeat(40),
+  ACME_KEY_GRACE: "d".repeat(40),
+  GLOBEX_CHAT_JWT_SECRET: "e".repeat(40),
+};
+
+Deno.test("policy check passes examples/policy.d with its secrets set", async () => {
+  const run = await cli(["check", "examples/policy.d"], DIRECTORY_ENV);
+  strictEqual(run.code, 0, run.stdout + run.stderr);
+  deepStrictEqual(problemLines(run.stdout), []);
+  ok(run.stdout.startsWith("examples/policy.d: ok, 2 organizations"));
+});
+
+Deno.test("policy check of examples/policy.d without secrets names each missing variable in its file", async () => {
+  const run = await cli(["check", "examples/policy.d"]);
+  strictEqual(run.code, 1);
+  const lines = problemLines(run.stdout);
+  strictEqual(lines.length, 5);
+  strictEqual(
+    lines.filter((line) => line.startsWith("examples/policy.d/acme.yaml:"))
+      .length,
+    4,
+  );
+  ok(lines.every((line) => line.endsWith(" env-missing")));
+});
+
+Deno.test("policy explain DIR reads only the organization's file and _parley.yaml", async () => {
+  await withTempDirectory(BROKEN_DIRECTORY, async (dir) => {
+    const run = await cli([
+      "explain",
+      dir,
+      "--org",
+      "gamma",
+      "--origin",
+      "https://anywhere.example",
+    ]);
+    strictEqual(run.code, 0, run.stdout + run.stderr);
+    ok(run.stdout.startsWith("ALLOWED jwt.off"));
+    const broken = await cli(["explain", dir, "--org", "acme"]);
+    strictEqual(broken.code, 1);
+    deepStrictEqual(problemLines(broken.stderr), [
+      `${dir}/acme.yaml:3:9 bad-enum`,
+      `${dir}/acme.yaml:4:11 wildcard-public-suffix`,
+    ]);
+  });
+});
+
+Deno.test("policy token DIR mints a token that the organization's key verifies", async () => {
+  const run = await cli([
+    "token",
+    "examples/policy.d",
+    "--org",
+    "acme",
+    "--sub",
+    "user_1",
+    "--origin",
+    "https://shop.acme.com",
+  ], DIRECTORY_ENV);
+  strictEqual(run.code, 0, run.stderr);
+  const token = run.stdout.trim();
+  strictEqual(decodeProtectedHeader(token).kid, "2026-12");
+  const { payload } = await jwtVerify(
+    token,
+    new TextEncoder().encode(DIRECTORY_ENV.ACME_CHAT_JWT_SECRET_2026_12),
+    { audience: "chat-widget", issuer: "https://shop.acme.com" },
+  );
+  strictEqual(payload.org_id, "acme");
+});
+
+const EXAMPLE_TESTS: ReadonlyArray<readonly [string, number]> = [
+  ["examples/migration/1-legacy.yaml", 5],
+  ["examples/migration/2-domains.yaml", 5],
+  ["examples/migration/3-jwt-optional.yaml", 8],
+  ["examples/migration/4-jwt-required.test.yaml", 8],
+  ["examples/policy.d", 11],
+];
+
+for (const [path, cases] of EXAMPLE_TESTS) {
+  Deno.test(`policy test ${path} passes all ${cases} cases with no secrets set`, async () => {
+    const run = await cli(["test", path]);
+    strictEqual(run.code, 0, run.stdout + run.stderr);
+    const lines = run.stdout.trim().split("\n");
+    strictEqual(lines.at(-1), `${cases} passed, 0 failed`);
+    ok(!run.stdout.includes("FAIL"), run.stdout);
+  });
+}
+
+Deno.test("policy test runs every migration step's tests at once", async () => {
+  const files = [];
+  for await (
+    const entry of Deno.readDir(new URL("examples/migration/", ROOT))
+  ) {
+    if (entry.name.endsWith(".yaml")) {
+      files.push(
+        `examples/migration/${entry.name}`,
+      );
+    }
+  }
+  const run = await cli(["test", ...files.sort()]);
+  strictEqual(run.code, 0, run.stdout);
+  strictEqual(run.stdout.trim().split("\n").at(-1), "26 passed, 0 failed");
+});
+
+const FAILING_CASES = `cases:
+  - name: the shop boots
+    origin: https://shop.acme.com
+    expect: allowed
+  - name: an expired token is accepted
+    origin: https://shop.acme.com
+    token: { sub: user_1, expiresIn: -1m }
+    expect: allowed
+  - name: a typo
+    origin: https://shop.acme.com
+    expct: allowed
+`;
+
+Deno.test("policy test names each failing case with FILE:LINE, expected and decided, and exits 1", async () => {
+  await withTempPolicy(
+    await Deno.readTextFile(
+      new URL("examples/migration/3-jwt-optional.yaml", ROOT),
+    ),
+    async (file) => {
+      const tests = file.replace(/\.yaml$/, ".test.yaml");
+      await Deno.writeTextFile(tests, FAILING_CASES);
+      const run = await cli(["test", file]);
+      strictEqual(run.code, 1);
+      const lines = run.stdout.trim().split("\n");
+      deepStrictEqual(problemLines(run.stdout), [
+        `${tests}:9:5 missing-key`,
+        `${tests}:11:5 unknown-key`,
+      ]);
+      const failure = lines.find((line) => line.includes(" FAIL "));
+      ok(failure?.startsWith(`${tests}:5 FAIL "an expired token is accepted"`));
+      ok(failure?.includes("expected allowed"));
+      ok(failure?.includes("decided JWT_INVALID (reason jwt.expired"));
+      strictEqual(lines.at(-1), "1 passed, 2 failed");
+
+      const json = await cli(["test", "--json", file]);
+      strictEqual(json.code, 1);
+      const report = JSON.parse(json.stdout);
+      strictEqual(report.ok, false);
+      strictEqual(report.passed, 1);
+      strictEqual(report.failed, 2);
+      deepStrictEqual(report.throwawaySecrets, ["ACME_CHAT_JWT_SECRET"]);
+      deepStrictEqual(
+        report.files[0].cases.map((
+          found: { line: number; passed: boolean },
+        ) => [
+          found.line,
+          found.passed,
+        ]),
+        [[2, true], [5, false]],
+      );
+    },
+  );
+});
+
+Deno.test("policy test uses a secret that is set without ever printing it", async () => {
+  const run = await cli(
+    ["test", "--json", "examples/migration/3-jwt-optional.yaml"],
+    { ACME_CHAT_JWT_SECRET: SECRET },
+  );
+  strictEqual(run.code, 0, run.stdout);
+  deepStrictEqual(JSON.parse(run.stdout).throwawaySecrets, []);
+  ok(!run.stdout.includes(SECRET) && !run.stderr.includes(SECRET));
+});
+
+Deno.test("policy test DIR fails the cases of an organization whose file does not compile", async () => {
+  await withTempDirectory({
+    "acme.yaml": "version: 1\ndomains: { mode: strict }\n",
+    "acme.test.yaml":
+      "cases:\n  - { name: boots, origin: https://acme.com, expect: allowed }\n",
+    "gamma.yaml": "version: 1\ndomains: { mode: off }\n",
+    "gamma.test.yaml":
+      "cases:\n  - { name: boots, origin: https://x.example, expect: allowed }\n",
+  }, async (dir) => {
+    const run = await cli(["test", dir]);
+    strictEqual(run.code, 1);
+    deepStrictEqual(problemLines(run.stdout), [
+      `${dir}/acme.yaml:2:18 bad-enum`,
+    ]);
+    ok(run.stdout.includes(`${dir}/acme.test.yaml:2 FAIL "boots"`));
+    strictEqual(run.stdout.trim().split("\n").at(-1), "1 passed, 1 failed");
+  });
+});
+
+Deno.test("policy secret prints a new 48-byte base64url secret and the lines that add it as a key", async () => {
+  const first = await cli(["secret", "--org", "acme", "--id", "2026-12"]);
+  const second = await cli(["secret", "--org", "acme", "--id", "2026-12"]);
+  strictEqual(first.code, 0, first.stderr);
+  const exported = /export ACME_CHAT_JWT_SECRET_2026_12='([A-Za-z0-9_-]+)'/
+    .exec(first.stdout);
+  ok(exported, first.stdout);
+  const secret = exported[1]!;
+  strictEqual(secret.length, 64);
+  strictEqual(
+    Uint8Array.fromBase64(secret, { alphabet: "base64url" }).length,
+    48,
+  );
+  ok(!second.stdout.includes(secret), "every run makes a new secret");
+  // The printed policy lines, pasted under an organization, pass check.
+  const keyLines = first.stdout.split("\n").filter((line) =>
+    /^\s+(jwt:|keys:|- id:|secret:)/.test(line)
+  );
+  const indent = /^\s*/.exec(keyLines[0] ?? "")?.[0].length ?? 0;
+  const policy =
+    `version: 1\norganizations:\n  acme:\n    domains: { mode: off }\n${
+      keyLines.map((line) => `    ${line.slice(indent)}`).join("\n")
+    }\n`;
+  await withTempPolicy(policy, async (file) => {
+    const run = await cli(["check", "--json", file], {
+      ACME_CHAT_JWT_SECRET_2026_12: secret,
+    });
+    strictEqual(run.code, 0, run.stdout);
+    const report = JSON.parse(run.stdout);
+    deepStrictEqual(report.files[0].problems, []);
+    deepStrictEqual(report.files[0].organizations[0].jwt.keys, [{
+      id: "2026-12",
+    }]);
+  });
+});
+
+Deno.test("policy secret suggests a dated key id and a variable without an organization", async () => {
+  const run = await cli(["secret"]);
+  strictEqual(run.code, 0, run.stderr);
+  const id = new Date().toISOString().slice(0, 7);
+  ok(run.stdout.includes(`- id: "${id}"`), run.stdout);
+  ok(run.stdout.includes(`export PARLEY_JWT_SECRET_${id.replace("-", "_")}='`));
 });

@@ -9,6 +9,14 @@
  * `jwt.testing_method`); the domain verdict is in `rule`, `reportOnly` and
  * the explain trace.
  *
+ * Built for many organizations: a decision reads one organization entry whose
+ * hot fields (modes, app ids, the domain table) sit on it directly, builds no
+ * closure and no intermediate verdict, and the domain matcher touches one
+ * small table (see `domain_matcher.ts`). A policy directory compiles each
+ * organization on its own (`compileOrganization`) and assembles an evaluator
+ * from entries it already has (`assembleEvaluator`), so one file's edit
+ * compiles one organization.
+ *
  * @module
  */
 
@@ -23,14 +31,17 @@ import type {
   CompiledOrganization,
   Decision,
   DecisionCode,
+  DomainMode,
   Evaluator,
   Explanation,
   Facts,
   Identity,
+  JwtMode,
   OrganizationSpec,
   OriginVerdict,
   PolicyProblem,
   PolicySpec,
+  ServerSettings,
   TraceStep,
 } from "./types.ts";
 import { type ValidateOptions, validatePolicy } from "./validate.ts";
@@ -54,8 +65,14 @@ export type CompilePolicyOptions = ValidateOptions;
 const UNVERIFIED: Identity = Object.freeze({ verified: false });
 const utf8 = new TextEncoder();
 
-/** FNV-1a, 64 bits, as 16 hex digits: a short, sync, stable fingerprint. */
-function fnv1a64(text: string): string {
+/** A 64-bit fingerprint as its two 32-bit halves. */
+export interface Fingerprint {
+  readonly hi: number;
+  readonly lo: number;
+}
+
+/** FNV-1a, 64 bits: a short, sync, stable fingerprint of a text. */
+export function fingerprintOf(text: string): Fingerprint {
   let hi = 0xcbf29ce4;
   let lo = 0x84222325;
   const bytes = utf8.encode(text);
@@ -67,13 +84,23 @@ function fnv1a64(text: string): string {
     hi = (Math.imul(hi, 0x1b3) + (lo << 8) + carry) >>> 0;
     lo = low >>> 0;
   }
-  return hi.toString(16).padStart(8, "0") + lo.toString(16).padStart(8, "0");
+  return { hi, lo };
+}
+
+/** A fingerprint as 16 hex digits. */
+export function fingerprintHex(fingerprint: Fingerprint): string {
+  return (fingerprint.hi >>> 0).toString(16).padStart(8, "0") +
+    (fingerprint.lo >>> 0).toString(16).padStart(8, "0");
+}
+
+function fnv1a64(text: string): string {
+  return fingerprintHex(fingerprintOf(text));
 }
 
 /** JSON with Maps as sorted entries and secrets left out. */
 function canonicalJson(spec: PolicySpec): string {
   return JSON.stringify(spec, (key, value: unknown) => {
-    if (key === "secret" || key === "adminKeys") return undefined;
+    if (key === "secret") return undefined;
     if (value instanceof Map) {
       return [...value.entries()].sort(([a], [b]) =>
         a < b ? -1 : a > b ? 1 : 0
@@ -103,37 +130,73 @@ function sameBytes(stored: Uint8Array, given: Uint8Array): boolean {
   return diff === 0;
 }
 
-/** An organization with everything the hot path needs precomputed. */
-class OrganizationEntry implements CompiledOrganization {
+/** Who an admin key is, without its secret. */
+interface AdminKeyIdentity {
+  readonly id: string;
+  readonly name: string;
+}
+
+/**
+ * An organization with everything the hot path needs precomputed, on the
+ * entry itself so a decision reads as few objects as it can.
+ */
+export class OrganizationEntry implements CompiledOrganization {
   readonly spec: OrganizationSpec;
   readonly securityRevision: string;
-  readonly appIds: ReadonlySet<string>;
+  readonly domainMode: DomainMode;
+  readonly jwtMode: JwtMode;
+  /** `undefined` when the policy lists no app ids (any is allowed). */
+  readonly appIds: ReadonlySet<string> | undefined;
   readonly matcher: DomainMatcher;
   readonly keyring: UserTokenKeyring;
-  readonly #adminKeys: readonly Uint8Array[];
+  readonly #adminSecrets: readonly Uint8Array[];
+  readonly #adminIdentities: readonly AdminKeyIdentity[];
 
   constructor(spec: OrganizationSpec) {
     this.spec = spec;
     this.securityRevision = securityRevisionOf(spec);
-    this.appIds = new Set(spec.appIds);
+    this.domainMode = spec.domains.mode;
+    this.jwtMode = spec.jwt.mode;
+    this.appIds = spec.appIds.length === 0 ? undefined : new Set(spec.appIds);
     this.matcher = compileDomainMatcher(spec.domains.allow);
     this.keyring = createUserTokenKeyring(spec.jwt);
-    this.#adminKeys = Object.freeze(
-      spec.adminKeys.map((key) => utf8.encode(key)),
+    this.#adminSecrets = Object.freeze(
+      spec.adminKeys.map((key) => utf8.encode(key.secret)),
+    );
+    this.#adminIdentities = Object.freeze(
+      spec.adminKeys.map((key) =>
+        Object.freeze({ id: key.id, name: key.name })
+      ),
     );
     Object.freeze(this);
   }
 
-  verifyAdminKey(key: string): boolean {
-    if (key.length === 0) return false;
+  /** The index of the admin key `key` is, or -1; every key is compared. */
+  adminKeyIndex(key: string): number {
+    if (key.length === 0) return -1;
     const given = utf8.encode(key);
-    let matched = false;
+    let found = -1;
     // Every key is compared, so timing does not tell which one matched.
-    for (const stored of this.#adminKeys) {
-      if (sameBytes(stored, given)) matched = true;
-    }
-    return matched;
+    this.#adminSecrets.forEach((stored, index) => {
+      if (sameBytes(stored, given) && found === -1) found = index;
+    });
+    return found;
   }
+
+  identifyAdminKey(key: string): AdminKeyIdentity | undefined {
+    return this.#adminIdentities[this.adminKeyIndex(key)];
+  }
+}
+
+/**
+ * Compiles one validated organization: its domain table, token keys and
+ * admin keys. Frozen.
+ *
+ * @param spec The validated organization.
+ * @returns The entry an evaluator is assembled from.
+ */
+export function compileOrganization(spec: OrganizationSpec): OrganizationEntry {
+  return new OrganizationEntry(spec);
 }
 
 /** The domain step's outcome, before the mode decides what to do with it. */
@@ -149,7 +212,7 @@ function judgeOrigin(
   origin: string | null | undefined,
   method: string | undefined,
 ): DomainOutcome {
-  if (entry.spec.domains.mode === "off") {
+  if (entry.domainMode === "off") {
     const parsed = origin ? parseRequestOrigin(origin) : undefined;
     return parsed === undefined
       ? { allowed: true, reason: REASON.domainOff }
@@ -190,6 +253,24 @@ function reject(
     : { allowed: false, code, reason, identity: UNVERIFIED, origin };
 }
 
+/** An admitted decision, built with every field it has at once (one shape). */
+function admit(
+  reason: string,
+  identity: Identity,
+  domain: DomainOutcome,
+  reportOnly: Decision["reportOnly"],
+): Decision {
+  const decision: { -readonly [K in keyof Decision]: Decision[K] } = {
+    allowed: true,
+    reason,
+    identity,
+  };
+  if (domain.rule !== undefined) decision.rule = domain.rule;
+  if (reportOnly !== undefined) decision.reportOnly = reportOnly;
+  if (domain.origin !== undefined) decision.origin = domain.origin;
+  return decision;
+}
+
 /** Steps 4–6; `trace` is only passed by `explain`. */
 function decide(
   organizations: ReadonlyMap<string, OrganizationEntry>,
@@ -217,13 +298,14 @@ function decide(
     detail: `Organization "${entry.spec.id}"`,
   });
 
-  if (facts.appId !== undefined && entry.appIds.size > 0) {
-    if (!entry.appIds.has(facts.appId)) {
+  const appIds = entry.appIds;
+  if (facts.appId !== undefined && appIds !== undefined) {
+    if (!appIds.has(facts.appId)) {
       trace?.push({
         check: "app_id",
         outcome: "fail",
         reason: REASON.appIdUnknown,
-        detail: `App id is not one of ${entry.appIds.size} listed`,
+        detail: `App id is not one of ${appIds.size} listed`,
       });
       return reject("ORGANIZATION_NOT_FOUND", REASON.appIdUnknown, undefined);
     }
@@ -245,7 +327,7 @@ function decide(
       reason: domain.reason,
       ...(domain.rule === undefined ? {} : { detail: `Rule "${domain.rule}"` }),
     });
-  } else if (entry.spec.domains.mode === "report") {
+  } else if (entry.domainMode === "report") {
     reportOnly = { code: "DOMAIN_NOT_ALLOWED", reason: domain.reason };
     trace?.push({
       check: "domain",
@@ -258,25 +340,15 @@ function decide(
     return reject("DOMAIN_NOT_ALLOWED", domain.reason, domain.origin);
   }
 
-  const admit = (reason: string, identity: Identity): Decision => {
-    const decision: {
-      -readonly [K in keyof Decision]: Decision[K];
-    } = { allowed: true, reason, identity };
-    if (domain.rule !== undefined) decision.rule = domain.rule;
-    if (reportOnly !== undefined) decision.reportOnly = reportOnly;
-    if (domain.origin !== undefined) decision.origin = domain.origin;
-    return decision;
-  };
-
-  const mode = entry.spec.jwt.mode;
+  const mode = entry.jwtMode;
   if (mode === "off") {
     trace?.push({ check: "jwt", outcome: "skip", reason: REASON.jwtOff });
-    return admit(REASON.jwtOff, UNVERIFIED);
+    return admit(REASON.jwtOff, UNVERIFIED, domain, reportOnly);
   }
   if (facts.token === undefined || facts.token === "") {
     if (mode === "optional") {
       trace?.push({ check: "jwt", outcome: "skip", reason: REASON.jwtAbsent });
-      return admit(REASON.jwtAbsent, UNVERIFIED);
+      return admit(REASON.jwtAbsent, UNVERIFIED, domain, reportOnly);
     }
     if (facts.method !== undefined && TESTING_METHODS.has(facts.method)) {
       trace?.push({
@@ -284,7 +356,7 @@ function decide(
         outcome: "skip",
         reason: REASON.jwtTestingMethod,
       });
-      return admit(REASON.jwtTestingMethod, UNVERIFIED);
+      return admit(REASON.jwtTestingMethod, UNVERIFIED, domain, reportOnly);
     }
     trace?.push({ check: "jwt", outcome: "fail", reason: REASON.jwtRequired });
     return reject("JWT_REQUIRED", REASON.jwtRequired, domain.origin);
@@ -311,12 +383,17 @@ function decide(
     reason: REASON.jwtVerified,
     detail: `Verified by key "${verdict.keyId}"`,
   });
-  return admit(REASON.jwtVerified, {
-    verified: true,
-    subject: verdict.subject,
-    keyId: verdict.keyId,
-    ...(verdict.userData === undefined ? {} : { userData: verdict.userData }),
-  });
+  return admit(
+    REASON.jwtVerified,
+    {
+      verified: true,
+      subject: verdict.subject,
+      keyId: verdict.keyId,
+      ...(verdict.userData === undefined ? {} : { userData: verdict.userData }),
+    },
+    domain,
+    reportOnly,
+  );
 }
 
 /** The compiled evaluator. Frozen after construction. */
@@ -328,13 +405,10 @@ class CompiledEvaluator implements Evaluator {
 
   constructor(
     spec: PolicySpec,
+    organizations: ReadonlyMap<string, OrganizationEntry>,
     revision: string,
     warnings: readonly PolicyProblem[],
   ) {
-    const organizations = new Map<string, OrganizationEntry>();
-    for (const [id, org] of spec.organizations) {
-      organizations.set(id, new OrganizationEntry(org));
-    }
     this.#organizations = organizations;
     this.revision = revision;
     this.spec = spec;
@@ -367,9 +441,54 @@ class CompiledEvaluator implements Evaluator {
   }
 
   verifyAdminKey(organizationId: string, key: string): boolean {
-    return this.#organizations.get(organizationId)?.verifyAdminKey(key) ??
-      false;
+    const entry = this.#organizations.get(organizationId);
+    return entry !== undefined && entry.adminKeyIndex(key) !== -1;
   }
+
+  identifyAdminKey(
+    organizationId: string,
+    key: string,
+  ): { readonly id: string; readonly name: string } | undefined {
+    return this.#organizations.get(organizationId)?.identifyAdminKey(key);
+  }
+}
+
+/** What `assembleEvaluator` builds an evaluator from. */
+export interface EvaluatorParts {
+  /** The evaluator's revision. */
+  readonly revision: string;
+  /** Server-wide settings. */
+  readonly server: ServerSettings;
+  /** The defaults the organizations were validated with. */
+  readonly defaults: PolicySpec["defaults"];
+  /** Compiled organizations by id; the evaluator keeps this map, so never change it after. */
+  readonly organizations: ReadonlyMap<string, OrganizationEntry>;
+  /** The validated organizations by id, the same ids; kept as the spec's map. */
+  readonly specs: ReadonlyMap<string, OrganizationSpec>;
+  /** Non-fatal problems of the files in force. */
+  readonly warnings: readonly PolicyProblem[];
+}
+
+/**
+ * Assembles an evaluator from organizations compiled one by one (a policy
+ * directory), without compiling any of them again.
+ *
+ * @param parts The compiled organizations, settings, revision and warnings.
+ * @returns A frozen evaluator.
+ */
+export function assembleEvaluator(parts: EvaluatorParts): Evaluator {
+  const spec: PolicySpec = Object.freeze({
+    version: 1,
+    server: parts.server,
+    defaults: parts.defaults,
+    organizations: parts.specs,
+  });
+  return new CompiledEvaluator(
+    spec,
+    parts.organizations,
+    parts.revision,
+    parts.warnings,
+  );
 }
 
 /**
@@ -383,8 +502,13 @@ export function compileSpec(
   spec: PolicySpec,
   options: CompileSpecOptions = {},
 ): Evaluator {
+  const organizations = new Map<string, OrganizationEntry>();
+  for (const [id, organization] of spec.organizations) {
+    organizations.set(id, new OrganizationEntry(organization));
+  }
   return new CompiledEvaluator(
     spec,
+    organizations,
     options.revision ?? fnv1a64(canonicalJson(spec)),
     options.warnings ?? [],
   );

@@ -382,6 +382,55 @@ for (const [name, organizationId, key, expected] of ADMIN_CASES) {
   });
 }
 
+const AGENTS = compileSpec(testingPolicy([
+  testingOrganization("acme", {
+    name: "Acme Inc.",
+    adminKeys: [
+      { id: "ada", name: "Ada Lovelace", secret: ADMIN_ACME },
+      "acme-second-admin-key-000000000000",
+    ],
+  }),
+  testingOrganization("globex", { adminKeys: [ADMIN_GLOBEX] }),
+]));
+
+const IDENTIFY_CASES: readonly [
+  string,
+  string,
+  string,
+  { id: string; name: string } | undefined,
+][] = [
+  ["a named key", "acme", ADMIN_ACME, { id: "ada", name: "Ada Lovelace" }],
+  [
+    "a key without id or name",
+    "acme",
+    "acme-second-admin-key-000000000000",
+    { id: "key-2", name: "Acme Inc." },
+  ],
+  ["another organization's key", "acme", ADMIN_GLOBEX, undefined],
+  ["a prefix of the key", "acme", ADMIN_ACME.slice(0, -1), undefined],
+  ["an empty key", "acme", "", undefined],
+  ["an unknown organization", "nobody", ADMIN_ACME, undefined],
+];
+
+for (const [name, organizationId, key, expected] of IDENTIFY_CASES) {
+  Deno.test(`identifyAdminKey() with ${name}`, () => {
+    const found = AGENTS.identifyAdminKey(organizationId, key);
+    assert.deepEqual(found, expected);
+    assert.equal(
+      AGENTS.verifyAdminKey(organizationId, key),
+      expected !== undefined,
+      "verifyAdminKey agrees",
+    );
+  });
+}
+
+Deno.test("identifyAdminKey() never hands out the secret", () => {
+  const found = AGENTS.identifyAdminKey("acme", ADMIN_ACME);
+  assert.ok(found);
+  assert.ok(!JSON.stringify(found).includes(ADMIN_ACME));
+  assert.ok(Object.isFrozen(found));
+});
+
 Deno.test("compileSpec() returns a frozen evaluator with stable revisions", () => {
   const build = (title: string, allow: string[], secret: string) =>
     compileSpec(testingPolicy([

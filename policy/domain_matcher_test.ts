@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { compileDomainMatcher } from "./domain_matcher.ts";
+import { compileDomainMatcher, parseRequestOrigin } from "./domain_matcher.ts";
 import { parseOrigin } from "./host.ts";
 import { domainPattern } from "./testing_spec.ts";
 
@@ -93,4 +93,24 @@ Deno.test("DomainMatcher.match() admits nothing with an empty list", () => {
 
 Deno.test("compileDomainMatcher() returns a frozen matcher", () => {
   assert.ok(Object.isFrozen(compileDomainMatcher([domainPattern("acme.com")])));
+});
+
+Deno.test("parseRequestOrigin() refuses an origin over 2048 characters, as parseOrigin() does", () => {
+  const long = `https://${"a".repeat(2_040)}.example`;
+  assert.equal(parseOrigin(long), undefined);
+  assert.equal(parseRequestOrigin(long), undefined);
+});
+
+Deno.test("DomainMatcher.match() finds the nearest wildcard parent of a host with many labels", () => {
+  const matcher = compileDomainMatcher(
+    ["*.acme.com", "*.b.acme.com"].map(domainPattern),
+  );
+  const host = `${"x.".repeat(500)}b.acme.com`;
+  const found = matcher.match({
+    scheme: "https",
+    host,
+    port: 443,
+    origin: `https://${host}`,
+  });
+  assert.equal(found?.source, "*.b.acme.com");
 });

@@ -1,11 +1,16 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
+import { parseDayKey, parseOpeningRange } from "./business_hours.ts";
 import { parseDuration, parseRate } from "./rate.ts";
 import {
+  LIMIT_KEYS,
   MAX_BODY_BYTES_RANGE,
   MAX_JWT_KEYS,
+  MAX_MESSAGES_RANGE,
+  MAX_STREAMS_RANGE,
   MAX_TRUST_PROXY,
   POLICY_DEFAULTS,
   POLICY_ENUMS,
+  POLICY_FILE_KEYS,
   POLICY_KEYS,
 } from "./validate.ts";
 
@@ -23,20 +28,30 @@ type Schema = {
   maximum?: number;
   maxItems?: number;
   description?: string;
+  propertyNames?: Schema;
+  required?: string[];
 };
 
 const SCHEMA: Schema = JSON.parse(
   await Deno.readTextFile(new URL("./schema.json", import.meta.url)),
 );
 
+/** The schema a local `$ref` (`#/$defs/…`, any JSON pointer) points at. */
+function pointer(ref: string): Schema | undefined {
+  ok(ref.startsWith("#/"), `not a local reference: ${ref}`);
+  let node: unknown = SCHEMA;
+  for (const part of ref.slice(2).split("/")) {
+    node = (node as Record<string, unknown> | undefined)?.[part];
+  }
+  return node as Schema | undefined;
+}
+
 /** Follows `$ref`s and picks the mapping branch of a `oneOf`. */
 function resolve(schema: Schema): Schema {
   let current = schema;
   for (let depth = 0; depth < 10; depth++) {
     if (current.$ref) {
-      const name = current.$ref.replace("#/$defs/", "");
-      const defs = (SCHEMA as { $defs: Record<string, Schema> }).$defs;
-      const target = defs[name];
+      const target = pointer(current.$ref);
       ok(target, `unresolved ${current.$ref}`);
       // Sibling keywords of a $ref (description, default) override the target's.
       const { $ref: _ref, ...siblings } = current;
@@ -111,8 +126,67 @@ for (const [location, values] of Object.entries(POLICY_ENUMS)) {
   });
 }
 
+const DEFS = (SCHEMA as { $defs: Record<string, Schema> }).$defs;
+
+for (const kind of ["organization", "settings"] as const) {
+  Deno.test(`schema.json's ${kind}File lists exactly the top-level keys of a directory's ${kind} file`, () => {
+    const file = DEFS[`${kind}File`];
+    ok(file?.properties);
+    deepStrictEqual(
+      Object.keys(file.properties).sort(),
+      [...POLICY_FILE_KEYS[kind]].sort(),
+    );
+    strictEqual(file.additionalProperties, false);
+    deepStrictEqual(file.required, ["version"]);
+    for (const [key, property] of Object.entries(file.properties)) {
+      ok(resolve(property), `${kind}File.${key} resolves`);
+    }
+  });
+
+  Deno.test(`${kind}.schema.json points editors at schema.json's ${kind}File`, async () => {
+    const wrapper: Schema = JSON.parse(
+      await Deno.readTextFile(
+        new URL(`./${kind}.schema.json`, import.meta.url),
+      ),
+    );
+    strictEqual(wrapper.$ref, `schema.json#/$defs/${kind}File`);
+  });
+}
+
 Deno.test("schema.json states the validator's defaults and bounds", () => {
   const server = MAPPINGS.get("server")?.properties ?? {};
+  for (
+    const key of [
+      "maxStreamsPerSession",
+      "maxStreamsPerIp",
+      "maxStreams",
+    ] as const
+  ) {
+    strictEqual(server[key]?.default, POLICY_DEFAULTS[key], key);
+    strictEqual(server[key]?.minimum, MAX_STREAMS_RANGE.min, key);
+    strictEqual(server[key]?.maximum, MAX_STREAMS_RANGE.max, key);
+  }
+  const limits = MAPPINGS.get("defaults.limits")?.properties ?? {};
+  const limitDefaults: Record<string, string> = {
+    organization: POLICY_DEFAULTS.organizationLimit,
+    ip: POLICY_DEFAULTS.ipLimit,
+    session: POLICY_DEFAULTS.sessionLimit,
+    agent: POLICY_DEFAULTS.agentLimit,
+    authFailures: POLICY_DEFAULTS.authFailuresLimit,
+  };
+  for (const key of LIMIT_KEYS) {
+    strictEqual(limits[key]?.default, limitDefaults[key], key);
+  }
+  const retention = MAPPINGS.get("organizations.*.retention")?.properties ??
+    {};
+  strictEqual(retention.messages?.default, POLICY_DEFAULTS.maxMessages);
+  strictEqual(retention.messages?.minimum, MAX_MESSAGES_RANGE.min);
+  strictEqual(retention.messages?.maximum, MAX_MESSAGES_RANGE.max);
+  const widget = MAPPINGS.get("organizations.*.widget")?.properties ?? {};
+  strictEqual(
+    resolve(widget.unansweredAfter ?? {}).default,
+    POLICY_DEFAULTS.unansweredAfter,
+  );
   strictEqual(server.trustProxy?.default, POLICY_DEFAULTS.trustProxy);
   strictEqual(server.trustProxy?.maximum, MAX_TRUST_PROXY);
   strictEqual(server.maxBodyBytes?.default, POLICY_DEFAULTS.maxBodyBytes);
@@ -155,6 +229,43 @@ Deno.test("schema.json rate and duration patterns agree with the parsers on thei
     strictEqual(
       duration.test(sample),
       parseDuration(sample) !== undefined,
+      sample,
+    );
+  }
+});
+
+Deno.test("schema.json business-hours patterns agree with the parsers on their syntax", () => {
+  const weekly = MAPPINGS.get("organizations.*.widget.hours")?.properties
+    ?.weekly;
+  const dayKey = new RegExp(weekly?.propertyNames?.pattern ?? "^$");
+  const range = new RegExp(DEFS.openingRange?.pattern ?? "^$");
+  for (
+    const sample of [
+      "mon",
+      "sun",
+      "mon-fri",
+      "fri-mon",
+      "monday",
+      "mon-",
+      "Mon",
+    ]
+  ) {
+    strictEqual(dayKey.test(sample), parseDayKey(sample) !== undefined, sample);
+  }
+  // The schema checks the syntax; that a range ends after it starts is left
+  // to the validator ("17:00-09:00" passes the pattern, not the parser).
+  for (
+    const sample of [
+      "09:00-17:00",
+      "00:00-24:00",
+      "9:00-17:00",
+      "09:00",
+      "25:00-26:00",
+    ]
+  ) {
+    strictEqual(
+      range.test(sample),
+      parseOpeningRange(sample) !== undefined,
       sample,
     );
   }

@@ -8,10 +8,13 @@
 
 import {
   BUILT_IN_DEFAULTS,
+  BUILT_IN_SERVER,
+  DEFAULT_UNANSWERED_AFTER_MS,
   parseDomainPattern,
   POLICY_DEFAULTS,
 } from "./validate.ts";
 import type {
+  AdminKeySpec,
   DomainMode,
   DomainPattern,
   JwtKeySpec,
@@ -70,13 +73,14 @@ export interface TestingOrganization {
   readonly keys?: readonly JwtKeySpec[];
   readonly maxLifetimeMs?: number;
   readonly clockToleranceMs?: number;
-  readonly adminKeys?: readonly string[];
-  readonly widget?: WidgetSettings;
+  /** Secrets (named `key-<n>` after the organization) or whole admin keys. */
+  readonly adminKeys?: readonly (string | AdminKeySpec)[];
+  readonly widget?: Partial<WidgetSettings>;
 }
 
 /**
  * Builds an organization with the policy defaults (`15m` lifetime, `30s`
- * tolerance, `100/minute` and `20/minute` limits).
+ * tolerance, the built-in limits, 1000 messages kept).
  *
  * @param id The organization id.
  * @param options The settings under test.
@@ -103,8 +107,22 @@ export function testingOrganization(
         BUILT_IN_DEFAULTS.jwt.clockToleranceMs,
     }),
     limits: BUILT_IN_DEFAULTS.limits,
-    widget: Object.freeze({ ...(options.widget ?? {}) }),
-    adminKeys: Object.freeze([...(options.adminKeys ?? [])]),
+    widget: Object.freeze({
+      unansweredAfterMs: DEFAULT_UNANSWERED_AFTER_MS,
+      ...(options.widget ?? {}),
+    }),
+    adminKeys: Object.freeze(
+      (options.adminKeys ?? []).map((key, index) =>
+        typeof key === "string"
+          ? Object.freeze({
+            id: `key-${index + 1}`,
+            name: options.name ?? id,
+            secret: key,
+          })
+          : key
+      ),
+    ),
+    maxMessages: POLICY_DEFAULTS.maxMessages,
   });
 }
 
@@ -119,11 +137,7 @@ export function testingPolicy(
 ): PolicySpec {
   return Object.freeze({
     version: 1,
-    server: Object.freeze({
-      trustProxy: POLICY_DEFAULTS.trustProxy,
-      maxBodyBytes: POLICY_DEFAULTS.maxBodyBytes,
-      onStoreError: POLICY_DEFAULTS.onStoreError,
-    }),
+    server: BUILT_IN_SERVER,
     defaults: BUILT_IN_DEFAULTS,
     organizations: new Map(organizations.map((org) => [org.id, org])),
   });

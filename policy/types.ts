@@ -51,7 +51,29 @@ export interface JwtKeySpec {
   readonly until?: number;
 }
 
-/** Widget settings shown to visitors (public). */
+/** The days of the week, Monday first, as written in `widget.hours.weekly`. */
+export type Weekday = "mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun";
+
+/** One opening range of a day, in minutes after local midnight. */
+export interface OpeningRange {
+  /** First open minute, 0–1439. */
+  readonly from: number;
+  /** First closed minute after the range, 1–1440 (`24:00` is 1440). */
+  readonly to: number;
+}
+
+/** `widget.hours`: when the organization answers, in its own time zone. */
+export interface BusinessHours {
+  /** Canonical IANA time zone, e.g. `Europe/Berlin`. */
+  readonly timezone: string;
+  /**
+   * Opening ranges for each day, Monday first (index 0 is `mon`, 6 is
+   * `sun`), sorted and not overlapping; a day with no ranges is closed.
+   */
+  readonly weekly: readonly (readonly OpeningRange[])[];
+}
+
+/** Widget settings shown to visitors (public), and when a chat counts as unanswered. */
 export interface WidgetSettings {
   /** Header text of the chat panel; the organization's name when absent. */
   readonly title?: string;
@@ -61,6 +83,37 @@ export interface WidgetSettings {
   readonly color?: string;
   /** Page corner the launcher sits in; `right` when absent. */
   readonly position?: "left" | "right";
+  /** Business hours; outside them the widget shows its away text. Absent: always open. */
+  readonly hours?: BusinessHours;
+  /**
+   * Milliseconds after a visitor message with no agent reply before the
+   * `conversation.unanswered` webhook fires (`widget.unansweredAfter`, default `5m`).
+   */
+  readonly unansweredAfterMs: number;
+}
+
+/** The rate limits of an organization (or the defaults every organization inherits). */
+export interface LimitSettings {
+  /** Requests that passed authentication, for the whole organization. */
+  readonly organization: Rate;
+  /** Requests at the public entry points per (organization, client IP). */
+  readonly ip: Rate;
+  /** Session calls (`chat.sendMessage`, `chat.listMessages`, `chat.stream`, …) per session. */
+  readonly session: Rate;
+  /** `agent.*` calls per admin key. */
+  readonly agent: Rate;
+  /** Failed authentications (`JWT_INVALID`, a wrong admin key) per (organization, client IP). */
+  readonly authFailures: Rate;
+}
+
+/** One `admin.keys` entry: an agent (or a bot) and the key it signs in with. */
+export interface AdminKeySpec {
+  /** Unique within the organization; `key-<n>` (1-based position) when the policy gives none. */
+  readonly id: string;
+  /** Shown beside the agent's messages; the organization's name when the policy gives none. */
+  readonly name: string;
+  /** The key's value from the environment. Never logged. */
+  readonly secret: string;
 }
 
 /** A validated organization. */
@@ -85,18 +138,18 @@ export interface OrganizationSpec {
     /** Allowed clock skew, milliseconds. */
     readonly clockToleranceMs: number;
   };
-  /** Rate limits for the whole organization and per client IP, merged with the defaults. */
-  readonly limits: { readonly organization: Rate; readonly ip: Rate };
-  /** Widget appearance shown to visitors. */
+  /** Rate limits, each merged with the defaults. */
+  readonly limits: LimitSettings;
+  /** Widget appearance shown to visitors, business hours, the unanswered delay. */
   readonly widget: WidgetSettings;
-  /** Admin key secrets for `agent.*` methods. Never logged. */
-  readonly adminKeys: readonly string[];
+  /** Admin keys for `agent.*` methods, in policy order. Secrets never logged. */
+  readonly adminKeys: readonly AdminKeySpec[];
   /** Visitor-message webhook. */
   readonly webhook?: { readonly url: string; readonly secret: string };
-  /** Conversations older than this are deleted, milliseconds. */
+  /** Conversations idle longer than this are deleted, milliseconds (`retention`). */
   readonly retentionMs?: number;
-  /** Messages a conversation keeps (TEMPORARY optional until the policy branch lands). */
-  readonly maxMessages?: number;
+  /** Most messages a conversation keeps; older ones are trimmed (`retention.messages`, default 1000). */
+  readonly maxMessages: number;
 }
 
 /** Server-wide settings from the policy's `server` section. */
@@ -107,6 +160,12 @@ export interface ServerSettings {
   readonly maxBodyBytes: number;
   /** `closed`: 503 when KV fails; `open`: admit without counting. */
   readonly onStoreError: StoreErrorMode;
+  /** Live streams per session or admin key (default 2); a newer one ends the oldest. */
+  readonly maxStreamsPerSession: number;
+  /** Live streams per client IP (default 50). */
+  readonly maxStreamsPerIp: number;
+  /** Live streams per server process (default 10000). */
+  readonly maxStreams: number;
 }
 
 /** A whole validated policy (version 1). */
@@ -117,7 +176,7 @@ export interface PolicySpec {
   readonly server: ServerSettings;
   /** Limits and JWT time bounds applied to organizations that do not set their own. */
   readonly defaults: {
-    readonly limits: { readonly organization: Rate; readonly ip: Rate };
+    readonly limits: LimitSettings;
     readonly jwt: {
       readonly maxLifetimeMs: number;
       readonly clockToleranceMs: number;
@@ -244,10 +303,22 @@ export interface Evaluator {
   checkOrigin(organizationId: string, origin: string | null): OriginVerdict;
   /** Constant-time check of an `agent.*` bearer key against the organization's admin keys. */
   verifyAdminKey(organizationId: string, key: string): boolean;
+  /**
+   * The admin key an `agent.*` bearer key is, compared in constant time like
+   * {@linkcode Evaluator.verifyAdminKey}.
+   *
+   * @returns The key's id and name (never its secret), or `undefined` when it is none of them.
+   */
+  identifyAdminKey(
+    organizationId: string,
+    key: string,
+  ): { readonly id: string; readonly name: string } | undefined;
 }
 
 /** One problem found in a policy file. */
 export interface PolicyProblem {
+  /** The file it is in, for a policy directory (`acme.yaml`, `_parley.yaml`); absent for one file. */
+  readonly file?: string;
   /** Stable code, e.g. `unknown-key`, `secret-too-short`. */
   readonly code: string;
   /** An error stops compiling; a warning is kept on `Evaluator.warnings`. */
@@ -262,4 +333,18 @@ export interface PolicyProblem {
   readonly message: string;
   /** A suggested fix, e.g. the closest allowed key. */
   readonly hint?: string;
+}
+
+/** A policy file whose latest version failed, as `/healthz` shows it. */
+export interface PolicyFileError {
+  /** The file's name in the policy directory (or the policy file's path). */
+  readonly file: string;
+  /** Line of the first error; 0 when unknown (an unreadable file). */
+  readonly line: number;
+  /** Column of the first error; 0 when unknown. */
+  readonly column: number;
+  /** Stable code of the first error, e.g. `bad-enum`, `unreadable-file`. */
+  readonly code: string;
+  /** The first error's message; never a secret. */
+  readonly message: string;
 }

@@ -11,6 +11,12 @@
  */
 
 import { getPublicSuffix } from "tldts";
+import {
+  canonicalTimeZone,
+  parseDayKey,
+  parseOpeningRange,
+  WEEKDAYS,
+} from "./business_hours.ts";
 import { normalizeHost } from "./host.ts";
 import {
   type ListNode,
@@ -21,10 +27,14 @@ import {
 } from "./parse.ts";
 import { parseDuration, parseRate } from "./rate.ts";
 import type {
+  AdminKeySpec,
+  BusinessHours,
   DomainMode,
   DomainPattern,
   JwtKeySpec,
   JwtMode,
+  LimitSettings,
+  OpeningRange,
   OrganizationSpec,
   PolicyProblem,
   PolicySpec,
@@ -57,6 +67,38 @@ export interface ValidationResult {
   readonly problems: readonly PolicyProblem[];
 }
 
+/** Options of `validateOrganizationFile`. */
+export interface ValidateOrganizationOptions extends ValidateOptions {
+  /** The organization the file is for: its file name without the extension. */
+  readonly organizationId: string;
+  /** The directory's defaults (from `_parley.yaml`); the built-in ones when absent. */
+  readonly defaults?: PolicySpec["defaults"];
+}
+
+/** The outcome of validating one organization's file of a policy directory. */
+export interface OrganizationValidationResult {
+  /** Present iff no problem has severity `error`. */
+  readonly organization?: OrganizationSpec;
+  /** Errors and warnings, sorted by line and column. */
+  readonly problems: readonly PolicyProblem[];
+}
+
+/** What `_parley.yaml` sets for a whole policy directory. */
+export interface DirectorySettings {
+  /** Server-wide settings. */
+  readonly server: ServerSettings;
+  /** What every organization inherits. */
+  readonly defaults: PolicySpec["defaults"];
+}
+
+/** The outcome of validating a policy directory's `_parley.yaml`. */
+export interface SettingsValidationResult {
+  /** Present iff no problem has severity `error`. */
+  readonly settings?: DirectorySettings;
+  /** Errors and warnings, sorted by line and column. */
+  readonly problems: readonly PolicyProblem[];
+}
+
 /** Allowed values of `domains.mode`. */
 export const DOMAIN_MODES: readonly DomainMode[] = Object.freeze([
   "enforce",
@@ -74,6 +116,14 @@ export const STORE_ERROR_MODES: readonly StoreErrorMode[] = Object.freeze([
   "closed",
   "open",
 ]);
+/** The limits of `defaults.limits` and an organization's `limits`. */
+export const LIMIT_KEYS: readonly (keyof LimitSettings)[] = Object.freeze([
+  "organization",
+  "ip",
+  "session",
+  "agent",
+  "authFailures",
+]);
 /** Allowed values of `widget.position`. */
 export const WIDGET_POSITIONS: readonly ("left" | "right")[] = Object.freeze([
   "left",
@@ -89,9 +139,16 @@ export const POLICY_KEYS: Readonly<Record<string, readonly string[]>> = Object
   .freeze({
     "": ["version", "defaults", "server", "organizations"],
     "defaults": ["limits", "jwt"],
-    "defaults.limits": ["organization", "ip"],
+    "defaults.limits": LIMIT_KEYS,
     "defaults.jwt": ["maxLifetime", "clockTolerance"],
-    "server": ["trustProxy", "maxBodyBytes", "onStoreError"],
+    "server": [
+      "trustProxy",
+      "maxBodyBytes",
+      "onStoreError",
+      "maxStreamsPerSession",
+      "maxStreamsPerIp",
+      "maxStreams",
+    ],
     "organizations.*": [
       "name",
       "appIds",
@@ -107,14 +164,53 @@ export const POLICY_KEYS: Readonly<Record<string, readonly string[]>> = Object
     "organizations.*.jwt": ["mode", "keys", "maxLifetime", "clockTolerance"],
     "organizations.*.jwt.keys[]": ["id", "secret", "until"],
     "organizations.*.jwt.keys[].secret": ["env"],
-    "organizations.*.limits": ["organization", "ip"],
-    "organizations.*.widget": ["title", "greeting", "color", "position"],
+    "organizations.*.limits": LIMIT_KEYS,
+    "organizations.*.widget": [
+      "title",
+      "greeting",
+      "color",
+      "position",
+      "hours",
+      "unansweredAfter",
+    ],
+    "organizations.*.widget.hours": ["timezone", "weekly"],
     "organizations.*.admin": ["keys"],
-    "organizations.*.admin.keys[]": ["secret"],
+    "organizations.*.admin.keys[]": ["id", "name", "secret"],
     "organizations.*.admin.keys[].secret": ["env"],
     "organizations.*.webhook": ["url", "secret"],
     "organizations.*.webhook.secret": ["env"],
+    "organizations.*.retention": ["conversations", "messages"],
   });
+
+/**
+ * The top-level keys of the two kinds of file in a policy directory: an
+ * organization's `<id>.yaml` holds that organization's settings beside
+ * `version`, and `_parley.yaml` the directory-wide ones. Below the top level
+ * they use the `POLICY_KEYS` locations of `organizations.*` and of the root.
+ */
+export const POLICY_FILE_KEYS: {
+  readonly organization: readonly string[];
+  readonly settings: readonly string[];
+} = Object.freeze({
+  organization: Object.freeze([
+    "version",
+    ...(POLICY_KEYS["organizations.*"] ?? []),
+  ]),
+  settings: Object.freeze(["version", "defaults", "server"]),
+});
+
+/** The locations of the file tops, for `#map`. */
+const ORGANIZATION_FILE = "file:organization";
+const SETTINGS_FILE = "file:settings";
+const FILE_TOP_KEYS: Readonly<Record<string, readonly string[]>> = {
+  [ORGANIZATION_FILE]: POLICY_FILE_KEYS.organization,
+  [SETTINGS_FILE]: POLICY_FILE_KEYS.settings,
+};
+/** Keys by which a file would speak for organizations other than its own. */
+const FOREIGN_KEYS: Readonly<Record<string, readonly string[]>> = {
+  [ORGANIZATION_FILE]: ["id", "organizations"],
+  [SETTINGS_FILE]: ["organizations"],
+};
 
 /** The enumerations of the policy, by location (same notation as `POLICY_KEYS`). */
 export const POLICY_ENUMS: Readonly<Record<string, readonly string[]>> = Object
@@ -129,11 +225,19 @@ export const POLICY_ENUMS: Readonly<Record<string, readonly string[]>> = Object
 export const POLICY_DEFAULTS = Object.freeze({
   organizationLimit: "100/minute",
   ipLimit: "20/minute",
+  sessionLimit: "60/minute",
+  agentLimit: "600/minute",
+  authFailuresLimit: "10/10m",
   maxLifetime: "15m",
   clockTolerance: "30s",
   trustProxy: 0,
   maxBodyBytes: 16_384,
   onStoreError: "closed" as StoreErrorMode,
+  maxStreamsPerSession: 2,
+  maxStreamsPerIp: 50,
+  maxStreams: 10_000,
+  maxMessages: 1_000,
+  unansweredAfter: "5m",
 });
 
 /** {@linkcode POLICY_DEFAULTS} parsed: what a spec holds when a policy says nothing. */
@@ -141,12 +245,30 @@ export const BUILT_IN_DEFAULTS: PolicySpec["defaults"] = Object.freeze({
   limits: Object.freeze({
     organization: parseRate(POLICY_DEFAULTS.organizationLimit) as Rate,
     ip: parseRate(POLICY_DEFAULTS.ipLimit) as Rate,
+    session: parseRate(POLICY_DEFAULTS.sessionLimit) as Rate,
+    agent: parseRate(POLICY_DEFAULTS.agentLimit) as Rate,
+    authFailures: parseRate(POLICY_DEFAULTS.authFailuresLimit) as Rate,
   }),
   jwt: Object.freeze({
     maxLifetimeMs: parseDuration(POLICY_DEFAULTS.maxLifetime) as number,
     clockToleranceMs: parseDuration(POLICY_DEFAULTS.clockTolerance) as number,
   }),
 });
+
+/** The server settings of a policy without a `server` section. */
+export const BUILT_IN_SERVER: ServerSettings = Object.freeze({
+  trustProxy: POLICY_DEFAULTS.trustProxy,
+  maxBodyBytes: POLICY_DEFAULTS.maxBodyBytes,
+  onStoreError: POLICY_DEFAULTS.onStoreError,
+  maxStreamsPerSession: POLICY_DEFAULTS.maxStreamsPerSession,
+  maxStreamsPerIp: POLICY_DEFAULTS.maxStreamsPerIp,
+  maxStreams: POLICY_DEFAULTS.maxStreams,
+});
+
+/** `widget.unansweredAfter` when the policy leaves it out, milliseconds. */
+export const DEFAULT_UNANSWERED_AFTER_MS = parseDuration(
+  POLICY_DEFAULTS.unansweredAfter,
+) as number;
 
 /** RFC 7518 §3.2: an HS256 key must be at least as long as the hash output. */
 export const MIN_SECRET_BYTES = 32;
@@ -156,8 +278,14 @@ export const MAX_JWT_KEYS = 10;
 export const MAX_BODY_BYTES_RANGE = Object.freeze({ min: 256, max: 1_048_576 });
 /** Upper bound of `server.trustProxy`. */
 export const MAX_TRUST_PROXY = 32;
+/** Bounds of `server.maxStreamsPerSession`, `maxStreamsPerIp` and `maxStreams`. */
+export const MAX_STREAMS_RANGE = Object.freeze({ min: 1, max: 1_000_000 });
+/** Bounds of `retention.messages`. */
+export const MAX_MESSAGES_RANGE = Object.freeze({ min: 1, max: 100_000 });
 
-const ORGANIZATION_ID = /^[A-Za-z0-9_-]{1,64}$/;
+/** What an organization id (and so an organization file's name) may be. */
+export const ORGANIZATION_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const ADMIN_KEY_ID = /^[A-Za-z0-9_.-]{1,64}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const COLOR = /^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$/;
 const ISO_TIME =
@@ -175,12 +303,81 @@ export function validatePolicy(
   text: string,
   options: ValidateOptions = {},
 ): ValidationResult {
+  const { value, problems } = runValidator(
+    text,
+    options,
+    (validator, root) => validator.policy(root),
+  );
+  return Object.freeze({
+    ...(value === undefined ? {} : { spec: value }),
+    problems,
+  });
+}
+
+/**
+ * Validates one organization's file of a policy directory: `version: 1` and
+ * the organization's settings at the top level. The file cannot name its own
+ * id or other organizations; its name does.
+ *
+ * @param text The file's content, YAML or JSON.
+ * @param options The organization id, the directory's defaults, environment and clock.
+ * @returns The organization (only when there is no error) and every problem, sorted by position.
+ */
+export function validateOrganizationFile(
+  text: string,
+  options: ValidateOrganizationOptions,
+): OrganizationValidationResult {
+  const { value, problems } = runValidator(
+    text,
+    options,
+    (validator, root) =>
+      validator.organizationFile(
+        root,
+        options.organizationId,
+        options.defaults ?? BUILT_IN_DEFAULTS,
+      ),
+  );
+  return Object.freeze({
+    ...(value === undefined ? {} : { organization: value }),
+    problems,
+  });
+}
+
+/**
+ * Validates a policy directory's `_parley.yaml`: `version`, `defaults` and
+ * `server`, no organizations.
+ *
+ * @param text The file's content, YAML or JSON.
+ * @param options Environment, file name and clock.
+ * @returns The settings (only when there is no error) and every problem, sorted by position.
+ */
+export function validateSettingsFile(
+  text: string,
+  options: ValidateOptions = {},
+): SettingsValidationResult {
+  const { value, problems } = runValidator(
+    text,
+    options,
+    (validator, root) => validator.settingsFile(root),
+  );
+  return Object.freeze({
+    ...(value === undefined ? {} : { settings: value }),
+    problems,
+  });
+}
+
+/** Parses, runs one of the validator's walks, and sorts and freezes the problems. */
+function runValidator<T>(
+  text: string,
+  options: ValidateOptions,
+  walk: (validator: PolicyValidator, root: PolicyNode | undefined) => T,
+): { value?: T; problems: readonly PolicyProblem[] } {
   let problems: PolicyProblem[];
-  let spec: PolicySpec | undefined;
+  let value: T | undefined;
   try {
     const parsed = parsePolicyText(text);
     const validator = new PolicyValidator(options, parsed.problems);
-    spec = validator.policy(parsed.root);
+    value = walk(validator, parsed.root);
     problems = validator.problems;
   } catch {
     // A bug must not turn into an uncaught exception for a policy author.
@@ -201,10 +398,10 @@ export function validatePolicy(
     )
     .map(({ problem }) => Object.freeze(problem));
   const failed = sorted.some((problem) => problem.severity === "error");
-  return Object.freeze({
-    ...(failed || spec === undefined ? {} : { spec }),
+  return {
+    ...(failed || value === undefined ? {} : { value }),
     problems: Object.freeze(sorted),
-  });
+  };
 }
 
 /** Walks the parsed tree once, collecting problems and the spec's pieces. */
@@ -273,10 +470,23 @@ class PolicyValidator {
       );
       return undefined;
     }
-    const allowed = POLICY_KEYS[location] ?? [];
+    const allowed = POLICY_KEYS[location] ?? FILE_TOP_KEYS[location] ?? [];
+    const foreign = FOREIGN_KEYS[location] ?? [];
     const seen = new Map<string, MapEntry>();
     for (const entry of node.entries) {
       const entryPath = join(path, entry.key);
+      if (foreign.includes(entry.key)) {
+        this.#report(
+          "foreign-organization",
+          entryPath,
+          entry.at,
+          location === SETTINGS_FILE
+            ? `Key "${entry.key}" cannot be used in "_parley.yaml"`
+            : `Key "${entry.key}" cannot be used in an organization's file`,
+          "In a policy directory each organization has its own <id>.yaml, and its file name is its id",
+        );
+        continue;
+      }
       if (!allowed.includes(entry.key)) {
         if (quiet) {
           this.#report(
@@ -439,7 +649,11 @@ class PolicyValidator {
     return undefined;
   }
 
-  policy(root: PolicyNode | undefined): PolicySpec | undefined {
+  /** The top mapping of a file, after checking that there is one. */
+  #top(
+    root: PolicyNode | undefined,
+    location: string,
+  ): Map<string, MapEntry> | undefined {
     if (root === undefined) {
       this.#report(
         "unknown-version",
@@ -450,8 +664,12 @@ class PolicyValidator {
       );
       return undefined;
     }
-    const top = this.#map(root, "", "");
-    if (!top) return undefined;
+    const top = this.#map(root, "", location);
+    if (top) this.#version(top, root);
+    return top;
+  }
+
+  #version(top: Map<string, MapEntry>, root: PolicyNode): void {
     const version = top.get("version");
     if (version === undefined) {
       this.#report(
@@ -478,6 +696,11 @@ class PolicyValidator {
         "This release reads version: 1",
       );
     }
+  }
+
+  policy(root: PolicyNode | undefined): PolicySpec | undefined {
+    const top = this.#top(root, "");
+    if (!top || root === undefined) return undefined;
     const defaults = this.#defaults(top.get("defaults"));
     const server = this.#server(top.get("server"));
     const organizations = new Map<string, OrganizationSpec>();
@@ -523,18 +746,51 @@ class PolicyValidator {
             "Use 1 to 64 letters, digits, '_' or '-'",
           );
         }
-        const organization = this.#organization(entry, path, defaults);
-        if (organization) organizations.set(entry.key, organization);
+        const section = this.#map(entry.value, path, "organizations.*");
+        if (!section) continue;
+        const organization = this.#organization(
+          entry.key,
+          section,
+          path,
+          entry.at,
+          defaults,
+        );
+        organizations.set(entry.key, organization);
       }
     }
     return Object.freeze({
       version: 1,
       server,
-      defaults: Object.freeze({
-        limits: Object.freeze({ ...defaults.limits }),
-        jwt: Object.freeze({ ...defaults.jwt }),
-      }),
+      defaults: freezeDefaults(defaults),
       organizations: Object.freeze(organizations),
+    });
+  }
+
+  organizationFile(
+    root: PolicyNode | undefined,
+    id: string,
+    defaults: PolicySpec["defaults"],
+  ): OrganizationSpec | undefined {
+    if (!ORGANIZATION_ID.test(id)) {
+      this.#report(
+        "bad-organization-id",
+        "",
+        { line: 1, column: 1 },
+        `Organization id "${clip(id)}" is not allowed`,
+        "Name the file with 1 to 64 letters, digits, '_' or '-' and .yaml, .yml or .json",
+      );
+    }
+    const top = this.#top(root, ORGANIZATION_FILE);
+    if (!top || root === undefined) return undefined;
+    return this.#organization(id, top, "", root, defaults);
+  }
+
+  settingsFile(root: PolicyNode | undefined): DirectorySettings | undefined {
+    const top = this.#top(root, SETTINGS_FILE);
+    if (!top) return undefined;
+    return Object.freeze({
+      server: this.#server(top.get("server")),
+      defaults: freezeDefaults(this.#defaults(top.get("defaults"))),
     });
   }
 
@@ -560,18 +816,21 @@ class PolicyValidator {
     entry: MapEntry | undefined,
     path: string,
     location: string,
-    fallback: { organization: Rate; ip: Rate },
-  ): { organization: Rate; ip: Rate } {
+    fallback: LimitSettings,
+  ): LimitSettings {
     if (entry === undefined) return { ...fallback };
     const section = this.#map(entry.value, path, location);
     if (!section) return { ...fallback };
-    const organization = section.get("organization");
-    const ip = section.get("ip");
+    const rate = (key: keyof LimitSettings): Rate => {
+      const found = section.get(key);
+      return (found && this.#rate(found, `${path}.${key}`)) ?? fallback[key];
+    };
     return {
-      organization: (organization &&
-        this.#rate(organization, `${path}.organization`)) ??
-        fallback.organization,
-      ip: (ip && this.#rate(ip, `${path}.ip`)) ?? fallback.ip,
+      organization: rate("organization"),
+      ip: rate("ip"),
+      session: rate("session"),
+      agent: rate("agent"),
+      authFailures: rate("authFailures"),
     };
   }
 
@@ -601,14 +860,8 @@ class PolicyValidator {
 
   #server(entry: MapEntry | undefined): ServerSettings {
     const settings: {
-      trustProxy: number;
-      maxBodyBytes: number;
-      onStoreError: StoreErrorMode;
-    } = {
-      trustProxy: POLICY_DEFAULTS.trustProxy,
-      maxBodyBytes: POLICY_DEFAULTS.maxBodyBytes,
-      onStoreError: POLICY_DEFAULTS.onStoreError,
-    };
+      -readonly [K in keyof ServerSettings]: ServerSettings[K];
+    } = { ...BUILT_IN_SERVER };
     const section = entry && this.#map(entry.value, "server", "server");
     if (section) {
       const trustProxy = section.get("trustProxy");
@@ -631,39 +884,67 @@ class PolicyValidator {
       settings.onStoreError = (onStoreError &&
         this.#enum(onStoreError, "server.onStoreError", STORE_ERROR_MODES)) ??
         settings.onStoreError;
+      for (
+        const key of [
+          "maxStreamsPerSession",
+          "maxStreamsPerIp",
+          "maxStreams",
+        ] as const
+      ) {
+        const found = section.get(key);
+        settings[key] = (found &&
+          this.#integer(
+            found,
+            `server.${key}`,
+            MAX_STREAMS_RANGE.min,
+            MAX_STREAMS_RANGE.max,
+          )) ?? settings[key];
+      }
     }
     return Object.freeze(settings);
   }
 
+  /**
+   * One organization's settings: `section` is its mapping under
+   * `organizations` (at `path`), or the top of its own file (`path` "").
+   */
   #organization(
-    entry: MapEntry,
+    id: string,
+    section: Map<string, MapEntry>,
     path: string,
+    at: Position,
     defaults: PolicySpec["defaults"],
-  ): OrganizationSpec | undefined {
-    const id = entry.key;
-    const section = this.#map(entry.value, path, "organizations.*");
-    if (!section) return undefined;
+  ): OrganizationSpec {
     const nameEntry = section.get("name");
-    const name = (nameEntry && this.#string(nameEntry, `${path}.name`)) ?? id;
-    const appIds = this.#appIds(section.get("appIds"), `${path}.appIds`);
+    const name = (nameEntry && this.#string(nameEntry, join(path, "name"))) ??
+      id;
+    const appIds = this.#appIds(section.get("appIds"), join(path, "appIds"));
     const domains = this.#domains(
       section.get("domains"),
-      `${path}.domains`,
-      entry.at,
+      join(path, "domains"),
+      at,
     );
-    const jwt = this.#jwt(section.get("jwt"), `${path}.jwt`, defaults.jwt);
+    const jwt = this.#jwt(section.get("jwt"), join(path, "jwt"), defaults.jwt);
     const limits = this.#limits(
       section.get("limits"),
-      `${path}.limits`,
+      join(path, "limits"),
       "organizations.*.limits",
       defaults.limits,
     );
-    const widget = this.#widget(section.get("widget"), `${path}.widget`);
-    const adminKeys = this.#adminKeys(section.get("admin"), `${path}.admin`);
-    const webhook = this.#webhook(section.get("webhook"), `${path}.webhook`);
-    const retentionEntry = section.get("retention");
-    const retentionMs = retentionEntry &&
-      this.#duration(retentionEntry, `${path}.retention`, 60_000);
+    const widget = this.#widget(section.get("widget"), join(path, "widget"));
+    const adminKeys = this.#adminKeys(
+      section.get("admin"),
+      join(path, "admin"),
+      name,
+    );
+    const webhook = this.#webhook(
+      section.get("webhook"),
+      join(path, "webhook"),
+    );
+    const retention = this.#retention(
+      section.get("retention"),
+      join(path, "retention"),
+    );
     return Object.freeze({
       id,
       name,
@@ -674,8 +955,42 @@ class PolicyValidator {
       widget,
       adminKeys,
       ...(webhook === undefined ? {} : { webhook }),
-      ...(retentionMs === undefined ? {} : { retentionMs }),
+      ...(retention.retentionMs === undefined
+        ? {}
+        : { retentionMs: retention.retentionMs }),
+      maxMessages: retention.maxMessages,
     });
+  }
+
+  /** `retention: 90d`, or `retention: { conversations: 90d, messages: 1000 }`. */
+  #retention(
+    entry: MapEntry | undefined,
+    path: string,
+  ): { retentionMs?: number; maxMessages: number } {
+    const maxMessages = POLICY_DEFAULTS.maxMessages;
+    if (entry === undefined) return { maxMessages };
+    if (entry.value.kind !== "map") {
+      const retentionMs = this.#duration(entry, path, 60_000);
+      return retentionMs === undefined
+        ? { maxMessages }
+        : { retentionMs, maxMessages };
+    }
+    const section = this.#map(entry.value, path, "organizations.*.retention");
+    if (!section) return { maxMessages };
+    const conversations = section.get("conversations");
+    const retentionMs = conversations &&
+      this.#duration(conversations, `${path}.conversations`, 60_000);
+    const messages = section.get("messages");
+    const kept = (messages &&
+      this.#integer(
+        messages,
+        `${path}.messages`,
+        MAX_MESSAGES_RANGE.min,
+        MAX_MESSAGES_RANGE.max,
+      )) ?? maxMessages;
+    return retentionMs === undefined
+      ? { maxMessages: kept }
+      : { retentionMs, maxMessages: kept };
   }
 
   #list(entry: MapEntry, path: string): ListNode | undefined {
@@ -1054,9 +1369,10 @@ class PolicyValidator {
   }
 
   #widget(entry: MapEntry | undefined, path: string): WidgetSettings {
+    const unansweredAfterMs = DEFAULT_UNANSWERED_AFTER_MS;
     const section = entry &&
       this.#map(entry.value, path, "organizations.*.widget");
-    if (!section) return Object.freeze({});
+    if (!section) return Object.freeze({ unansweredAfterMs });
     const text = (key: string): string | undefined => {
       const found = section.get(key);
       return found && this.#string(found, `${path}.${key}`);
@@ -1081,35 +1397,274 @@ class PolicyValidator {
     const positionEntry = section.get("position");
     const position = positionEntry &&
       this.#enum(positionEntry, `${path}.position`, WIDGET_POSITIONS);
+    const hoursEntry = section.get("hours");
+    const hours = hoursEntry && this.#hours(hoursEntry, `${path}.hours`);
+    const unansweredEntry = section.get("unansweredAfter");
     return Object.freeze({
       ...(title === undefined ? {} : { title }),
       ...(greeting === undefined ? {} : { greeting }),
       ...(color === undefined ? {} : { color }),
       ...(position === undefined ? {} : { position }),
+      ...(hours === undefined ? {} : { hours }),
+      unansweredAfterMs: (unansweredEntry &&
+        this.#duration(unansweredEntry, `${path}.unansweredAfter`, 1_000)) ??
+        unansweredAfterMs,
     });
   }
 
-  #adminKeys(entry: MapEntry | undefined, path: string): readonly string[] {
+  /** `hours: { timezone: Europe/Berlin, weekly: { mon-fri: "09:00-17:00" } }`. */
+  #hours(entry: MapEntry, path: string): BusinessHours | undefined {
+    const section = this.#map(
+      entry.value,
+      path,
+      "organizations.*.widget.hours",
+    );
+    if (!section) return undefined;
+    const zoneEntry = section.get("timezone");
+    let timezone: string | undefined;
+    if (zoneEntry === undefined) {
+      this.#report(
+        "missing-key",
+        `${path}.timezone`,
+        entry.value,
+        `Business hours have no "timezone"`,
+        "Add timezone: with an IANA zone such as Europe/Berlin or America/New_York",
+      );
+    } else {
+      const written = this.#string(zoneEntry, `${path}.timezone`);
+      timezone = written === undefined ? undefined : canonicalTimeZone(written);
+      if (written !== undefined && timezone === undefined) {
+        this.#report(
+          "bad-timezone",
+          `${path}.timezone`,
+          zoneEntry.value,
+          `Time zone "${clip(written)}" is not known`,
+          "Use an IANA zone such as Europe/Berlin, America/New_York or UTC",
+        );
+      }
+    }
+    const weeklyEntry = section.get("weekly");
+    if (weeklyEntry === undefined) {
+      this.#report(
+        "missing-key",
+        `${path}.weekly`,
+        entry.value,
+        `Business hours have no "weekly"`,
+        `Add weekly: { mon-fri: "09:00-17:00" }`,
+      );
+      return undefined;
+    }
+    const weekly = this.#weekly(weeklyEntry, `${path}.weekly`);
+    if (timezone === undefined || weekly === undefined) return undefined;
+    return Object.freeze({ timezone, weekly });
+  }
+
+  #weekly(
+    entry: MapEntry,
+    path: string,
+  ): readonly (readonly OpeningRange[])[] | undefined {
+    const node = entry.value;
+    if (node.kind !== "map") {
+      this.#report(
+        "wrong-type",
+        path,
+        node,
+        `Expected a mapping at "${path}", found ${describe(node)}`,
+        `Write days and ranges, e.g. { mon-fri: "09:00-17:00", sat: "10:00-14:00" }`,
+      );
+      return undefined;
+    }
+    const days: OpeningRange[][] = WEEKDAYS.map(() => []);
+    const givenBy = new Map<number, string>();
+    let failed = false;
+    for (const day of node.entries) {
+      const dayPath = `${path}.${day.key}`;
+      const indexes = parseDayKey(day.key);
+      if (indexes === undefined) {
+        this.#report(
+          "bad-hours",
+          dayPath,
+          day.at,
+          `Day "${clip(day.key)}" is not a day or a range of days`,
+          `Write mon, tue, wed, thu, fri, sat, sun, or a range such as mon-fri`,
+        );
+        failed = true;
+        continue;
+      }
+      const twice = indexes.find((index) => givenBy.has(index));
+      if (twice !== undefined) {
+        this.#report(
+          "hours-day-twice",
+          dayPath,
+          day.at,
+          `Day "${WEEKDAYS[twice]}" is given by both "${
+            clip(givenBy.get(twice) ?? "")
+          }" and "${clip(day.key)}"`,
+          'Give each day once; list several ranges for a day as ["09:00-12:00", "13:00-17:00"]',
+        );
+        failed = true;
+        continue;
+      }
+      const ranges = this.#ranges(day, dayPath);
+      if (ranges === undefined) {
+        failed = true;
+        continue;
+      }
+      for (const index of indexes) {
+        givenBy.set(index, day.key);
+        days[index] = ranges;
+      }
+    }
+    if (failed) return undefined;
+    return Object.freeze(days.map((ranges) => Object.freeze(ranges)));
+  }
+
+  /** A day's value: `"09:00-17:00"` or a list of such ranges, sorted, none overlapping. */
+  #ranges(entry: MapEntry, path: string): OpeningRange[] | undefined {
+    const node = entry.value;
+    const items = node.kind === "list" ? node.items : [node];
+    const ranges: OpeningRange[] = [];
+    let failed = false;
+    items.forEach((item, index) => {
+      const itemPath = node.kind === "list" ? `${path}[${index}]` : path;
+      const text = item.kind === "scalar" && typeof item.value === "string"
+        ? item.value
+        : undefined;
+      const range = text === undefined ? undefined : parseOpeningRange(text);
+      if (range === undefined) {
+        this.#report(
+          "bad-hours",
+          itemPath,
+          item,
+          text === undefined
+            ? `Expected a range of hours at "${itemPath}", found ${
+              describe(item)
+            }`
+            : `Hours "${clip(text)}" are not a range such as "09:00-17:00"`,
+          `Write "HH:MM-HH:MM" on the 24-hour clock, quoted, ending after it starts ("24:00" ends at midnight)`,
+        );
+        failed = true;
+        return;
+      }
+      ranges.push(range);
+    });
+    if (failed) return undefined;
+    ranges.sort((a, b) => a.from - b.from);
+    for (let i = 1; i < ranges.length; i++) {
+      if (ranges[i]!.from < ranges[i - 1]!.to) {
+        this.#report(
+          "bad-hours",
+          path,
+          node,
+          `Hours of "${clip(entry.key)}" overlap`,
+          "Merge the overlapping ranges into one",
+        );
+        return undefined;
+      }
+    }
+    return ranges;
+  }
+
+  #adminKeys(
+    entry: MapEntry | undefined,
+    path: string,
+    organizationName: string,
+  ): readonly AdminKeySpec[] {
     const section = entry &&
       this.#map(entry.value, path, "organizations.*.admin");
     const keysEntry = section?.get("keys");
     const list = keysEntry && this.#list(keysEntry, `${path}.keys`);
     if (!list) return Object.freeze([]);
-    const keys: string[] = [];
+    const keys: AdminKeySpec[] = [];
+    const ids = new Set<string>();
+    const secrets = new Map<string, string>();
     list.items.forEach((item, index) => {
       const itemPath = `${path}.keys[${index}]`;
       const key = this.#map(item, itemPath, "organizations.*.admin.keys[]");
       if (!key) return;
+      const id = this.#adminKeyId(key.get("id"), `${itemPath}.id`, index);
+      if (id !== undefined) {
+        if (ids.has(id)) {
+          this.#report(
+            "duplicate-key-id",
+            `${itemPath}.id`,
+            key.get("id")?.value ?? item,
+            `Admin key id "${clip(id)}" is used twice`,
+            key.has("id")
+              ? "Give every key its own id"
+              : `A key without "id" is "key-${
+                index + 1
+              }"; give this one or the other an id of its own`,
+          );
+        }
+        ids.add(id);
+      }
+      const nameEntry = key.get("name");
+      let name = nameEntry && this.#string(nameEntry, `${itemPath}.name`);
+      if (name !== undefined && name.trim() === "") {
+        this.#report(
+          "wrong-type",
+          `${itemPath}.name`,
+          nameEntry?.value ?? item,
+          "Admin key name is empty",
+        );
+        name = undefined;
+      }
+      const label = id === undefined
+        ? `admin key ${index + 1}`
+        : `admin key "${clip(id)}"`;
       const secret = this.#secret(
         key.get("secret"),
         `${itemPath}.secret`,
         "organizations.*.admin.keys[].secret",
         item,
-        `admin key ${index + 1}`,
+        label,
       );
-      if (secret !== undefined) keys.push(secret);
+      if (secret === undefined || id === undefined) return;
+      const sameAs = secrets.get(secret);
+      if (sameAs !== undefined) {
+        this.#warn(
+          "duplicate-admin-secret",
+          `${itemPath}.secret`,
+          key.get("secret")?.value ?? item,
+          `Admin keys "${clip(sameAs)}" and "${
+            clip(id)
+          }" have the same secret, so both sign in as "${clip(sameAs)}"`,
+          "Give every agent a secret of their own",
+        );
+      } else secrets.set(secret, id);
+      keys.push(Object.freeze({
+        id,
+        name: name ?? organizationName,
+        secret,
+      }));
     });
     return Object.freeze(keys);
+  }
+
+  /** An admin key's `id`, or `key-<n>` when the policy gives none. */
+  #adminKeyId(
+    entry: MapEntry | undefined,
+    path: string,
+    index: number,
+  ): string | undefined {
+    if (entry === undefined) return `key-${index + 1}`;
+    const node = entry.value;
+    const id = node.kind === "scalar" && typeof node.value === "number"
+      ? String(node.value)
+      : this.#string(entry, path);
+    if (id === undefined) return undefined;
+    if (!ADMIN_KEY_ID.test(id)) {
+      this.#report(
+        "bad-admin-key-id",
+        path,
+        node,
+        `Admin key id "${clip(id)}" is not allowed`,
+        "Use 1 to 64 letters, digits, '.', '_' or '-'",
+      );
+      return undefined;
+    }
+    return id;
   }
 
   #webhook(
@@ -1155,6 +1710,15 @@ class PolicyValidator {
     if (url === undefined || secret === undefined) return undefined;
     return Object.freeze({ url, secret });
   }
+}
+
+function freezeDefaults(
+  defaults: PolicySpec["defaults"],
+): PolicySpec["defaults"] {
+  return Object.freeze({
+    limits: Object.freeze({ ...defaults.limits }),
+    jwt: Object.freeze({ ...defaults.jwt }),
+  });
 }
 
 /** What `parseDomainPattern` says about a bad entry. */
@@ -1301,6 +1865,16 @@ function join(path: string, key: string): string {
   return path === "" ? key : `${path}.${key}`;
 }
 
+/**
+ * How a problem names a node's type: "a mapping", "a list", "nothing", "a string", …
+ *
+ * @param node A parsed node.
+ * @returns The phrase, for messages such as `Expected a string at "x", found a list`.
+ */
+export function describeNode(node: PolicyNode): string {
+  return describe(node);
+}
+
 function describe(node: PolicyNode): string {
   if (node.kind === "map") return "a mapping";
   if (node.kind === "list") return "a list";
@@ -1319,7 +1893,18 @@ function capitalize(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-/** A "did you mean" hint from the closest allowed key by edit distance. */
+/**
+ * A "did you mean" hint for an unknown key, from the closest allowed key by
+ * edit distance, else the list of allowed keys.
+ *
+ * @param key The key as written.
+ * @param allowed The keys allowed where it is written.
+ * @returns The hint.
+ */
+export function suggestKey(key: string, allowed: readonly string[]): string {
+  return suggest(key, allowed);
+}
+
 function suggest(key: string, allowed: readonly string[]): string {
   let best: string | undefined;
   let bestDistance = Infinity;

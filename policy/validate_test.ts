@@ -4,7 +4,12 @@ import {
   strictEqual as equal,
 } from "node:assert/strict";
 import type { PolicyProblem } from "./types.ts";
-import { parseDomainPattern, validatePolicy } from "./validate.ts";
+import {
+  parseDomainPattern,
+  validateOrganizationFile,
+  validatePolicy,
+  validateSettingsFile,
+} from "./validate.ts";
 
 const SECRET = "s".repeat(40);
 const NOW = Date.parse("2026-06-01T00:00:00Z");
@@ -458,6 +463,232 @@ const ROWS: readonly Row[] = [
     line: 1,
     severity: "warning",
   },
+  {
+    name: "session limit not a rate",
+    text: withOrg("limits: { session: lots }"),
+    code: "bad-rate",
+    path: "organizations.acme.limits.session",
+    line: 4,
+  },
+  {
+    name: "default auth-failure limit not a rate",
+    text: "version: 1\ndefaults:\n  limits: { authFailures: 10 }\n",
+    code: "bad-rate",
+    path: "defaults.limits.authFailures",
+    line: 3,
+  },
+  {
+    name: "agent limit misspelt",
+    text: withOrg("limits: { agnet: 10/minute }"),
+    code: "unknown-key",
+    path: "organizations.acme.limits.agnet",
+    line: 4,
+  },
+  {
+    name: "no streams per session",
+    text: "version: 1\nserver:\n  maxStreamsPerSession: 0\n",
+    code: "out-of-range",
+    path: "server.maxStreamsPerSession",
+    line: 3,
+  },
+  {
+    name: "streams per IP not an integer",
+    text: "version: 1\nserver:\n  maxStreamsPerIp: 2.5\n",
+    code: "wrong-type",
+    path: "server.maxStreamsPerIp",
+    line: 3,
+  },
+  {
+    name: "process stream cap beyond its bound",
+    text: "version: 1\nserver:\n  maxStreams: 2000000\n",
+    code: "out-of-range",
+    path: "server.maxStreams",
+    line: 3,
+  },
+  {
+    name: "retention shorter than a minute",
+    text: withOrg("retention: 30s"),
+    code: "bad-duration",
+    path: "organizations.acme.retention",
+    line: 4,
+  },
+  {
+    name: "retention of conversations without a unit",
+    text: withOrg("retention: { conversations: 90 }"),
+    code: "bad-duration",
+    path: "organizations.acme.retention.conversations",
+    line: 4,
+  },
+  {
+    name: "retention keeping no messages",
+    text: withOrg("retention: { messages: 0 }"),
+    code: "out-of-range",
+    path: "organizations.acme.retention.messages",
+    line: 4,
+  },
+  {
+    name: "retention keeping too many messages",
+    text: withOrg("retention: { messages: 100001 }"),
+    code: "out-of-range",
+    path: "organizations.acme.retention.messages",
+    line: 4,
+  },
+  {
+    name: "retention with an unknown part",
+    text: withOrg("retention: { conversation: 90d }"),
+    code: "unknown-key",
+    path: "organizations.acme.retention.conversation",
+    line: 4,
+  },
+  {
+    name: "admin key id with a space",
+    text: withOrg(
+      'admin:\n  keys:\n    - id: "ada lovelace"\n      secret: { env: A }',
+    ),
+    env: { A: SECRET },
+    code: "bad-admin-key-id",
+    path: "organizations.acme.admin.keys[0].id",
+    line: 6,
+  },
+  {
+    name: "admin key id used twice",
+    text: withOrg(
+      "admin:\n  keys:\n    - { id: ada, secret: { env: A } }\n    - { id: ada, secret: { env: B } }",
+    ),
+    env: { A: SECRET, B: "b".repeat(40) },
+    code: "duplicate-key-id",
+    path: "organizations.acme.admin.keys[1].id",
+    line: 7,
+  },
+  {
+    name: "admin key id taking the default id of a later key",
+    text: withOrg(
+      "admin:\n  keys:\n    - { id: key-2, secret: { env: A } }\n    - { secret: { env: B } }",
+    ),
+    env: { A: SECRET, B: "b".repeat(40) },
+    code: "duplicate-key-id",
+    path: "organizations.acme.admin.keys[1].id",
+    line: 7,
+  },
+  {
+    name: "admin key with an empty name",
+    text: withOrg('admin:\n  keys:\n    - { name: " ", secret: { env: A } }'),
+    env: { A: SECRET },
+    code: "wrong-type",
+    path: "organizations.acme.admin.keys[0].name",
+    line: 6,
+  },
+  {
+    name: "two admin keys with one secret",
+    text: withOrg(
+      "admin:\n  keys:\n    - { id: ada, secret: { env: A } }\n    - { id: bob, secret: { env: B } }",
+    ),
+    env: { A: SECRET, B: SECRET },
+    code: "duplicate-admin-secret",
+    path: "organizations.acme.admin.keys[1].secret",
+    line: 7,
+    severity: "warning",
+  },
+  {
+    name: "business hours without a time zone",
+    text: withOrg('widget:\n  hours:\n    weekly: { mon: "09:00-17:00" }'),
+    code: "missing-key",
+    path: "organizations.acme.widget.hours.timezone",
+    line: 6,
+  },
+  {
+    name: "business hours in an unknown time zone",
+    text: withOrg(
+      'widget:\n  hours:\n    timezone: Mars/Olympus_Mons\n    weekly: { mon: "09:00-17:00" }',
+    ),
+    code: "bad-timezone",
+    path: "organizations.acme.widget.hours.timezone",
+    line: 6,
+  },
+  {
+    name: "business hours without weekly",
+    text: withOrg("widget:\n  hours: { timezone: UTC }"),
+    code: "missing-key",
+    path: "organizations.acme.widget.hours.weekly",
+    line: 5,
+  },
+  {
+    name: "weekly hours as a list",
+    text: withOrg(
+      'widget:\n  hours:\n    timezone: UTC\n    weekly: ["09:00-17:00"]',
+    ),
+    code: "wrong-type",
+    path: "organizations.acme.widget.hours.weekly",
+    line: 7,
+  },
+  {
+    name: "a day that is not a day",
+    text: withOrg(
+      'widget:\n  hours:\n    timezone: UTC\n    weekly:\n      weekdays: "09:00-17:00"',
+    ),
+    code: "bad-hours",
+    path: "organizations.acme.widget.hours.weekly.weekdays",
+    line: 8,
+  },
+  {
+    name: "a day given twice",
+    text: withOrg(
+      'widget:\n  hours:\n    timezone: UTC\n    weekly:\n      mon-fri: "09:00-17:00"\n      fri: "09:00-13:00"',
+    ),
+    code: "hours-day-twice",
+    path: "organizations.acme.widget.hours.weekly.fri",
+    line: 9,
+  },
+  {
+    name: "hours without minutes",
+    text: withOrg(
+      'widget:\n  hours:\n    timezone: UTC\n    weekly:\n      mon: "9-17"',
+    ),
+    code: "bad-hours",
+    path: "organizations.acme.widget.hours.weekly.mon",
+    line: 8,
+  },
+  {
+    name: "hours ending before they start",
+    text: withOrg(
+      'widget:\n  hours:\n    timezone: UTC\n    weekly:\n      fri: "22:00-02:00"',
+    ),
+    code: "bad-hours",
+    path: "organizations.acme.widget.hours.weekly.fri",
+    line: 8,
+  },
+  {
+    name: "a bad range in a day's list",
+    text: withOrg(
+      'widget:\n  hours:\n    timezone: UTC\n    weekly:\n      sat: ["10:00-12:00", "13:00-25:00"]',
+    ),
+    code: "bad-hours",
+    path: "organizations.acme.widget.hours.weekly.sat[1]",
+    line: 8,
+  },
+  {
+    name: "overlapping ranges",
+    text: withOrg(
+      'widget:\n  hours:\n    timezone: UTC\n    weekly:\n      sat: ["10:00-14:00", "13:00-15:00"]',
+    ),
+    code: "bad-hours",
+    path: "organizations.acme.widget.hours.weekly.sat",
+    line: 8,
+  },
+  {
+    name: "unanswered delay not a duration",
+    text: withOrg("widget:\n  unansweredAfter: soon"),
+    code: "bad-duration",
+    path: "organizations.acme.widget.unansweredAfter",
+    line: 5,
+  },
+  {
+    name: "unanswered delay under a second",
+    text: withOrg("widget:\n  unansweredAfter: 500ms"),
+    code: "bad-duration",
+    path: "organizations.acme.widget.unansweredAfter",
+    line: 5,
+  },
 ];
 
 for (const row of ROWS) {
@@ -565,12 +796,18 @@ Deno.test("validatePolicy() accepts the DESIGN.md example and normalises it", ()
     title: "Acme Support",
     greeting: "Hi! How can we help?",
     color: "#0b5fff",
+    unansweredAfterMs: 5 * 60_000,
   });
-  deepEqual(acme.adminKeys, [DESIGN_ENV.ACME_ADMIN_KEY]);
+  deepEqual(acme.adminKeys, [
+    { id: "key-1", name: "Acme Inc.", secret: DESIGN_ENV.ACME_ADMIN_KEY },
+  ]);
   deepEqual(spec.server, {
     trustProxy: 0,
     maxBodyBytes: 16384,
     onStoreError: "closed",
+    maxStreamsPerSession: 2,
+    maxStreamsPerIp: 50,
+    maxStreams: 10_000,
   });
 });
 
@@ -582,12 +819,22 @@ Deno.test("validatePolicy() fills in the documented defaults", () => {
   ok(spec);
   equal(spec.defaults.limits.organization.text, "100/minute");
   equal(spec.defaults.limits.ip.text, "20/minute");
+  equal(spec.defaults.limits.session.text, "60/minute");
+  equal(spec.defaults.limits.agent.text, "600/minute");
+  deepEqual(spec.defaults.limits.authFailures, {
+    count: 10,
+    windowMs: 600_000,
+    text: "10/10m",
+  });
   equal(spec.defaults.jwt.maxLifetimeMs, 15 * 60_000);
   equal(spec.defaults.jwt.clockToleranceMs, 30_000);
   deepEqual(spec.server, {
     trustProxy: 0,
     maxBodyBytes: 16384,
     onStoreError: "closed",
+    maxStreamsPerSession: 2,
+    maxStreamsPerIp: 50,
+    maxStreams: 10_000,
   });
   const acme = spec.organizations.get("acme");
   ok(acme);
@@ -598,10 +845,14 @@ Deno.test("validatePolicy() fills in the documented defaults", () => {
   equal(acme.jwt.maxLifetimeMs, 15 * 60_000);
   equal(acme.limits.organization.count, 100);
   equal(acme.limits.ip.count, 20);
-  deepEqual(acme.widget, {});
+  equal(acme.limits.session.count, 60);
+  equal(acme.limits.agent.count, 600);
+  equal(acme.limits.authFailures.count, 10);
+  deepEqual(acme.widget, { unansweredAfterMs: 300_000 });
   deepEqual(acme.adminKeys, []);
   equal(acme.webhook, undefined);
   equal(acme.retentionMs, undefined);
+  equal(acme.maxMessages, 1000);
 });
 
 Deno.test("validatePolicy() merges organization limits with policy defaults", () => {
@@ -894,3 +1145,236 @@ for (const [source, expected] of GOOD_PATTERNS) {
     deepEqual(parseDomainPattern(source), { source, ...expected });
   });
 }
+
+Deno.test("validatePolicy() reads the session, agent and auth-failure limits, merged with the defaults", () => {
+  const text = `version: 1
+defaults:
+  limits: { session: 30/minute, authFailures: 5/10m }
+organizations:
+  a:
+    domains: { mode: off }
+    limits: { agent: 1000/minute }
+  b:
+    domains: { mode: off }
+    limits: { session: 90/minute, authFailures: 20/hour }
+`;
+  const { spec, problems } = validatePolicy(text);
+  deepEqual(problems, []);
+  ok(spec);
+  const a = spec.organizations.get("a");
+  const b = spec.organizations.get("b");
+  equal(spec.defaults.limits.session.text, "30/minute");
+  equal(spec.defaults.limits.agent.text, "600/minute");
+  equal(a?.limits.session.text, "30/minute");
+  equal(a?.limits.agent.text, "1000/minute");
+  equal(a?.limits.authFailures.text, "5/10m");
+  equal(b?.limits.session.text, "90/minute");
+  equal(b?.limits.agent.text, "600/minute");
+  deepEqual(b?.limits.authFailures, {
+    count: 20,
+    windowMs: 3_600_000,
+    text: "20/hour",
+  });
+});
+
+Deno.test("validatePolicy() reads the stream caps of the server section", () => {
+  const { spec, problems } = validatePolicy(
+    "version: 1\nserver: { maxStreamsPerSession: 1, maxStreamsPerIp: 8, maxStreams: 500 }\n",
+  );
+  deepEqual(problems.map((problem) => problem.code), ["no-organizations"]);
+  equal(spec?.server.maxStreamsPerSession, 1);
+  equal(spec?.server.maxStreamsPerIp, 8);
+  equal(spec?.server.maxStreams, 500);
+});
+
+Deno.test("validatePolicy() reads retention as a duration or as { conversations, messages }", () => {
+  const text = `version: 1
+organizations:
+  scalar: { domains: { mode: off }, retention: 90d }
+  both: { domains: { mode: off }, retention: { conversations: 30d, messages: 250 } }
+  messages: { domains: { mode: off }, retention: { messages: 50 } }
+  none: { domains: { mode: off } }
+`;
+  const { spec, problems } = validatePolicy(text);
+  deepEqual(problems, []);
+  const retention = (id: string) => {
+    const organization = spec?.organizations.get(id);
+    return [organization?.retentionMs, organization?.maxMessages];
+  };
+  deepEqual(retention("scalar"), [90 * 86_400_000, 1000]);
+  deepEqual(retention("both"), [30 * 86_400_000, 250]);
+  deepEqual(retention("messages"), [undefined, 50]);
+  deepEqual(retention("none"), [undefined, 1000]);
+});
+
+Deno.test("validatePolicy() names admin keys: written ids and names, else key-<n> and the organization's name", () => {
+  const text = withOrg(`name: Acme Inc.
+domains: { mode: off }
+admin:
+  keys:
+    - { id: ada, name: "Ada Lovelace", secret: { env: ADA } }
+    - { secret: { env: SHARED } }
+    - { id: 2026, secret: { env: BOT } }`);
+  const env = {
+    ADA: "a".repeat(40),
+    SHARED: "s".repeat(40),
+    BOT: "b".repeat(40),
+  };
+  const { spec, problems } = validatePolicy(text, { env });
+  deepEqual(problems, []);
+  deepEqual(spec?.organizations.get("acme")?.adminKeys, [
+    { id: "ada", name: "Ada Lovelace", secret: env.ADA },
+    { id: "key-2", name: "Acme Inc.", secret: env.SHARED },
+    { id: "2026", name: "Acme Inc.", secret: env.BOT },
+  ]);
+});
+
+Deno.test("validatePolicy() reads business hours into Monday-first ranges in a canonical zone", () => {
+  const text = withOrg(`domains: { mode: off }
+widget:
+  hours:
+    timezone: europe/berlin
+    weekly:
+      mon-thu: "09:00-17:00"
+      fri: ["13:00-16:00", "08:00-12:00"]
+      sun-sun-x: "10:00-11:00"`);
+  // One bad key makes the hours invalid, and the rest are still checked.
+  deepEqual(
+    validatePolicy(text).problems.map((problem) => problem.code),
+    ["bad-hours"],
+  );
+  const { spec, problems } = validatePolicy(
+    text.replace(
+      '      sun-sun-x: "10:00-11:00"',
+      '      sat-sun: "10:00-24:00"',
+    ),
+  );
+  deepEqual(problems, []);
+  const nine = { from: 540, to: 1020 };
+  deepEqual(spec?.organizations.get("acme")?.widget.hours, {
+    timezone: "Europe/Berlin",
+    weekly: [
+      [nine],
+      [nine],
+      [nine],
+      [nine],
+      [{ from: 480, to: 720 }, { from: 780, to: 960 }],
+      [{ from: 600, to: 1440 }],
+      [{ from: 600, to: 1440 }],
+    ],
+  });
+  ok(Object.isFrozen(spec?.organizations.get("acme")?.widget.hours?.weekly));
+});
+
+Deno.test("validatePolicy() reads widget.unansweredAfter, 5m by default", () => {
+  const { spec } = validatePolicy(withOrg("widget:\n  unansweredAfter: 90s"));
+  equal(spec?.organizations.get("acme")?.widget.unansweredAfterMs, 90_000);
+});
+
+const ORGANIZATION_FILE = `version: 1
+name: Acme Inc.
+domains:
+  allow: [acme.com, "*.acme.com"]
+jwt:
+  mode: optional
+  keys: [{ id: "2026-11", secret: { env: ACME_JWT } }]
+limits: { organization: 600/minute }
+`;
+
+Deno.test("validateOrganizationFile() reads one organization at the top level, its id from the file name", () => {
+  const defaults = validateSettingsFile(
+    "version: 1\ndefaults:\n  limits: { ip: 5/minute }\n",
+  ).settings?.defaults;
+  ok(defaults);
+  const { organization, problems } = validateOrganizationFile(
+    ORGANIZATION_FILE,
+    { organizationId: "acme", defaults, env: { ACME_JWT: SECRET } },
+  );
+  deepEqual(problems, []);
+  equal(organization?.id, "acme");
+  equal(organization?.name, "Acme Inc.");
+  deepEqual(organization?.jwt.keys.map((key) => key.id), ["2026-11"]);
+  equal(organization?.limits.organization.text, "600/minute");
+  equal(organization?.limits.ip.text, "5/minute", "the directory's default");
+  ok(Object.isFrozen(organization));
+});
+
+Deno.test("validateOrganizationFile() paths start at the file's top level", () => {
+  const { organization, problems } = validateOrganizationFile(
+    ORGANIZATION_FILE.replace("mode: optional", "mode: sometimes"),
+    { organizationId: "acme", env: { ACME_JWT: SECRET } },
+  );
+  equal(organization, undefined);
+  deepEqual(
+    problems.map((problem) => [problem.code, problem.path, problem.line]),
+    [["bad-enum", "jwt.mode", 6]],
+  );
+});
+
+const FOREIGN_ROWS: ReadonlyArray<readonly [string, string, string, number]> = [
+  ["an id of its own", "version: 1\nid: globex\n", "id", 2],
+  [
+    "other organizations",
+    "version: 1\norganizations:\n  globex: {}\n",
+    "organizations",
+    2,
+  ],
+];
+
+for (const [name, text, path, line] of FOREIGN_ROWS) {
+  Deno.test(`validateOrganizationFile() reports foreign-organization for ${name}`, () => {
+    const { organization, problems } = validateOrganizationFile(text, {
+      organizationId: "acme",
+    });
+    equal(organization, undefined);
+    const problem = problems.find((found) =>
+      found.code === "foreign-organization"
+    );
+    equal(problem?.path, path);
+    equal(problem?.line, line);
+  });
+}
+
+Deno.test("validateOrganizationFile() reports bad-organization-id for a file name that is not an id", () => {
+  const { organization, problems } = validateOrganizationFile(
+    "version: 1\ndomains: { mode: off }\n",
+    { organizationId: "acme corp" },
+  );
+  equal(organization, undefined);
+  deepEqual(problems.map((problem) => problem.code), ["bad-organization-id"]);
+});
+
+Deno.test("validateOrganizationFile() needs version 1", () => {
+  const { problems } = validateOrganizationFile("domains: { mode: off }\n", {
+    organizationId: "acme",
+  });
+  deepEqual(problems.map((problem) => problem.code), ["unknown-version"]);
+});
+
+Deno.test("validateSettingsFile() reads defaults and server settings", () => {
+  const { settings, problems } = validateSettingsFile(
+    "version: 1\ndefaults:\n  limits: { session: 30/minute }\nserver: { trustProxy: 1 }\n",
+  );
+  deepEqual(problems, []);
+  equal(settings?.server.trustProxy, 1);
+  equal(settings?.server.maxStreams, 10_000);
+  equal(settings?.defaults.limits.session.text, "30/minute");
+  equal(settings?.defaults.limits.ip.text, "20/minute");
+});
+
+Deno.test("validateSettingsFile() reports foreign-organization for organizations in _parley.yaml", () => {
+  const { settings, problems } = validateSettingsFile(
+    "version: 1\norganizations:\n  acme: {}\n",
+  );
+  equal(settings, undefined);
+  deepEqual(
+    problems.map((problem) => [problem.code, problem.path, problem.line]),
+    [["foreign-organization", "organizations", 2]],
+  );
+});
+
+Deno.test("validateSettingsFile() suggests the closest key", () => {
+  const { problems } = validateSettingsFile("version: 1\ndefualts: {}\n");
+  equal(problems[0]?.code, "unknown-key");
+  ok(problems[0]?.hint?.includes('"defaults"'));
+});

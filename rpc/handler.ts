@@ -16,11 +16,12 @@
  * @module
  */
 
-import { ChatStore } from "../chat/chat_store.ts";
+import { AgentPresence } from "../chat/agent_presence.ts";
+import { ChatStore, WEBHOOK_KINDS } from "../chat/chat_store.ts";
 import { LiveFeed } from "../chat/live_feed.ts";
 import { WebhookDispatcher } from "../chat/webhook_dispatcher.ts";
 import { createRateLimiter } from "../limits/rate_limiter.ts";
-import type { Evaluator } from "../policy/types.ts";
+import type { Evaluator, PolicyFileError } from "../policy/types.ts";
 import { createKvStore } from "../store/kv/kv_store.ts";
 import type { Store } from "../store/store.ts";
 import { admit } from "./admission.ts";
@@ -49,6 +50,8 @@ export interface PolicySource {
   readonly current: Evaluator;
   /** The last reload failure, for `/healthz`. */
   readonly lastReloadError?: string | null;
+  /** Every policy file whose latest version failed, with its first error, for `/healthz`. */
+  readonly policyErrors?: readonly PolicyFileError[];
 }
 
 /** The bundled widget, served at `/widget.js`. */
@@ -128,10 +131,15 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
     now,
   });
   const live = new LiveFeed(store.conversations, store.changes);
+  const presence = new AgentPresence(store.presence, now);
   const streams = new LiveStreams(source, { now });
   const webhooks = new WebhookDispatcher(store.outbox, {
     target: (organizationId) =>
       source.current.organization(organizationId)?.spec.webhook,
+    body: (item) =>
+      item.kind === WEBHOOK_KINDS.unanswered
+        ? chat.unansweredBody(item.organizationId, item.id)
+        : Promise.resolve(item.body),
     now,
   });
   webhooks.start();
@@ -142,6 +150,7 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
     chat,
     live,
     streams,
+    presence,
     sessions: new SessionSigner(secret),
     sessionLifetimeMs: options.sessionLifetimeMs ?? SESSION_TTL_MS,
     webhooksDue: () => webhooks.kick(),
@@ -221,6 +230,7 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
       status: reachable ? "ok" : "degraded",
       policyRevision: source.current.revision,
       lastReloadError: source.lastReloadError ?? null,
+      policyErrors: source.policyErrors ?? [],
       store: reachable ? "ok" : "unavailable",
       engine: store.engine,
       streams: streams.size,

@@ -37,6 +37,8 @@ export interface StreamHolder {
   readonly expiresAt?: number;
   /** The reason the credential no longer holds under `evaluator`, or `undefined`. */
   check(evaluator: Evaluator, now: number): string | undefined;
+  /** Called once when the stream ends, however it ends. */
+  release?(): void;
 }
 
 /** Options of {@linkcode LiveStreams}. */
@@ -237,6 +239,7 @@ export class LiveStreams {
 
   #remove(stream: OpenStream): void {
     if (!this.#open.delete(stream)) return;
+    stream.holder.release?.();
     const { credential, ip } = stream.holder;
     const rest = (this.#byCredential.get(credential) ?? []).filter((open) =>
       open !== stream
@@ -253,23 +256,10 @@ export class LiveStreams {
   }
 }
 
-/** The documented defaults of the stream caps. */
-export const DEFAULT_STREAM_CAPS: StreamCaps = Object.freeze({
-  perCredential: 2,
-  perIp: 50,
-  total: 10_000,
-});
-
 function streamCaps(server: ServerSettings): StreamCaps {
-  const settings = server as Partial<{
-    maxStreamsPerSession: number;
-    maxStreamsPerIp: number;
-    maxStreams: number;
-  }>;
   return {
-    perCredential: settings.maxStreamsPerSession ??
-      DEFAULT_STREAM_CAPS.perCredential,
-    perIp: settings.maxStreamsPerIp ?? DEFAULT_STREAM_CAPS.perIp,
-    total: settings.maxStreams ?? DEFAULT_STREAM_CAPS.total,
+    perCredential: server.maxStreamsPerSession,
+    perIp: server.maxStreamsPerIp,
+    total: server.maxStreams,
   };
 }

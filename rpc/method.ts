@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { AgentPresence } from "../chat/agent_presence.ts";
 import type { ChatStore } from "../chat/chat_store.ts";
 import type { LiveFeed } from "../chat/live_feed.ts";
 import type {
@@ -30,6 +31,8 @@ export interface Services {
   readonly live: LiveFeed;
   /** Open streams: caps, and re-checks of their credentials. */
   readonly streams: LiveStreams;
+  /** Which organizations have an agent online, on any host. */
+  readonly presence: AgentPresence;
   readonly sessions: SessionSigner;
   /** How long a session from `chat.boot` lasts, milliseconds. */
   readonly sessionLifetimeMs: number;

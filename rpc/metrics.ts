@@ -33,7 +33,7 @@ export class Metrics {
   ]);
   readonly #jwt = new LabelledCounter(["organization", "state"]);
   readonly #storeErrors = new LabelledCounter(["action"]);
-  readonly #reloads = new LabelledCounter(["result"]);
+  readonly #reloads = new LabelledCounter(["file", "result"]);
   /** Bucket counts (the last one past every bound) by method. */
   readonly #latencyCounts = new Map<string, number[]>();
   readonly #latencySums = new Map<string, number>();
@@ -68,9 +68,12 @@ export class Metrics {
     this.#storeRoundTrips = read;
   }
 
-  /** Counts a policy reload attempt. */
-  reload(result: "ok" | "error"): void {
-    this.#reloads.increment(result);
+  /**
+   * Counts a policy reload attempt of one file: the policy file, or one file
+   * of a policy directory (its name, so series stay bounded by the directory).
+   */
+  reload(result: "ok" | "error", file: string): void {
+    this.#reloads.increment(file, result);
   }
 
   /** Observes one request's latency. */
@@ -114,7 +117,7 @@ export class Metrics {
     this.#reloads.render(
       lines,
       "parley_policy_reloads_total",
-      "Policy reloads by result.",
+      "Policy reloads by file and result.",
     );
     if (this.#storeRoundTrips !== undefined) {
       lines.push(

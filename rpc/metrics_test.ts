@@ -9,7 +9,9 @@ Deno.test("Metrics.render() counts each label set apart and escapes label values
   metrics.decision('we"ird\\org\n', "allowed", "OK");
   metrics.jwt("acme", "verified");
   metrics.storeError("closed");
-  metrics.reload("ok");
+  metrics.reload("ok", "acme.yaml");
+  metrics.reload("error", "beta.yaml");
+  metrics.reload("error", "beta.yaml");
   const lines = metrics.render().split("\n");
   for (
     const line of [
@@ -18,7 +20,8 @@ Deno.test("Metrics.render() counts each label set apart and escapes label values
       'parley_decisions_total{organization="we\\"ird\\\\org\\n",outcome="allowed",code="OK"} 1',
       'parley_jwt_total{organization="acme",state="verified"} 1',
       'parley_store_errors_total{action="closed"} 1',
-      'parley_policy_reloads_total{result="ok"} 1',
+      'parley_policy_reloads_total{file="acme.yaml",result="ok"} 1',
+      'parley_policy_reloads_total{file="beta.yaml",result="error"} 2',
     ]
   ) assert.ok(lines.includes(line), `missing ${line}`);
 });

@@ -10,10 +10,38 @@ import { RpcError } from "./rpc_error.ts";
 /** Reads fields of one request body. */
 export class Params {
   readonly #body: Record<string, unknown>;
+  readonly #path: string;
 
-  /** @param body The parsed JSON object. */
-  constructor(body: Record<string, unknown>) {
+  /**
+   * @param body The parsed JSON object.
+   * @param path Where it sits in the request body (`page.` for a nested object).
+   */
+  constructor(body: Record<string, unknown>, path = "") {
     this.#body = body;
+    this.#path = path;
+  }
+
+  /**
+   * An optional nested object, read with the same rules.
+   *
+   * @param name Field name.
+   * @returns Its fields, or `undefined`.
+   * @throws {RpcError} `BAD_REQUEST` when not an object.
+   */
+  optionalObject(name: string): Params | undefined {
+    const value = this.#body[name];
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== "object" || Array.isArray(value)) {
+      throw new RpcError(
+        "BAD_REQUEST",
+        `Field "${this.#path}${name}" must be an object`,
+        { reason: `param.${this.#path}${name}.type` },
+      );
+    }
+    return new Params(
+      value as Record<string, unknown>,
+      `${this.#path}${name}.`,
+    );
   }
 
   /**
@@ -27,9 +55,11 @@ export class Params {
   requiredString(name: string, maxLength: number): string {
     const value = this.optionalString(name, maxLength);
     if (value === undefined || value === "") {
-      throw new RpcError("BAD_REQUEST", `Field "${name}" is required`, {
-        reason: `param.${name}.missing`,
-      });
+      throw new RpcError(
+        "BAD_REQUEST",
+        `Field "${this.#path}${name}" is required`,
+        { reason: `param.${this.#path}${name}.missing` },
+      );
     }
     return value;
   }
@@ -46,15 +76,17 @@ export class Params {
     const value = this.#body[name];
     if (value === undefined || value === null) return undefined;
     if (typeof value !== "string") {
-      throw new RpcError("BAD_REQUEST", `Field "${name}" must be a string`, {
-        reason: `param.${name}.type`,
-      });
+      throw new RpcError(
+        "BAD_REQUEST",
+        `Field "${this.#path}${name}" must be a string`,
+        { reason: `param.${this.#path}${name}.type` },
+      );
     }
     if (value.length > maxLength) {
       throw new RpcError(
         "BAD_REQUEST",
-        `Field "${name}" is longer than ${maxLength} characters`,
-        { reason: `param.${name}.length` },
+        `Field "${this.#path}${name}" is longer than ${maxLength} characters`,
+        { reason: `param.${this.#path}${name}.length` },
       );
     }
     return value;
@@ -78,8 +110,8 @@ export class Params {
     ) {
       throw new RpcError(
         "BAD_REQUEST",
-        `Field "${name}" must be an integer from ${min} to ${max}`,
-        { reason: `param.${name}.type` },
+        `Field "${this.#path}${name}" must be an integer from ${min} to ${max}`,
+        { reason: `param.${this.#path}${name}.type` },
       );
     }
     return value;

@@ -9,17 +9,27 @@
 
 import { compilePolicy } from "../policy/compile.ts";
 import { PolicyError } from "../policy/error.ts";
-import type { Evaluator } from "../policy/types.ts";
+import type { Evaluator, PolicyFileError } from "../policy/types.ts";
 import type { PolicySource } from "./handler.ts";
+
+/** What one file's reload did, for metrics. */
+export interface FileReloadResult {
+  /** The file's name (a policy directory's file, or the policy file's base name). */
+  readonly file: string;
+  /** Whether its new version is in force (a removed directory file is). */
+  readonly ok: boolean;
+  /** The evaluator's revision after the reload. */
+  readonly revision: string;
+  /** The failure, when it failed; never a secret. */
+  readonly error?: string;
+}
 
 /** Options of {@linkcode PolicyFileSource.open}. */
 export interface PolicyFileSourceOptions {
   /** Environment lookup for `{env: NAME}` secrets. */
   readonly env?: (name: string) => string | undefined;
   /** Told of every reload attempt. */
-  readonly onReload?: (
-    result: { ok: boolean; revision: string; error?: string },
-  ) => void;
+  readonly onReload?: (result: FileReloadResult) => void;
   /** Where problems are written (default: stderr). */
   readonly log?: (line: string) => void;
 }
@@ -29,6 +39,7 @@ export class PolicyFileSource implements PolicySource {
   readonly path: string;
   #current: Evaluator;
   #lastReloadError: string | null = null;
+  #policyErrors: readonly PolicyFileError[] = [];
   #options: PolicyFileSourceOptions;
   #watcher: Deno.FsWatcher | undefined;
   #signalListener: (() => void) | undefined;
@@ -75,6 +86,11 @@ export class PolicyFileSource implements PolicySource {
     return this.#lastReloadError;
   }
 
+  /** The file, with its first error, while its latest version fails. */
+  get policyErrors(): readonly PolicyFileError[] {
+    return this.#policyErrors;
+  }
+
   /**
    * Reads and compiles the file again; keeps the current policy on failure.
    *
@@ -91,10 +107,15 @@ export class PolicyFileSource implements PolicySource {
       const changed = evaluator.revision !== this.#current.revision;
       this.#current = evaluator;
       this.#lastReloadError = null;
+      this.#policyErrors = [];
       if (changed) {
         log(`policy: reloaded ${this.path}, revision ${evaluator.revision}`);
       }
-      this.#options.onReload?.({ ok: true, revision: evaluator.revision });
+      this.#options.onReload?.({
+        file: this.#name,
+        ok: true,
+        revision: evaluator.revision,
+      });
       return true;
     } catch (error) {
       const summary = error instanceof PolicyError
@@ -103,6 +124,16 @@ export class PolicyFileSource implements PolicySource {
           error instanceof Error ? error.message : String(error)
         }`;
       this.#lastReloadError = summary;
+      const first = error instanceof PolicyError
+        ? error.problems.find((problem) => problem.severity === "error")
+        : undefined;
+      this.#policyErrors = Object.freeze([Object.freeze({
+        file: this.path,
+        line: first?.line ?? 0,
+        column: first?.column ?? 0,
+        code: first?.code ?? "unreadable-file",
+        message: first?.message ?? summary,
+      })]);
       log(`policy: reload failed, keeping revision ${this.#current.revision}`);
       if (error instanceof PolicyError) {
         for (const problem of error.problems) {
@@ -116,12 +147,18 @@ export class PolicyFileSource implements PolicySource {
         log(summary);
       }
       this.#options.onReload?.({
+        file: this.#name,
         ok: false,
         revision: this.#current.revision,
         error: summary,
       });
       return false;
     }
+  }
+
+  /** The file's base name, the `file` label of its reloads. */
+  get #name(): string {
+    return this.path.slice(this.path.lastIndexOf("/") + 1);
   }
 
   /** Starts reloading on file changes and `SIGHUP`. */

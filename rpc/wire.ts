@@ -84,6 +84,19 @@ export interface WidgetConfig {
     readonly greeting: string;
     readonly color: string;
     readonly position: "left" | "right";
+    /**
+     * Business hours, when the policy sets them: the IANA time zone, and
+     * every day's opening ranges as `"HH:MM-HH:MM"` (an empty list is a
+     * closed day). Outside them the widget shows its away text.
+     */
+    readonly hours?: {
+      readonly timezone: string;
+      readonly weekly: {
+        readonly [
+          day in "mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun"
+        ]: readonly string[];
+      };
+    };
   };
   /** Whether `chat.boot` needs a signed user token. */
   readonly jwt: { readonly mode: "off" | "optional" | "required" };
@@ -101,6 +114,10 @@ export interface WidgetConfig {
     readonly reason: string;
     readonly rule?: string;
   };
+  /** Whether an agent has the inbox open (a live `agent.stream` on any host). */
+  readonly agentsOnline: boolean;
+  /** `false` outside `widget.hours`; `true` without hours. */
+  readonly withinHours: boolean;
 }
 
 /** A chat message. */
@@ -113,6 +130,26 @@ export interface ChatMessage {
   readonly author: "visitor" | "agent";
   /** ISO 8601 time. */
   readonly at: string;
+  /** The agent who wrote it, on every `author: "agent"` message. */
+  readonly agent?: AgentIdentity;
+}
+
+/** An agent as visitors and other agents see them: an admin key's `id` and `name`. */
+export interface AgentIdentity {
+  /** The admin key's `id` (`key-<n>` when the policy names none). */
+  readonly id: string;
+  /** The admin key's `name` (the organization's name when the policy gives none). */
+  readonly name: string;
+}
+
+/** The page a visitor is on, as the widget reports it. */
+export interface PageInfo {
+  /** On the session's origin; a URL elsewhere is dropped. */
+  readonly url: string;
+  /** `document.title`. */
+  readonly title?: string;
+  /** `document.referrer`. */
+  readonly referrer?: string;
 }
 
 /** `chat.boot` reply data. */
@@ -132,7 +169,13 @@ export interface BootData {
   readonly conversation: {
     readonly id: string;
     readonly messages: readonly ChatMessage[];
+    /** The address the visitor left on the away form, if any. */
+    readonly contact?: { readonly email: string };
   };
+  /** Whether an agent has the inbox open (a live `agent.stream` on any host). */
+  readonly agentsOnline: boolean;
+  /** `false` outside the organization's `widget.hours`; `true` without hours. */
+  readonly withinHours: boolean;
 }
 
 /** A conversation as the agent inbox shows it. */
@@ -151,4 +194,12 @@ export interface ConversationSummary {
   readonly updatedAt: string;
   /** Older messages removed to keep the conversation within `retention.messages`. */
   readonly trimmed: number;
+  /** The agent it is assigned to: the first who replied, or whom `agent.assign` named. */
+  readonly assignee: AgentIdentity | null;
+  /** Where the visitor last was. */
+  readonly page?: PageInfo;
+  /** What the visitor left to be answered at (unverified). */
+  readonly contact?: { readonly email: string };
+  /** The verified token's `user_data` (custom fields); verified users only. */
+  readonly userData?: Readonly<Record<string, unknown>>;
 }

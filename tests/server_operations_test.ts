@@ -24,6 +24,7 @@ Deno.test("hot reload swaps good policies and keeps the last good one on a broke
   const first = await health(server.baseUrl);
   assert.equal(first.status, 200);
   assert.equal(first.body.lastReloadError, null);
+  assert.deepEqual(first.body.policyErrors, []);
   assert.equal(first.body.store, "ok");
   assert.equal(first.body.engine, "kv");
   const boot = () =>
@@ -45,6 +46,12 @@ Deno.test("hot reload swaps good policies and keeps the last good one on a broke
       );
       const now = await health(server.baseUrl);
       assert.equal(now.body.policyRevision, first.body.policyRevision);
+      assert.deepEqual(
+        now.body.policyErrors.map((
+          error: { file: string; line: number; code: string },
+        ) => [error.file, error.line, error.code]),
+        [[server.policyPath, 2, "unknown-key"]],
+      );
       assert.equal(
         (await boot()).status,
         200,
@@ -66,6 +73,7 @@ Deno.test("hot reload swaps good policies and keeps the last good one on a broke
     );
     const now = await health(server.baseUrl);
     assert.notEqual(now.body.policyRevision, first.body.policyRevision);
+    assert.deepEqual(now.body.policyErrors, []);
     const reply = await boot();
     assert.equal(reply.status, 403);
     assert.equal(reply.body.error.code, "DOMAIN_NOT_ALLOWED");

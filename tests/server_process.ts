@@ -19,6 +19,7 @@ export interface ServerProcess {
   readonly pid: number;
   /** The temp dir holding `policy.yaml`, `kv.sqlite` and `decisions.jsonl`. */
   readonly dir: string;
+  /** `<dir>/policy.yaml`, or `<dir>/policy.d` for a policy directory. */
   readonly policyPath: string;
   readonly kvPath: string;
   /** Everything the server wrote to stderr so far. */
@@ -52,8 +53,10 @@ export interface RpcInit {
 
 /** Options of {@linkcode startServer}. */
 export interface StartServerOptions {
-  /** Policy text written to `<dir>/policy.yaml`. */
-  readonly policy: string;
+  /** Policy text written to `<dir>/policy.yaml`; ignored with `policyFiles`. */
+  readonly policy?: string;
+  /** A policy directory instead: file names and texts written to `<dir>/policy.d/`. */
+  readonly policyFiles?: Readonly<Record<string, string>>;
   /** Extra environment (secrets named by the policy, …). */
   readonly env?: Record<string, string>;
   /** Reuse a dir (and its KV file) from an earlier process, e.g. a restart. */
@@ -146,11 +149,20 @@ export async function startServer(
   options: StartServerOptions,
 ): Promise<ServerProcess> {
   const dir = options.dir ?? await Deno.makeTempDir({ prefix: "parley-test-" });
-  const policyPath = `${dir}/policy.yaml`;
+  const policyPath = options.policyFiles === undefined
+    ? `${dir}/policy.yaml`
+    : `${dir}/policy.d`;
   const kvPath = `${dir}/kv.sqlite`;
   const decisionLog = `${dir}/decisions.jsonl`;
-  if (options.dir === undefined || options.policy !== undefined) {
+  if (options.policyFiles !== undefined) {
+    await Deno.mkdir(policyPath, { recursive: true });
+    for (const [name, text] of Object.entries(options.policyFiles)) {
+      await Deno.writeTextFile(`${policyPath}/${name}`, text);
+    }
+  } else if (options.policy !== undefined) {
     await Deno.writeTextFile(policyPath, options.policy);
+  } else if (options.dir === undefined) {
+    throw new TypeError("startServer needs a policy or policyFiles");
   }
   const env: Record<string, string> = {
     PORT: "0",

@@ -6,10 +6,7 @@
  * @module
  */
 
-import {
-  type Conversation,
-  DEFAULT_MAX_MESSAGES,
-} from "../../chat/chat_store.ts";
+import type { Conversation } from "../../chat/chat_store.ts";
 import { bearerToken } from "../admission.ts";
 import type { MethodContext, MethodDefinition } from "../method.ts";
 import { RpcError } from "../rpc_error.ts";
@@ -61,7 +58,7 @@ export const reply: MethodDefinition = {
       conversation.id,
       "agent",
       text,
-      { keep: context.organization.spec.maxMessages ?? DEFAULT_MAX_MESSAGES },
+      { keep: context.organization.spec.maxMessages },
     );
     return { message };
   },
@@ -129,9 +126,10 @@ async function findConversation(context: MethodContext): Promise<Conversation> {
   return conversation;
 }
 
-function summarize(conversation: Conversation): ConversationSummary {
+/** A conversation as the agent side sees it. */
+export function summarize(conversation: Conversation): ConversationSummary {
   const participant = conversation.participant;
-  const { name, email, userId } = conversation.attributes;
+  const { name, email, userId, userData } = conversation.attributes;
   return {
     id: conversation.id,
     visitor: {
@@ -147,5 +145,11 @@ function summarize(conversation: Conversation): ConversationSummary {
     lastMessage: conversation.lastMessage ?? null,
     updatedAt: conversation.updatedAt,
     trimmed: conversation.trimmed,
+    assignee: conversation.assignee ?? null,
+    ...(conversation.page === undefined ? {} : { page: conversation.page }),
+    ...(conversation.contact === undefined
+      ? {}
+      : { contact: conversation.contact }),
+    ...(conversation.verified && userData !== undefined ? { userData } : {}),
   };
 }

@@ -11,7 +11,9 @@ import { isVisitorId, type Participant } from "../../chat/chat_store.ts";
 import { randomId } from "../../chat/random_id.ts";
 import type { MethodDefinition } from "../method.ts";
 import { sessionOrigin } from "../session_token.ts";
+import { pageContext } from "../page_context.ts";
 import type { BootData } from "../wire.ts";
+import { availability } from "./availability.ts";
 
 /** Recent messages returned with the session. */
 const RECENT_MESSAGES = 50;
@@ -20,15 +22,19 @@ const RECENT_MESSAGES = 50;
 export const boot: MethodDefinition = {
   access: "public",
   takesUserToken: true,
-  async run(
-    { organization, params, decision, origin, services, now },
-  ): Promise<BootData> {
+  async run(context): Promise<BootData> {
+    const { organization, params, decision, origin, services, now } = context;
     const organizationId = organization.spec.id;
     const identity = decision!.identity;
     const userId = params.optionalString("user_id", 256);
     const email = params.optionalString("email", 254);
     const name = params.optionalString("name", 200);
     const sentVisitorId = params.optionalString("visitorId", 64);
+    const pageFields = params.optionalObject("page");
+    const bound = sessionOrigin(origin);
+    const page = pageFields === undefined
+      ? undefined
+      : pageContext(pageFields, bound);
 
     const userData = identity.userData ?? {};
     const participant: Participant = identity.verified
@@ -53,15 +59,18 @@ export const boot: MethodDefinition = {
           : { userData: { ...identity.userData } }),
       },
     );
-    const messages = await services.chat.recentMessages(
-      conversation,
-      RECENT_MESSAGES,
-    );
+    const [messages, available, withPage] = await Promise.all([
+      services.chat.recentMessages(conversation, RECENT_MESSAGES),
+      availability(context),
+      page === undefined
+        ? conversation
+        : services.chat.setPage(organizationId, conversation.id, page),
+    ]);
     const expiresAt = now + services.sessionLifetimeMs;
     const token = services.sessions.issue({
       sessionId: randomId(16),
       organizationId,
-      origin: sessionOrigin(origin),
+      origin: bound,
       participant,
       verified: identity.verified,
       conversationId: conversation.id,
@@ -81,7 +90,14 @@ export const boot: MethodDefinition = {
       ...(participant.kind === "visitor"
         ? { visitorId: participant.visitorId }
         : {}),
-      conversation: { id: conversation.id, messages },
+      conversation: {
+        id: conversation.id,
+        messages,
+        ...(withPage?.contact === undefined
+          ? {}
+          : { contact: withPage.contact }),
+      },
+      ...available,
     };
   },
 };

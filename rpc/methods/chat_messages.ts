@@ -5,7 +5,6 @@
  * @module
  */
 
-import { DEFAULT_MAX_MESSAGES } from "../../chat/chat_store.ts";
 import type { WatchEvent } from "../../chat/live_feed.ts";
 import type { ServerSentEvent } from "../../chat/event_stream.ts";
 import { sessionProblem } from "../admission.ts";
@@ -28,7 +27,7 @@ export const sendMessage: MethodDefinition = {
       session!.conversationId,
       "visitor",
       text,
-      { keep: organization.spec.maxMessages ?? DEFAULT_MAX_MESSAGES, webhook },
+      { keep: organization.spec.maxMessages, webhook },
     );
     if (webhook) services.webhooksDue();
     return { message };

@@ -6,7 +6,9 @@
  * @module
  */
 
+import { weeklyHoursText } from "../../policy/business_hours.ts";
 import type { MethodDefinition } from "../method.ts";
+import { availability } from "./availability.ts";
 import type { WidgetConfig } from "../wire.ts";
 
 const DEFAULT_COLOR = "#0b5fff";
@@ -14,13 +16,14 @@ const DEFAULT_COLOR = "#0b5fff";
 /** The `chat.getConfig` method. */
 export const getConfig: MethodDefinition = {
   access: "public",
-  run({ organization, params, evaluator }): Promise<WidgetConfig> {
+  async run(context): Promise<WidgetConfig> {
+    const { organization, params, evaluator } = context;
     const { spec } = organization;
     const probe = params.optionalString("origin", 2048);
     const verdict = probe === undefined
       ? undefined
       : evaluator.checkOrigin(spec.id, probe);
-    return Promise.resolve({
+    return {
       organizationId: spec.id,
       name: spec.name,
       widget: {
@@ -28,6 +31,12 @@ export const getConfig: MethodDefinition = {
         greeting: spec.widget.greeting ?? "Hi! How can we help?",
         color: spec.widget.color ?? DEFAULT_COLOR,
         position: spec.widget.position ?? "right",
+        ...(spec.widget.hours === undefined ? {} : {
+          hours: {
+            timezone: spec.widget.hours.timezone,
+            weekly: weeklyHoursText(spec.widget.hours),
+          },
+        }),
       },
       jwt: { mode: spec.jwt.mode },
       domains: { mode: spec.domains.mode },
@@ -43,6 +52,7 @@ export const getConfig: MethodDefinition = {
           ...(verdict.rule === undefined ? {} : { rule: verdict.rule }),
         },
       }),
-    });
+      ...await availability(context),
+    };
   },
 };

@@ -1,0 +1,232 @@
+/**
+ * What idle live streams cost the server: CPU time and resident memory of
+ * the real server process over a quiet window with no streams open (the
+ * baseline), then with `--streams` idle `chat.stream`s open, in one run.
+ *
+ * Every stream is a real session (one `chat.boot` each) on a real KV file,
+ * opened over loopback; nothing is sent while the windows are measured, so
+ * what is left is what the server spends keeping streams alive (heartbeats,
+ * timers, credential re-checks, change notices).
+ *
+ * Run: `deno run -A bench/idle_streams.ts [--streams 500] [--seconds 10]
+ * [--store postgres://…]` (Linux: reads `/proc/<pid>/stat` and `status`).
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { startServer } from "../tests/server_process.ts";
+
+const { values: flags } = parseArgs({
+  args: Deno.args,
+  options: {
+    streams: { type: "string", default: "500" },
+    seconds: { type: "string", default: "10" },
+    store: { type: "string" },
+  },
+});
+const STREAMS = Number(flags.streams);
+const SECONDS = Number(flags.seconds);
+if (!Number.isInteger(STREAMS) || STREAMS < 1 || STREAMS > 20_000) {
+  throw new RangeError(
+    `"--streams" must be 1 to 20000, got "${flags.streams}"`,
+  );
+}
+if (!Number.isInteger(SECONDS) || SECONDS < 1 || SECONDS > 600) {
+  throw new RangeError(`"--seconds" must be 1 to 600, got "${flags.seconds}"`);
+}
+const ORIGIN = "https://bench.example";
+/** Linux's USER_HZ: `/proc/<pid>/stat` counts CPU time in these. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+const policy = `version: 1
+defaults:
+  limits: { organization: 100000000/minute, ip: 100000000/minute }
+server: { trustProxy: 1 }
+organizations:
+  bench:
+    domains: { mode: enforce, allow: [bench.example] }
+    jwt: { mode: "off" }
+`;
+
+/** CPU seconds (user + system) and RSS bytes of a process now. */
+async function sample(pid: number): Promise<{ cpuS: number; rss: number }> {
+  const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+  // Fields after the parenthesised command name; utime and stime are 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  const status = await Deno.readTextFile(`/proc/${pid}/status`);
+  const rssKb = Number(/^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1] ?? NaN);
+  return { cpuS: ticks / CLOCK_TICKS_PER_SECOND, rss: rssKb * 1024 };
+}
+
+/** The process's cost over a quiet window of `SECONDS`. */
+async function quietWindow(pid: number) {
+  const before = await sample(pid);
+  await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000));
+  const after = await sample(pid);
+  return {
+    corePercent: (after.cpuS - before.cpuS) / SECONDS * 100,
+    rssMb: after.rss / 2 ** 20,
+    growthMb: (after.rss - before.rss) / 2 ** 20,
+  };
+}
+
+/** A server process under test. */
+interface Target {
+  readonly baseUrl: string;
+  readonly pid: number;
+}
+
+/** `deno serve` of the bare baseline on a free port. */
+async function startBare(): Promise<Target & AsyncDisposable> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "serve",
+      "--port",
+      "0",
+      "--host",
+      "127.0.0.1",
+      new URL("./bare_event_stream.ts", import.meta.url).pathname,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let output = "";
+  const decoder = new TextDecoder();
+  for await (const chunk of child.stderr) {
+    output += decoder.decode(chunk);
+    const port = /Listening on http:\/\/[^:]+:(\d+)\//.exec(output)?.[1];
+    if (port !== undefined) {
+      child.stdout.cancel();
+      return {
+        baseUrl: `http://127.0.0.1:${port}`,
+        pid: child.pid,
+        async [Symbol.asyncDispose]() {
+          child.kill("SIGKILL");
+          await child.status;
+        },
+      };
+    }
+  }
+  throw new Error(`The bare server did not start: ${output}`);
+}
+
+/** Opens `STREAMS` idle streams, each on its own session; returns their abort. */
+async function openStreams(target: Target): Promise<AbortController> {
+  const controller = new AbortController();
+  for (let i = 0; i < STREAMS; i++) {
+    // One client IP per 40 streams keeps under server.maxStreamsPerIp (50).
+    const headers = {
+      "Content-Type": "application/json",
+      Origin: ORIGIN,
+      "X-Forwarded-For": `10.0.${Math.floor(i / 40)}.1`,
+    };
+    const boot = await fetch(`${target.baseUrl}/rpc/chat.boot`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ organizationId: "bench" }),
+    });
+    if (boot.status !== 200) {
+      throw new Error(`Boot ${i} failed: ${boot.status}`);
+    }
+    const { data } = await boot.json();
+    const response = await fetch(`${target.baseUrl}/rpc/chat.stream`, {
+      method: "POST",
+      headers: { ...headers, Authorization: `Bearer ${data.session.token}` },
+      body: "{}",
+      signal: controller.signal,
+    });
+    if (response.status !== 200) {
+      throw new Error(`Stream ${i} refused: ${response.status}`);
+    }
+    // Drained so heartbeats never back up.
+    response.body!.pipeTo(new WritableStream()).catch(() => {});
+    if ((i + 1) % 100 === 0) console.error(`${i + 1} streams open`);
+  }
+  return controller;
+}
+
+/** The target's cost with no streams, then with `STREAMS` idle ones. */
+async function measure(target: Target) {
+  // Warm up the paths the streams take, so the baseline has loaded them too.
+  const warm = await openStreamsOnce(target);
+  warm.abort();
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  const none = await quietWindow(target.pid);
+  const streams = await openStreams(target);
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  const idle = await quietWindow(target.pid);
+  streams.abort();
+  return { none, idle };
+}
+
+async function openStreamsOnce(target: Target): Promise<AbortController> {
+  const controller = new AbortController();
+  const boot = await fetch(`${target.baseUrl}/rpc/chat.boot`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Origin: ORIGIN },
+    body: JSON.stringify({ organizationId: "bench" }),
+  });
+  const { data } = await boot.json();
+  const response = await fetch(`${target.baseUrl}/rpc/chat.stream`, {
+    method: "POST",
+    headers: {
+      "Content-Type": "application/json",
+      Origin: ORIGIN,
+      Authorization: `Bearer ${data.session.token}`,
+    },
+    body: "{}",
+    signal: controller.signal,
+  });
+  response.body!.pipeTo(new WritableStream()).catch(() => {});
+  return controller;
+}
+
+const bare = await (async () => {
+  await using target = await startBare();
+  return await measure(target);
+})();
+const parley = await (async () => {
+  await using server = await startServer({
+    policy,
+    ...(flags.store === undefined ? {} : { kv: flags.store }),
+  });
+  const figures = await measure(server);
+  const health = await (await fetch(`${server.baseUrl}/healthz`)).json();
+  if (health.status !== "ok") throw new Error("The server is not healthy");
+  return figures;
+})();
+
+type Window = Awaited<ReturnType<typeof quietWindow>>;
+const row = (name: string, figures: Window) =>
+  `| ${name} | ${figures.corePercent.toFixed(2)}% | ${
+    figures.rssMb.toFixed(1)
+  } MB | ${figures.growthMb >= 0 ? "+" : ""}${
+    figures.growthMb.toFixed(1)
+  } MB |`;
+console.log(
+  `Idle streams, ${SECONDS} s windows, Parley on ${
+    flags.store === undefined ? "a KV file" : "PostgreSQL"
+  }:\n`,
+);
+console.log("| server | CPU (one core) | RSS | RSS growth in window |");
+console.log("| --- | ---: | ---: | ---: |");
+console.log(row("bare Deno.serve, no streams", bare.none));
+console.log(row(`bare Deno.serve, ${STREAMS} idle streams`, bare.idle));
+console.log(row("Parley, no streams", parley.none));
+console.log(row(`Parley, ${STREAMS} idle streams`, parley.idle));
+const extraCpu = parley.idle.corePercent - parley.none.corePercent;
+const extraRss = parley.idle.rssMb - parley.none.rssMb;
+const bareRss = bare.idle.rssMb - bare.none.rssMb;
+console.log(
+  `\n${STREAMS} idle streams cost Parley ${
+    extraCpu.toFixed(2)
+  }% of one core over its own baseline (target < 2%); its RSS moved ${
+    parley.idle.growthMb.toFixed(1)
+  } MB while they idled (target < 20 MB). Holding them took ${
+    extraRss.toFixed(1)
+  } MB, against ${bareRss.toFixed(1)} MB for bare Deno.serve (${
+    (extraRss / bareRss).toFixed(2)
+  }×).`,
+);

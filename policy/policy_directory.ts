@@ -1,0 +1,645 @@
+/**
+ * A policy directory: one file per organization, compiled and kept one by
+ * one.
+ *
+ * - `_parley.yaml` (optional) holds `version`, `defaults` and `server`;
+ * - `<organizationId>.yaml` (`.yml`, `.json`) holds `version: 1` and that
+ *   organization's settings at the top level; the file name is the id;
+ * - `<organizationId>.test.yaml` holds its policy tests and is never read as
+ *   an organization; other names starting with `_` are reserved;
+ * - hidden files (editors' swap files) and other extensions are ignored.
+ *
+ * `apply` takes the texts of the files that changed (or `undefined` for a
+ * removed file) and compiles only those. A file whose new version fails keeps
+ * its organization's last good version in force; a broken `_parley.yaml`
+ * keeps the last good settings. An edit to `defaults` recompiles every
+ * organization, since they all inherit it; any other edit compiles one.
+ *
+ * Pure: the caller reads the files (and watches them).
+ *
+ * @module
+ */
+
+import {
+  assembleEvaluator,
+  compileOrganization,
+  type Fingerprint,
+  fingerprintHex,
+  fingerprintOf,
+  type OrganizationEntry,
+} from "./compile.ts";
+import type {
+  Evaluator,
+  OrganizationSpec,
+  PolicyFileError,
+  PolicyProblem,
+} from "./types.ts";
+import {
+  BUILT_IN_DEFAULTS,
+  BUILT_IN_SERVER,
+  type DirectorySettings,
+  type EnvLookup,
+  ORGANIZATION_ID,
+  validateOrganizationFile,
+  validateSettingsFile,
+} from "./validate.ts";
+
+/** The name of a policy directory's settings file. */
+export const SETTINGS_FILE_NAME = "_parley.yaml";
+
+/** What a name in a policy directory is. */
+export type PolicyFileKind =
+  | "settings"
+  | "organization"
+  | "test"
+  | "reserved"
+  | "bad-name"
+  | "ignored";
+
+/** A file name of a policy directory, classified. */
+export interface PolicyFileName {
+  /** What the file is. */
+  readonly kind: PolicyFileKind;
+  /** For `organization` and `test` files: the organization's id. */
+  readonly organizationId?: string;
+}
+
+const POLICY_EXTENSION = /\.(?:ya?ml|json)$/;
+const TEST_EXTENSION = /\.test\.ya?ml$/;
+
+/**
+ * Says what a name in a policy directory is.
+ *
+ * @param name A file name (no directory part).
+ * @returns Its kind and, for organization and test files, the organization id.
+ */
+export function classifyPolicyFile(name: string): PolicyFileName {
+  if (name === SETTINGS_FILE_NAME) return { kind: "settings" };
+  if (name.startsWith(".") || name.includes("/")) return { kind: "ignored" };
+  const test = TEST_EXTENSION.exec(name);
+  if (test !== null) {
+    return { kind: "test", organizationId: name.slice(0, test.index) };
+  }
+  const extension = POLICY_EXTENSION.exec(name);
+  if (extension === null) return { kind: "ignored" };
+  const stem = name.slice(0, extension.index);
+  if (stem.startsWith("_")) return { kind: "reserved" };
+  if (!ORGANIZATION_ID.test(stem)) return { kind: "bad-name" };
+  return { kind: "organization", organizationId: stem };
+}
+
+/** Options of {@linkcode PolicyDirectory}. */
+export interface PolicyDirectoryOptions {
+  /** Environment for `{ env: NAME }` secrets. */
+  readonly env?: EnvLookup;
+  /** Clock for `until-past` warnings, epoch milliseconds. */
+  readonly now?: () => number;
+}
+
+/**
+ * A file's new version for `apply`: its text, `undefined` when it was
+ * removed, or why it could not be read (its last good version stays).
+ */
+export type PolicyFileChange = string | undefined | {
+  /** Why the file could not be read, e.g. `permission denied`; never its content. */
+  readonly unreadable: string;
+};
+
+/** The latest version of one file of the directory. */
+export interface PolicyFileReport {
+  /** The file's name in the directory. */
+  readonly file: string;
+  /** Whether its latest version compiled (a removed file is ok). */
+  readonly ok: boolean;
+  /** Whether the file was removed. */
+  readonly removed: boolean;
+  /** Every problem of the latest version, each naming `file`. */
+  readonly problems: readonly PolicyProblem[];
+}
+
+/** What one `apply` did. */
+export interface PolicyDirectoryUpdate {
+  /** One report per file applied, in name order. */
+  readonly files: readonly PolicyFileReport[];
+  /** Whether the evaluator in force changed. */
+  readonly changed: boolean;
+  /** The evaluator in force after the update. */
+  readonly evaluator: Evaluator;
+}
+
+/** One file's latest version. */
+interface FileState {
+  readonly name: string;
+  readonly text: string;
+  readonly problems: readonly PolicyProblem[];
+  /** Set when the latest version validated. */
+  readonly organization?: OrganizationSpec;
+}
+
+/** The version of an organization that is in force. */
+interface InForce {
+  readonly file: string;
+  readonly text: string;
+  readonly fingerprint: Fingerprint;
+  readonly entry: OrganizationEntry;
+  readonly warnings: readonly PolicyProblem[];
+}
+
+/** The settings in force: the last good `_parley.yaml`, or the built-in ones. */
+interface SettingsInForce {
+  readonly text: string | undefined;
+  readonly fingerprint: Fingerprint;
+  readonly settings: DirectorySettings;
+  readonly warnings: readonly PolicyProblem[];
+}
+
+const NO_FINGERPRINT: Fingerprint = Object.freeze({ hi: 0, lo: 0 });
+const BUILT_IN_SETTINGS: SettingsInForce = Object.freeze({
+  text: undefined,
+  fingerprint: NO_FINGERPRINT,
+  settings: Object.freeze({
+    server: BUILT_IN_SERVER,
+    defaults: BUILT_IN_DEFAULTS,
+  }),
+  warnings: Object.freeze([]),
+});
+
+function fileFingerprint(name: string, text: string): Fingerprint {
+  return fingerprintOf(`${name}\n${text}`);
+}
+
+/** XOR: adding and removing a version are the same step, in any order. */
+function combine(a: Fingerprint, b: Fingerprint): Fingerprint {
+  return { hi: (a.hi ^ b.hi) >>> 0, lo: (a.lo ^ b.lo) >>> 0 };
+}
+
+function tagged(
+  file: string,
+  problems: readonly PolicyProblem[],
+): readonly PolicyProblem[] {
+  return Object.freeze(
+    problems.map((problem) => Object.freeze({ ...problem, file })),
+  );
+}
+
+function fileProblem(
+  file: string,
+  code: string,
+  message: string,
+  hint: string,
+): PolicyProblem {
+  return Object.freeze({
+    file,
+    code,
+    severity: "error",
+    path: "",
+    line: 1,
+    column: 1,
+    message,
+    hint,
+  });
+}
+
+function unreadable(
+  name: string,
+  change: { readonly unreadable: string },
+): FileState {
+  return {
+    name,
+    text: "",
+    problems: Object.freeze([
+      Object.freeze({
+        file: name,
+        code: "unreadable-file",
+        severity: "error" as const,
+        path: "",
+        line: 0,
+        column: 0,
+        message: `File "${name}" cannot be read: ${change.unreadable}`,
+        hint:
+          "Check the file's permissions; its last good version stays in force",
+      }),
+    ]),
+  };
+}
+
+function failed(problems: readonly PolicyProblem[]): boolean {
+  return problems.some((problem) => problem.severity === "error");
+}
+
+/** A policy directory's files, compiled one by one into one evaluator. */
+export class PolicyDirectory {
+  readonly #env: EnvLookup | undefined;
+  readonly #now: () => number;
+  /** The latest version of every policy file (not test or ignored files), by name. */
+  readonly #files = new Map<string, FileState>();
+  /** The files naming each organization id; more than one is an error. */
+  readonly #claims = new Map<string, Set<string>>();
+  /** Files whose latest version has an error, and ids claimed twice: failures() reads only these. */
+  readonly #failing = new Set<string>();
+  readonly #duplicates = new Set<string>();
+  /** The organizations in force, by id. */
+  readonly #inForce = new Map<string, InForce>();
+  #settings: SettingsInForce = BUILT_IN_SETTINGS;
+  /** The maps the evaluator holds; copied before the first change after an assembly. */
+  #entries = new Map<string, OrganizationEntry>();
+  #specs = new Map<string, OrganizationSpec>();
+  #ownMaps = true;
+  /** XOR of the fingerprints of every version in force. */
+  #fingerprint: Fingerprint = NO_FINGERPRINT;
+  #evaluator: Evaluator;
+
+  /**
+   * An empty directory: built-in settings and no organizations.
+   *
+   * @param options Environment for secrets and the clock.
+   */
+  constructor(options: PolicyDirectoryOptions = {}) {
+    this.#env = options.env;
+    this.#now = options.now ?? Date.now;
+    this.#evaluator = this.#assemble();
+  }
+
+  /** The evaluator in force. */
+  get evaluator(): Evaluator {
+    return this.#evaluator;
+  }
+
+  /**
+   * Whether `_parley.yaml` exists but none of its versions compiled, so
+   * the built-in settings stand in for it. A server must not start so.
+   */
+  get settingsUnusable(): boolean {
+    const state = this.#files.get(SETTINGS_FILE_NAME);
+    return state !== undefined && failed(state.problems) &&
+      this.#settings.text === undefined;
+  }
+
+  /**
+   * The latest version of every file that is one, in name order.
+   *
+   * @returns One report per policy file (settings, organizations, bad names).
+   */
+  reports(): PolicyFileReport[] {
+    return [...this.#files.keys()].sort().map((name) => this.#report(name));
+  }
+
+  /**
+   * The latest version of one file.
+   *
+   * @param name The file's name in the directory.
+   * @returns Its report; `removed` when the directory has no such file.
+   */
+  report(name: string): PolicyFileReport {
+    return this.#report(name);
+  }
+
+  /**
+   * The files whose latest version failed, each with its first error, as
+   * `/healthz` shows them.
+   *
+   * @returns One entry per failing file, in name order.
+   */
+  failures(): PolicyFileError[] {
+    const names = new Set(this.#failing);
+    for (const id of this.#duplicates) {
+      for (const name of this.#claims.get(id) ?? []) names.add(name);
+    }
+    const failures: PolicyFileError[] = [];
+    for (const report of [...names].sort().map((name) => this.#report(name))) {
+      const first = report.problems.find((problem) =>
+        problem.severity === "error"
+      );
+      if (first === undefined) continue;
+      failures.push(Object.freeze({
+        file: report.file,
+        line: first.line,
+        column: first.column,
+        code: first.code,
+        message: first.message,
+      }));
+    }
+    return failures;
+  }
+
+  /**
+   * Applies new versions of files: compiles each changed organization file
+   * (and, when `defaults` changed, every organization) and swaps in a new
+   * evaluator when anything in force changed. Never throws for bad input.
+   *
+   * @param changes File names (no directory part) and their new version.
+   * @returns A report per applied file and the evaluator in force.
+   */
+  apply(
+    changes: Iterable<readonly [string, PolicyFileChange]>,
+  ): PolicyDirectoryUpdate {
+    const pending = new Map<string, PolicyFileChange>();
+    for (const [name, text] of changes) {
+      const { kind } = classifyPolicyFile(name);
+      if (kind !== "ignored" && kind !== "test") pending.set(name, text);
+    }
+    const applied = [...pending.keys()].sort();
+    const beforeSettings = this.#settings;
+    const beforeEvaluator = this.#fingerprint;
+    let wrote = false;
+
+    if (pending.has(SETTINGS_FILE_NAME)) {
+      this.#applySettings(pending.get(SETTINGS_FILE_NAME));
+      pending.delete(SETTINGS_FILE_NAME);
+    }
+    const defaultsChanged = this.#settings !== beforeSettings &&
+      JSON.stringify(this.#settings.settings.defaults) !==
+        JSON.stringify(beforeSettings.settings.defaults);
+
+    const touched = new Set<string>();
+    for (const [name, text] of pending) {
+      const id = this.#applyFile(name, text);
+      if (id !== undefined) touched.add(id);
+    }
+    if (defaultsChanged) {
+      // Every organization inherits the defaults: validate all again.
+      for (const state of this.#files.values()) {
+        const id = classifyPolicyFile(state.name).organizationId;
+        if (id === undefined || pending.has(state.name)) continue;
+        this.#setFile(state.name, this.#validate(state.name, id, state.text));
+        touched.add(id);
+      }
+    }
+    for (const id of touched) {
+      if (this.#settle(id, defaultsChanged)) wrote = true;
+    }
+
+    const changed = wrote || this.#settings !== beforeSettings ||
+      this.#fingerprint.hi !== beforeEvaluator.hi ||
+      this.#fingerprint.lo !== beforeEvaluator.lo;
+    if (changed) this.#evaluator = this.#assemble();
+    return Object.freeze({
+      files: Object.freeze(applied.map((name) => this.#report(name))),
+      changed,
+      evaluator: this.#evaluator,
+    });
+  }
+
+  #applySettings(text: PolicyFileChange): void {
+    if (text === undefined) {
+      this.#deleteFile(SETTINGS_FILE_NAME);
+      this.#replaceSettings(BUILT_IN_SETTINGS);
+      return;
+    }
+    if (typeof text === "object") {
+      this.#setFile(SETTINGS_FILE_NAME, unreadable(SETTINGS_FILE_NAME, text));
+      return;
+    }
+    const { settings, problems } = validateSettingsFile(text, {
+      filename: SETTINGS_FILE_NAME,
+      ...this.#validateOptions(),
+    });
+    const fileProblems = tagged(SETTINGS_FILE_NAME, problems);
+    this.#setFile(SETTINGS_FILE_NAME, {
+      name: SETTINGS_FILE_NAME,
+      text,
+      problems: fileProblems,
+    });
+    if (settings === undefined) return;
+    const fingerprint = fileFingerprint(SETTINGS_FILE_NAME, text);
+    if (sameFingerprint(fingerprint, this.#settings.fingerprint)) return;
+    this.#replaceSettings({
+      text,
+      fingerprint,
+      settings,
+      warnings: fileProblems,
+    });
+  }
+
+  #setFile(name: string, state: FileState): void {
+    this.#files.set(name, state);
+    if (failed(state.problems)) this.#failing.add(name);
+    else this.#failing.delete(name);
+  }
+
+  #deleteFile(name: string): void {
+    this.#files.delete(name);
+    this.#failing.delete(name);
+  }
+
+  #replaceSettings(settings: SettingsInForce): void {
+    if (settings === this.#settings) return;
+    this.#fingerprint = combine(
+      combine(this.#fingerprint, this.#settings.fingerprint),
+      settings.fingerprint,
+    );
+    this.#settings = settings;
+  }
+
+  /** Records a file's new version; returns the organization id it names. */
+  #applyFile(name: string, text: PolicyFileChange): string | undefined {
+    const { kind, organizationId } = classifyPolicyFile(name);
+    if (text === undefined) {
+      this.#deleteFile(name);
+      if (organizationId !== undefined) {
+        const claims = this.#claims.get(organizationId);
+        claims?.delete(name);
+        if ((claims?.size ?? 0) <= 1) this.#duplicates.delete(organizationId);
+      }
+      return organizationId;
+    }
+    if (typeof text === "object") {
+      // The file is still there: it keeps its claim and its last good version.
+      const previous = this.#files.get(name);
+      this.#setFile(name, {
+        ...unreadable(name, text),
+        text: previous?.text ?? "",
+      });
+      return undefined;
+    }
+    if (kind === "reserved" || kind === "bad-name") {
+      this.#setFile(name, {
+        name,
+        text,
+        problems: [
+          kind === "reserved"
+            ? fileProblem(
+              name,
+              "reserved-file-name",
+              `File name ${
+                JSON.stringify(name)
+              } is reserved: names starting with "_" are Parley's`,
+              `Name organization files <organizationId>.yaml; the settings file is "${SETTINGS_FILE_NAME}"`,
+            )
+            : fileProblem(
+              name,
+              "bad-organization-id",
+              `File name ${JSON.stringify(name)} is not an organization id`,
+              "Name the file with 1 to 64 letters, digits, '_' or '-' and .yaml, .yml or .json",
+            ),
+        ],
+      });
+      return undefined;
+    }
+    const id = organizationId!;
+    let claims = this.#claims.get(id);
+    if (claims === undefined) {
+      claims = new Set();
+      this.#claims.set(id, claims);
+    }
+    claims.add(name);
+    if (claims.size > 1) this.#duplicates.add(id);
+    this.#setFile(name, this.#validate(name, id, text));
+    return id;
+  }
+
+  #validate(name: string, id: string, text: string): FileState {
+    const { organization, problems } = validateOrganizationFile(text, {
+      organizationId: id,
+      defaults: this.#settings.settings.defaults,
+      filename: name,
+      ...this.#validateOptions(),
+    });
+    return {
+      name,
+      text,
+      problems: tagged(name, problems),
+      ...(organization === undefined ? {} : { organization }),
+    };
+  }
+
+  #validateOptions(): { env?: EnvLookup; now: number } {
+    return {
+      ...(this.#env === undefined ? {} : { env: this.#env }),
+      now: this.#now(),
+    };
+  }
+
+  /**
+   * Decides which version of an organization is in force: the one file
+   * naming it, when its latest version validated; else the last good one.
+   * Two files naming one id keep the last good version until one goes.
+   *
+   * @returns Whether the organization in force changed.
+   */
+  #settle(id: string, recompile: boolean): boolean {
+    const claims = this.#claims.get(id);
+    const current = this.#inForce.get(id);
+    if (claims === undefined || claims.size === 0) {
+      this.#claims.delete(id);
+      if (current === undefined) return false;
+      this.#remove(id, current);
+      return true;
+    }
+    if (claims.size > 1) return false;
+    const [name] = claims;
+    const state = this.#files.get(name!);
+    if (state === undefined) return false;
+    if (state.organization !== undefined) {
+      const fingerprint = fileFingerprint(state.name, state.text);
+      if (
+        !recompile && current !== undefined &&
+        sameFingerprint(current.fingerprint, fingerprint)
+      ) {
+        return false;
+      }
+      this.#put(id, {
+        file: state.name,
+        text: state.text,
+        fingerprint,
+        entry: compileOrganization(state.organization),
+        warnings: state.problems,
+      });
+      return true;
+    }
+    if (!recompile || current === undefined) return false;
+    // The latest version fails; the last good one takes the new defaults.
+    const again = this.#validate(current.file, id, current.text);
+    if (again.organization === undefined) return false;
+    this.#put(id, {
+      ...current,
+      entry: compileOrganization(again.organization),
+      warnings: again.problems,
+    });
+    return true;
+  }
+
+  #put(id: string, version: InForce): void {
+    this.#writableMaps();
+    const current = this.#inForce.get(id);
+    if (current !== undefined) {
+      this.#fingerprint = combine(this.#fingerprint, current.fingerprint);
+    }
+    this.#fingerprint = combine(this.#fingerprint, version.fingerprint);
+    this.#inForce.set(id, version);
+    this.#entries.set(id, version.entry);
+    this.#specs.set(id, version.entry.spec);
+  }
+
+  #remove(id: string, current: InForce): void {
+    this.#writableMaps();
+    this.#fingerprint = combine(this.#fingerprint, current.fingerprint);
+    this.#inForce.delete(id);
+    this.#entries.delete(id);
+    this.#specs.delete(id);
+  }
+
+  /** The evaluator in force keeps its maps: change copies. */
+  #writableMaps(): void {
+    if (this.#ownMaps) return;
+    this.#entries = new Map(this.#entries);
+    this.#specs = new Map(this.#specs);
+    this.#ownMaps = true;
+  }
+
+  /** The report of a file's latest version, with duplicate ids added. */
+  #report(name: string): PolicyFileReport {
+    const state = this.#files.get(name);
+    if (state === undefined) {
+      return Object.freeze({
+        file: name,
+        ok: true,
+        removed: true,
+        problems: Object.freeze([]),
+      });
+    }
+    const id = classifyPolicyFile(name).organizationId;
+    const claims = id === undefined ? undefined : this.#claims.get(id);
+    let problems = state.problems;
+    if (claims !== undefined && claims.size > 1) {
+      const others = [...claims].filter((other) => other !== name).sort();
+      problems = Object.freeze([
+        fileProblem(
+          name,
+          "duplicate-organization",
+          `Organization "${id}" is also defined by ${
+            others.map((other) => `"${other}"`).join(", ")
+          }`,
+          "Keep one file per organization",
+        ),
+        ...problems,
+      ]);
+    }
+    return Object.freeze({
+      file: name,
+      ok: !failed(problems),
+      removed: false,
+      problems,
+    });
+  }
+
+  #assemble(): Evaluator {
+    const warnings: PolicyProblem[] = [...this.#settings.warnings];
+    for (const version of this.#inForce.values()) {
+      for (const problem of version.warnings) warnings.push(problem);
+    }
+    this.#ownMaps = false;
+    return assembleEvaluator({
+      revision: fingerprintHex(this.#fingerprint),
+      server: this.#settings.settings.server,
+      defaults: this.#settings.settings.defaults,
+      organizations: this.#entries,
+      specs: this.#specs,
+      warnings,
+    });
+  }
+}
+
+function sameFingerprint(a: Fingerprint, b: Fingerprint): boolean {
+  return a.hi === b.hi && a.lo === b.lo;
+}

@@ -1,0 +1,390 @@
+/**
+ * A policy directory read from disk and kept current, one file at a time:
+ * the file watcher names the files that changed and only those are read and
+ * compiled; `SIGHUP` rescans the directory and reads only files whose
+ * modification time or size changed (or that appeared or went).
+ *
+ * At start, a broken organization file is skipped (logged, and shown in
+ * `/healthz`) so every other organization is served; a broken
+ * `_parley.yaml` is fatal, since there are no last good settings to keep.
+ * Later, every broken file keeps its last good version in force.
+ *
+ * @module
+ */
+
+import { PolicyError } from "../policy/error.ts";
+import {
+  classifyPolicyFile,
+  PolicyDirectory,
+  type PolicyFileChange,
+  type PolicyFileReport,
+  SETTINGS_FILE_NAME,
+} from "../policy/policy_directory.ts";
+import type { Evaluator, PolicyFileError } from "../policy/types.ts";
+import type { PolicySource } from "./handler.ts";
+import type { FileReloadResult } from "./policy_file_source.ts";
+
+/** Options of {@linkcode PolicyDirectorySource.open}. */
+export interface PolicyDirectorySourceOptions {
+  /** Environment lookup for `{env: NAME}` secrets. */
+  readonly env?: (name: string) => string | undefined;
+  /** Told of every file applied after the start. */
+  readonly onReload?: (result: FileReloadResult) => void;
+  /** Where problems and reloads are written (default: stderr). */
+  readonly log?: (line: string) => void;
+}
+
+/** What a file looked like when it was last read; size -1 when it could not be. */
+interface Seen {
+  readonly mtime: number | null;
+  readonly size: number;
+}
+
+const UNREAD: Seen = Object.freeze({ mtime: null, size: -1 });
+
+/** Files read at once during a full scan. */
+const READ_CONCURRENCY = 32;
+
+/** A hot-reloading policy directory. */
+export class PolicyDirectorySource implements PolicySource {
+  /** The directory, as given. */
+  readonly path: string;
+  readonly #directory: PolicyDirectory;
+  readonly #options: PolicyDirectorySourceOptions;
+  readonly #log: (line: string) => void;
+  readonly #seen = new Map<string, Seen>();
+  #lastReloadError: string | null = null;
+  #lastFailedFile: string | null = null;
+  #policyErrors: readonly PolicyFileError[] = [];
+  #watcher: Deno.FsWatcher | undefined;
+  #signalListener: (() => void) | undefined;
+  #debounce: ReturnType<typeof setTimeout> | undefined;
+  #pendingNames = new Set<string>();
+  #pendingRescan = false;
+  /** Reloads run one after another, never interleaved. */
+  #queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(path: string, options: PolicyDirectorySourceOptions) {
+    this.path = path.replace(/\/+$/, "") || "/";
+    this.#options = options;
+    this.#log = options.log ?? ((line) => console.error(line));
+    this.#directory = new PolicyDirectory({
+      env: options.env ?? ((name) => Deno.env.get(name)),
+    });
+  }
+
+  /**
+   * Reads and compiles every file of the directory. Broken organization
+   * files are logged and skipped; a broken `_parley.yaml` is fatal.
+   *
+   * @param path The policy directory.
+   * @param options Environment, reload observer and log.
+   * @returns The source, not yet watching (call {@linkcode watch}).
+   * @throws {PolicyError} When `_parley.yaml` does not compile.
+   * @throws {Deno.errors.NotFound} When the directory does not exist.
+   */
+  static async open(
+    path: string,
+    options: PolicyDirectorySourceOptions = {},
+  ): Promise<PolicyDirectorySource> {
+    const source = new PolicyDirectorySource(path, options);
+    const names = await source.#list();
+    const update = source.#directory.apply(await source.#readAll(names));
+    if (source.#directory.settingsUnusable) {
+      const settings = update.files.find((file) =>
+        file.file === SETTINGS_FILE_NAME
+      );
+      throw new PolicyError(
+        settings?.problems ?? [],
+        `${source.path}/${SETTINGS_FILE_NAME}`,
+      );
+    }
+    for (const file of update.files) {
+      if (file.ok) continue;
+      source.#log(
+        `policy: skipping ${
+          source.#where(file.file)
+        }; its organization is not served until it compiles`,
+      );
+      source.#logProblems(file);
+    }
+    source.#log(
+      `policy: ${source.path}: ${source.current.spec.organizations.size} organizations, ${
+        update.files.filter((file) => !file.ok).length
+      } files failed`,
+    );
+    source.#refreshErrors();
+    return source;
+  }
+
+  /** The evaluator in force. */
+  get current(): Evaluator {
+    return this.#directory.evaluator;
+  }
+
+  /** The latest failure while some file's latest version fails; `null` otherwise. */
+  get lastReloadError(): string | null {
+    return this.#lastReloadError;
+  }
+
+  /** Every file whose latest version failed, with its first error. */
+  get policyErrors(): readonly PolicyFileError[] {
+    return this.#policyErrors;
+  }
+
+  /**
+   * Reads the named files again, or rescans the whole directory (by
+   * modification time and size) when none are named.
+   *
+   * @param names File names in the directory; all files when absent.
+   * @returns Whether every file applied is now in force.
+   */
+  reload(names?: Iterable<string>): Promise<boolean> {
+    const list = names === undefined ? undefined : [...names];
+    const run = this.#queue.then(() => this.#reload(list));
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  /** Starts reloading on file changes and `SIGHUP`. */
+  watch(): void {
+    if (this.#watcher !== undefined) return;
+    this.#watcher = Deno.watchFs(this.path, { recursive: false });
+    (async () => {
+      for await (const event of this.#watcher!) {
+        if (event.flag === "rescan") this.#pendingRescan = true;
+        for (const path of event.paths) {
+          const name = path.slice(path.lastIndexOf("/") + 1);
+          if (this.#relevant(name)) this.#pendingNames.add(name);
+        }
+        if (this.#pendingRescan || this.#pendingNames.size > 0) {
+          this.#schedule();
+        }
+      }
+    })().catch(() => {});
+    if (Deno.build.os !== "windows") {
+      this.#signalListener = () => {
+        this.#pendingRescan = true;
+        this.#schedule();
+      };
+      Deno.addSignalListener("SIGHUP", this.#signalListener);
+    }
+  }
+
+  /** Stops watching. */
+  close(): void {
+    this.#watcher?.close();
+    this.#watcher = undefined;
+    if (this.#signalListener !== undefined) {
+      Deno.removeSignalListener("SIGHUP", this.#signalListener);
+      this.#signalListener = undefined;
+    }
+    clearTimeout(this.#debounce);
+  }
+
+  #schedule(): void {
+    // One reload per burst of events (an editor save is several).
+    clearTimeout(this.#debounce);
+    this.#debounce = setTimeout(() => {
+      const rescan = this.#pendingRescan;
+      const names = this.#pendingNames;
+      this.#pendingRescan = false;
+      this.#pendingNames = new Set();
+      void this.reload(rescan ? undefined : names);
+    }, 100);
+  }
+
+  async #reload(names: string[] | undefined): Promise<boolean> {
+    let changes: [string, PolicyFileChange][];
+    try {
+      changes = names === undefined
+        ? await this.#rescan()
+        : await this.#readAll(names);
+    } catch (error) {
+      // The directory itself is gone or unreadable: keep everything.
+      this.#lastReloadError = `Cannot read ${this.path}: ${
+        error instanceof Error ? error.message : String(error)
+      }`;
+      this.#log(
+        `policy: ${this.#lastReloadError}; keeping revision ${this.current.revision}`,
+      );
+      return false;
+    }
+    if (changes.length === 0) return true;
+    const update = this.#directory.apply(changes);
+    const revision = update.evaluator.revision;
+    for (const file of update.files) this.#announce(file, revision);
+    this.#refreshErrors(update.files);
+    return update.files.every((file) => file.ok);
+  }
+
+  #announce(file: PolicyFileReport, revision: string): void {
+    const where = this.#where(file.file);
+    if (file.ok) {
+      this.#log(
+        file.removed
+          ? `policy: ${where} removed, revision ${revision}`
+          : `policy: reloaded ${where}, revision ${revision}`,
+      );
+    } else {
+      this.#log(
+        `policy: ${where} failed, keeping its last good version (revision ${revision})`,
+      );
+      this.#logProblems(file);
+    }
+    const first = file.problems.find((problem) => problem.severity === "error");
+    this.#options.onReload?.({
+      file: file.file,
+      ok: file.ok,
+      revision,
+      ...(first === undefined ? {} : {
+        error: `${file.file}:${first.line}:${first.column} ${first.code}`,
+      }),
+    });
+  }
+
+  #logProblems(file: PolicyFileReport): void {
+    for (const problem of file.problems) {
+      this.#log(
+        `${
+          this.#where(file.file)
+        }:${problem.line}:${problem.column} ${problem.code} ${problem.message}${
+          problem.hint ? ` (${problem.hint})` : ""
+        }`,
+      );
+    }
+  }
+
+  /**
+   * `/healthz`'s view: every failing file, and the latest failure while any
+   * file fails (the first still failing once the latest one is fixed).
+   */
+  #refreshErrors(latest: readonly PolicyFileReport[] = []): void {
+    this.#policyErrors = Object.freeze(this.#directory.failures());
+    const stillFailing = new Set(this.#policyErrors.map((error) => error.file));
+    const report = latest.find((file) => !file.ok) ??
+      (this.#lastFailedFile !== null && stillFailing.has(this.#lastFailedFile)
+        ? undefined
+        : this.#policyErrors[0] &&
+          this.#directory.report(this.#policyErrors[0].file));
+    if (stillFailing.size === 0) {
+      this.#lastReloadError = null;
+      this.#lastFailedFile = null;
+    } else if (report !== undefined) {
+      this.#lastReloadError = new PolicyError(report.problems, report.file)
+        .message;
+      this.#lastFailedFile = report.file;
+    }
+  }
+
+  #where(name: string): string {
+    return `${this.path}/${name}`;
+  }
+
+  #relevant(name: string): boolean {
+    const { kind } = classifyPolicyFile(name);
+    return kind !== "ignored" && kind !== "test";
+  }
+
+  async #list(): Promise<string[]> {
+    const names: string[] = [];
+    for await (const entry of Deno.readDir(this.path)) {
+      if (!entry.isDirectory && this.#relevant(entry.name)) {
+        names.push(entry.name);
+      }
+    }
+    return names.sort();
+  }
+
+  /** The files whose modification time or size changed, appeared or went. */
+  async #rescan(): Promise<[string, PolicyFileChange][]> {
+    const names = await this.#list();
+    const listed = new Set(names);
+    const changed: string[] = [];
+    await forEachLimited(names, async (name) => {
+      const seen = this.#seen.get(name);
+      const now = await statOf(`${this.path}/${name}`);
+      if (
+        seen === undefined || typeof now !== "object" || seen.size === -1 ||
+        "unreadable" in now || now.mtime !== seen.mtime ||
+        now.size !== seen.size
+      ) {
+        changed.push(name);
+      }
+    });
+    for (const name of this.#seen.keys()) {
+      if (!listed.has(name)) changed.push(name);
+    }
+    return await this.#readAll(changed.sort());
+  }
+
+  /** Reads files; a missing one is removed, an unreadable one reported. */
+  async #readAll(
+    names: readonly string[],
+  ): Promise<[string, PolicyFileChange][]> {
+    const changes: [string, PolicyFileChange][] = [];
+    await forEachLimited(names, async (name) => {
+      const path = `${this.path}/${name}`;
+      const gone = () => {
+        // Only a file the directory knows can be removed from it.
+        if (this.#seen.delete(name)) changes.push([name, undefined]);
+      };
+      // Stat first: an edit between the two is then seen by the next rescan.
+      const stat = await statOf(path);
+      if (stat === "missing") return gone();
+      if ("unreadable" in stat) {
+        this.#seen.set(name, UNREAD);
+        changes.push([name, stat]);
+        return;
+      }
+      try {
+        const text = await Deno.readTextFile(path);
+        this.#seen.set(name, stat);
+        changes.push([name, text]);
+      } catch (error) {
+        if (error instanceof Deno.errors.NotFound) return gone();
+        this.#seen.set(name, UNREAD);
+        changes.push([name, { unreadable: readFailure(error) }]);
+      }
+    });
+    return changes;
+  }
+}
+
+/** A file's modification time and size; a directory or dangling link is missing. */
+async function statOf(
+  path: string,
+): Promise<Seen | "missing" | { readonly unreadable: string }> {
+  try {
+    const info = await Deno.stat(path);
+    if (!info.isFile) return "missing";
+    return { mtime: info.mtime?.getTime() ?? null, size: info.size };
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return "missing";
+    return { unreadable: readFailure(error) };
+  }
+}
+
+function readFailure(error: unknown): string {
+  if (
+    error instanceof Deno.errors.PermissionDenied ||
+    error instanceof Deno.errors.NotCapable
+  ) {
+    return "permission denied";
+  }
+  if (error instanceof Deno.errors.IsADirectory) return "is a directory";
+  return "read error";
+}
+
+async function forEachLimited<T>(
+  items: readonly T[],
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  await Promise.all(
+    Array.from({ length: Math.min(READ_CONCURRENCY, items.length) }, worker),
+  );
+}
