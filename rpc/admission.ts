@@ -8,14 +8,19 @@
  *   organization limit are charged as one chain in one store step, and a
  *   refusal reports the earliest failed step.
  * - `session`: the session token is verified and re-checked against the
- *   policy in force.
- * - `agent`: the bearer is one of the organization's admin keys.
+ *   policy in force; the call spends the session's own budget
+ *   (`limits.session`).
+ * - `agent`: the bearer is one of the organization's admin keys; the call
+ *   spends that agent's budget (`limits.agent`).
+ *
+ * Refusals at any kind spend the IP limit, so guessing floods are throttled.
  *
  * @module
  */
 
 import type { RateLimiter } from "../limits/rate_limiter.ts";
 import type { CompiledOrganization, Decision } from "../policy/types.ts";
+import type { AgentIdentity } from "./wire.ts";
 import { StoreUnavailableError } from "../store/store_unavailable_error.ts";
 import type { DecisionLogSink } from "./decision_log.ts";
 import { logDecision } from "./decision_log.ts";
@@ -24,14 +29,21 @@ import type { MethodContext, MethodDefinition, Services } from "./method.ts";
 import type { Metrics } from "./metrics.ts";
 import type { Params } from "./params.ts";
 import {
+  agentLimit,
   applyVerdicts,
   chargeChain,
   ipLimit,
   type NamedLimit,
   organizationLimit,
+  sessionLimit,
 } from "./request_limits.ts";
 import { RpcError } from "./rpc_error.ts";
-import { matchesSessionOrigin, type SessionClaims } from "./session_token.ts";
+import type { SessionClaims } from "./session_token.ts";
+import {
+  bearerToken,
+  organizationNotFound,
+  sessionProblem,
+} from "./credentials.ts";
 
 /** What admission needs besides the request. */
 export interface AdmissionParts {
@@ -66,7 +78,7 @@ export async function admit(
   const bearer = bearerToken(exchange.request);
   const admitted = (
     organization: CompiledOrganization,
-    extra: Pick<MethodContext, "decision" | "session">,
+    extra: Pick<MethodContext, "decision" | "session" | "agent">,
   ): MethodContext => ({
     request: exchange.request,
     params,
@@ -90,8 +102,13 @@ export async function admit(
       return admitted(organization, { session });
     }
     case "agent": {
-      const organization = await admitAgent(exchange, params, bearer, parts);
-      return admitted(organization, {});
+      const { organization, agent } = await admitAgent(
+        exchange,
+        params,
+        bearer,
+        parts,
+      );
+      return admitted(organization, { agent });
     }
     case "public": {
       const { organization, decision } = await admitPublic(
@@ -138,10 +155,7 @@ async function admitSession(
   }
   await charge(
     exchange,
-    [
-      ipLimit(exchange.evaluator, organization, exchange.ip),
-      organizationLimit(organization),
-    ],
+    [sessionLimit(organization, session.sessionId)],
     parts,
   );
   return { organization, session };
@@ -152,7 +166,7 @@ async function admitAgent(
   params: Params,
   bearer: string | undefined,
   parts: AdmissionParts,
-): Promise<CompiledOrganization> {
+): Promise<{ organization: CompiledOrganization; agent: AgentIdentity }> {
   const organizationId = params.requiredString("organizationId", 64);
   exchange.organizationId = organizationId;
   const organization = exchange.evaluator.organization(organizationId);
@@ -160,10 +174,10 @@ async function admitAgent(
   if (organization === undefined) {
     return await refuse(exchange, organization, organizationNotFound(), parts);
   }
-  if (
-    bearer === undefined ||
-    !exchange.evaluator.verifyAdminKey(organizationId, bearer)
-  ) {
+  const agent = bearer === undefined
+    ? undefined
+    : exchange.evaluator.identifyAdminKey(organizationId, bearer);
+  if (agent === undefined) {
     return await refuse(
       exchange,
       organization,
@@ -173,15 +187,8 @@ async function admitAgent(
       parts,
     );
   }
-  await charge(
-    exchange,
-    [
-      ipLimit(exchange.evaluator, organization, exchange.ip),
-      organizationLimit(organization),
-    ],
-    parts,
-  );
-  return organization;
+  await charge(exchange, [agentLimit(organization, agent.id)], parts);
+  return { organization, agent };
 }
 
 async function admitPublic(
@@ -292,54 +299,12 @@ async function charge(
   }
 }
 
-/** Why a verified session may no longer be used, if it may not. */
-export function sessionProblem(
-  session: SessionClaims,
-  organization: CompiledOrganization | undefined,
-  named: string | undefined,
-  origin: string | null,
-): RpcError | undefined {
-  if (organization === undefined) return organizationNotFound();
-  if (named !== undefined && named !== session.organizationId) {
-    return sessionInvalid("session.organization_mismatch");
-  }
-  if (organization.securityRevision !== session.securityRevision) {
-    return sessionInvalid("session.revoked");
-  }
-  if (!matchesSessionOrigin(origin, session.origin)) {
-    return sessionInvalid("session.origin");
-  }
-  return undefined;
-}
-
 function jwtState(decision: Decision): "verified" | "invalid" | "absent" {
   return decision.identity.verified
     ? "verified"
     : decision.code === "JWT_INVALID"
     ? "invalid"
     : "absent";
-}
-
-function organizationNotFound(): RpcError {
-  return new RpcError("ORGANIZATION_NOT_FOUND", "Organization not found", {
-    reason: "organization.unknown",
-  });
-}
-
-function sessionInvalid(reason: string): RpcError {
-  return new RpcError(
-    "SESSION_INVALID",
-    "Session is no longer valid; boot again",
-    { reason },
-  );
-}
-
-/** The bearer token of `Authorization`, if any. */
-export function bearerToken(request: Request): string | undefined {
-  const header = request.headers.get("authorization");
-  if (header === null) return undefined;
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  return match?.[1];
 }
 
 const DECISION_MESSAGES: Record<string, string> = {

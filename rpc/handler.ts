@@ -16,17 +16,20 @@
  * @module
  */
 
+export type { PolicySource } from "./policy_source.ts";
+
 import { AgentPresence } from "../chat/agent_presence.ts";
 import { ChatStore, WEBHOOK_KINDS } from "../chat/chat_store.ts";
 import { LiveFeed } from "../chat/live_feed.ts";
 import { WebhookDispatcher } from "../chat/webhook_dispatcher.ts";
 import { createRateLimiter } from "../limits/rate_limiter.ts";
-import type { Evaluator, PolicyFileError } from "../policy/types.ts";
+import type { Evaluator } from "../policy/types.ts";
 import { createKvStore } from "../store/kv/kv_store.ts";
 import type { Store } from "../store/store.ts";
 import { admit } from "./admission.ts";
 import { clientIp } from "./client_ip.ts";
 import { preflightResponse } from "./cors.ts";
+import type { PolicySource } from "./policy_source.ts";
 import type { DecisionLogSink } from "./decision_log.ts";
 import type { Exchange } from "./exchange.ts";
 import { LiveStreams } from "./live_streams.ts";
@@ -43,16 +46,6 @@ import {
   SessionSigner,
 } from "./session_token.ts";
 import { MAX_MESSAGE_LENGTH } from "./wire.ts";
-
-/** A policy that may change while the server runs (hot reload). */
-export interface PolicySource {
-  /** The evaluator in force; read once per request. */
-  readonly current: Evaluator;
-  /** The last reload failure, for `/healthz`. */
-  readonly lastReloadError?: string | null;
-  /** Every policy file whose latest version failed, with its first error, for `/healthz`. */
-  readonly policyErrors?: readonly PolicyFileError[];
-}
 
 /** The bundled widget, served at `/widget.js`. */
 export interface WidgetAsset {

@@ -24,7 +24,7 @@ import {
   type ServerSentEvent,
 } from "../chat/event_stream.ts";
 import type { Evaluator, ServerSettings } from "../policy/types.ts";
-import type { PolicySource } from "./handler.ts";
+import type { PolicySource } from "./policy_source.ts";
 import { RpcError } from "./rpc_error.ts";
 
 /** Who holds a stream, and how to tell whether they still may. */
@@ -37,8 +37,11 @@ export interface StreamHolder {
   readonly expiresAt?: number;
   /** The reason the credential no longer holds under `evaluator`, or `undefined`. */
   check(evaluator: Evaluator, now: number): string | undefined;
-  /** Called once when the stream ends, however it ends. */
-  release?(): void;
+  /**
+   * Called once the stream is admitted (past the caps); what it returns is
+   * called once when the stream ends, however it ends.
+   */
+  hold?(): () => void;
 }
 
 /** Options of {@linkcode LiveStreams}. */
@@ -60,6 +63,8 @@ interface StreamCaps {
 
 interface OpenStream {
   readonly holder: StreamHolder;
+  /** Ends what `holder.hold` started. */
+  readonly release: () => void;
   /** Ends the stream's source, so its last event can be sent. */
   readonly ending: AbortController;
   /** The policy revision its credential was last checked under. */
@@ -137,6 +142,7 @@ export class LiveStreams {
     const now = this.#now();
     const stream: OpenStream = {
       holder,
+      release: holder.hold?.() ?? (() => {}),
       ending: new AbortController(),
       checkedRevision: this.#source.current.revision,
       checkedAt: now,
@@ -239,7 +245,7 @@ export class LiveStreams {
 
   #remove(stream: OpenStream): void {
     if (!this.#open.delete(stream)) return;
-    stream.holder.release?.();
+    stream.release();
     const { credential, ip } = stream.holder;
     const rest = (this.#byCredential.get(credential) ?? []).filter((open) =>
       open !== stream

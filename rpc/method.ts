@@ -54,6 +54,8 @@ export interface MethodContext {
   readonly decision?: Decision;
   /** Set for `session` methods. */
   readonly session?: SessionClaims;
+  /** Set for `agent` methods: whose admin key it is. */
+  readonly agent?: { readonly id: string; readonly name: string };
   readonly services: Services;
   /** Epoch milliseconds of this request. */
   readonly now: number;

@@ -93,6 +93,19 @@ export class Params {
   }
 
   /**
+   * A string or `null`, which must be present (`agentId: null` unassigns).
+   *
+   * @param name Field name.
+   * @param maxLength Longest accepted.
+   * @returns The value, `null` included.
+   * @throws {RpcError} `BAD_REQUEST` when missing, empty, not a string or too long.
+   */
+  nullableString(name: string, maxLength: number): string | null {
+    if (this.#body[name] === null) return null;
+    return this.requiredString(name, maxLength);
+  }
+
+  /**
    * An optional integer within bounds.
    *
    * @param name Field name.

@@ -21,7 +21,7 @@ import {
   SETTINGS_FILE_NAME,
 } from "../policy/policy_directory.ts";
 import type { Evaluator, PolicyFileError } from "../policy/types.ts";
-import type { PolicySource } from "./handler.ts";
+import type { PolicySource } from "./policy_source.ts";
 import type { FileReloadResult } from "./policy_file_source.ts";
 
 /** Options of {@linkcode PolicyDirectorySource.open}. */

@@ -10,7 +10,7 @@
 import { compilePolicy } from "../policy/compile.ts";
 import { PolicyError } from "../policy/error.ts";
 import type { Evaluator, PolicyFileError } from "../policy/types.ts";
-import type { PolicySource } from "./handler.ts";
+import type { PolicySource } from "./policy_source.ts";
 
 /** What one file's reload did, for metrics. */
 export interface FileReloadResult {

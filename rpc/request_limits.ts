@@ -20,7 +20,7 @@ export const UNKNOWN_ORGANIZATION = "_unknown";
 
 /** A limit of the request pipeline, named for the wire headers. */
 export interface NamedLimit extends LimitCharge {
-  readonly name: "ip" | "organization";
+  readonly name: "ip" | "organization" | "session" | "agent" | "authFailures";
 }
 
 /** The IP limit; unknown organizations share one bucket per IP, so random ids add no keys. */
@@ -53,6 +53,35 @@ export function organizationLimit(
     organizationId: organization.spec.id,
     bucket: "org",
     rate: organization.spec.limits.organization,
+  };
+}
+
+/**
+ * A session's own budget: what its chat calls spend, so a busy site's chats
+ * never spend the budget of its boots.
+ */
+export function sessionLimit(
+  organization: CompiledOrganization,
+  sessionId: string,
+): NamedLimit {
+  return {
+    name: "session",
+    organizationId: organization.spec.id,
+    bucket: `session:${sessionId}`,
+    rate: organization.spec.limits.session,
+  };
+}
+
+/** An agent's own budget: what the `agent.*` calls of one admin key spend. */
+export function agentLimit(
+  organization: CompiledOrganization,
+  agentId: string,
+): NamedLimit {
+  return {
+    name: "agent",
+    organizationId: organization.spec.id,
+    bucket: `agent:${agentId}`,
+    rate: organization.spec.limits.agent,
   };
 }
 

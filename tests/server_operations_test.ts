@@ -95,6 +95,9 @@ Deno.test("hot reload swaps good policies and keeps the last good one on a broke
       );
       await Deno.remove(server.policyPath);
       await Deno.symlink(target, server.policyPath);
+      // A new symlink is not reported by the watcher either (the remove is,
+      // and may race the symlink): SIGHUP makes the swap-in certain.
+      Deno.kill(server.pid, "SIGHUP");
       await waitFor(async () =>
         (await health(server.baseUrl)).body.policyRevision !== previous
       );

@@ -7,25 +7,48 @@
  */
 
 import type { Conversation } from "../../chat/chat_store.ts";
-import { bearerToken } from "../admission.ts";
+import { bearerToken } from "../credentials.ts";
 import type { MethodContext, MethodDefinition } from "../method.ts";
 import { RpcError } from "../rpc_error.ts";
-import { type ConversationSummary, MAX_MESSAGE_LENGTH } from "../wire.ts";
+import type { CompiledOrganization } from "../../policy/types.ts";
+import {
+  type AgentIdentity,
+  type ConversationSummary,
+  MAX_MESSAGE_LENGTH,
+} from "../wire.ts";
 import { frames, messageText, resumeCursor } from "./chat_messages.ts";
 
-/** `agent.listConversations {organizationId, cursor?}`, newest first. */
+/** The inbox's views: every conversation, the caller's, or nobody's. */
+const FILTERS = ["all", "mine", "unassigned"] as const;
+
+/**
+ * `agent.listConversations {organizationId, cursor?, limit?, filter?}`,
+ * newest first, with who the caller is and every agent of the organization.
+ */
 export const listConversations: MethodDefinition = {
   access: "agent",
-  async run({ organization, params, services }) {
+  async run({ organization, params, services, agent }) {
     const cursor = params.optionalString("cursor", 256);
     const limit = params.optionalInteger("limit", 1, 100);
+    const filter = params.optionalString("filter", 16) ?? "all";
+    if (!(FILTERS as readonly string[]).includes(filter)) {
+      throw new RpcError(
+        "BAD_REQUEST",
+        `Field "filter" must be one of ${FILTERS.join(", ")}`,
+        { reason: "param.filter.type" },
+      );
+    }
     const page = await services.chat.listConversations(organization.spec.id, {
       ...(cursor === undefined ? {} : { cursor }),
       ...(limit === undefined ? {} : { limit }),
+      ...(filter === "mine" ? { filter: { assignee: agent!.id } } : {}),
+      ...(filter === "unassigned" ? { filter: { assignee: null } } : {}),
     });
     return {
       conversations: page.conversations.map(summarize),
       ...(page.cursor === undefined ? {} : { cursor: page.cursor }),
+      agent: agent!,
+      agents: agentsOf(organization),
     };
   },
 };
@@ -58,9 +81,52 @@ export const reply: MethodDefinition = {
       conversation.id,
       "agent",
       text,
-      { keep: context.organization.spec.maxMessages },
+      { keep: context.organization.spec.maxMessages, agent: context.agent! },
     );
     return { message };
+  },
+};
+
+/**
+ * `agent.assign {organizationId, conversationId, agentId}`: hands a
+ * conversation to one of the organization's agents, or (`null`) to nobody.
+ */
+export const assign: MethodDefinition = {
+  access: "agent",
+  async run(context) {
+    const conversation = await findConversation(context);
+    const agentId = context.params.nullableString("agentId", 64);
+    const agent = agentId === null
+      ? null
+      : agentsOf(context.organization).find(({ id }) => id === agentId);
+    if (agent === undefined) {
+      throw new RpcError(
+        "BAD_REQUEST",
+        "No such agent in this organization",
+        { reason: "param.agentId.unknown" },
+      );
+    }
+    const assigned = await context.services.chat.assign(
+      context.organization.spec.id,
+      conversation.id,
+      agent,
+    );
+    return { conversation: summarize(assigned ?? conversation) };
+  },
+};
+
+/** `agent.typing {organizationId, conversationId}`: the visitor sees "… is typing". */
+export const typing: MethodDefinition = {
+  access: "agent",
+  async run(context) {
+    const conversation = await findConversation(context);
+    await context.services.chat.typing(
+      context.organization.spec.id,
+      conversation.id,
+      "agent",
+      context.agent!,
+    );
+    return {};
   },
 };
 
@@ -86,15 +152,18 @@ export const streamAll: MethodDefinition = {
   run(context) {
     const organizationId = context.organization.spec.id;
     const key = bearerToken(context.request)!;
+    const agent = context.agent!;
     const after = resumeCursor(context);
     return Promise.resolve(context.services.streams.open(
       {
-        credential: `agent:${organizationId}:${key}`,
+        credential: `agent:${organizationId}:${agent.id}`,
         ip: context.ip,
         check: (evaluator) =>
-          evaluator.verifyAdminKey(organizationId, key)
+          evaluator.identifyAdminKey(organizationId, key)?.id === agent.id
             ? undefined
             : "agent.key_invalid",
+        // Visitors see an agent online while the inbox is open.
+        hold: () => context.services.presence.hold(organizationId, agent.id),
       },
       (signal) =>
         frames(
@@ -102,11 +171,18 @@ export const streamAll: MethodDefinition = {
             signal,
             ...(after === undefined ? {} : { after }),
           }),
+          "agents",
+          summarize,
         ),
       context.request,
     ));
   },
 };
+
+/** Every agent of the organization, as others may see them (never a key). */
+function agentsOf(organization: CompiledOrganization): AgentIdentity[] {
+  return organization.spec.adminKeys.map(({ id, name }) => ({ id, name }));
+}
 
 async function findConversation(context: MethodContext): Promise<Conversation> {
   const id = context.params.requiredString("conversationId", 128);

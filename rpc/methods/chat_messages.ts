@@ -5,9 +5,10 @@
  * @module
  */
 
+import type { Conversation } from "../../chat/chat_store.ts";
 import type { WatchEvent } from "../../chat/live_feed.ts";
 import type { ServerSentEvent } from "../../chat/event_stream.ts";
-import { sessionProblem } from "../admission.ts";
+import { sessionProblem } from "../credentials.ts";
 import type { MethodContext, MethodDefinition } from "../method.ts";
 import { RpcError } from "../rpc_error.ts";
 import { type ChatMessage, MAX_MESSAGE_LENGTH } from "../wire.ts";
@@ -27,7 +28,11 @@ export const sendMessage: MethodDefinition = {
       session!.conversationId,
       "visitor",
       text,
-      { keep: organization.spec.maxMessages, webhook },
+      {
+        keep: organization.spec.maxMessages,
+        webhook,
+        unansweredAfterMs: organization.spec.widget.unansweredAfterMs,
+      },
     );
     if (webhook) services.webhooksDue();
     return { message };
@@ -84,6 +89,7 @@ export const streamMessages: MethodDefinition = {
             session.conversationId,
             { signal, ...(after === undefined ? {} : { after }) },
           ),
+          "visitor",
         ),
       context.request,
     ));
@@ -98,10 +104,17 @@ export function resumeCursor(context: MethodContext): string | undefined {
 
 /**
  * Watch events as Server-Sent Events, with the watch cursor as event id so
- * `Last-Event-ID` resumes exactly where a stream left off.
+ * `Last-Event-ID` resumes exactly where a stream left off. A visitor hears
+ * the agents type; agents hear the visitor type and see conversations change.
+ *
+ * @param events The watch.
+ * @param audience Who the stream is for.
+ * @param summarize How agents see a conversation (agent streams only).
  */
 export async function* frames(
   events: AsyncIterable<WatchEvent>,
+  audience: "visitor" | "agents",
+  summarize?: (conversation: Conversation) => unknown,
 ): AsyncGenerator<ServerSentEvent<unknown>, void, undefined> {
   for await (const update of events) {
     switch (update.kind) {
@@ -123,13 +136,19 @@ export async function* frames(
         };
         break;
       case "updated":
+        if (summarize === undefined) break;
         yield {
           id: update.cursor,
           event: "conversation",
-          data: { conversationId: update.conversationId },
+          data: {
+            conversationId: update.conversationId,
+            conversation: summarize(update.conversation),
+          },
         };
         break;
       case "typing":
+        // Nobody is told of their own side typing.
+        if (audience === "visitor" && update.author === "visitor") break;
         yield {
           event: "typing",
           data: {

@@ -10,6 +10,7 @@ import { boot } from "./boot.ts";
 import { listMessages, sendMessage, streamMessages } from "./chat_messages.ts";
 import { getConfig } from "./get_config.ts";
 import { getJwtDocs } from "./get_jwt_docs.ts";
+import * as visitor from "./visitor_context.ts";
 
 /** Method name → definition. A null prototype keeps `__proto__` & co. out. */
 export const METHODS: Readonly<Record<string, MethodDefinition>> = Object
@@ -21,10 +22,15 @@ export const METHODS: Readonly<Record<string, MethodDefinition>> = Object
       "chat.sendMessage": sendMessage,
       "chat.listMessages": listMessages,
       "chat.stream": streamMessages,
+      "chat.typing": visitor.typing,
+      "chat.setContact": visitor.setContact,
+      "chat.setPage": visitor.setPage,
       "agent.listConversations": agent.listConversations,
       "agent.getConversation": agent.getConversation,
       "agent.reply": agent.reply,
       "agent.close": agent.close,
+      "agent.assign": agent.assign,
+      "agent.typing": agent.typing,
       "agent.stream": agent.streamAll,
     }),
   );

@@ -1,0 +1,75 @@
+/**
+ * What the visitor's session tells agents besides messages: that they are
+ * typing (`chat.typing`), where to answer them when nobody is online
+ * (`chat.setContact`), and the page they moved to (`chat.setPage`, for
+ * single-page sites that navigate without booting again).
+ *
+ * @module
+ */
+
+import type { MethodDefinition } from "../method.ts";
+import { pageContext } from "../page_context.ts";
+import type { Params } from "../params.ts";
+import { RpcError } from "../rpc_error.ts";
+
+/** Longest email address (RFC 5321's path limit). */
+const MAX_EMAIL_LENGTH = 254;
+/** Something, `@`, a domain with a dot; no spaces. Unverified either way. */
+const EMAIL_PATTERN = /^[^\s@]{1,64}@[^\s@.]+(?:\.[^\s@.]+)+$/;
+
+/** `chat.typing {}` → `{}`: agents' streams get a `typing` event. */
+export const typing: MethodDefinition = {
+  access: "session",
+  async run({ organization, session, services }) {
+    await services.chat.typing(
+      organization.spec.id,
+      session!.conversationId,
+      "visitor",
+    );
+    return {};
+  },
+};
+
+/** `chat.setContact {email}` → `{contact}`: where agents may answer by email. */
+export const setContact: MethodDefinition = {
+  access: "session",
+  async run({ organization, params, session, services }) {
+    const email = emailAddress(params);
+    const conversation = await services.chat.setContact(
+      organization.spec.id,
+      session!.conversationId,
+      email,
+    );
+    return { contact: conversation?.contact ?? { email } };
+  },
+};
+
+/**
+ * `chat.setPage {url, title?, referrer?}` → `{page}`, or `{page: null}` when
+ * the URL is not on the session's origin (it is then not stored).
+ */
+export const setPage: MethodDefinition = {
+  access: "session",
+  async run({ organization, params, session, services }) {
+    const page = pageContext(params, session!.origin);
+    if (page === undefined) return { page: null };
+    await services.chat.setPage(
+      organization.spec.id,
+      session!.conversationId,
+      page,
+    );
+    return { page };
+  },
+};
+
+function emailAddress(params: Params): string {
+  const email = params.requiredString("email", MAX_EMAIL_LENGTH).trim();
+  if (!EMAIL_PATTERN.test(email)) {
+    throw new RpcError(
+      "BAD_REQUEST",
+      'Field "email" is not an email address',
+      { reason: "param.email.invalid" },
+    );
+  }
+  return email;
+}
