@@ -68,7 +68,10 @@ export interface HostSite {
   /** Adds or replaces a file, or a handler computing the reply (a token endpoint). */
   serve(
     path: string,
-    file: HostFile | string | ((request: Request) => Response),
+    file:
+      | HostFile
+      | string
+      | ((request: Request) => Response | Promise<Response>),
   ): void;
   /** CSP violation reports received at `/csp-report`. */
   readonly cspReports: readonly unknown[];
@@ -81,7 +84,10 @@ export interface HostSite {
  * @returns the running site
  */
 export function startHostSite(): HostSite {
-  const files = new Map<string, HostFile | ((request: Request) => Response)>();
+  const files = new Map<
+    string,
+    HostFile | ((request: Request) => Response | Promise<Response>)
+  >();
   const cspReports: unknown[] = [];
   const server = Deno.serve({
     hostname: "127.0.0.1",

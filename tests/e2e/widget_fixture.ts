@@ -25,8 +25,25 @@ export const EVIL_HOST = "evil.test";
 
 /** HS256 secret of `acme-secure`; the tests mint tokens with it. */
 export const ACME_JWT_SECRET = "e2e-acme-jwt-secret-0123456789abcdef";
-/** Admin key of `acme`, for replying as an agent. */
+/** Admin key of `acme` (Ada's) and `acme-secure`, for replying as an agent. */
 export const ACME_ADMIN_KEY = "e2e-acme-admin-key-0123456789abcdef";
+/** Grace's admin key of `acme`: the second agent. */
+export const ACME_GRACE_KEY = "e2e-acme-grace-key-0123456789abcdef";
+/** Signs the webhook deliveries of `acme`. */
+export const ACME_WEBHOOK_SECRET = "e2e-acme-webhook-secret-0123456789ab";
+/** `acme`'s agents, as the policy names them. */
+export const ADA = { id: "ada", name: "Ada Lovelace" } as const;
+export const GRACE = { id: "grace", name: "Grace Hopper" } as const;
+/** `widget.unansweredAfter` of `acme`, in seconds. */
+export const UNANSWERED_AFTER_S = 2;
+
+/** A webhook delivery the host site's receiver took. */
+export interface WebhookDelivery {
+  // deno-lint-ignore no-explicit-any -- tests read delivery JSON loosely
+  readonly body: any;
+  readonly text: string;
+  readonly signature: string;
+}
 
 /** A running server, host site and browser. */
 export interface WidgetFixture extends AsyncDisposable {
@@ -35,6 +52,10 @@ export interface WidgetFixture extends AsyncDisposable {
   readonly browser: Browser;
   /** `<server>/widget.js` */
   readonly widgetUrl: string;
+  /** The policy the server started with (`e2ePolicy` for this site). */
+  readonly policy: string;
+  /** Webhook deliveries to the host site's `/webhook`, in arrival order. */
+  readonly webhooks: readonly WebhookDelivery[];
   /** Serves a host page that loads widget.js and boots it, and opens it in a fresh context. */
   visit(options?: VisitOptions): Promise<{ page: Page; watch: PageWatch }>;
   /** A fresh page (not navigated) that records CSP violations in `window.parleyCspViolations`. */
@@ -71,14 +92,16 @@ export interface VisitOptions {
 }
 
 /**
- * The e2e policy: `acme` (open chat), `acme-secure` (JWT required),
- * `acme-optional` (JWT optional), `tight`
+ * The e2e policy: `acme` (open chat, agents Ada and Grace, a webhook, 2 s to
+ * `conversation.unanswered`), `acme-secure` (JWT required), `acme-optional`
+ * (JWT optional), `acme-closed` (never within business hours), `tight`
  * (3 requests a minute) and `burst` (4 per 4 s windows), all allowing only the
  * shop's origin.
  *
+ * @param webhookUrl where `acme` posts its webhook (the host site's receiver)
  * @returns policy text
  */
-export function e2ePolicy(shopOrigin: string): string {
+export function e2ePolicy(shopOrigin: string, webhookUrl: string): string {
   const allow = `{ mode: enforce, allow: ["${shopOrigin}"] }`;
   return `version: 1
 defaults:
@@ -88,9 +111,16 @@ organizations:
     name: Acme Inc.
     domains: ${allow}
     jwt: { mode: off }
-    widget: { title: Acme Support, greeting: "Hi! How can we help?", color: "#0b5fff" }
+    widget:
+      title: Acme Support
+      greeting: "Hi! How can we help?"
+      color: "#0b5fff"
+      unansweredAfter: ${UNANSWERED_AFTER_S}s
     admin:
-      keys: [{ secret: { env: ACME_ADMIN_KEY } }]
+      keys:
+        - { id: ${ADA.id}, name: "${ADA.name}", secret: { env: ACME_ADMIN_KEY } }
+        - { id: ${GRACE.id}, name: "${GRACE.name}", secret: { env: ACME_GRACE_KEY } }
+    webhook: { url: "${webhookUrl}", secret: { env: ACME_WEBHOOK_SECRET } }
   acme-secure:
     name: Acme Secure
     domains: ${allow}
@@ -107,6 +137,15 @@ organizations:
       mode: optional
       keys: [{ id: "k1", secret: { env: ACME_JWT_SECRET } }]
     widget: { title: Acme Help, greeting: "Hello!", color: "#0b5fff" }
+  acme-closed:
+    name: Acme Closed
+    domains: ${allow}
+    jwt: { mode: off }
+    widget:
+      title: Acme After Hours
+      hours: { timezone: UTC, weekly: { mon-sun: [] } }
+    admin:
+      keys: [{ id: ${ADA.id}, name: "${ADA.name}", secret: { env: ACME_ADMIN_KEY } }]
   tight:
     name: Tight Budget
     domains: ${allow}
@@ -127,12 +166,31 @@ organizations:
  */
 export async function openWidgetFixture(): Promise<WidgetFixture> {
   const site = startHostSite();
+  const webhooks: WebhookDelivery[] = [];
+  site.serve("/webhook", async (request) => {
+    const text = await request.text();
+    webhooks.push({
+      body: JSON.parse(text),
+      text,
+      signature: request.headers.get("parley-signature") ?? "",
+    });
+    return new Response(null, { status: 204 });
+  });
+  const policy = e2ePolicy(
+    site.origin(SHOP_HOST),
+    site.url("127.0.0.1", "/webhook"),
+  );
   let server: ServerProcess | undefined;
   let browser: Browser | undefined;
   try {
     server = await startServer({
-      policy: e2ePolicy(site.origin(SHOP_HOST)),
-      env: { ACME_JWT_SECRET, ACME_ADMIN_KEY },
+      policy,
+      env: {
+        ACME_JWT_SECRET,
+        ACME_ADMIN_KEY,
+        ACME_GRACE_KEY,
+        ACME_WEBHOOK_SECRET,
+      },
     });
     browser = await launchChromium();
   } catch (error) {
@@ -168,6 +226,8 @@ export async function openWidgetFixture(): Promise<WidgetFixture> {
     site,
     browser: chromium,
     widgetUrl,
+    policy,
+    webhooks,
     async visit(options = {}) {
       const path = `/page-${++pages}`;
       const scripts = [...(options.scriptsBefore ?? []), widgetUrl];
