@@ -349,6 +349,10 @@ function onStreamEvent(event: StreamEvent): string | undefined {
   };
   const viewing = message.conversationId === selected;
   if (viewing) appendMessage(message);
+  // The first agent to reply takes the conversation (no conversation event says so).
+  if (viewing && message.author === "agent" && !openConversation?.assignee) {
+    void refreshDetails(message.conversationId);
+  }
   if (message.author === "visitor") {
     if (viewing) visitorTyping.stop();
     const known = conversations.find((conversation) =>
