@@ -188,6 +188,8 @@ export class ChatPanel {
       event.preventDefault();
       this.#leaveContact();
     });
+    // An edited address is judged again on the next Save.
+    this.#email.addEventListener("input", () => this.#markEmail(""));
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       send();
@@ -345,21 +347,24 @@ export class ChatPanel {
   #leaveContact(): void {
     const email = this.#email.value.trim();
     const invalid = (): void => {
-      this.#email.setAttribute("aria-invalid", "true");
-      this.#emailError.textContent =
-        "Enter an email address like you@example.com";
+      this.#markEmail("Enter an email address like you@example.com");
       this.#email.focus();
     };
     if (!isEmailAddress(email)) return invalid();
-    this.#email.removeAttribute("aria-invalid");
-    this.#emailError.textContent = "";
     this.#options.onContact(email).then(
       () => this.showAway(!this.#away.hidden, email),
       (error: { code?: string }) =>
         error?.code === "BAD_REQUEST"
           ? invalid()
-          : (this.#emailError.textContent = "Not saved. Please try again."),
+          : this.#markEmail("Not saved. Please try again.", false),
     );
+  }
+
+  /** Shows (or, with `""`, clears) the away form's error. */
+  #markEmail(error: string, invalid = error !== ""): void {
+    this.#emailError.textContent = error;
+    if (invalid) this.#email.setAttribute("aria-invalid", "true");
+    else this.#email.removeAttribute("aria-invalid");
   }
 
   #onVisibility = (): void => {
