@@ -91,10 +91,13 @@ const alerts = new InboxAlerts({
   setTitle: (title) => document.title = title,
   playSound: createChime(),
   notify: ({ title, body, conversationId }) => {
-    const notification = new Notification(title, {
-      body,
-      tag: conversationId,
-    });
+    let notification: Notification;
+    try {
+      notification = new Notification(title, { body, tag: conversationId });
+    } catch {
+      // Some browsers (Chrome on Android) only notify from a service worker.
+      return;
+    }
     notification.addEventListener("click", () => {
       globalThis.focus();
       notification.close();
@@ -282,6 +285,7 @@ async function select(id: string): Promise<void> {
   }
   selected = id;
   if (!document.hidden) alerts.read(id);
+  renderList();
   const { conversation, messages } = await call<
     { conversation: ConversationSummary; messages: ChatMessage[] }
   >("agent.getConversation", { conversationId: id });
@@ -353,18 +357,24 @@ function onStreamEvent(event: StreamEvent): string | undefined {
   if (viewing && message.author === "agent" && !openConversation?.assignee) {
     void refreshDetails(message.conversationId);
   }
+  // A failed refresh leaves the list as it was; the next event refreshes again.
+  const refreshed = refreshList().catch(() => {});
   if (message.author === "visitor") {
     if (viewing) visitorTyping.stop();
-    const known = conversations.find((conversation) =>
-      conversation.id === message.conversationId
-    );
-    alerts.visitorMessage({
-      conversationId: message.conversationId,
-      visitor: known ? who(known) : "New conversation",
-      text: message.text,
-    }, viewing);
+    const alert = (): void => {
+      const known = conversations.find((conversation) =>
+        conversation.id === message.conversationId
+      );
+      alerts.visitorMessage({
+        conversationId: message.conversationId,
+        visitor: known ? who(known) : "A visitor",
+        text: message.text,
+      }, viewing);
+    };
+    // A new conversation is named once the list has it.
+    if (conversations.some(({ id }) => id === message.conversationId)) alert();
+    else void refreshed.then(alert);
   }
-  void refreshList();
   return undefined;
 }
 

@@ -10,6 +10,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { type ServerProcess, startServer } from "../server_process.ts";
 import {
   bootScript,
+  emulateVisibility,
   hostPage,
   type HostSite,
   launchChromium,
@@ -57,9 +58,17 @@ export interface WidgetFixture extends AsyncDisposable {
   /** Webhook deliveries to the host site's `/webhook`, in arrival order. */
   readonly webhooks: readonly WebhookDelivery[];
   /** Serves a host page that loads widget.js and boots it, and opens it in a fresh context. */
-  visit(options?: VisitOptions): Promise<{ page: Page; watch: PageWatch }>;
+  visit(options?: VisitOptions): Promise<OpenedPage>;
   /** A fresh page (not navigated) that records CSP violations in `window.parleyCspViolations`. */
-  newPage(options?: PageOptions): Promise<{ page: Page; watch: PageWatch }>;
+  newPage(options?: PageOptions): Promise<OpenedPage>;
+  /**
+   * Opens `/agent` in a fresh context and signs in with an admin key; resolves
+   * once the inbox is live.
+   */
+  openInbox(
+    key: string,
+    options?: { organizationId?: string; page?: PageOptions },
+  ): Promise<OpenedPage>;
   /**
    * Spends an organization's budget from the shop's origin, in a window with at
    * least `secondsLeft` to run (so a page opened next surely meets the spent
@@ -68,8 +77,19 @@ export interface WidgetFixture extends AsyncDisposable {
   spendBudget(organizationId: string, secondsLeft: number): Promise<number>;
 }
 
+/** A page a fixture opened, in a context of its own. */
+export interface OpenedPage {
+  readonly page: Page;
+  readonly context: BrowserContext;
+  readonly watch: PageWatch;
+}
+
 /** Context settings of a page. */
 export interface PageOptions {
+  /** The page can be hidden and shown as a background tab (`setPageHidden`). */
+  readonly hideable?: boolean;
+  /** Scripts run before the page's own in every document of the context. */
+  readonly initScripts?: readonly (() => void)[];
   readonly viewport?: { width: number; height: number };
   readonly colorScheme?: "light" | "dark";
   readonly reducedMotion?: "reduce" | "no-preference";
@@ -204,11 +224,13 @@ export async function openWidgetFixture(): Promise<WidgetFixture> {
   const widgetUrl = `${running.baseUrl}/widget.js`;
   const contexts: BrowserContext[] = [];
   let pages = 0;
-  const newPage = async (
-    options: PageOptions = {},
-  ): Promise<{ page: Page; watch: PageWatch }> => {
+  const newPage = async (options: PageOptions = {}): Promise<OpenedPage> => {
     const { page, context, watch } = await openPage(chromium, options);
     contexts.push(context);
+    if (options.hideable) await emulateVisibility(context);
+    for (const script of options.initScripts ?? []) {
+      await context.addInitScript(script);
+    }
     // Injected by the browser, so it is not subject to the page's CSP.
     await context.addInitScript(() => {
       const page = globalThis as unknown as { parleyCspViolations: string[] };
@@ -219,7 +241,7 @@ export async function openWidgetFixture(): Promise<WidgetFixture> {
         );
       });
     });
-    return { page, watch };
+    return { page, context, watch };
   };
   return {
     server: running,
@@ -251,6 +273,18 @@ export async function openWidgetFixture(): Promise<WidgetFixture> {
       return opened;
     },
     newPage,
+    async openInbox(key, options = {}) {
+      const opened = await newPage(options.page);
+      const { page } = opened;
+      await page.goto(`${running.baseUrl}/agent`);
+      await page.getByLabel("Organization id").fill(
+        options.organizationId ?? "acme",
+      );
+      await page.getByLabel("Admin key").fill(key);
+      await page.getByRole("button", { name: "Open inbox" }).click();
+      await page.getByRole("status").filter({ hasText: "Live" }).waitFor();
+      return opened;
+    },
     async spendBudget(organizationId, secondsLeft) {
       for (let window = 0; window < 3; window++) {
         const retryAfter = await spendWindow(running, site, organizationId);
