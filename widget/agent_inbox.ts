@@ -209,7 +209,9 @@ function renderDetails(conversation: ConversationSummary): void {
   const fields: [string, string | Node][] = [];
   if (visitor.name) fields.push(["Name", visitor.name]);
   if (visitor.email) fields.push(["Email", visitor.email]);
-  if (visitor.userId) fields.push(["User id", visitor.userId]);
+  // A verified visitor's id is the token's `sub`: the site's own user id.
+  const userId = conversation.verified ? visitor.id : visitor.userId;
+  if (userId) fields.push(["User id", userId]);
   fields.push([
     "Identity",
     conversation.verified ? "Verified ✓" : "Unverified",
@@ -224,6 +226,10 @@ function renderDetails(conversation: ConversationSummary): void {
     }
   }
   for (const [name, value] of Object.entries(userData ?? {})) {
+    // The token's name and email already show as the visitor's.
+    if ((name === "name" || name === "email") && value === visitor[name]) {
+      continue;
+    }
     fields.push([
       name,
       typeof value === "string" ? value : JSON.stringify(value),
