@@ -130,6 +130,8 @@ export function createChatWidget(defaultApiBaseUrl: string): ChatWidgetApi {
     }
     const pendingMessages = new Map<string, string>();
     let localCount = 0;
+    // While away nobody watches the typing, so it spends no session budget.
+    let away = false;
     const typing = new TypingIndicator(
       (label) => panel?.showTyping(label),
       () => panel?.showTyping(""),
@@ -174,16 +176,17 @@ export function createChatWidget(defaultApiBaseUrl: string): ChatWidgetApi {
       if (!isNew || !countsAsUnread || message.author !== "agent") return;
       // An agent answering live is there, whatever the boot said.
       typing.stop();
+      away = false;
       panel?.showAway(false);
       titleFlash.start();
     };
     const showAvailability = (boot: BootData): void => {
-      panel?.showAway(
-        !boot.agentsOnline || !boot.withinHours,
-        boot.conversation.contact?.email,
-      );
+      away = !boot.agentsOnline || !boot.withinHours;
+      panel?.showAway(away, boot.conversation.contact?.email);
     };
-    const throttle = new TypingThrottle(() => current.typing());
+    const throttle = new TypingThrottle(() => {
+      if (!away) current.typing();
+    });
     const send = (key: string, text: string): void => {
       throttle.reset();
       panel?.showMessage(key, { text, author: "visitor", state: "sending" });

@@ -22,10 +22,12 @@ Deno.test("with no agent online the away form takes an email (a malformed one is
   await launcher.click();
   await away.getByText(AWAY_TEXT).waitFor();
   const setContactCalls: string[] = [];
+  let typingCalls = 0;
   visitor.page.on("request", (request) => {
     if (request.url().endsWith("/rpc/chat.setContact")) {
       setContactCalls.push(request.postDataJSON().email);
     }
+    if (request.url().endsWith("/rpc/chat.typing")) typingCalls++;
   });
 
   const email = host.getByRole("textbox", { name: "Email" });
@@ -47,9 +49,10 @@ Deno.test("with no agent online the away form takes an email (a malformed one is
   }).waitFor();
   assert.deepEqual(setContactCalls, ["pat@example.com"]);
 
-  await input.fill("Do you ship to Norway?");
+  await input.pressSequentially("Do you ship to Norway?");
   await input.press("Enter");
   await log.locator('li.visitor:not([data-key^="local:"])').waitFor();
+  assert.equal(typingCalls, 0, "nobody online watches the visitor type");
 
   // Nobody answers within unansweredAfter: the site's receiver hears of it once.
   const unanswered = () =>
@@ -96,6 +99,9 @@ Deno.test("with no agent online the away form takes an email (a malformed one is
   await ada.locator("#reply-text").press("Enter");
   await log.locator("li.agent", { hasText: "Yes, in 3 days." }).waitFor();
   await away.waitFor({ state: "hidden" });
+  await input.pressSequentially("Great");
+  await ada.locator("#typing", { hasText: "is typing" }).waitFor();
+  assert.equal(typingCalls, 1, "with an agent answering, typing is sent");
   assert.deepEqual(visitor.watch.pageErrors, []);
 });
 
