@@ -196,11 +196,14 @@ function renderDetails(conversation: ConversationSummary): void {
   assigneeText.textContent = assignee ? agentLabel(assignee) : "Unassigned";
   assignMeButton.hidden = me === undefined || assignee?.id === me.id;
   unassignButton.hidden = assignee === null;
-  const others = agents.filter((agent) => agent.id !== assignee?.id);
+  // Handing over to oneself is "Assign to me".
+  const others = agents.filter((agent) =>
+    agent.id !== assignee?.id && agent.id !== me?.id
+  );
   handOverTo.replaceChildren(...others.map((agent) => {
     const option = document.createElement("option");
     option.value = agent.id;
-    option.textContent = agentLabel(agent);
+    option.textContent = agent.name;
     return option;
   }));
   handOverButton.parentElement!.hidden = others.length === 0;
