@@ -11,7 +11,15 @@
  *   `jsonwebtoken` (`iss` = that origin);
  * - `bare ×N`, `getConfig ×N`, `boot ×N`: the same under
  *   `deno serve --parallel` with `DENO_JOBS=N` workers, all Parley workers
- *   sharing one KV file.
+ *   sharing one KV file;
+ * - `getConfig (pg)`, `boot (pg)`: `server.ts` on PostgreSQL (a throwaway
+ *   cluster from `tests/postgres_cluster.ts`, one database per scenario);
+ *   `boot (pg, 2 hosts)`: two server processes on one database, each loaded
+ *   by its own wrk with half the connections at the same time.
+ *
+ * PostgreSQL rows also report store round trips per request, from the
+ * adapter's counter (`parley_store_round_trips_total` on `/metrics`) over the
+ * measured rounds, and their rps against the same method's KV row.
  *
  * The policy sets limits far above what a run can reach, so no 429 pollutes
  * the figures; any non-2xx reply is counted and printed.
@@ -26,6 +34,10 @@
 
 import jwt from "jsonwebtoken";
 import { parseArgs } from "node:util";
+import {
+  type PostgresCluster,
+  startCluster,
+} from "../tests/postgres_cluster.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const CONFIG = new URL("deno.json", ROOT).pathname;
@@ -43,6 +55,10 @@ interface Scenario {
   readonly server: "bare" | "parley";
   readonly parallel: boolean;
   readonly method?: "chat.getConfig" | "chat.boot";
+  /** The store (default a KV file). */
+  readonly store?: "kv" | "pg";
+  /** Server processes on one store, each loaded by its own wrk (default 1). */
+  readonly hosts?: number;
 }
 
 /** What the wrk `done()` hook prints, latencies in microseconds. */
@@ -72,6 +88,8 @@ interface Measurement {
   readonly non2xx: number;
   readonly socketErrors: number;
   readonly rounds: readonly number[];
+  /** Store statements per request over the measured rounds (PostgreSQL). */
+  readonly roundTripsPerRequest?: number;
 }
 
 const { values: flags } = parseArgs({
@@ -116,6 +134,28 @@ const SCENARIOS: readonly Scenario[] = [
     server: "parley",
     parallel: true,
     method: "chat.boot",
+  },
+  {
+    name: "getConfig (pg)",
+    server: "parley",
+    parallel: false,
+    method: "chat.getConfig",
+    store: "pg",
+  },
+  {
+    name: "boot (pg)",
+    server: "parley",
+    parallel: false,
+    method: "chat.boot",
+    store: "pg",
+  },
+  {
+    name: "boot (pg, 2 hosts)",
+    server: "parley",
+    parallel: false,
+    method: "chat.boot",
+    store: "pg",
+    hosts: 2,
   },
 ];
 
@@ -388,11 +428,12 @@ async function runWrk(
   baseUrl: string,
   scriptPath: string,
   seconds: number,
+  wrkConnections = connections,
 ): Promise<WrkResult> {
   const output = await new Deno.Command("wrk", {
     args: [
       `-t${wrkThreads}`,
-      `-c${connections}`,
+      `-c${wrkConnections}`,
       `-d${seconds}s`,
       `--timeout`,
       WRK_TIMEOUT,
@@ -418,27 +459,75 @@ async function runWrk(
   return JSON.parse(line.slice("PARLEY_WRK ".length)) as WrkResult;
 }
 
+/** The store statements a server reports on `/metrics`, 0 if none. */
+async function roundTrips(baseUrl: string): Promise<number> {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  const line = text.split("\n").find((row) =>
+    row.startsWith("parley_store_round_trips_total ")
+  );
+  return line === undefined ? 0 : Number(line.split(" ")[1]);
+}
+
+/**
+ * Runs wrk against every server at once, the connections split between
+ * them, and adds their figures up (latencies: the worst of them).
+ */
+async function runWrkOnAll(
+  servers: readonly RunningServer[],
+  scriptPath: string,
+  seconds: number,
+): Promise<WrkResult> {
+  const share = Math.max(1, Math.floor(connections / servers.length));
+  const results = await Promise.all(
+    servers.map((server) => runWrk(server.baseUrl, scriptPath, seconds, share)),
+  );
+  if (results.length === 1) return results[0]!;
+  const sum = (field: keyof WrkResult) =>
+    results.reduce((total, result) => total + result[field], 0);
+  const worst = (field: keyof WrkResult) =>
+    Math.max(...results.map((result) => result[field]));
+  return {
+    requests: sum("requests"),
+    durationUs: worst("durationUs"),
+    non2xx: sum("non2xx"),
+    connectErrors: sum("connectErrors"),
+    readErrors: sum("readErrors"),
+    writeErrors: sum("writeErrors"),
+    timeouts: sum("timeouts"),
+    p50Us: worst("p50Us"),
+    p90Us: worst("p90Us"),
+    p99Us: worst("p99Us"),
+    maxUs: worst("maxUs"),
+  };
+}
+
 async function measure(
   scenario: Scenario,
-  server: RunningServer,
+  servers: readonly RunningServer[],
   dir: string,
   token: string,
 ): Promise<Measurement> {
   const request = loadRequest(scenario, token);
-  const sample = await waitUntilServing(
-    server.baseUrl,
-    request,
-    scenario.parallel ? 4 * workers : 1,
-  );
+  let sample: unknown;
+  for (const server of servers) {
+    sample = await waitUntilServing(
+      server.baseUrl,
+      request,
+      scenario.parallel ? 4 * workers : 1,
+    );
+  }
   console.error(
     `  ${scenario.name}: sample reply ${JSON.stringify(sample).slice(0, 160)}…`,
   );
   const scriptPath = `${dir}/${scenario.name.replaceAll(/\W+/g, "_")}.lua`;
   await Deno.writeTextFile(scriptPath, wrkScript(request));
-  if (warmupS > 0) await runWrk(server.baseUrl, scriptPath, warmupS);
+  if (warmupS > 0) await runWrkOnAll(servers, scriptPath, warmupS);
+  const tripsBefore = await Promise.all(
+    servers.map((server) => roundTrips(server.baseUrl)),
+  );
   const results: WrkResult[] = [];
   for (let round = 0; round < rounds; round++) {
-    const result = await runWrk(server.baseUrl, scriptPath, durationS);
+    const result = await runWrkOnAll(servers, scriptPath, durationS);
     const rps = result.requests / (result.durationUs / 1e6);
     console.error(
       `  ${scenario.name} round ${round + 1}: ${rps.toFixed(0)} rps, p50 ${
@@ -453,6 +542,15 @@ async function measure(
     result.requests / (result.durationUs / 1e6);
   const sorted = [...results].sort((a, b) => rpsOf(a) - rpsOf(b));
   const median = sorted[Math.floor((sorted.length - 1) / 2)]!;
+  const tripsAfter = await Promise.all(
+    servers.map((server) => roundTrips(server.baseUrl)),
+  );
+  // Every reply of a round is a request; non-2xx ones are counted as well.
+  const measured = results.reduce((sum, result) => sum + result.requests, 0);
+  const trips = tripsAfter.reduce(
+    (sum, after, index) => sum + after - tripsBefore[index]!,
+    0,
+  );
   return {
     scenario: scenario.name,
     rps: rpsOf(median),
@@ -470,7 +568,22 @@ async function measure(
       0,
     ),
     rounds: results.map((result) => Math.round(rpsOf(result))),
+    ...(scenario.store === "pg"
+      ? { roundTripsPerRequest: trips / Math.max(1, measured) }
+      : {}),
   };
+}
+
+/** A PostgreSQL row's rps over the single-process KV row of its method. */
+function kvShare(
+  row: Measurement,
+  measurements: readonly Measurement[],
+): string {
+  if (!row.scenario.includes("(pg")) return "-";
+  const kv = measurements.find((other) =>
+    other.scenario === row.scenario.split(" ")[0]
+  );
+  return kv === undefined ? "-" : `${(100 * row.rps / kv.rps).toFixed(1)}%`;
 }
 
 function table(measurements: readonly Measurement[]): string {
@@ -484,6 +597,8 @@ function table(measurements: readonly Measurement[]): string {
     "non-2xx",
     "sock err",
     "vs bare",
+    "vs kv",
+    "trips/req",
   ];
   const rows = measurements.map((row) => [
     row.scenario,
@@ -494,6 +609,10 @@ function table(measurements: readonly Measurement[]): string {
     String(row.non2xx),
     String(row.socketErrors),
     bare === undefined ? "-" : `${(100 * row.rps / bare.rps).toFixed(1)}%`,
+    kvShare(row, measurements),
+    row.roundTripsPerRequest === undefined
+      ? "-"
+      : row.roundTripsPerRequest.toFixed(3),
   ]);
   const widths = header.map((title, column) =>
     Math.max(title.length, ...rows.map((row) => row[column]!.length))
@@ -533,42 +652,69 @@ async function main(): Promise<void> {
   const scenarios = selectedScenarios();
   const dir = await Deno.makeTempDir({ prefix: "parley-load-" });
   const measurements: Measurement[] = [];
+  const sessionSecret = crypto.randomUUID() + crypto.randomUUID();
+  let cluster: PostgresCluster | undefined;
   console.error(
     `parley load: ${scenarios.length} scenarios, ${durationS} s each (+${warmupS} s warm-up) × ${rounds} round(s), wrk -t${wrkThreads} -c${connections}, ${workers} workers with --parallel; temp ${dir}`,
   );
   try {
     await Deno.writeTextFile(`${dir}/policy.yaml`, benchPolicy());
-    // One server per (kind, parallel); its scenarios run back to back.
+    // One set of servers per (kind, parallel, store, hosts); its scenarios
+    // run back to back.
     const groups = new Map<string, Scenario[]>();
     for (const scenario of scenarios) {
-      const key = `${scenario.server}:${scenario.parallel}`;
+      const key = `${scenario.server}-${scenario.parallel}-${
+        scenario.store ?? "kv"
+      }-${scenario.hosts ?? 1}`;
       groups.set(key, [...(groups.get(key) ?? []), scenario]);
     }
     for (const [key, group] of groups) {
-      const serverDir = `${dir}/${key.replace(":", "-")}`;
-      await Deno.mkdir(serverDir);
-      const server = await startServer(group[0]!, serverDir, {
-        PARLEY_POLICY: `${dir}/policy.yaml`,
-        PARLEY_KV: `${serverDir}/kv.sqlite`,
-        PARLEY_DECISION_LOG: `${serverDir}/decisions.jsonl`,
-        PARLEY_SESSION_SECRET: crypto.randomUUID() + crypto.randomUUID(),
-        BENCH_JWT_SECRET: secret,
-      });
+      const first = group[0]!;
+      const hosts = first.hosts ?? 1;
+      let store: Record<string, string>;
+      if (first.store === "pg") {
+        cluster ??= await startCluster();
+        store = { PARLEY_STORE: await cluster.createDatabase() };
+      } else {
+        store = { PARLEY_KV: `${dir}/${key}/kv.sqlite` };
+      }
+      const servers: RunningServer[] = [];
       try {
+        for (let host = 0; host < hosts; host++) {
+          // Each host its own dir, as separate machines would have.
+          const serverDir = `${dir}/${key}/host-${host}`;
+          await Deno.mkdir(serverDir, { recursive: true });
+          servers.push(
+            await startServer(first, serverDir, {
+              PARLEY_POLICY: `${dir}/policy.yaml`,
+              ...store,
+              PARLEY_DECISION_LOG: `${serverDir}/decisions.jsonl`,
+              PARLEY_SESSION_SECRET: sessionSecret,
+              BENCH_JWT_SECRET: secret,
+            }),
+          );
+        }
         for (const scenario of group) {
-          measurements.push(await measure(scenario, server, serverDir, token));
+          measurements.push(
+            await measure(scenario, servers, `${dir}/${key}`, token),
+          );
         }
       } finally {
-        await server.stop();
+        await Promise.all(servers.map((server) => server.stop()));
       }
-      const errors = server.output().split("\n").filter((line) =>
-        /error|locked|unavailable/i.test(line)
-      );
-      if (errors.length > 0) {
-        console.error(`  ${key} server said:\n    ${errors.join("\n    ")}`);
+      for (const server of servers) {
+        const errors = server.output().split("\n").filter((line) =>
+          /error|locked|unavailable/i.test(line)
+        );
+        if (errors.length > 0) {
+          console.error(
+            `  ${key} server said:\n    ${errors.join("\n    ")}`,
+          );
+        }
       }
     }
   } finally {
+    await cluster?.[Symbol.asyncDispose]();
     await Deno.remove(dir, { recursive: true });
   }
   console.log(
