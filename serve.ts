@@ -1,6 +1,7 @@
 /**
  * Entry for `deno serve --parallel -A serve.ts`: the same handler as
- * `server.ts`, one per worker, all sharing the KV file named by `PARLEY_KV`.
+ * `server.ts`, one per worker, all sharing the store named by `PARLEY_STORE`
+ * (a KV file, or a PostgreSQL database that other hosts share too).
  *
  * @module
  */

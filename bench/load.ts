@@ -11,16 +11,24 @@
  *   `jsonwebtoken` (`iss` = that origin);
  * - `bare ×N`, `getConfig ×N`, `boot ×N`: the same under
  *   `deno serve --parallel` with `DENO_JOBS=N` workers, all Parley workers
- *   sharing one KV file.
+ *   sharing one KV file;
+ * - `getConfig (pg)`, `boot (pg)`: `server.ts` on PostgreSQL (a throwaway
+ *   cluster from `tests/postgres_cluster.ts`, one database per scenario);
+ *   `boot (pg, 2 hosts)`: two server processes on one database, each loaded
+ *   by its own wrk with half the connections at the same time.
+ *
+ * PostgreSQL rows also report store round trips per request, from the
+ * adapter's counter (`parley_store_round_trips_total` on `/metrics`) over the
+ * measured rounds, and their rps against the same method's KV row.
  *
  * The policy sets limits far above what a run can reach, so no 429 pollutes
  * the figures; any non-2xx reply is counted and printed.
  *
  * With `--compare DIR` (another checkout of Parley, e.g. `git archive main`
- * unpacked), every Parley scenario also runs against that checkout's server,
- * both servers up at once and their rounds interleaved (A B, B A, …), so a
- * change is measured against what it changes in the same conditions; the
- * `vs before` column is the ratio of the medians.
+ * unpacked), every Parley scenario also runs against that checkout's servers,
+ * both sets up at once (each on its own store) and their rounds interleaved
+ * (A B, B A, …), so a change is measured against what it changes in the same
+ * conditions; `vs before` is the ratio of the medians.
  *
  * Run: `deno task bench:load [--duration 10] [--warmup 3] [--connections 32]
  * [--workers 2] [--rounds 1] [--only bare,getConfig] [--compare DIR]
@@ -33,6 +41,10 @@
 
 import jwt from "jsonwebtoken";
 import { parseArgs } from "node:util";
+import {
+  type PostgresCluster,
+  startCluster,
+} from "../tests/postgres_cluster.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const ORGANIZATION = "bench";
@@ -49,6 +61,10 @@ interface Scenario {
   readonly server: "bare" | "parley";
   readonly parallel: boolean;
   readonly method?: "chat.getConfig" | "chat.boot";
+  /** The store (default a KV file). */
+  readonly store?: "kv" | "pg";
+  /** Server processes on one store, each loaded by its own wrk (default 1). */
+  readonly hosts?: number;
 }
 
 /** What the wrk `done()` hook prints, latencies in microseconds. */
@@ -69,7 +85,7 @@ interface WrkResult {
 /** A scenario's figures (median round by requests per second). */
 interface Measurement {
   readonly scenario: string;
-  /** Set on the `--compare` checkout's rows. */
+  /** Set on the rows of the `--compare` checkout. */
   readonly before?: boolean;
   readonly rps: number;
   readonly p50Ms: number;
@@ -80,6 +96,8 @@ interface Measurement {
   readonly non2xx: number;
   readonly socketErrors: number;
   readonly rounds: readonly number[];
+  /** Store statements per request over the measured rounds (PostgreSQL). */
+  readonly roundTripsPerRequest?: number;
 }
 
 const { values: flags } = parseArgs({
@@ -104,10 +122,9 @@ const wrkThreads = positiveInteger("threads", flags.threads, 16);
 const workers = positiveInteger("workers", flags.workers, 16);
 const rounds = positiveInteger("rounds", flags.rounds, 9);
 /** The checkout a `--compare` run measures against. */
-const BEFORE = flags.compare === undefined ? undefined : new URL(
-  `${Deno.realPathSync(flags.compare).replace(/\/+$/, "")}/`,
-  "file://",
-);
+const BEFORE = flags.compare === undefined
+  ? undefined
+  : new URL(`file://${Deno.realPathSync(flags.compare).replace(/\/+$/, "")}/`);
 
 const SCENARIOS: readonly Scenario[] = [
   { name: "bare", server: "bare", parallel: false },
@@ -130,6 +147,28 @@ const SCENARIOS: readonly Scenario[] = [
     server: "parley",
     parallel: true,
     method: "chat.boot",
+  },
+  {
+    name: "getConfig (pg)",
+    server: "parley",
+    parallel: false,
+    method: "chat.getConfig",
+    store: "pg",
+  },
+  {
+    name: "boot (pg)",
+    server: "parley",
+    parallel: false,
+    method: "chat.boot",
+    store: "pg",
+  },
+  {
+    name: "boot (pg, 2 hosts)",
+    server: "parley",
+    parallel: false,
+    method: "chat.boot",
+    store: "pg",
+    hosts: 2,
   },
 ];
 
@@ -209,7 +248,7 @@ async function startServer(
   env: Record<string, string>,
   root: URL = ROOT,
 ): Promise<RunningServer> {
-  const CONFIG = new URL("deno.json", root).pathname;
+  const config = new URL("deno.json", root).pathname;
   const entry = new URL(
     scenario.server === "bare" ? "bench/bare_echo.ts" : "serve.ts",
     root,
@@ -220,7 +259,7 @@ async function startServer(
       "run",
       "-A",
       "--config",
-      CONFIG,
+      config,
       new URL("server.ts", root).pathname,
     ];
   } else {
@@ -229,7 +268,7 @@ async function startServer(
       ...(scenario.parallel ? ["--parallel"] : []),
       "-A",
       "--config",
-      CONFIG,
+      config,
       "--port",
       "0",
       "--host",
@@ -404,11 +443,12 @@ async function runWrk(
   baseUrl: string,
   scriptPath: string,
   seconds: number,
+  wrkConnections = connections,
 ): Promise<WrkResult> {
   const output = await new Deno.Command("wrk", {
     args: [
       `-t${wrkThreads}`,
-      `-c${connections}`,
+      `-c${wrkConnections}`,
       `-d${seconds}s`,
       `--timeout`,
       WRK_TIMEOUT,
@@ -434,52 +474,103 @@ async function runWrk(
   return JSON.parse(line.slice("PARLEY_WRK ".length)) as WrkResult;
 }
 
+/** The store statements a server reports on `/metrics`, 0 if none. */
+async function roundTrips(baseUrl: string): Promise<number> {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  const line = text.split("\n").find((row) =>
+    row.startsWith("parley_store_round_trips_total ")
+  );
+  return line === undefined ? 0 : Number(line.split(" ")[1]);
+}
+
 /**
- * Measures one scenario on each of `servers` (this checkout's, and the
- * `--compare` checkout's), their rounds interleaved with the order swapped
- * every round, so drift on a shared machine falls on both alike.
+ * Runs wrk against every server at once, the connections split between
+ * them, and adds their figures up (latencies: the worst of them).
+ */
+async function runWrkOnAll(
+  servers: readonly RunningServer[],
+  scriptPath: string,
+  seconds: number,
+): Promise<WrkResult> {
+  const share = Math.max(1, Math.floor(connections / servers.length));
+  const results = await Promise.all(
+    servers.map((server) => runWrk(server.baseUrl, scriptPath, seconds, share)),
+  );
+  if (results.length === 1) return results[0]!;
+  const sum = (field: keyof WrkResult) =>
+    results.reduce((total, result) => total + result[field], 0);
+  const worst = (field: keyof WrkResult) =>
+    Math.max(...results.map((result) => result[field]));
+  return {
+    requests: sum("requests"),
+    durationUs: worst("durationUs"),
+    non2xx: sum("non2xx"),
+    connectErrors: sum("connectErrors"),
+    readErrors: sum("readErrors"),
+    writeErrors: sum("writeErrors"),
+    timeouts: sum("timeouts"),
+    p50Us: worst("p50Us"),
+    p90Us: worst("p90Us"),
+    p99Us: worst("p99Us"),
+    maxUs: worst("maxUs"),
+  };
+}
+
+/** The servers of one scenario: this checkout's, or the `--compare` one's. */
+interface ServerSet {
+  readonly servers: readonly RunningServer[];
+  readonly before: boolean;
+}
+
+/**
+ * Measures one scenario on each set of servers, their rounds interleaved
+ * with the order swapped every round, so drift on a shared machine falls on
+ * both alike.
  */
 async function measure(
   scenario: Scenario,
-  servers: readonly { server: RunningServer; before: boolean }[],
+  sets: readonly ServerSet[],
   dir: string,
   token: string,
 ): Promise<Measurement[]> {
   const request = loadRequest(scenario, token);
-  for (const { server, before } of servers) {
-    const sample = await waitUntilServing(
-      server.baseUrl,
-      request,
-      scenario.parallel ? 4 * workers : 1,
-    );
+  const label = (set: ServerSet) =>
+    `${scenario.name}${set.before ? " (before)" : ""}`;
+  for (const set of sets) {
+    let sample: unknown;
+    for (const server of set.servers) {
+      sample = await waitUntilServing(
+        server.baseUrl,
+        request,
+        scenario.parallel ? 4 * workers : 1,
+      );
+    }
     console.error(
-      `  ${scenario.name}${before ? " (before)" : ""}: sample reply ${
-        JSON.stringify(sample).slice(0, 160)
-      }…`,
+      `  ${label(set)}: sample reply ${JSON.stringify(sample).slice(0, 160)}…`,
     );
   }
   const scriptPath = `${dir}/${scenario.name.replaceAll(/\W+/g, "_")}.lua`;
   await Deno.writeTextFile(scriptPath, wrkScript(request));
   if (warmupS > 0) {
-    for (const { server } of servers) {
-      await runWrk(server.baseUrl, scriptPath, warmupS);
+    for (const set of sets) {
+      await runWrkOnAll(set.servers, scriptPath, warmupS);
     }
   }
-  const results = servers.map(() => [] as WrkResult[]);
+  const tripsBefore = await Promise.all(
+    sets.map((set) =>
+      Promise.all(set.servers.map((server) => roundTrips(server.baseUrl)))
+    ),
+  );
+  const results = sets.map(() => [] as WrkResult[]);
   for (let round = 0; round < rounds; round++) {
-    const order = servers.map((_, index) => index);
+    const order = sets.map((_, index) => index);
     if (round % 2 === 1) order.reverse();
     for (const index of order) {
-      const result = await runWrk(
-        servers[index]!.server.baseUrl,
-        scriptPath,
-        durationS,
-      );
+      const set = sets[index]!;
+      const result = await runWrkOnAll(set.servers, scriptPath, durationS);
       const rps = result.requests / (result.durationUs / 1e6);
       console.error(
-        `  ${scenario.name}${servers[index]!.before ? " (before)" : ""} round ${
-          round + 1
-        }: ${rps.toFixed(0)} rps, p50 ${
+        `  ${label(set)} round ${round + 1}: ${rps.toFixed(0)} rps, p50 ${
           (result.p50Us / 1000).toFixed(2)
         } ms, p99 ${
           (result.p99Us / 1000).toFixed(2)
@@ -488,20 +579,31 @@ async function measure(
       results[index]!.push(result);
     }
   }
-  return servers.map(({ before }, index) =>
-    summarize(scenario, results[index]!, before)
-  );
+  return await Promise.all(sets.map(async (set, index) => {
+    const tripsAfter = await Promise.all(
+      set.servers.map((server) => roundTrips(server.baseUrl)),
+    );
+    const trips = tripsAfter.reduce(
+      (sum, after, host) => sum + after - tripsBefore[index]![host]!,
+      0,
+    );
+    return summarize(scenario, results[index]!, set.before, trips);
+  }));
 }
 
+/** A scenario's rounds on one set of servers, as its row. */
 function summarize(
   scenario: Scenario,
   results: readonly WrkResult[],
   before: boolean,
+  trips: number,
 ): Measurement {
   const rpsOf = (result: WrkResult) =>
     result.requests / (result.durationUs / 1e6);
   const sorted = [...results].sort((a, b) => rpsOf(a) - rpsOf(b));
   const median = sorted[Math.floor((sorted.length - 1) / 2)]!;
+  // Every reply of a round is a request; non-2xx ones are counted as well.
+  const measured = results.reduce((sum, result) => sum + result.requests, 0);
   return {
     scenario: scenario.name,
     ...(before ? { before: true } : {}),
@@ -510,7 +612,7 @@ function summarize(
     p90Ms: median.p90Us / 1000,
     p99Ms: median.p99Us / 1000,
     maxMs: median.maxUs / 1000,
-    requests: results.reduce((sum, result) => sum + result.requests, 0),
+    requests: measured,
     // Every round counts: an error in any round is an error.
     non2xx: results.reduce((sum, result) => sum + result.non2xx, 0),
     socketErrors: results.reduce(
@@ -520,7 +622,36 @@ function summarize(
       0,
     ),
     rounds: results.map((result) => Math.round(rpsOf(result))),
+    ...(scenario.store === "pg"
+      ? { roundTripsPerRequest: trips / Math.max(1, measured) }
+      : {}),
   };
+}
+
+/** A PostgreSQL row's rps over the single-process KV row of its method. */
+function kvShare(
+  row: Measurement,
+  measurements: readonly Measurement[],
+): string {
+  if (!row.scenario.includes("(pg")) return "-";
+  const kv = measurements.find((other) =>
+    other.scenario === row.scenario.split(" ")[0] && other.before === row.before
+  );
+  return kv === undefined ? "-" : `${(100 * row.rps / kv.rps).toFixed(1)}%`;
+}
+
+/** A row's rps over the `--compare` checkout's row of the same scenario. */
+function beforeShare(
+  row: Measurement,
+  measurements: readonly Measurement[],
+): string {
+  if (row.before) return "-";
+  const before = measurements.find((other) =>
+    other.before && other.scenario === row.scenario
+  );
+  return before === undefined
+    ? "-"
+    : `${(100 * row.rps / before.rps).toFixed(1)}%`;
 }
 
 function table(measurements: readonly Measurement[]): string {
@@ -535,32 +666,25 @@ function table(measurements: readonly Measurement[]): string {
     "non-2xx",
     "sock err",
     "vs bare",
+    "vs kv",
+    "trips/req",
     ...(compared ? ["vs before"] : []),
   ];
-  const rows = measurements.map((row) => {
-    const before = row.before
-      ? undefined
-      : measurements.find((other) =>
-        other.before && other.scenario === row.scenario
-      );
-    return [
-      row.before ? `${row.scenario} (before)` : row.scenario,
-      row.rps.toFixed(0),
-      row.p50Ms.toFixed(2),
-      row.p99Ms.toFixed(2),
-      row.maxMs.toFixed(1),
-      String(row.non2xx),
-      String(row.socketErrors),
-      bare === undefined ? "-" : `${(100 * row.rps / bare.rps).toFixed(1)}%`,
-      ...(compared
-        ? [
-          before === undefined
-            ? "-"
-            : `${(100 * row.rps / before.rps).toFixed(1)}%`,
-        ]
-        : []),
-    ];
-  });
+  const rows = measurements.map((row) => [
+    row.before ? `${row.scenario} (before)` : row.scenario,
+    row.rps.toFixed(0),
+    row.p50Ms.toFixed(2),
+    row.p99Ms.toFixed(2),
+    row.maxMs.toFixed(1),
+    String(row.non2xx),
+    String(row.socketErrors),
+    bare === undefined ? "-" : `${(100 * row.rps / bare.rps).toFixed(1)}%`,
+    kvShare(row, measurements),
+    row.roundTripsPerRequest === undefined
+      ? "-"
+      : row.roundTripsPerRequest.toFixed(3),
+    ...(compared ? [beforeShare(row, measurements)] : []),
+  ]);
   const widths = header.map((title, column) =>
     Math.max(title.length, ...rows.map((row) => row[column]!.length))
   );
@@ -599,67 +723,83 @@ async function main(): Promise<void> {
   const scenarios = selectedScenarios();
   const dir = await Deno.makeTempDir({ prefix: "parley-load-" });
   const measurements: Measurement[] = [];
+  const sessionSecret = crypto.randomUUID() + crypto.randomUUID();
+  let cluster: PostgresCluster | undefined;
   console.error(
     `parley load: ${scenarios.length} scenarios, ${durationS} s each (+${warmupS} s warm-up) × ${rounds} round(s), wrk -t${wrkThreads} -c${connections}, ${workers} workers with --parallel; temp ${dir}`,
   );
   try {
     await Deno.writeTextFile(`${dir}/policy.yaml`, benchPolicy());
-    // One server per (kind, parallel); its scenarios run back to back.
+    // One set of servers per (kind, parallel, store, hosts); its scenarios
+    // run back to back.
     const groups = new Map<string, Scenario[]>();
     for (const scenario of scenarios) {
-      const key = `${scenario.server}:${scenario.parallel}`;
+      const key = `${scenario.server}-${scenario.parallel}-${
+        scenario.store ?? "kv"
+      }-${scenario.hosts ?? 1}`;
       groups.set(key, [...(groups.get(key) ?? []), scenario]);
     }
     for (const [key, group] of groups) {
-      const roots = BEFORE !== undefined && group[0]!.server === "parley"
+      const first = group[0]!;
+      const hosts = first.hosts ?? 1;
+      const checkouts = BEFORE !== undefined && first.server === "parley"
         ? [{ root: BEFORE, before: true }, { root: ROOT, before: false }]
         : [{ root: ROOT, before: false }];
-      const servers: { server: RunningServer; before: boolean }[] = [];
+      const sets: { servers: RunningServer[]; before: boolean }[] = [];
       try {
-        for (const { root, before } of roots) {
-          const serverDir = `${dir}/${key.replace(":", "-")}${
-            before ? "-before" : ""
-          }`;
-          await Deno.mkdir(serverDir);
-          servers.push({
-            before,
-            server: await startServer(group[0]!, serverDir, {
-              PARLEY_POLICY: `${dir}/policy.yaml`,
-              PARLEY_KV: `${serverDir}/kv.sqlite`,
-              PARLEY_DECISION_LOG: `${serverDir}/decisions.jsonl`,
-              PARLEY_SESSION_SECRET: crypto.randomUUID() +
-                crypto.randomUUID(),
-              BENCH_JWT_SECRET: secret,
-            }, root),
-          });
+        for (const { root, before } of checkouts) {
+          const setDir = `${dir}/${key}${before ? "-before" : ""}`;
+          let store: Record<string, string>;
+          if (first.store === "pg") {
+            cluster ??= await startCluster();
+            store = { PARLEY_STORE: await cluster.createDatabase() };
+          } else {
+            store = { PARLEY_KV: `${setDir}/kv.sqlite` };
+          }
+          const set = { servers: [] as RunningServer[], before };
+          sets.push(set);
+          for (let host = 0; host < hosts; host++) {
+            // Each host its own dir, as separate machines would have.
+            const serverDir = `${setDir}/host-${host}`;
+            await Deno.mkdir(serverDir, { recursive: true });
+            set.servers.push(
+              await startServer(first, serverDir, {
+                PARLEY_POLICY: `${dir}/policy.yaml`,
+                ...store,
+                PARLEY_DECISION_LOG: `${serverDir}/decisions.jsonl`,
+                PARLEY_SESSION_SECRET: sessionSecret,
+                BENCH_JWT_SECRET: secret,
+              }, root),
+            );
+          }
         }
         for (const scenario of group) {
           measurements.push(
-            ...await measure(
-              scenario,
-              servers,
-              `${dir}/${key.replace(":", "-")}`,
-              token,
-            ),
+            ...await measure(scenario, sets, `${dir}/${key}`, token),
           );
         }
       } finally {
-        for (const { server } of servers) await server.stop();
-      }
-      for (const { server, before } of servers) {
-        const errors = server.output().split("\n").filter((line) =>
-          /error|locked|unavailable/i.test(line)
+        await Promise.all(
+          sets.flatMap((set) => set.servers.map((server) => server.stop())),
         );
-        if (errors.length > 0) {
-          console.error(
-            `  ${key}${before ? " (before)" : ""} server said:\n    ${
-              errors.join("\n    ")
-            }`,
+      }
+      for (const { servers, before } of sets) {
+        for (const server of servers) {
+          const errors = server.output().split("\n").filter((line) =>
+            /error|locked|unavailable/i.test(line)
           );
+          if (errors.length > 0) {
+            console.error(
+              `  ${key}${before ? " (before)" : ""} server said:\n    ${
+                errors.join("\n    ")
+              }`,
+            );
+          }
         }
       }
     }
   } finally {
+    await cluster?.[Symbol.asyncDispose]();
     await Deno.remove(dir, { recursive: true });
   }
   console.log(

@@ -210,6 +210,7 @@ export class ChatStore {
         `Message text must be 1 to ${this.#maxLength} characters and not blank`,
       );
     }
+    let assigned = false;
     const appended = await this.#records.append(
       organizationId,
       conversationId,
@@ -249,6 +250,9 @@ export class ChatStore {
           );
         }
         const { awaitingReplySince: _, ...answered } = current;
+        // The first agent who replies takes the conversation.
+        assigned = author === "agent" && current.assignee === undefined &&
+          message.agent !== undefined;
         return {
           message,
           conversation: {
@@ -256,11 +260,7 @@ export class ChatStore {
             updatedAt: message.at,
             lastMessage: message,
             messageCount: current.messageCount + 1,
-            // The first agent who replies takes the conversation.
-            ...(author === "agent" && current.assignee === undefined &&
-                message.agent !== undefined
-              ? { assignee: message.agent }
-              : {}),
+            ...(assigned ? { assignee: message.agent } : {}),
             ...(startsStretch ? { awaitingReplySince: message.id } : {}),
           },
           outbox,
@@ -269,6 +269,14 @@ export class ChatStore {
       options.keep ?? DEFAULT_MAX_MESSAGES,
     );
     if (appended === undefined) throw notFound(conversationId);
+    if (assigned) {
+      // Other agents' inboxes learn who took it, as after agent.assign.
+      await this.#records.publish(organizationId, {
+        kind: "updated",
+        conversationId,
+        conversation: appended.conversation,
+      });
+    }
     return appended.message;
   }
 

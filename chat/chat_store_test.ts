@@ -1084,3 +1084,35 @@ testEachEngine(
     });
   },
 );
+
+testEachEngine(
+  "the first agent reply tells the organization's watchers who took the conversation, once",
+  async (engine) => {
+    await withStore(engine, {}, async (fixture) => {
+      const { store } = fixture;
+      const conversation = await newVisitorConversation(store);
+      await store.append("acme", conversation.id, "visitor", "Hello?");
+      const controller = new AbortController();
+      const iterator = fixture.live.organization("acme", {
+        signal: controller.signal,
+      })[Symbol.asyncIterator]();
+      const arriving = take(iterator, 3);
+      await store.append("acme", conversation.id, "agent", "Hi", {
+        agent: ADA,
+      });
+      await store.append("acme", conversation.id, "agent", "More", {
+        agent: GRACE,
+      });
+      const events = await arriving;
+      assert.deepEqual(events.map((event) => event.kind), [
+        "message",
+        "updated",
+        "message",
+      ]);
+      const updated = events[1];
+      assert.ok(updated?.kind === "updated");
+      assert.deepEqual(updated.conversation.assignee, ADA);
+      controller.abort();
+    });
+  },
+);

@@ -31,6 +31,7 @@ import {
   parsePolicyText,
   type PolicyNode,
   type Position,
+  timeOfNode,
 } from "./parse.ts";
 import { parseDuration } from "./rate.ts";
 import type {
@@ -71,8 +72,6 @@ const CASE_KEYS = [
   "verified",
 ];
 const TOKEN_KEYS = ["kid", "sub", "expiresIn", "claims", "secret"];
-const ISO_TIME =
-  /^\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:[Zz]|[+-]\d{2}:\d{2}))?$/;
 const METHOD_NAME = /^[a-z]+\.[A-Za-z]+$/;
 const DEFAULT_EXPIRES_IN_MS = 10 * 60_000;
 /** `sub` of a minted token when the case names none. */
@@ -454,16 +453,8 @@ class CaseFileReader {
   #time(entry: MapEntry | undefined, path: string): number | undefined {
     if (entry === undefined) return undefined;
     const node = entry.value;
-    let time: number | undefined;
-    if (node.kind === "scalar" && node.value instanceof Date) {
-      time = node.value.getTime();
-    } else if (
-      node.kind === "scalar" && typeof node.value === "string" &&
-      ISO_TIME.test(node.value)
-    ) {
-      time = Date.parse(node.value);
-    }
-    if (time === undefined || Number.isNaN(time)) {
+    const time = timeOfNode(node);
+    if (time === undefined) {
       this.#report(
         "bad-time",
         path,

@@ -24,6 +24,7 @@ import {
   parsePolicyText,
   type PolicyNode,
   type Position,
+  timeOfNode,
 } from "./parse.ts";
 import { parseDuration, parseRate } from "./rate.ts";
 import type {
@@ -288,8 +289,6 @@ export const ORGANIZATION_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const ADMIN_KEY_ID = /^[A-Za-z0-9_.-]{1,64}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const COLOR = /^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$/;
-const ISO_TIME =
-  /^\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:[Zz]|[+-]\d{2}:\d{2}))?$/;
 const MAX_TEXT_LENGTH = 1_000;
 
 /**
@@ -1230,16 +1229,8 @@ class PolicyValidator {
 
   #until(entry: MapEntry, path: string, label: string): number | undefined {
     const node = entry.value;
-    let time: number | undefined;
-    if (node.kind === "scalar" && node.value instanceof Date) {
-      time = node.value.getTime();
-    } else if (
-      node.kind === "scalar" && typeof node.value === "string" &&
-      ISO_TIME.test(node.value)
-    ) {
-      time = Date.parse(node.value);
-    }
-    if (time === undefined || Number.isNaN(time)) {
+    const time = timeOfNode(node);
+    if (time === undefined) {
       this.#report(
         "bad-until",
         path,

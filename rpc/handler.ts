@@ -128,6 +128,8 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
   const store = storeOf(options);
   const now = options.now ?? Date.now;
   const metrics = options.metrics ?? new Metrics();
+  const roundTrips = store.roundTrips?.bind(store);
+  if (roundTrips !== undefined) metrics.storeRoundTrips(roundTrips);
   const limiter = createRateLimiter(store.counters);
   const chat = new ChatStore(store.conversations, {
     maxMessageLength: MAX_MESSAGE_LENGTH,

@@ -38,6 +38,7 @@ export class Metrics {
   /** Bucket counts (the last one past every bound) by method. */
   readonly #latencyCounts = new Map<string, number[]>();
   readonly #latencySums = new Map<string, number>();
+  #storeRoundTrips: (() => number) | undefined;
 
   /**
    * Counts one decision.
@@ -69,6 +70,11 @@ export class Metrics {
   /** Counts a storage failure and what was done about it. */
   storeError(action: "closed" | "open"): void {
     this.#storeErrors.increment(action);
+  }
+
+  /** Reads the store's statement count at render (engines that count them). */
+  storeRoundTrips(read: () => number): void {
+    this.#storeRoundTrips = read;
   }
 
   /**
@@ -127,6 +133,13 @@ export class Metrics {
       "parley_policy_reloads_total",
       "Policy reloads by file and result.",
     );
+    if (this.#storeRoundTrips !== undefined) {
+      lines.push(
+        "# HELP parley_store_round_trips_total Statements sent to the store.",
+        "# TYPE parley_store_round_trips_total counter",
+        `parley_store_round_trips_total ${this.#storeRoundTrips()}`,
+      );
+    }
     lines.push(
       "# HELP parley_request_duration_seconds RPC latency by method.",
       "# TYPE parley_request_duration_seconds histogram",

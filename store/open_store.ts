@@ -43,6 +43,11 @@ export async function openStore(location?: string): Promise<Store> {
       "PARLEY_STORE: KV Connect URLs are not supported (denokv takes at most 10 checks per commit and is one SQLite writer); use a KV file for one machine or postgres://… for many hosts",
     );
   }
+  if (scheme === "postgres" || scheme === "postgresql") {
+    // Loaded only here, so Deno KV users never load the npm client.
+    const { openPostgresStore } = await import("./postgres/postgres_store.ts");
+    return await openPostgresStore(target);
+  }
   if (scheme !== undefined) {
     throw new RangeError(
       `PARLEY_STORE: unsupported URL scheme "${scheme}"; use a KV file path, ":memory:" or postgres://…`,

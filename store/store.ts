@@ -61,6 +61,12 @@ export interface Store {
   ping(): Promise<void>;
   /** Closes connections and stops background work. */
   close(): Promise<void>;
+  /**
+   * Statements sent to the engine so far, each one round trip, for
+   * `/metrics` (`parley_store_round_trips_total`) and the load benchmark;
+   * absent on engines that do not count them (Deno KV).
+   */
+  roundTrips?(): number;
 }
 
 /** The organization id of what belongs to no organization. */

@@ -1,12 +1,13 @@
 /**
- * The error raised when Deno KV cannot serve a request.
+ * The error raised when the store's engine cannot serve a request.
  *
  * @module
  */
 
 /**
- * Deno KV failed for real: the store is closed, cannot be opened, or stayed
- * locked by other processes past the retry budget. The server answers
+ * The engine failed for real: the store is closed or cannot be opened, Deno
+ * KV stayed locked by other processes past the retry budget, or PostgreSQL
+ * cannot be reached. The server answers
  * `503 UNAVAILABLE` (fail closed) unless the policy says
  * `server.onStoreError: open`.
  */
@@ -18,7 +19,7 @@ export class StoreUnavailableError extends Error {
    * Creates the error.
    *
    * @param message Starts with a capital, no final period.
-   * @param options `cause`: the underlying KV error.
+   * @param options `cause`: the underlying engine error.
    */
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);

@@ -106,7 +106,7 @@ testEachEngine(
     await using server = await startServer({
       policy: POLICY,
       env: SECRETS,
-      kv: await engine.location(),
+      store: await engine.location(),
     });
     await awayFromWindowEdge(WINDOW_MS, 4_500);
     for (let i = 0; i < 3; i++) {
@@ -177,7 +177,7 @@ testEachEngine(
     await using server = await startServer({
       policy: POLICY,
       env: SECRETS,
-      kv: await engine.location(),
+      store: await engine.location(),
     });
     await awayFromWindowEdge(WINDOW_MS, 3_000);
     const list = (address: string, key?: string) =>
@@ -219,12 +219,12 @@ testEachEngine(
     await using first = await startServer({
       policy: POLICY,
       env,
-      kv: location,
+      store: location,
     });
     await using second = await startServer({
       policy: POLICY,
       env,
-      kv: location,
+      store: location,
     });
     await awayFromWindowEdge(WINDOW_MS, 3_000);
     assert.equal((await bootFrom(first, "127.0.0.6", forged())).status, 401);

@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { signWithJsonwebtoken } from "./jsonwebtoken_minter.ts";
 import { awayFromWindowEdge, startServer } from "./server_process.ts";
+import { serverStore, testEachEngine } from "./store_engines.ts";
 
 const SECRET = "limits-test-secret-0123456789abcdef0123";
 
@@ -43,77 +44,112 @@ function statuses(replies: { status: number }[]) {
   return counts;
 }
 
-Deno.test("the IP limit admits exactly 20 a minute, sequentially", async () => {
-  await using server = await startServer({ policy: POLICY, env: ENV });
-  await awayFromWindowEdge();
-  const replies = [];
-  for (let i = 0; i < 25; i++) {
-    replies.push(
-      await server.rpc("chat.getConfig", { organizationId: "shop" }, {
-        origin: SHOP,
-      }),
-    );
-  }
-  assert.deepEqual(
-    replies.slice(0, 20).map((reply) => reply.body.rateLimit.remaining),
-    [
-      ...Array(20).keys(),
-    ].map((i) => 19 - i),
-  );
-  for (const reply of replies.slice(20)) {
-    assert.equal(reply.status, 429);
-    assert.equal(reply.body.error.code, "RATE_LIMITED");
-    assert.equal(reply.body.error.reason, "limit.ip");
-    const retryAfter = reply.body.error.retryAfter;
-    assert.ok(retryAfter >= 1 && retryAfter <= 66, `retryAfter ${retryAfter}`);
-    assert.equal(reply.headers.get("retry-after"), String(retryAfter));
-    assert.match(reply.headers.get("ratelimit") ?? "", /"ip";r=0;t=\d+/);
-  }
-});
-
-Deno.test("the IP limit admits exactly 20 of 60 concurrent requests", async () => {
-  await using server = await startServer({ policy: POLICY, env: ENV });
-  await awayFromWindowEdge();
-  const replies = await Promise.all(
-    Array.from(
-      { length: 60 },
-      () =>
-        server.rpc("chat.getConfig", { organizationId: "shop" }, {
+testEachEngine(
+  "the IP limit admits exactly 20 a minute, sequentially",
+  async (engine) => {
+    await using server = await startServer({
+      ...await serverStore(engine),
+      policy: POLICY,
+      env: ENV,
+    });
+    await awayFromWindowEdge();
+    const replies = [];
+    for (let i = 0; i < 25; i++) {
+      replies.push(
+        await server.rpc("chat.getConfig", { organizationId: "shop" }, {
           origin: SHOP,
         }),
-    ),
-  );
-  assert.deepEqual(statuses(replies), { 200: 20, 429: 40 });
-});
+      );
+    }
+    assert.deepEqual(
+      replies.slice(0, 20).map((reply) => reply.body.rateLimit.remaining),
+      [
+        ...Array(20).keys(),
+      ].map((i) => 19 - i),
+    );
+    for (const reply of replies.slice(20)) {
+      assert.equal(reply.status, 429);
+      assert.equal(reply.body.error.code, "RATE_LIMITED");
+      assert.equal(reply.body.error.reason, "limit.ip");
+      const retryAfter = reply.body.error.retryAfter;
+      assert.ok(
+        retryAfter >= 1 && retryAfter <= 66,
+        `retryAfter ${retryAfter}`,
+      );
+      assert.equal(reply.headers.get("retry-after"), String(retryAfter));
+      assert.match(reply.headers.get("ratelimit") ?? "", /"ip";r=0;t=\d+/);
+    }
+  },
+);
 
-Deno.test("the IP limit is exact across two server processes on one KV file", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "parley-two-" });
-  try {
-    const env = {
-      ...ENV,
-      PARLEY_SESSION_SECRET: "shared-session-secret-0123456789abcdef",
-    };
-    await using first = await startServer({ policy: POLICY, env, dir });
-    await using second = await startServer({ policy: POLICY, env, dir });
-    assert.notEqual(first.port, second.port);
+testEachEngine(
+  "the IP limit admits exactly 20 of 60 concurrent requests",
+  async (engine) => {
+    await using server = await startServer({
+      ...await serverStore(engine),
+      policy: POLICY,
+      env: ENV,
+    });
     await awayFromWindowEdge();
     const replies = await Promise.all(
       Array.from(
         { length: 60 },
-        (_, i) =>
-          (i % 2 === 0 ? first : second).rpc("chat.getConfig", {
-            organizationId: "shop",
-          }, { origin: SHOP }),
+        () =>
+          server.rpc("chat.getConfig", { organizationId: "shop" }, {
+            origin: SHOP,
+          }),
       ),
     );
     assert.deepEqual(statuses(replies), { 200: 20, 429: 40 });
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  },
+);
 
-Deno.test("each source address has its own IP bucket", async () => {
-  await using server = await startServer({ policy: POLICY, env: ENV });
+testEachEngine(
+  "the IP limit is exact across two server processes on one store",
+  async (engine) => {
+    const shared = await serverStore(engine);
+    const dir = await Deno.makeTempDir({ prefix: "parley-two-" });
+    try {
+      const env = {
+        ...ENV,
+        PARLEY_SESSION_SECRET: "shared-session-secret-0123456789abcdef",
+      };
+      await using first = await startServer({
+        ...shared,
+        policy: POLICY,
+        env,
+        dir,
+      });
+      await using second = await startServer({
+        ...shared,
+        policy: POLICY,
+        env,
+        dir,
+      });
+      assert.notEqual(first.port, second.port);
+      await awayFromWindowEdge();
+      const replies = await Promise.all(
+        Array.from(
+          { length: 60 },
+          (_, i) =>
+            (i % 2 === 0 ? first : second).rpc("chat.getConfig", {
+              organizationId: "shop",
+            }, { origin: SHOP }),
+        ),
+      );
+      assert.deepEqual(statuses(replies), { 200: 20, 429: 40 });
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+testEachEngine("each source address has its own IP bucket", async (engine) => {
+  await using server = await startServer({
+    ...await serverStore(engine),
+    policy: POLICY,
+    env: ENV,
+  });
   await awayFromWindowEdge();
   const from = (address: string) =>
     server.rpc("chat.getConfig", { organizationId: "shop" }, {
@@ -131,93 +167,122 @@ Deno.test("each source address has its own IP bucket", async () => {
   assert.equal((await from("127.0.0.2")).status, 429);
 });
 
-Deno.test("X-Forwarded-For is read trustProxy hops from the right, never the leftmost entry", async () => {
-  await using server = await startServer({ policy: POLICY, env: ENV });
-  await awayFromWindowEdge();
-  const replies = await Promise.all(
-    Array.from(
-      { length: 30 },
-      (_, i) =>
-        server.rpc("chat.getConfig", { organizationId: "shop" }, {
-          origin: SHOP,
-          // A client can prepend anything; our one proxy appends the real address.
-          headers: { "X-Forwarded-For": `10.0.${i}.1, 203.0.113.7` },
-        }),
-    ),
-  );
-  assert.deepEqual(statuses(replies), { 200: 20, 429: 10 });
-  const other = await server.rpc("chat.getConfig", { organizationId: "shop" }, {
-    origin: SHOP,
-    headers: { "X-Forwarded-For": "203.0.113.8" },
-  });
-  assert.equal(other.status, 200);
-});
-
-Deno.test("unknown organizations share one bucket per IP", async () => {
-  await using server = await startServer({ policy: POLICY, env: ENV });
-  await awayFromWindowEdge();
-  const replies = await Promise.all(
-    Array.from(
-      { length: 30 },
-      () =>
-        server.rpc("chat.getConfig", {
-          organizationId: crypto.randomUUID().slice(0, 12),
-        }, {
-          localAddress: "127.0.0.4",
-        }),
-    ),
-  );
-  assert.deepEqual(statuses(replies), { 404: 20, 429: 10 });
-  // The known organization's bucket for this IP is untouched.
-  const known = await server.rpc("chat.getConfig", { organizationId: "shop" }, {
-    origin: SHOP,
-    localAddress: "127.0.0.4",
-  });
-  assert.equal(known.status, 200);
-});
-
-Deno.test("forged traffic cannot spend the organization's budget", async () => {
-  await using server = await startServer({ policy: POLICY, env: ENV });
-  await awayFromWindowEdge();
-  const origin = "https://budget.example";
-  const now = Math.floor(Date.now() / 1000);
-  const forged = signWithJsonwebtoken(
-    {
-      iss: origin,
-      aud: "chat-widget",
-      sub: "x",
-      iat: now,
-      exp: now + 300,
-      org_id: "budget",
-    },
-    "attacker-guess-0123456789abcdef0123456789",
-  );
-  const attacks = await Promise.all([
-    ...Array.from(
-      { length: 15 },
-      () =>
-        server.rpc("chat.boot", { organizationId: "budget" }, {
-          origin,
-          token: forged,
-        }),
-    ),
-    ...Array.from(
-      { length: 15 },
-      () =>
-        server.rpc("chat.boot", { organizationId: "budget" }, {
-          origin: "https://evil.example",
-        }),
-    ),
-  ]);
-  assert.deepEqual(statuses(attacks), { 401: 15, 403: 15 });
-  const genuine = [];
-  for (let i = 0; i < 11; i++) {
-    genuine.push(
-      await server.rpc("chat.getConfig", { organizationId: "budget" }, {
-        origin,
-      }),
+testEachEngine(
+  "X-Forwarded-For is read trustProxy hops from the right, never the leftmost entry",
+  async (engine) => {
+    await using server = await startServer({
+      ...await serverStore(engine),
+      policy: POLICY,
+      env: ENV,
+    });
+    await awayFromWindowEdge();
+    const replies = await Promise.all(
+      Array.from(
+        { length: 30 },
+        (_, i) =>
+          server.rpc("chat.getConfig", { organizationId: "shop" }, {
+            origin: SHOP,
+            // A client can prepend anything; our one proxy appends the real address.
+            headers: { "X-Forwarded-For": `10.0.${i}.1, 203.0.113.7` },
+          }),
+      ),
     );
-  }
-  assert.deepEqual(statuses(genuine), { 200: 10, 429: 1 });
-  assert.equal(genuine[10]!.body.error.reason, "limit.organization");
-});
+    assert.deepEqual(statuses(replies), { 200: 20, 429: 10 });
+    const other = await server.rpc(
+      "chat.getConfig",
+      { organizationId: "shop" },
+      {
+        origin: SHOP,
+        headers: { "X-Forwarded-For": "203.0.113.8" },
+      },
+    );
+    assert.equal(other.status, 200);
+  },
+);
+
+testEachEngine(
+  "unknown organizations share one bucket per IP",
+  async (engine) => {
+    await using server = await startServer({
+      ...await serverStore(engine),
+      policy: POLICY,
+      env: ENV,
+    });
+    await awayFromWindowEdge();
+    const replies = await Promise.all(
+      Array.from(
+        { length: 30 },
+        () =>
+          server.rpc("chat.getConfig", {
+            organizationId: crypto.randomUUID().slice(0, 12),
+          }, {
+            localAddress: "127.0.0.4",
+          }),
+      ),
+    );
+    assert.deepEqual(statuses(replies), { 404: 20, 429: 10 });
+    // The known organization's bucket for this IP is untouched.
+    const known = await server.rpc(
+      "chat.getConfig",
+      { organizationId: "shop" },
+      {
+        origin: SHOP,
+        localAddress: "127.0.0.4",
+      },
+    );
+    assert.equal(known.status, 200);
+  },
+);
+
+testEachEngine(
+  "forged traffic cannot spend the organization's budget",
+  async (engine) => {
+    await using server = await startServer({
+      ...await serverStore(engine),
+      policy: POLICY,
+      env: ENV,
+    });
+    await awayFromWindowEdge();
+    const origin = "https://budget.example";
+    const now = Math.floor(Date.now() / 1000);
+    const forged = signWithJsonwebtoken(
+      {
+        iss: origin,
+        aud: "chat-widget",
+        sub: "x",
+        iat: now,
+        exp: now + 300,
+        org_id: "budget",
+      },
+      "attacker-guess-0123456789abcdef0123456789",
+    );
+    const attacks = await Promise.all([
+      ...Array.from(
+        { length: 15 },
+        () =>
+          server.rpc("chat.boot", { organizationId: "budget" }, {
+            origin,
+            token: forged,
+          }),
+      ),
+      ...Array.from(
+        { length: 15 },
+        () =>
+          server.rpc("chat.boot", { organizationId: "budget" }, {
+            origin: "https://evil.example",
+          }),
+      ),
+    ]);
+    assert.deepEqual(statuses(attacks), { 401: 15, 403: 15 });
+    const genuine = [];
+    for (let i = 0; i < 11; i++) {
+      genuine.push(
+        await server.rpc("chat.getConfig", { organizationId: "budget" }, {
+          origin,
+        }),
+      );
+    }
+    assert.deepEqual(statuses(genuine), { 200: 10, 429: 1 });
+    assert.equal(genuine[10]!.body.error.reason, "limit.organization");
+  },
+);

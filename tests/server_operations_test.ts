@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { signWithJsonwebtoken } from "./jsonwebtoken_minter.ts";
 import { startServer, waitFor } from "./server_process.ts";
+import { serverStore, testEachEngine } from "./store_engines.ts";
 import { acmeClaims, ORIGINS, SECRETS, testPolicy } from "./test_policy.ts";
 
 async function health(baseUrl: string) {
@@ -256,49 +257,63 @@ Deno.test("a stuck store fails closed with 503, or open when the policy says so"
   }
 });
 
-Deno.test("a restart on the same KV file loses nothing and keeps sessions working", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "parley-restart-" });
-  try {
-    const env = {
-      ...SECRETS,
-      PARLEY_SESSION_SECRET: "restart-session-secret-0123456789abcdef",
-    };
-    const first = await startServer({ policy: testPolicy(), env, dir });
-    const boot = await first.rpc("chat.boot", { organizationId: "acme" }, {
-      origin: ORIGINS.acme,
-    });
-    const token = boot.body.data.session.token;
-    await first.rpc("chat.sendMessage", { text: "before restart" }, {
-      origin: ORIGINS.acme,
-      token,
-    });
-    await first.stop();
-    await using second = await startServer({ policy: testPolicy(), env, dir });
-    await second.rpc("chat.sendMessage", { text: "after restart" }, {
-      origin: ORIGINS.acme,
-      token,
-    });
-    const listed = await second.rpc("chat.listMessages", {}, {
-      origin: ORIGINS.acme,
-      token,
-    });
-    assert.equal(listed.status, 200);
-    assert.deepEqual(
-      listed.body.data.messages.map((message: { text: string }) =>
-        message.text
-      ),
-      ["before restart", "after restart"],
-    );
-    const again = await second.rpc("chat.boot", {
-      organizationId: "acme",
-      visitorId: boot.body.data.visitorId,
-    }, { origin: ORIGINS.acme });
-    assert.equal(
-      again.body.data.conversation.id,
-      boot.body.data.conversation.id,
-    );
-    assert.equal(again.body.data.conversation.messages.length, 2);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+testEachEngine(
+  "a restart on the same store loses nothing and keeps sessions working",
+  async (engine) => {
+    const shared = await serverStore(engine);
+    const dir = await Deno.makeTempDir({ prefix: "parley-restart-" });
+    try {
+      const env = {
+        ...SECRETS,
+        PARLEY_SESSION_SECRET: "restart-session-secret-0123456789abcdef",
+      };
+      const first = await startServer({
+        ...shared,
+        policy: testPolicy(),
+        env,
+        dir,
+      });
+      const boot = await first.rpc("chat.boot", { organizationId: "acme" }, {
+        origin: ORIGINS.acme,
+      });
+      const token = boot.body.data.session.token;
+      await first.rpc("chat.sendMessage", { text: "before restart" }, {
+        origin: ORIGINS.acme,
+        token,
+      });
+      await first.stop();
+      await using second = await startServer({
+        ...shared,
+        policy: testPolicy(),
+        env,
+        dir,
+      });
+      await second.rpc("chat.sendMessage", { text: "after restart" }, {
+        origin: ORIGINS.acme,
+        token,
+      });
+      const listed = await second.rpc("chat.listMessages", {}, {
+        origin: ORIGINS.acme,
+        token,
+      });
+      assert.equal(listed.status, 200);
+      assert.deepEqual(
+        listed.body.data.messages.map((message: { text: string }) =>
+          message.text
+        ),
+        ["before restart", "after restart"],
+      );
+      const again = await second.rpc("chat.boot", {
+        organizationId: "acme",
+        visitorId: boot.body.data.visitorId,
+      }, { origin: ORIGINS.acme });
+      assert.equal(
+        again.body.data.conversation.id,
+        boot.body.data.conversation.id,
+      );
+      assert.equal(again.body.data.conversation.messages.length, 2);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);

@@ -1,7 +1,8 @@
 /**
  * The real Parley server as a child process, for whole-server tests: its own
  * temp dir with the policy file, the KV file and the decision log; port 0;
- * the address read from its start-up line.
+ * the address read from its start-up line. With `store`, it runs on that
+ * store instead (e.g. one PostgreSQL database that several hosts share).
  *
  * @module
  */
@@ -62,6 +63,11 @@ export interface StartServerOptions {
   readonly dir?: string;
   /** Overrides the KV location (e.g. an unreachable KV Connect URL). */
   readonly kv?: string;
+  /**
+   * `PARLEY_STORE`: a store every host shares (a `postgres://` URL from
+   * `TestEngine.location()`); the host keeps its own local dir beside it.
+   */
+  readonly store?: string;
   /** Entry file: `server.ts` (default). */
   readonly entry?: string;
   /**
@@ -162,7 +168,9 @@ export async function startServer(
     PORT: "0",
     HOSTNAME: "127.0.0.1",
     PARLEY_POLICY: policyPath,
-    PARLEY_KV: options.kv ?? kvPath,
+    ...(options.store === undefined
+      ? { PARLEY_KV: options.kv ?? kvPath }
+      : { PARLEY_STORE: options.store }),
     PARLEY_DECISION_LOG: decisionLog,
     NO_COLOR: "1",
     ...options.env,

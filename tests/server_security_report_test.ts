@@ -214,7 +214,7 @@ testEachEngine(
     await using server = await startServer({
       policy: POLICY,
       env: SECRETS,
-      kv: await engine.location(),
+      store: await engine.location(),
     });
     const started = Date.now();
     await knownTraffic(server);
@@ -268,7 +268,7 @@ testEachEngine(
     await using server = await startServer({
       policy: POLICY,
       env: SECRETS,
-      kv: await engine.location(),
+      store: await engine.location(),
     });
     const rows: {
       name: string;
@@ -374,7 +374,7 @@ testEachEngine(
     await using server = await startServer({
       policy: POLICY,
       env: SECRETS,
-      kv: await engine.location(),
+      store: await engine.location(),
     });
     const userToken = token(
       SECRETS.SHOP_NEW_SECRET,
@@ -422,7 +422,7 @@ testEachEngine(
       await using first = await startServer({
         policy: POLICY,
         env,
-        kv: location,
+        store: location,
       });
       await knownTraffic(first);
       // Stopped within the flush interval of its traffic: close() flushes.
@@ -430,7 +430,7 @@ testEachEngine(
     await using second = await startServer({
       policy: POLICY,
       env,
-      kv: location,
+      store: location,
     });
     assert.deepEqual(countsOf((await report(second)).body.data), EXPECTED);
   },
@@ -447,12 +447,12 @@ testEachEngine(
     await using first = await startServer({
       policy: POLICY,
       env,
-      kv: location,
+      store: location,
     });
     await using second = await startServer({
       policy: POLICY,
       env,
-      kv: location,
+      store: location,
     });
     await knownTraffic(first);
     // Nothing asks `first` to flush: its timer does, every 5 s.
@@ -485,7 +485,7 @@ testEachEngine(
     await using server = await startServer({
       policy: POLICY,
       env: SECRETS,
-      kv: location,
+      store: location,
     });
     const day = (await report(server)).body.data;
     assert.deepEqual(day.keys, [

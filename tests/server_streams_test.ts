@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { EventLog } from "./sse_events.ts";
 import { type ServerProcess, startServer, waitFor } from "./server_process.ts";
+import { serverStore, testEachEngine } from "./store_engines.ts";
 import { ORIGINS, SECRETS, testPolicy } from "./test_policy.ts";
 
 const origin = ORIGINS.acme;
@@ -64,186 +65,218 @@ function withSecondAdminKey(policy: string): string {
 
 const env = { ...SECRETS, ACME_SECOND_ADMIN_KEY: SECOND_KEY };
 
-Deno.test("an admin key removed from the policy ends its open agent.stream with agent.key_invalid, and nothing is delivered after", async () => {
-  const policy = withSecondAdminKey(testPolicy());
-  await using server = await startServer({ policy, env });
-  const controller = new AbortController();
-  const revoked = new EventLog(
-    await openStream(server, "agent.stream", SECOND_KEY, controller.signal),
-  );
-  const kept = new EventLog(
-    await openStream(
-      server,
-      "agent.stream",
-      SECRETS.ACME_ADMIN_KEY,
-      controller.signal,
-    ),
-  );
-  try {
-    const visitor = await boot(server);
-    await server.rpc("chat.sendMessage", { text: "before" }, {
-      origin,
-      token: visitor.session.token,
+testEachEngine(
+  "an admin key removed from the policy ends its open agent.stream with agent.key_invalid, and nothing is delivered after",
+  async (engine) => {
+    const policy = withSecondAdminKey(testPolicy());
+    await using server = await startServer({
+      ...await serverStore(engine),
+      policy,
+      env,
     });
-    await revoked.next((event) => event.data.text === "before");
-
-    const reloadedAt = await reload(server, testPolicy());
-    await server.rpc("chat.sendMessage", { text: "after" }, {
-      origin,
-      token: visitor.session.token,
-    });
-    const closed = await revoked.next((event) => event.event === "closed");
-    assert.deepEqual(closed.data, { reason: "agent.key_invalid" });
-    assert.ok(
-      closed.at - reloadedAt < 2_000,
-      `closed ${Math.round(closed.at - reloadedAt)} ms after the reload`,
+    const controller = new AbortController();
+    const revoked = new EventLog(
+      await openStream(server, "agent.stream", SECOND_KEY, controller.signal),
     );
-    await revoked.ended;
-    assert.deepEqual(
-      revoked.events.filter((event) => event.data.text === "after"),
-      [],
-      "the revoked stream delivered a message after the reload",
-    );
-    // The key still in the policy keeps its stream.
-    await kept.next((event) => event.data.text === "after");
-    assert.equal(
-      (await server.rpc("agent.listConversations", {
-        organizationId: "acme",
-      }, { token: SECOND_KEY })).status,
-      401,
-    );
-  } finally {
-    controller.abort();
-  }
-});
-
-Deno.test("an origin removed from the policy ends its visitor's chat.stream with session.revoked, and no reply reaches it", async () => {
-  await using server = await startServer({ policy: testPolicy(), env });
-  const visitor = await boot(server);
-  const controller = new AbortController();
-  const stream = new EventLog(
-    await openStream(
-      server,
-      "chat.stream",
-      visitor.session.token,
-      controller.signal,
-    ),
-  );
-  try {
-    const reply = (text: string) =>
-      server.rpc("agent.reply", {
-        organizationId: "acme",
-        conversationId: visitor.conversation.id,
-        text,
-      }, admin);
-    await reply("before");
-    await stream.next((event) => event.data.text === "before");
-    // The shop's origin (*.acme.com) is no longer allowed.
-    const reloadedAt = await reload(
-      server,
-      testPolicy().replace(
-        'allow: [acme.com, "*.acme.com"]',
-        "allow: [acme.com]",
+    const kept = new EventLog(
+      await openStream(
+        server,
+        "agent.stream",
+        SECRETS.ACME_ADMIN_KEY,
+        controller.signal,
       ),
     );
-    assert.equal((await reply("after")).status, 200);
-    const closed = await stream.next((event) => event.event === "closed");
-    assert.deepEqual(closed.data, { reason: "session.revoked" });
-    assert.ok(closed.at - reloadedAt < 2_000);
-    await stream.ended;
-    assert.deepEqual(
-      stream.events.filter((event) => event.data.text === "after"),
-      [],
-    );
-  } finally {
-    controller.abort();
-  }
-});
-
-Deno.test("a session that expires ends its chat.stream with session.expired", async () => {
-  await using server = await startServer({
-    policy: testPolicy(),
-    env: { ...env, PARLEY_SESSION_LIFETIME: "2s" },
-  });
-  const visitor = await boot(server);
-  const stream = new EventLog(
-    await openStream(
-      server,
-      "chat.stream",
-      visitor.session.token,
-      AbortSignal.timeout(10_000),
-    ),
-  );
-  const closed = await stream.next((event) => event.event === "closed", 6_000);
-  assert.deepEqual(closed.data, { reason: "session.expired" });
-  await stream.ended;
-  const expiresAt = Date.parse(visitor.session.expiresAt);
-  assert.ok(Date.now() >= expiresAt, "it ended at, not before, the expiry");
-});
-
-Deno.test("a third stream of one session ends the first, so a reconnect after a network blip just works", async () => {
-  await using server = await startServer({ policy: testPolicy(), env });
-  const visitor = await boot(server);
-  const controller = new AbortController();
-  try {
-    const streams: EventLog[] = [];
-    for (let i = 0; i < 3; i++) {
-      const response = await openStream(
-        server,
-        "chat.stream",
-        visitor.session.token,
-        controller.signal,
-      );
-      assert.equal(response.status, 200);
-      streams.push(new EventLog(response));
-    }
-    const [first, second, third] = streams as [EventLog, EventLog, EventLog];
-    const replaced = await first.next((event) => event.event === "closed");
-    assert.deepEqual(replaced.data, { reason: "stream.replaced" });
-    await first.ended;
-    await server.rpc("agent.reply", {
-      organizationId: "acme",
-      conversationId: visitor.conversation.id,
-      text: "to the live ones",
-    }, admin);
-    await second.next((event) => event.data.text === "to the live ones");
-    await third.next((event) => event.data.text === "to the live ones");
-    assert.equal((await health(server)).streams, 2);
-  } finally {
-    controller.abort();
-  }
-});
-
-Deno.test("streams beyond server.maxStreamsPerIp are refused with RATE_LIMITED stream.too_many", async () => {
-  await using server = await startServer({
-    policy: testPolicy({ serverExtra: "  maxStreamsPerIp: 3" }),
-    env,
-  });
-  const controller = new AbortController();
-  try {
-    const statuses: number[] = [];
-    let refusal: Record<string, unknown> | undefined;
-    for (let i = 0; i < 4; i++) {
+    try {
       const visitor = await boot(server);
-      const response = await openStream(
+      await server.rpc("chat.sendMessage", { text: "before" }, {
+        origin,
+        token: visitor.session.token,
+      });
+      await revoked.next((event) => event.data.text === "before");
+
+      const reloadedAt = await reload(server, testPolicy());
+      await server.rpc("chat.sendMessage", { text: "after" }, {
+        origin,
+        token: visitor.session.token,
+      });
+      const closed = await revoked.next((event) => event.event === "closed");
+      assert.deepEqual(closed.data, { reason: "agent.key_invalid" });
+      assert.ok(
+        closed.at - reloadedAt < 2_000,
+        `closed ${Math.round(closed.at - reloadedAt)} ms after the reload`,
+      );
+      await revoked.ended;
+      assert.deepEqual(
+        revoked.events.filter((event) => event.data.text === "after"),
+        [],
+        "the revoked stream delivered a message after the reload",
+      );
+      // The key still in the policy keeps its stream.
+      await kept.next((event) => event.data.text === "after");
+      assert.equal(
+        (await server.rpc("agent.listConversations", {
+          organizationId: "acme",
+        }, { token: SECOND_KEY })).status,
+        401,
+      );
+    } finally {
+      controller.abort();
+    }
+  },
+);
+
+testEachEngine(
+  "an origin removed from the policy ends its visitor's chat.stream with session.revoked, and no reply reaches it",
+  async (engine) => {
+    await using server = await startServer({
+      ...await serverStore(engine),
+      policy: testPolicy(),
+      env,
+    });
+    const visitor = await boot(server);
+    const controller = new AbortController();
+    const stream = new EventLog(
+      await openStream(
         server,
         "chat.stream",
         visitor.session.token,
         controller.signal,
+      ),
+    );
+    try {
+      const reply = (text: string) =>
+        server.rpc("agent.reply", {
+          organizationId: "acme",
+          conversationId: visitor.conversation.id,
+          text,
+        }, admin);
+      await reply("before");
+      await stream.next((event) => event.data.text === "before");
+      // The shop's origin (*.acme.com) is no longer allowed.
+      const reloadedAt = await reload(
+        server,
+        testPolicy().replace(
+          'allow: [acme.com, "*.acme.com"]',
+          "allow: [acme.com]",
+        ),
       );
-      statuses.push(response.status);
-      if (response.status !== 200) refusal = await response.json();
+      assert.equal((await reply("after")).status, 200);
+      const closed = await stream.next((event) => event.event === "closed");
+      assert.deepEqual(closed.data, { reason: "session.revoked" });
+      assert.ok(closed.at - reloadedAt < 2_000);
+      await stream.ended;
+      assert.deepEqual(
+        stream.events.filter((event) => event.data.text === "after"),
+        [],
+      );
+    } finally {
+      controller.abort();
     }
-    assert.deepEqual(statuses, [200, 200, 200, 429]);
-    assert.equal(
-      (refusal?.error as { code: string; reason: string }).code,
-      "RATE_LIMITED",
+  },
+);
+
+testEachEngine(
+  "a session that expires ends its chat.stream with session.expired",
+  async (engine) => {
+    await using server = await startServer({
+      ...await serverStore(engine),
+      policy: testPolicy(),
+      env: { ...env, PARLEY_SESSION_LIFETIME: "2s" },
+    });
+    const visitor = await boot(server);
+    const stream = new EventLog(
+      await openStream(
+        server,
+        "chat.stream",
+        visitor.session.token,
+        AbortSignal.timeout(10_000),
+      ),
     );
-    assert.equal(
-      (refusal?.error as { code: string; reason: string }).reason,
-      "stream.too_many",
+    const closed = await stream.next(
+      (event) => event.event === "closed",
+      6_000,
     );
-  } finally {
-    controller.abort();
-  }
-});
+    assert.deepEqual(closed.data, { reason: "session.expired" });
+    await stream.ended;
+    const expiresAt = Date.parse(visitor.session.expiresAt);
+    assert.ok(Date.now() >= expiresAt, "it ended at, not before, the expiry");
+  },
+);
+
+testEachEngine(
+  "a third stream of one session ends the first, so a reconnect after a network blip just works",
+  async (engine) => {
+    await using server = await startServer({
+      ...await serverStore(engine),
+      policy: testPolicy(),
+      env,
+    });
+    const visitor = await boot(server);
+    const controller = new AbortController();
+    try {
+      const streams: EventLog[] = [];
+      for (let i = 0; i < 3; i++) {
+        const response = await openStream(
+          server,
+          "chat.stream",
+          visitor.session.token,
+          controller.signal,
+        );
+        assert.equal(response.status, 200);
+        streams.push(new EventLog(response));
+      }
+      const [first, second, third] = streams as [EventLog, EventLog, EventLog];
+      const replaced = await first.next((event) => event.event === "closed");
+      assert.deepEqual(replaced.data, { reason: "stream.replaced" });
+      await first.ended;
+      await server.rpc("agent.reply", {
+        organizationId: "acme",
+        conversationId: visitor.conversation.id,
+        text: "to the live ones",
+      }, admin);
+      await second.next((event) => event.data.text === "to the live ones");
+      await third.next((event) => event.data.text === "to the live ones");
+      assert.equal((await health(server)).streams, 2);
+    } finally {
+      controller.abort();
+    }
+  },
+);
+
+testEachEngine(
+  "streams beyond server.maxStreamsPerIp are refused with RATE_LIMITED stream.too_many",
+  async (engine) => {
+    await using server = await startServer({
+      ...await serverStore(engine),
+      policy: testPolicy({ serverExtra: "  maxStreamsPerIp: 3" }),
+      env,
+    });
+    const controller = new AbortController();
+    try {
+      const statuses: number[] = [];
+      let refusal: Record<string, unknown> | undefined;
+      for (let i = 0; i < 4; i++) {
+        const visitor = await boot(server);
+        const response = await openStream(
+          server,
+          "chat.stream",
+          visitor.session.token,
+          controller.signal,
+        );
+        statuses.push(response.status);
+        if (response.status !== 200) refusal = await response.json();
+      }
+      assert.deepEqual(statuses, [200, 200, 200, 429]);
+      assert.equal(
+        (refusal?.error as { code: string; reason: string }).code,
+        "RATE_LIMITED",
+      );
+      assert.equal(
+        (refusal?.error as { code: string; reason: string }).reason,
+        "stream.too_many",
+      );
+    } finally {
+      controller.abort();
+    }
+  },
+);

@@ -8,7 +8,12 @@
  */
 
 import { createKvStore } from "../store/kv/kv_store.ts";
+import {
+  openPostgresStore,
+  type PostgresStore,
+} from "../store/postgres/postgres_store.ts";
 import type { Store } from "../store/store.ts";
+import { postgresAvailability, sharedCluster } from "./postgres_cluster.ts";
 
 /** An open store that a test disposes of. */
 export type TestStore = Store & AsyncDisposable & {
@@ -68,13 +73,53 @@ async function kvLocation(): Promise<string> {
   return `${dir}/kv.sqlite`;
 }
 
+const postgresEngine: TestEngine = {
+  name: "postgres",
+  async open(shared) {
+    const url = shared ?? await postgresLocation();
+    const store: PostgresStore = await openPostgresStore(url);
+    // Server processes and second connections need the URL with its
+    // credentials; the store's own location never has them.
+    return Object.assign(store, {
+      location: url,
+      async [Symbol.asyncDispose]() {
+        await store.close();
+      },
+    });
+  },
+  location: postgresLocation,
+};
+
+async function postgresLocation(): Promise<string> {
+  return await (await sharedCluster()).createDatabase();
+}
+
+let skipReported = false;
+
 /**
- * The engines to run storage tests on.
+ * The engines to run storage tests on. Without PostgreSQL on this machine
+ * the PostgreSQL suite is skipped with one plain notice, unless
+ * `PARLEY_REQUIRE_POSTGRES=1` (CI), where its tests fail instead.
  *
- * @returns Deno KV, and PostgreSQL when available.
+ * @returns Deno KV, and PostgreSQL when available or required.
  */
 export function storeEngines(): TestEngine[] {
+  const availability = postgresAvailability();
+  if (availability.available || postgresRequired()) {
+    return [kvEngine, postgresEngine];
+  }
+  if (!skipReported) {
+    skipReported = true;
+    console.warn(
+      `PostgreSQL suite skipped: ${availability.reason}. Set PARLEY_REQUIRE_POSTGRES=1 to fail instead.`,
+    );
+  }
   return [kvEngine];
+}
+
+/** Whether a missing PostgreSQL is a failure (CI sets it). */
+export function postgresRequired(): boolean {
+  return Deno.env.get("PARLEY_REQUIRE_POSTGRES") === "1";
 }
 
 /**
@@ -85,9 +130,24 @@ export function storeEngines(): TestEngine[] {
  */
 export function testEachEngine(
   name: string,
-  body: (engine: TestEngine) => Promise<void>,
+  body: (engine: TestEngine, t: Deno.TestContext) => Promise<void>,
 ): void {
   for (const engine of storeEngines()) {
-    Deno.test(`${engine.name}: ${name}`, () => body(engine));
+    Deno.test(`${engine.name}: ${name}`, (t) => body(engine, t));
   }
+}
+
+/**
+ * What `startServer` needs to run a server process on `engine`: nothing for
+ * Deno KV (each process dir has its own file), a fresh database's URL for
+ * PostgreSQL. Spread it into the options; share one result between
+ * processes that share data.
+ *
+ * @param engine The engine of the test.
+ * @returns `{}` or `{ store }`.
+ */
+export async function serverStore(
+  engine: TestEngine,
+): Promise<{ readonly store?: string }> {
+  return engine.name === "kv" ? {} : { store: await engine.location() };
 }

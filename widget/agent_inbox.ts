@@ -1,17 +1,33 @@
 /**
  * The agent inbox served at `GET /agent`: an admin-key holder lists the
  * organization's conversations, reads one, replies and closes it, with new
- * messages arriving live over `agent.stream`. Browser-only; the admin key is
- * kept in `sessionStorage` for this tab only and sent as a bearer header.
+ * messages arriving live over `agent.stream`. Agents sign in with their own
+ * named key: they see who wrote each reply, assign conversations (to
+ * themselves, to nobody, to another agent), filter the list by assignee, see
+ * the visitor typing and the page, contact and verified fields beside the
+ * thread, and are alerted of visitor messages (`inbox_alerts.ts`).
+ * Browser-only; the admin key is kept in `sessionStorage` for this tab only
+ * and sent as a bearer header.
  *
  * @module
  */
 
-import type { ChatMessage, ConversationSummary } from "../rpc/wire.ts";
-import { readEventStream } from "./event_stream.ts";
+import type {
+  AgentIdentity,
+  ChatMessage,
+  ConversationSummary,
+} from "../rpc/wire.ts";
+import { readEventStream, type StreamEvent } from "./event_stream.ts";
+import {
+  InboxAlerts,
+  readAlertSettings,
+  writeAlertSettings,
+} from "./inbox_alerts.ts";
+import { createChime } from "./inbox_chime.ts";
 import { callRpc, openRpcStream } from "./rpc_client.ts";
 import { reconnectDelay } from "./backoff.ts";
 import { installSecurityView } from "./security_view.ts";
+import { TypingIndicator, TypingThrottle } from "./typing_signal.ts";
 
 interface Credentials {
   readonly organizationId: string;
@@ -32,6 +48,22 @@ const replyForm = byId<HTMLFormElement>("reply");
 const replyInput = byId<HTMLTextAreaElement>("reply-text");
 const closeButton = byId<HTMLButtonElement>("close-conversation");
 const status = byId<HTMLElement>("status");
+const signedInAs = byId<HTMLElement>("signed-in-as");
+const filterSelect = byId<HTMLSelectElement>("filter");
+const typingLine = byId<HTMLElement>("typing");
+const assignment = byId<HTMLElement>("assignment");
+const assigneeText = byId<HTMLElement>("assignee");
+const assignMeButton = byId<HTMLButtonElement>("assign-me");
+const unassignButton = byId<HTMLButtonElement>("unassign");
+const handOverTo = byId<HTMLSelectElement>("hand-over-to");
+const handOverButton = byId<HTMLButtonElement>("hand-over");
+const visitorSection = byId<HTMLElement>("visitor");
+const visitorFields = byId<HTMLDListElement>("visitor-fields");
+const alertTitle = byId<HTMLInputElement>("alert-title");
+const alertSound = byId<HTMLInputElement>("alert-sound");
+const alertDesktop = byId<HTMLInputElement>("alert-desktop");
+const alertDesktopLabel = byId<HTMLElement>("alert-desktop-label");
+const allowNotifications = byId<HTMLButtonElement>("allow-notifications");
 
 let credentials: Credentials | undefined;
 let conversations: ConversationSummary[] = [];
@@ -42,6 +74,43 @@ const security = installSecurityView({
   section: byId<HTMLElement>("security"),
   inbox,
 }, call);
+/** The agent the key belongs to, and every agent of the organization. */
+let me: AgentIdentity | undefined;
+let agents: readonly AgentIdentity[] = [];
+/** The open conversation as last read (for its details and the visitor's name). */
+let openConversation: ConversationSummary | undefined;
+
+const visitorTyping = new TypingIndicator(
+  (label) => typingLine.textContent = label,
+  () => typingLine.textContent = "",
+);
+const agentTyping = new TypingThrottle(() => {
+  if (selected) {
+    call("agent.typing", { conversationId: selected }).catch(() => {});
+  }
+});
+const alerts = new InboxAlerts({
+  hidden: () => document.hidden,
+  focused: () => document.hasFocus(),
+  notificationsAllowed: () =>
+    "Notification" in globalThis && Notification.permission === "granted",
+  setTitle: (title) => document.title = title,
+  playSound: createChime(),
+  notify: ({ title, body, conversationId }) => {
+    let notification: Notification;
+    try {
+      notification = new Notification(title, { body, tag: conversationId });
+    } catch {
+      // Some browsers (Chrome on Android) only notify from a service worker.
+      return;
+    }
+    notification.addEventListener("click", () => {
+      globalThis.focus();
+      notification.close();
+      void select(conversationId);
+    });
+  },
+}, readAlertSettings(globalThis.localStorage));
 
 function call<T>(method: string, body: Record<string, unknown>): Promise<T> {
   const { organizationId, key } = credentials!;
@@ -72,12 +141,23 @@ function renderList(): void {
     title.textContent = who(conversation);
     const preview = document.createElement("span");
     preview.textContent = conversation.lastMessage?.text ?? "No messages yet";
-    button.append(title, preview);
+    const assignee = document.createElement("span");
+    assignee.className = "assignee";
+    assignee.textContent = conversation.assignee
+      ? `Assigned to ${agentLabel(conversation.assignee)}`
+      : "Unassigned";
+    button.append(title, preview, assignee);
     if (conversation.status === "closed") button.classList.add("closed");
+    if (alerts.isUnread(conversation.id)) button.classList.add("unread");
     button.addEventListener("click", () => void select(conversation.id));
     item.append(button);
     return item;
   }));
+}
+
+/** An agent's name, with "(you)" for the one signed in. */
+function agentLabel(agent: AgentIdentity): string {
+  return agent.id === me?.id ? `${agent.name} (you)` : agent.name;
 }
 
 function appendMessage(message: ChatMessage): void {
@@ -86,6 +166,12 @@ function appendMessage(message: ChatMessage): void {
   item.dataset.id = message.id;
   item.className = message.author;
   item.textContent = message.text;
+  if (message.agent) {
+    const name = document.createElement("span");
+    name.className = "who";
+    name.textContent = message.agent.name;
+    item.prepend(name);
+  }
   const time = document.createElement("time");
   time.dateTime = message.at;
   time.textContent = new Date(message.at).toLocaleTimeString();
@@ -95,20 +181,130 @@ function appendMessage(message: ChatMessage): void {
 }
 
 async function refreshList(): Promise<void> {
-  const page = await call<{ conversations: ConversationSummary[] }>(
-    "agent.listConversations",
-    {},
-  );
+  const page = await call<{
+    conversations: ConversationSummary[];
+    agent?: AgentIdentity;
+    agents?: AgentIdentity[];
+  }>("agent.listConversations", { filter: filterSelect.value });
   conversations = page.conversations;
+  if (page.agent) me = page.agent;
+  if (page.agents) agents = page.agents;
+  signedInAs.textContent = me ? `Signed in as ${me.name}` : "";
   renderList();
 }
 
+/** The assignee, the hand-over choices and the visitor's fields of the open conversation. */
+function renderDetails(conversation: ConversationSummary): void {
+  openConversation = conversation;
+  heading.textContent = who(conversation);
+  const assignee = conversation.assignee;
+  assignment.hidden = false;
+  assigneeText.textContent = assignee ? agentLabel(assignee) : "Unassigned";
+  assignMeButton.hidden = me === undefined || assignee?.id === me.id;
+  unassignButton.hidden = assignee === null;
+  // Handing over to oneself is "Assign to me".
+  const others = agents.filter((agent) =>
+    agent.id !== assignee?.id && agent.id !== me?.id
+  );
+  handOverTo.replaceChildren(...others.map((agent) => {
+    const option = document.createElement("option");
+    option.value = agent.id;
+    option.textContent = agent.name;
+    return option;
+  }));
+  handOverButton.parentElement!.hidden = others.length === 0;
+
+  const { visitor, page, contact, userData } = conversation;
+  const fields: [string, string | Node][] = [];
+  if (visitor.name) fields.push(["Name", visitor.name]);
+  if (visitor.email) fields.push(["Email", visitor.email]);
+  // A verified visitor's id is the token's `sub`: the site's own user id.
+  const userId = conversation.verified ? visitor.id : visitor.userId;
+  if (userId) fields.push(["User id", userId]);
+  fields.push([
+    "Identity",
+    conversation.verified ? "Verified ✓" : "Unverified",
+  ]);
+  if (contact) {
+    fields.push(["Contact", link(`mailto:${contact.email}`, contact.email)]);
+  }
+  if (page) {
+    fields.push(["Page", link(page.url, page.title || page.url)]);
+    if (page.referrer) {
+      fields.push(["Came from", link(page.referrer, page.referrer)]);
+    }
+  }
+  for (const [name, value] of Object.entries(userData ?? {})) {
+    // The token's name and email already show as the visitor's.
+    if ((name === "name" || name === "email") && value === visitor[name]) {
+      continue;
+    }
+    fields.push([
+      name,
+      typeof value === "string" ? value : JSON.stringify(value),
+    ]);
+  }
+  visitorFields.replaceChildren(...fields.flatMap(([name, value]) => {
+    const term = document.createElement("dt");
+    term.textContent = name;
+    const detail = document.createElement("dd");
+    detail.append(value);
+    return [term, detail];
+  }));
+  visitorSection.hidden = false;
+}
+
+/** Reads the open conversation's details again (not its messages). */
+async function refreshDetails(id: string): Promise<void> {
+  const { conversation } = await call<{ conversation: ConversationSummary }>(
+    "agent.getConversation",
+    { conversationId: id },
+  );
+  if (conversation.id === selected) renderDetails(conversation);
+}
+
+/** A link that opens elsewhere; only web and mail links become clickable. */
+function link(href: string, text: string): Node {
+  if (!/^(https?|mailto):/i.test(href)) return document.createTextNode(text);
+  const anchor = document.createElement("a");
+  anchor.href = href;
+  anchor.textContent = text;
+  anchor.title = href;
+  if (!href.startsWith("mailto:")) {
+    anchor.target = "_blank";
+    anchor.rel = "noopener noreferrer";
+  }
+  return anchor;
+}
+
+/** Assigns the open conversation (`null`: to nobody). */
+function assign(agentId: string | null): void {
+  if (!selected) return;
+  call<{ conversation: ConversationSummary }>("agent.assign", {
+    conversationId: selected,
+    agentId,
+  })
+    .then(({ conversation }) => {
+      if (conversation.id === selected) renderDetails(conversation);
+      return refreshList();
+    })
+    .catch((error) =>
+      say(`Assign failed: ${(error as { code?: string }).code ?? "error"}`)
+    );
+}
+
 async function select(id: string): Promise<void> {
+  if (selected !== id) {
+    visitorTyping.stop();
+    agentTyping.reset();
+  }
   selected = id;
+  if (!document.hidden) alerts.read(id);
+  renderList();
   const { conversation, messages } = await call<
     { conversation: ConversationSummary; messages: ChatMessage[] }
   >("agent.getConversation", { conversationId: id });
-  heading.textContent = who(conversation);
+  renderDetails(conversation);
   thread.replaceChildren();
   if (conversation.trimmed > 0) {
     const notice = document.createElement("li");
@@ -121,6 +317,80 @@ async function select(id: string): Promise<void> {
   closeButton.hidden = conversation.status === "closed";
   renderList();
   replyInput.focus();
+}
+
+/**
+ * One event of `agent.stream`.
+ *
+ * @returns the reason, when the stream itself ends
+ */
+function onStreamEvent(event: StreamEvent): string | undefined {
+  if (event.event === "closed") {
+    const { conversationId, reason } = JSON.parse(event.data) as {
+      conversationId?: string;
+      reason?: string;
+    };
+    // The stream itself ended: the key left the policy, the server stops…
+    if (conversationId === undefined) return reason ?? "";
+    // Closed here or by another agent: the list and buttons follow.
+    if (conversationId === selected) closeButton.hidden = true;
+    void refreshList();
+    return undefined;
+  }
+  if (event.event === "typing") {
+    const { conversationId, author } = JSON.parse(event.data) as {
+      conversationId?: string;
+      author?: string;
+    };
+    if (author === "visitor" && conversationId === selected) {
+      visitorTyping.typing(
+        `${openConversation?.visitor.name ?? "The visitor"} is typing…`,
+      );
+    }
+    return undefined;
+  }
+  if (event.event === "conversation") {
+    const { conversationId, conversation } = JSON.parse(event.data) as {
+      conversationId?: string;
+      conversation?: ConversationSummary;
+    };
+    // Assigned, handed over, a contact left, a page visited.
+    if (selected !== undefined && conversationId === selected) {
+      if (conversation) renderDetails(conversation);
+      else void refreshDetails(selected);
+    }
+    void refreshList();
+    return undefined;
+  }
+  if (event.event !== "message") return undefined;
+  const message = JSON.parse(event.data) as ChatMessage & {
+    conversationId: string;
+  };
+  const viewing = message.conversationId === selected;
+  if (viewing) appendMessage(message);
+  // The first agent to reply takes the conversation (no conversation event says so).
+  if (viewing && message.author === "agent" && !openConversation?.assignee) {
+    void refreshDetails(message.conversationId);
+  }
+  // A failed refresh leaves the list as it was; the next event refreshes again.
+  const refreshed = refreshList().catch(() => {});
+  if (message.author === "visitor") {
+    if (viewing) visitorTyping.stop();
+    const alert = (): void => {
+      const known = conversations.find((conversation) =>
+        conversation.id === message.conversationId
+      );
+      alerts.visitorMessage({
+        conversationId: message.conversationId,
+        visitor: known ? who(known) : "A visitor",
+        text: message.text,
+      }, viewing);
+    };
+    // A new conversation is named once the list has it.
+    if (conversations.some(({ id }) => id === message.conversationId)) alert();
+    else void refreshed.then(alert);
+  }
+  return undefined;
 }
 
 async function listen(signal: AbortSignal): Promise<void> {
@@ -137,27 +407,11 @@ async function listen(signal: AbortSignal): Promise<void> {
       say("Live");
       let ended: string | undefined;
       lastEventId = await readEventStream(body, (event) => {
-        if (event.event === "closed") {
-          const { conversationId, reason } = JSON.parse(event.data) as {
-            conversationId?: string;
-            reason?: string;
-          };
-          // The stream itself ended: the key left the policy, the server stops…
-          if (conversationId === undefined) {
-            ended = reason;
-            return;
-          }
-          // Closed here or by another agent: the list and buttons follow.
-          if (conversationId === selected) closeButton.hidden = true;
-          void refreshList();
-          return;
+        try {
+          ended = onStreamEvent(event) ?? ended;
+        } catch {
+          // A malformed event is skipped; the stream goes on.
         }
-        if (event.event !== "message") return;
-        const message = JSON.parse(event.data) as ChatMessage & {
-          conversationId: string;
-        };
-        if (message.conversationId === selected) appendMessage(message);
-        void refreshList();
       }, lastEventId);
       if (ended === "agent.key_invalid") {
         signOut("This key is no longer valid: sign in again");
@@ -177,6 +431,9 @@ async function listen(signal: AbortSignal): Promise<void> {
 function signOut(reason: string): void {
   stream?.abort();
   credentials = undefined;
+  me = undefined;
+  agents = [];
+  alerts.clear();
   sessionStorage.removeItem(STORAGE_KEY);
   inbox.hidden = true;
   security.disable();
@@ -216,6 +473,7 @@ replyForm.addEventListener("submit", (event) => {
   const text = replyInput.value.trim();
   if (!text || !selected) return;
   replyInput.value = "";
+  agentTyping.reset();
   call<{ message: ChatMessage }>("agent.reply", {
     conversationId: selected,
     text,
@@ -233,6 +491,72 @@ replyInput.addEventListener("keydown", (event) => {
     replyForm.requestSubmit();
   }
 });
+
+replyInput.addEventListener("input", () => {
+  if (replyInput.value.trim()) agentTyping.input();
+});
+
+filterSelect.addEventListener("change", () => {
+  refreshList().catch(() => say("Could not load the list"));
+});
+
+assignMeButton.addEventListener("click", () => {
+  if (me) assign(me.id);
+});
+unassignButton.addEventListener("click", () => assign(null));
+handOverButton.addEventListener("click", () => {
+  if (handOverTo.value) assign(handOverTo.value);
+});
+
+// Coming back to the tab reads the open conversation.
+document.addEventListener("visibilitychange", () => {
+  if (document.hidden || !selected) return;
+  alerts.read(selected);
+  renderList();
+});
+
+/** The alert switches, as the settings and the browser's permission stand. */
+function renderAlertControls(): void {
+  const settings = alerts.settings;
+  const permission = "Notification" in globalThis
+    ? Notification.permission
+    : "denied";
+  alertTitle.checked = settings.titleCount;
+  alertSound.checked = settings.sound;
+  alertDesktop.checked = settings.desktop;
+  alertDesktopLabel.hidden = permission !== "granted";
+  allowNotifications.hidden = permission !== "default";
+}
+
+function changeAlerts(change: Partial<typeof alerts.settings>): void {
+  const settings = { ...alerts.settings, ...change };
+  alerts.configure(settings);
+  writeAlertSettings(globalThis.localStorage, settings);
+  renderAlertControls();
+}
+
+alertTitle.addEventListener(
+  "change",
+  () => changeAlerts({ titleCount: alertTitle.checked }),
+);
+alertSound.addEventListener(
+  "change",
+  () => changeAlerts({ sound: alertSound.checked }),
+);
+alertDesktop.addEventListener(
+  "change",
+  () => changeAlerts({ desktop: alertDesktop.checked }),
+);
+allowNotifications.addEventListener("click", () => {
+  Notification.requestPermission().then((permission) => {
+    if (permission === "granted") changeAlerts({ desktop: true });
+    else {
+      renderAlertControls();
+      say("Desktop notifications are blocked in this browser's settings");
+    }
+  }, () => renderAlertControls());
+});
+renderAlertControls();
 
 closeButton.addEventListener("click", () => {
   if (!selected) return;

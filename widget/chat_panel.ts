@@ -4,10 +4,16 @@
  * `innerHTML`, no style attributes) so it runs under strict CSP and Trusted
  * Types, and message text is only ever set as text.
  *
+ * Accessibility: the messages are a `role="log"` (polite), which gains an
+ * item per message and nothing else; "… is typing…" is a separate
+ * `role="status"` line whose text is set once per typing stretch, so typing
+ * never floods a screen reader.
+ *
  * @module
  */
 
 import { MAX_MESSAGE_LENGTH } from "../rpc/wire.ts";
+import { isEmailAddress } from "./email_address.ts";
 import { PANEL_CSS } from "./panel_styles.ts";
 
 /** What the panel shows of one message. */
@@ -16,6 +22,8 @@ export interface PanelMessage {
   readonly author: "visitor" | "agent";
   /** `sending` while the server has not confirmed it, `failed` when it refused. */
   readonly state: "sent" | "sending" | "failed";
+  /** The name of the agent who wrote it. */
+  readonly agentName?: string | undefined;
 }
 
 /** The look and the callbacks of a panel. */
@@ -29,6 +37,13 @@ export interface ChatPanelOptions {
   readonly onSend: (text: string) => void;
   /** Called with a message's key when the visitor retries a failed message. */
   readonly onRetry: (key: string) => void;
+  /** Called on each keystroke in the message field (the caller throttles). */
+  readonly onTyping: () => void;
+  /**
+   * Called with the address the visitor left on the away form; rejects with
+   * the server's error (`code: "BAD_REQUEST"` for a malformed address).
+   */
+  readonly onContact: (email: string) => Promise<unknown>;
 }
 
 const CHAT_ICON_PATH =
@@ -43,6 +58,11 @@ export class ChatPanel {
   #panel: HTMLDivElement;
   #log: HTMLOListElement;
   #input: HTMLTextAreaElement;
+  #typing: HTMLParagraphElement;
+  #away: HTMLFormElement;
+  #email: HTMLInputElement;
+  #emailError: HTMLSpanElement;
+  #awayContact: string | undefined;
   #items = new Map<string, HTMLLIElement>();
   #unread = 0;
 
@@ -102,6 +122,19 @@ export class ChatPanel {
       placeholder: "Write a message…",
       autocomplete: "off",
     });
+    this.#typing = element("p", { class: "typing", role: "status" });
+    this.#email = element("input", {
+      id: "parley-email",
+      type: "email",
+      autocomplete: "email",
+      placeholder: "you@example.com",
+      "aria-describedby": "parley-email-error",
+    });
+    this.#emailError = element("span", {
+      id: "parley-email-error",
+      class: "error",
+    });
+    this.#away = element("form", { class: "away", novalidate: "", hidden: "" });
     const form = element("form", { class: "composer" }, [
       element("label", { for: "parley-input", class: "sr" }, ["Message"]),
       this.#input,
@@ -113,7 +146,13 @@ export class ChatPanel {
       role: "dialog",
       "aria-labelledby": "parley-title",
       hidden: "",
-    }, [element("div", { class: "head" }, [title, close]), this.#log, form]);
+    }, [
+      element("div", { class: "head" }, [title, close]),
+      this.#away,
+      this.#log,
+      this.#typing,
+      form,
+    ]);
 
     root.append(this.#launcher, this.#panel);
     shadow.append(root);
@@ -142,6 +181,15 @@ export class ChatPanel {
         send();
       }
     });
+    this.#input.addEventListener("input", () => {
+      if (this.#input.value.trim()) options.onTyping();
+    });
+    this.#away.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.#leaveContact();
+    });
+    // An edited address is judged again on the next Save.
+    this.#email.addEventListener("input", () => this.#markEmail(""));
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       send();
@@ -163,10 +211,12 @@ export class ChatPanel {
   /** Attaches the widget to the page. */
   mount(parent: HTMLElement = document.body): void {
     parent.append(this.#host);
+    document.addEventListener("visibilitychange", this.#onVisibility);
   }
 
   /** Removes the widget from the page. */
   destroy(): void {
+    document.removeEventListener("visibilitychange", this.#onVisibility);
     this.#host.remove();
     this.#items.clear();
   }
@@ -191,12 +241,18 @@ export class ChatPanel {
 
   /**
    * Shows a message, or updates the one with the same key. New agent
-   * messages arriving while the panel is closed count as unread.
+   * messages arriving while the panel is closed or the page hidden count as
+   * unread.
    *
    * @param key the server's message id, or a local key while sending
    * @param countsAsUnread false for history shown at boot
+   * @returns whether the message is new to the panel
    */
-  showMessage(key: string, message: PanelMessage, countsAsUnread = true): void {
+  showMessage(
+    key: string,
+    message: PanelMessage,
+    countsAsUnread = true,
+  ): boolean {
     const existing = this.#items.get(key);
     const item = element("li", {
       class: `msg ${message.author}${
@@ -204,6 +260,9 @@ export class ChatPanel {
       }`,
       "data-key": key,
     }, [message.text]);
+    if (message.agentName) {
+      item.prepend(element("span", { class: "who" }, [message.agentName]));
+    }
     if (message.state === "sending") {
       item.append(element("span", { class: "status" }, ["sending…"]));
     } else if (message.state === "failed") {
@@ -218,13 +277,17 @@ export class ChatPanel {
       existing.replaceWith(item);
     } else {
       this.#log.append(item);
-      if (countsAsUnread && message.author === "agent" && !this.isOpen) {
+      if (
+        countsAsUnread && message.author === "agent" &&
+        (!this.isOpen || document.hidden)
+      ) {
         this.#unread += 1;
         this.#updateLauncherLabel();
       }
     }
     this.#items.set(key, item);
     this.#scrollToEnd();
+    return !existing;
   }
 
   /** Shows a line from the widget itself between messages (e.g. "closed"). */
@@ -245,6 +308,71 @@ export class ChatPanel {
     item.dataset.key = to;
     this.#items.set(to, item);
   }
+
+  /** Shows "… is typing…" under the messages (`""` hides it). */
+  showTyping(label: string): void {
+    this.#typing.textContent = label;
+  }
+
+  /**
+   * Shows or hides the away form. With `contact`, says where the answer
+   * will go instead of asking for an address.
+   */
+  showAway(away: boolean, contact?: string): void {
+    this.#away.hidden = !away;
+    // Rebuilt only when it changes, so a renewal never blurs a half-typed address.
+    if (this.#awayContact === contact && this.#away.firstChild) return;
+    this.#awayContact = contact;
+    this.#away.replaceChildren(
+      ...(contact
+        ? [
+          element("p", { role: "status" }, [
+            `We'll answer at ${contact}. You can keep writing here.`,
+          ]),
+        ]
+        : [
+          element("p", {}, [
+            "We're away — leave your email and we'll answer there",
+          ]),
+          element("div", { class: "row" }, [
+            element("label", { for: "parley-email", class: "sr" }, ["Email"]),
+            this.#email,
+            element("button", { type: "submit", class: "send" }, ["Save"]),
+          ]),
+          this.#emailError,
+        ]),
+    );
+  }
+
+  #leaveContact(): void {
+    const email = this.#email.value.trim();
+    const invalid = (): void => {
+      this.#markEmail("Enter an email address like you@example.com");
+      this.#email.focus();
+    };
+    if (!isEmailAddress(email)) return invalid();
+    this.#options.onContact(email).then(
+      () => this.showAway(!this.#away.hidden, email),
+      (error: { code?: string }) =>
+        error?.code === "BAD_REQUEST"
+          ? invalid()
+          : this.#markEmail("Not saved. Please try again.", false),
+    );
+  }
+
+  /** Shows (or, with `""`, clears) the away form's error. */
+  #markEmail(error: string, invalid = error !== ""): void {
+    this.#emailError.textContent = error;
+    if (invalid) this.#email.setAttribute("aria-invalid", "true");
+    else this.#email.removeAttribute("aria-invalid");
+  }
+
+  #onVisibility = (): void => {
+    if (!document.hidden && this.isOpen && this.#unread > 0) {
+      this.#unread = 0;
+      this.#updateLauncherLabel();
+    }
+  };
 
   #updateLauncherLabel(): void {
     const unread = this.#unread;

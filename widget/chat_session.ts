@@ -1,16 +1,19 @@
 /**
  * One visitor's session with the server: boot (with the user's JWT, renewed
  * once when it expired), rate-limit backoff, the live message stream with
- * reconnects, silent session renewal, and sending. Reports every error
- * through `onError` and never throws into the host page.
+ * reconnects, silent session renewal, sending, and the visitor's side of
+ * typing, the page they are on and the contact they leave. Reports every
+ * error through `onError` and never throws into the host page.
  *
  * @module
  */
 
 import type {
+  AgentIdentity,
   BootData,
   ChatMessage,
   ErrorCode,
+  PageInfo,
   WidgetConfig,
 } from "../rpc/wire.ts";
 import {
@@ -35,10 +38,16 @@ export interface ChatSessionOptions {
   readonly userId?: string | undefined;
   readonly email?: string | undefined;
   readonly name?: string | undefined;
+  /** The page the visitor is on now, sent at every boot. */
+  readonly page: () => PageInfo | undefined;
   /** Every error, including the rate limits that are being retried. */
   readonly onError: (error: WidgetError) => void;
   /** A message from the live stream or a renewed boot (may repeat an id). */
   readonly onMessage: (message: ChatMessage) => void;
+  /** An agent is typing in this conversation (live only, never replayed). */
+  readonly onTyping: (agent: AgentIdentity) => void;
+  /** A later boot (a renewal, a new conversation) with fresh availability. */
+  readonly onRenewed: (boot: BootData) => void;
   /** The session is over for good (a renewal was refused). */
   readonly onEnded: () => void;
   /**
@@ -78,6 +87,8 @@ export class ChatSession {
   #boot: BootData | undefined;
   #renewTimer: ReturnType<typeof setTimeout> | undefined;
   #lastEventId = "";
+  /** The page last reported (JSON), so a navigation to the same page sends nothing. */
+  #reportedPage = "";
 
   /** Prepares a session; nothing is sent until `start`. */
   constructor(options: ChatSessionOptions) {
@@ -121,24 +132,52 @@ export class ChatSession {
    * @returns the stored message
    */
   async send(text: string): Promise<ChatMessage> {
-    try {
-      return await this.#sendOnce(text);
-    } catch (error) {
-      if (
-        error instanceof WidgetError && error.code === "SESSION_INVALID" &&
-        !this.closed
-      ) {
-        try {
-          await this.#renew();
-          return await this.#sendOnce(text);
-        } catch (retryError) {
-          this.#fail(retryError);
-          throw retryError;
-        }
-      }
-      this.#fail(error);
-      throw error;
-    }
+    const data = await this.#withSession<{ message: ChatMessage }>(
+      "chat.sendMessage",
+      { text },
+    );
+    return data.message;
+  }
+
+  /**
+   * Leaves an address to be answered at (`chat.setContact`); renews the
+   * session once if needed. A malformed address (`BAD_REQUEST`) is the
+   * visitor's to fix, so it is not reported through `onError`.
+   *
+   * @throws {WidgetError} when the server refuses
+   * @returns the stored address
+   */
+  async setContact(email: string): Promise<string> {
+    const data = await this.#withSession<{ contact: { email: string } }>(
+      "chat.setContact",
+      { email },
+      ["BAD_REQUEST"],
+    );
+    return data.contact.email;
+  }
+
+  /**
+   * Tells the agents the visitor is typing. Best effort: a lost typing
+   * signal is not worth a retry or a report.
+   */
+  typing(): void {
+    this.#call("chat.typing", {}, { token: this.#boot?.session.token })
+      .catch(() => {});
+  }
+
+  /**
+   * Reports the current page after an SPA navigation (`chat.setPage`),
+   * unless it is the one reported last. Best effort, like `typing`: the
+   * next boot sends the page anyway.
+   */
+  pageChanged(): void {
+    const page = this.#options.page();
+    const json = JSON.stringify(page);
+    if (!page || json === this.#reportedPage || !this.#boot) return;
+    this.#reportedPage = json;
+    this.#call("chat.setPage", { ...page }, {
+      token: this.#boot.session.token,
+    }).catch(() => {});
   }
 
   /** Stops the stream and timers; pending calls resolve quietly. */
@@ -147,15 +186,34 @@ export class ChatSession {
     clearTimeout(this.#renewTimer);
   }
 
-  async #sendOnce(text: string): Promise<ChatMessage> {
-    const data = await this.#call<{ message: ChatMessage }>(
-      "chat.sendMessage",
-      { text },
-      {
-        token: this.#boot?.session.token,
-      },
-    );
-    return data.message;
+  /**
+   * A session call, made again once after renewing a session the server no
+   * longer knows. Errors are reported unless their code is in `quiet`.
+   */
+  async #withSession<T>(
+    method: string,
+    body: Record<string, unknown>,
+    quiet: readonly ErrorCode[] = [],
+  ): Promise<T> {
+    const once = (): Promise<T> =>
+      this.#call<T>(method, body, { token: this.#boot?.session.token });
+    try {
+      try {
+        return await once();
+      } catch (error) {
+        if (
+          !(error instanceof WidgetError) ||
+          error.code !== "SESSION_INVALID" || this.closed
+        ) throw error;
+        await this.#renew();
+        return await once();
+      }
+    } catch (error) {
+      if (!(error instanceof WidgetError && quiet.includes(error.code))) {
+        this.#fail(error);
+      }
+      throw error;
+    }
   }
 
   #identity(withVisitor: boolean): Record<string, unknown> {
@@ -168,6 +226,11 @@ export class ChatSession {
     if (o.name) body.name = o.name;
     const visitorId = this.#boot?.visitorId ?? readVisitorId(o.organizationId);
     if (visitorId) body.visitorId = visitorId;
+    const page = o.page();
+    if (page) {
+      body.page = page;
+      this.#reportedPage = JSON.stringify(page);
+    }
     return body;
   }
 
@@ -249,6 +312,7 @@ export class ChatSession {
     const boot = await this.#bootWithToken();
     if (this.closed) return;
     this.#adopt(boot);
+    this.#options.onRenewed(boot);
     for (const message of boot.conversation.messages) {
       this.#options.onMessage(message);
     }
@@ -276,6 +340,10 @@ export class ChatSession {
           // Kept per event, so a connection cut mid-stream still resumes where it was.
           this.#lastEventId = event.id;
           if (event.event === "closed") ended = closedReason(event.data);
+          if (event.event === "typing") {
+            const agent = parseTypingAgent(event.data);
+            if (agent) this.#options.onTyping(agent);
+          }
           if (event.event !== "message") return;
           const message = parseMessage(event.data);
           if (message) this.#options.onMessage(message);
@@ -371,6 +439,18 @@ function parseMessage(data: string): ChatMessage | undefined {
     ) return value as ChatMessage;
   } catch {
     // A malformed event is skipped; the next one may be fine.
+  }
+  return undefined;
+}
+
+/** The agent of a `typing` event. */
+function parseTypingAgent(data: string): AgentIdentity | undefined {
+  try {
+    const agent = (JSON.parse(data) as { agent?: Partial<AgentIdentity> })
+      .agent;
+    if (typeof agent?.name === "string") return agent as AgentIdentity;
+  } catch {
+    // Skipped like a malformed message.
   }
   return undefined;
 }

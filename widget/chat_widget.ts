@@ -8,10 +8,18 @@
  * @module
  */
 
-import type { ChatMessage, ErrorCode, WidgetConfig } from "../rpc/wire.ts";
-import { ChatPanel } from "./chat_panel.ts";
+import type {
+  BootData,
+  ChatMessage,
+  ErrorCode,
+  WidgetConfig,
+} from "../rpc/wire.ts";
+import { ChatPanel, type ChatPanelOptions } from "./chat_panel.ts";
 import { ChatSession } from "./chat_session.ts";
+import { TitleFlash } from "./title_flash.ts";
+import { TypingIndicator, TypingThrottle } from "./typing_signal.ts";
 import { forgetVisitorId } from "./visitor_id_store.ts";
+import { currentPage, watchNavigations } from "./visitor_page.ts";
 import { WidgetError } from "./widget_error.ts";
 
 /** The options of `ChatWidget.boot`, as the security guide documents them. */
@@ -66,6 +74,9 @@ export function createChatWidget(defaultApiBaseUrl: string): ChatWidgetApi {
   let panel: ChatPanel | undefined;
   let openWhenReady = false;
   let warned = false;
+  let typingShown: TypingIndicator | undefined;
+  let stopWatchingNavigations: (() => void) | undefined;
+  const titleFlash = new TitleFlash(document);
   const readyCallbacks: (() => void)[] = [];
 
   const report = (
@@ -94,6 +105,8 @@ export function createChatWidget(defaultApiBaseUrl: string): ChatWidgetApi {
 
   const teardown = (): void => {
     session?.close();
+    typingShown?.stop();
+    titleFlash.stop();
     panel?.destroy();
     session = undefined;
     panel = undefined;
@@ -117,6 +130,13 @@ export function createChatWidget(defaultApiBaseUrl: string): ChatWidgetApi {
     }
     const pendingMessages = new Map<string, string>();
     let localCount = 0;
+    // While away nobody watches the typing, so it spends no session budget.
+    let away = false;
+    const typing = new TypingIndicator(
+      (label) => panel?.showTyping(label),
+      () => panel?.showTyping(""),
+    );
+    typingShown = typing;
     const current = new ChatSession({
       apiBaseUrl: next.apiBaseUrl || defaultApiBaseUrl,
       organizationId: next.organizationId,
@@ -126,8 +146,11 @@ export function createChatWidget(defaultApiBaseUrl: string): ChatWidgetApi {
       userId: next.user_id,
       email: next.email,
       name: next.name,
+      page: () => currentPage(location, document),
       onError: (error) => report(error, next.onSecurityError),
       onMessage: (message) => showMessage(message),
+      onTyping: (agent) => typing.typing(`${agent.name} is typing…`),
+      onRenewed: (boot) => showAvailability(boot),
       onEnded: () => {
         if (session === current) teardown();
       },
@@ -140,13 +163,32 @@ export function createChatWidget(defaultApiBaseUrl: string): ChatWidgetApi {
     session = current;
 
     const showMessage = (message: ChatMessage, countsAsUnread = true): void => {
-      panel?.showMessage(
+      const isNew = panel?.showMessage(
         message.id,
-        { text: message.text, author: message.author, state: "sent" },
+        {
+          text: message.text,
+          author: message.author,
+          state: "sent",
+          agentName: message.agent?.name,
+        },
         countsAsUnread,
       );
+      if (!isNew || !countsAsUnread || message.author !== "agent") return;
+      // An agent answering live is there, whatever the boot said.
+      typing.stop();
+      away = false;
+      panel?.showAway(false);
+      titleFlash.start();
     };
+    const showAvailability = (boot: BootData): void => {
+      away = !boot.agentsOnline || !boot.withinHours;
+      panel?.showAway(away, boot.conversation.contact?.email);
+    };
+    const throttle = new TypingThrottle(() => {
+      if (!away) current.typing();
+    });
     const send = (key: string, text: string): void => {
+      throttle.reset();
       panel?.showMessage(key, { text, author: "visitor", state: "sending" });
       current.send(text).then((message) => {
         pendingMessages.delete(key);
@@ -171,11 +213,18 @@ export function createChatWidget(defaultApiBaseUrl: string): ChatWidgetApi {
         const text = pendingMessages.get(key);
         if (text !== undefined) send(key, text);
       },
+      onTyping: () => throttle.input(),
+      onContact: (email) => current.setContact(email),
     });
     panel.mount();
+    showAvailability(started.boot);
     for (const message of started.boot.conversation.messages) {
       showMessage(message, false);
     }
+    stopWatchingNavigations ??= watchNavigations(
+      globalThis,
+      () => session?.pageChanged(),
+    );
     if (openWhenReady) panel.open();
     openWhenReady = false;
     if (next.onReady) callSafely(next.onReady);
@@ -187,6 +236,8 @@ export function createChatWidget(defaultApiBaseUrl: string): ChatWidgetApi {
     boot: (next) => start(next).catch(reportUnexpected),
     shutdown: () => {
       if (options?.organizationId) forgetVisitorId(options.organizationId);
+      stopWatchingNavigations?.();
+      stopWatchingNavigations = undefined;
       teardown();
       options = undefined;
       openWhenReady = false;
@@ -223,7 +274,10 @@ export function createChatWidget(defaultApiBaseUrl: string): ChatWidgetApi {
 
 function createPanel(
   config: WidgetConfig,
-  actions: { onSend: (text: string) => void; onRetry: (key: string) => void },
+  actions: Pick<
+    ChatPanelOptions,
+    "onSend" | "onRetry" | "onTyping" | "onContact"
+  >,
 ): ChatPanel {
   const widget = config.widget;
   return new ChatPanel({

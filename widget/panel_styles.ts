@@ -35,10 +35,17 @@ h2{flex:1;margin:0;font-size:16px;font-weight:600;line-height:22px}
 .status{display:block;margin-top:2px;font-size:11px;opacity:.85}
 .retry{padding:0;border:0;background:none;color:inherit;font-size:11px;text-decoration:underline}
 .composer{display:flex;gap:8px;padding:10px;border-top:1px solid var(--line)}
-textarea{flex:1;height:40px;max-height:120px;padding:9px 10px;resize:none;font:inherit;color:var(--fg);background:var(--bg);border:1px solid var(--line);border-radius:8px}
+textarea,input{flex:1;min-width:0;height:40px;max-height:120px;padding:9px 10px;resize:none;font:inherit;color:var(--fg);background:var(--bg);border:1px solid var(--line);border-radius:8px}
+.who{display:block;font-size:11px;font-weight:600;opacity:.8}
+.typing{margin:0;padding:0 16px;font-size:12px;opacity:.75}
+.away{padding:10px 12px 10px 16px;border-bottom:1px solid var(--line);background:var(--soft)}
+.away p{margin:0 0 8px}
+.row{display:flex;gap:8px}
+[aria-invalid=true]{border-color:#d93025}
+.error{display:block;margin-top:4px;font-size:12px;color:#b3261e}
 .send{padding:0 14px;border:0;border-radius:8px;background:var(--c);color:var(--on);font-weight:600}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 @media (max-width:480px){.root .panel{top:0;right:0;bottom:0;left:0;width:auto;height:auto;max-height:none;border-radius:0}}
-@media (prefers-color-scheme:dark){.root{--bg:#1d1e23;--fg:#ececf1;--soft:#2e3038;--line:#3d4049}.msg.failed{background:#5a1f1a;color:#ffd9d5}}
+@media (prefers-color-scheme:dark){.root{--bg:#1d1e23;--fg:#ececf1;--soft:#2e3038;--line:#3d4049}.msg.failed{background:#5a1f1a;color:#ffd9d5}.error{color:#ffb4ab}}
 @media (prefers-reduced-motion:reduce){*{transition:none!important;animation:none!important}}
 `;

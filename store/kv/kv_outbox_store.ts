@@ -18,8 +18,7 @@ import type {
   OutboxItem,
   OutboxStore,
 } from "../outbox_store.ts";
-import { StoreUnavailableError } from "../store_unavailable_error.ts";
-import { retryWhileLocked } from "./locked_retry.ts";
+import { kvCall } from "./locked_retry.ts";
 
 /** An item as stored: leased when `owner` is set. */
 interface StoredItem extends OutboxItem {
@@ -183,21 +182,13 @@ export class KvOutboxStore implements OutboxStore {
   }
 
   async #read<T>(operation: () => Promise<T>): Promise<T> {
-    try {
-      return await retryWhileLocked(operation);
-    } catch (error) {
-      throw unavailable(error);
-    }
+    return await kvCall("Webhook outbox", operation);
   }
 
   async #commit(
     build: () => Deno.AtomicOperation,
   ): Promise<Deno.KvCommitResult | Deno.KvCommitError> {
-    try {
-      return await retryWhileLocked(() => build().commit());
-    } catch (error) {
-      throw unavailable(error);
-    }
+    return await kvCall("Webhook outbox", () => build().commit());
   }
 }
 
@@ -226,14 +217,4 @@ function dueKey(
   item: Pick<OutboxItem, "organizationId" | "id">,
 ): Deno.KvKey {
   return ["outbox", "due", dueMs, item.organizationId, item.id];
-}
-
-function unavailable(error: unknown): StoreUnavailableError {
-  if (error instanceof StoreUnavailableError) return error;
-  return new StoreUnavailableError(
-    `Webhook outbox cannot be read or written: ${
-      error instanceof Error ? error.message : String(error)
-    }`,
-    { cause: error },
-  );
 }

@@ -7,8 +7,7 @@
  */
 
 import type { PresenceStore } from "../presence_store.ts";
-import { StoreUnavailableError } from "../store_unavailable_error.ts";
-import { retryWhileLocked } from "./locked_retry.ts";
+import { kvCall } from "./locked_retry.ts";
 
 interface Beat {
   readonly agentId: string;
@@ -30,21 +29,23 @@ export class KvPresenceStore implements PresenceStore {
     agentId: string,
     until: number,
   ): Promise<void> {
-    await this.#do(() =>
+    await kvCall("Presence", () =>
       this.#kv.set(
         ["presence", organizationId, holder],
         { agentId, until } satisfies Beat,
         { expireIn: Math.max(1, until - Date.now()) + 60_000 },
-      )
-    );
+      ));
   }
 
   async leave(organizationId: string, holder: string): Promise<void> {
-    await this.#do(() => this.#kv.delete(["presence", organizationId, holder]));
+    await kvCall(
+      "Presence",
+      () => this.#kv.delete(["presence", organizationId, holder]),
+    );
   }
 
   async present(organizationId: string, now: number): Promise<string[]> {
-    return await this.#do(async () => {
+    return await kvCall("Presence", async () => {
       const agents = new Set<string>();
       const beats = this.#kv.list<Beat>({
         prefix: ["presence", organizationId],
@@ -54,18 +55,5 @@ export class KvPresenceStore implements PresenceStore {
       }
       return [...agents];
     });
-  }
-
-  async #do<T>(operation: () => Promise<T>): Promise<T> {
-    try {
-      return await retryWhileLocked(operation);
-    } catch (error) {
-      throw new StoreUnavailableError(
-        `Presence cannot be read or written: ${
-          error instanceof Error ? error.message : String(error)
-        }`,
-        { cause: error },
-      );
-    }
   }
 }

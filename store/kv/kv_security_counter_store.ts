@@ -15,8 +15,7 @@ import type {
   SecurityCount,
   SecurityCounterStore,
 } from "../security_counter_store.ts";
-import { StoreUnavailableError } from "../store_unavailable_error.ts";
-import { retryWhileLocked } from "./locked_retry.ts";
+import { kvCall } from "./locked_retry.ts";
 
 /** Deno KV takes at most 1000 mutations per atomic; each count makes three. */
 const COUNTS_PER_COMMIT = 300;
@@ -34,7 +33,7 @@ export class KvSecurityCounterStore implements SecurityCounterStore {
   async add(counts: readonly SecurityCount[]): Promise<void> {
     for (let start = 0; start < counts.length; start += COUNTS_PER_COMMIT) {
       const chunk = counts.slice(start, start + COUNTS_PER_COMMIT);
-      await this.#do(() => {
+      await kvCall("Security counters", () => {
         const op = this.#kv.atomic();
         for (const count of chunk) {
           const key = countKey(count);
@@ -52,7 +51,7 @@ export class KvSecurityCounterStore implements SecurityCounterStore {
     fromHour: number,
     toHour: number,
   ): Promise<SecurityCount[]> {
-    return await this.#do(async () => {
+    return await kvCall("Security counters", async () => {
       const byKey = new Map<string, SecurityCount>();
       const range = this.#kv.list<Deno.KvU64>({
         start: ["sec", organizationId, fromHour],
@@ -81,7 +80,7 @@ export class KvSecurityCounterStore implements SecurityCounterStore {
   }
 
   async sweep(beforeHour: number): Promise<number> {
-    const hours = await this.#do(async () => {
+    const hours = await kvCall("Security counters", async () => {
       const found: Deno.KvKey[] = [];
       const range = this.#kv.list({
         start: ["sec-hours"],
@@ -94,7 +93,7 @@ export class KvSecurityCounterStore implements SecurityCounterStore {
     for (const indexKey of hours) {
       const [, hour, organizationId] = indexKey;
       for (;;) {
-        const batch = await this.#do(async () => {
+        const batch = await kvCall("Security counters", async () => {
           const keys: Deno.KvKey[] = [];
           const entries = this.#kv.list({
             prefix: ["sec", organizationId as string, hour as number],
@@ -103,7 +102,7 @@ export class KvSecurityCounterStore implements SecurityCounterStore {
           return keys;
         });
         if (batch.length > 0) {
-          await this.#do(() => {
+          await kvCall("Security counters", () => {
             const op = this.#kv.atomic();
             for (const key of batch) op.delete(key);
             return op.commit();
@@ -113,22 +112,9 @@ export class KvSecurityCounterStore implements SecurityCounterStore {
         }
         if (batch.length < DELETES_PER_COMMIT) break;
       }
-      await this.#do(() => this.#kv.delete(indexKey));
+      await kvCall("Security counters", () => this.#kv.delete(indexKey));
     }
     return deleted;
-  }
-
-  async #do<T>(operation: () => Promise<T>): Promise<T> {
-    try {
-      return await retryWhileLocked(operation);
-    } catch (error) {
-      throw new StoreUnavailableError(
-        `Security counters cannot be read or written: ${
-          error instanceof Error ? error.message : String(error)
-        }`,
-        { cause: error },
-      );
-    }
   }
 }
 

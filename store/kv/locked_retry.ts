@@ -5,6 +5,8 @@
  * @module
  */
 
+import { StoreUnavailableError } from "../store_unavailable_error.ts";
+
 /** Bounds of {@linkcode retryWhileLocked}. */
 export interface LockedRetryOptions {
   /** Attempts in all, the first included (default 8). */
@@ -69,4 +71,30 @@ export function jitteredBackoff(
 ): Promise<void> {
   const ceiling = Math.min(maxMs, baseMs * 2 ** retry);
   return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
+}
+
+/**
+ * Runs one KV call of a store part, retrying while SQLite is locked; any
+ * failure left is the store's, and is reported as such.
+ *
+ * @param part What is read or written, for the message (`"Presence"`).
+ * @param operation The KV call; it must be safe to repeat.
+ * @returns What `operation` returns.
+ * @throws {StoreUnavailableError} When it still fails.
+ */
+export async function kvCall<T>(
+  part: string,
+  operation: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await retryWhileLocked(operation);
+  } catch (error) {
+    if (error instanceof StoreUnavailableError) throw error;
+    throw new StoreUnavailableError(
+      `${part} cannot be read or written: ${
+        error instanceof Error ? error.message : String(error)
+      }`,
+      { cause: error },
+    );
+  }
 }

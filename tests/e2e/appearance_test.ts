@@ -1,9 +1,36 @@
 import assert from "node:assert/strict";
 import { widgetParts, widgetReady } from "./browser.ts";
-import { ACME_ADMIN_KEY, openWidgetFixture } from "./widget_fixture.ts";
+import {
+  ACME_ADMIN_KEY,
+  openWidgetFixture,
+  type WidgetFixture,
+} from "./widget_fixture.ts";
 
 const SCREENSHOTS = new URL("../../docs/screenshots/", import.meta.url);
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47];
+
+/** Holds an `agent.stream` open (an agent online) until disposed. */
+async function openAgentStream(
+  fixture: WidgetFixture,
+): Promise<AsyncDisposable> {
+  const controller = new AbortController();
+  const response = await fetch(`${fixture.server.baseUrl}/rpc/agent.stream`, {
+    method: "POST",
+    headers: {
+      "Content-Type": "application/json",
+      Authorization: `Bearer ${ACME_ADMIN_KEY}`,
+    },
+    body: JSON.stringify({ organizationId: "acme" }),
+    signal: controller.signal,
+  });
+  assert.equal(response.status, 200);
+  return {
+    async [Symbol.asyncDispose]() {
+      controller.abort();
+      await response.body?.cancel().catch(() => {});
+    },
+  };
+}
 
 const schemes = [
   { scheme: "light", panelBackground: "rgb(255, 255, 255)" },
@@ -13,18 +40,22 @@ const schemes = [
 Deno.test("the widget follows the color scheme; screenshots of it closed and open", async (t) => {
   await using fixture = await openWidgetFixture();
   await Deno.mkdir(SCREENSHOTS, { recursive: true });
+  // An agent is online, so the screenshots show the chat as visitors see it
+  // during opening hours (widget-away.png shows the away form).
+  await using _inbox = await openAgentStream(fixture);
   for (const { scheme, panelBackground } of schemes) {
     await t.step(scheme, async () => {
       const { page } = await fixture.visit({
         page: { colorScheme: scheme, reducedMotion: "reduce" },
       });
       await widgetReady(page);
-      const { launcher, panel, log, input } = widgetParts(page);
+      const { launcher, panel, log, input, away } = widgetParts(page);
       await page.screenshot({
         path: new URL(`widget-closed-${scheme}.png`, SCREENSHOTS).pathname,
       });
 
       await launcher.click();
+      assert.equal(await away.isVisible(), false, "an agent is online");
       await input.fill("Hi! Does the blue jacket come in size M?");
       await input.press("Enter");
       await log.locator('li.visitor:not([data-key^="local:"])').waitFor();

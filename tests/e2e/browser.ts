@@ -68,7 +68,10 @@ export interface HostSite {
   /** Adds or replaces a file, or a handler computing the reply (a token endpoint). */
   serve(
     path: string,
-    file: HostFile | string | ((request: Request) => Response),
+    file:
+      | HostFile
+      | string
+      | ((request: Request) => Response | Promise<Response>),
   ): void;
   /** CSP violation reports received at `/csp-report`. */
   readonly cspReports: readonly unknown[];
@@ -81,7 +84,10 @@ export interface HostSite {
  * @returns the running site
  */
 export function startHostSite(): HostSite {
-  const files = new Map<string, HostFile | ((request: Request) => Response)>();
+  const files = new Map<
+    string,
+    HostFile | ((request: Request) => Response | Promise<Response>)
+  >();
   const cspReports: unknown[] = [];
   const server = Deno.serve({
     hostname: "127.0.0.1",
@@ -248,7 +254,8 @@ export async function widgetReady(page: Page): Promise<void> {
 /**
  * The widget's parts on a page, found through its open shadow root.
  *
- * @returns locators of the host element, launcher, badge, panel, message log and input
+ * @returns locators of the host element, launcher, badge, panel, message log,
+ *   input, typing line and away form
  */
 export function widgetParts(page: Page): {
   host: Locator;
@@ -257,6 +264,8 @@ export function widgetParts(page: Page): {
   panel: Locator;
   log: Locator;
   input: Locator;
+  typing: Locator;
+  away: Locator;
 } {
   const host = page.locator("parley-chat");
   return {
@@ -266,6 +275,8 @@ export function widgetParts(page: Page): {
     panel: host.getByRole("dialog"),
     log: host.getByRole("log"),
     input: host.getByRole("textbox", { name: "Message", exact: true }),
+    typing: host.locator(".typing"),
+    away: host.locator("form.away"),
   };
 }
 
@@ -274,6 +285,52 @@ export async function recordedErrors(page: Page): Promise<RecordedError[]> {
   return await page.evaluate(() =>
     (globalThis as unknown as { parleyErrors?: RecordedError[] })
       .parleyErrors ?? []
+  );
+}
+
+/**
+ * Lets a test hide and show pages of a context as a background tab would be:
+ * `document.hidden` and `document.visibilityState` follow `setPageHidden`,
+ * which also fires `visibilitychange`. Headless Chromium keeps every page
+ * visible, so the override is injected before any page script runs.
+ *
+ * @returns nothing
+ */
+export async function emulateVisibility(
+  context: BrowserContext,
+): Promise<void> {
+  await context.addInitScript(() => {
+    let hidden = false;
+    Object.defineProperty(Document.prototype, "hidden", {
+      configurable: true,
+      get: () => hidden,
+    });
+    Object.defineProperty(Document.prototype, "visibilityState", {
+      configurable: true,
+      get: () => hidden ? "hidden" : "visible",
+    });
+    (globalThis as unknown as { parleySetHidden: (value: boolean) => void })
+      .parleySetHidden = (value) => {
+        hidden = value;
+        document.dispatchEvent(new Event("visibilitychange"));
+      };
+  });
+}
+
+/**
+ * Hides or shows a page of a context prepared with `emulateVisibility`.
+ *
+ * @returns nothing
+ */
+export async function setPageHidden(
+  page: Page,
+  hidden: boolean,
+): Promise<void> {
+  await page.evaluate(
+    (value) =>
+      (globalThis as unknown as { parleySetHidden: (value: boolean) => void })
+        .parleySetHidden(value),
+    hidden,
   );
 }
 

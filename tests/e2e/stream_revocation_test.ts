@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { securityErrors, widgetReady } from "./browser.ts";
 import {
   ACME_ADMIN_KEY,
-  e2ePolicy,
   openWidgetFixture,
   SHOP_HOST,
   type WidgetFixture,
@@ -31,12 +30,12 @@ Deno.test("the /agent inbox asks to sign in again once its key leaves the policy
   await agent.page.getByRole("button", { name: "Open inbox" }).click();
   await agent.page.getByRole("status").filter({ hasText: "Live" }).waitFor();
 
-  const shop = fixture.site.origin(SHOP_HOST);
+  // Ada's key (the one signed in) is replaced by another secret.
   await reload(
     fixture,
-    e2ePolicy(shop).replace(
-      "keys: [{ secret: { env: ACME_ADMIN_KEY } }]\n  acme-secure",
-      "keys: [{ secret: { env: ACME_JWT_SECRET } }]\n  acme-secure",
+    fixture.policy.replace(
+      "secret: { env: ACME_ADMIN_KEY } }\n        - { id: grace",
+      "secret: { env: ACME_JWT_SECRET } }\n        - { id: grace",
     ),
   );
   await agent.page.getByRole("status").filter({ hasText: "sign in again" })
@@ -53,7 +52,7 @@ Deno.test("a widget whose origin leaves the policy boots again and reports DOMAI
   const shop = fixture.site.origin(SHOP_HOST);
   await reload(
     fixture,
-    e2ePolicy(shop).replace(
+    fixture.policy.replace(
       `acme:\n    name: Acme Inc.\n    domains: { mode: enforce, allow: ["${shop}"] }`,
       `acme:\n    name: Acme Inc.\n    domains: { mode: enforce, allow: ["https://elsewhere.example"] }`,
     ),
