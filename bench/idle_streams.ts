@@ -9,12 +9,14 @@
  * timers, credential re-checks, change notices).
  *
  * Run: `deno run -A bench/idle_streams.ts [--streams 500] [--seconds 10]
- * [--store postgres://…]` (Linux: reads `/proc/<pid>/stat` and `status`).
+ * [--engine kv|postgres]` (Linux: reads `/proc/<pid>/stat` and `status`;
+ * `postgres` starts a throwaway cluster as the tests do).
  *
  * @module
  */
 
 import { parseArgs } from "node:util";
+import { startCluster } from "../tests/postgres_cluster.ts";
 import { startServer } from "../tests/server_process.ts";
 
 const { values: flags } = parseArgs({
@@ -22,7 +24,7 @@ const { values: flags } = parseArgs({
   options: {
     streams: { type: "string", default: "500" },
     seconds: { type: "string", default: "10" },
-    store: { type: "string" },
+    engine: { type: "string", default: "kv" },
   },
 });
 const STREAMS = Number(flags.streams);
@@ -34,6 +36,9 @@ if (!Number.isInteger(STREAMS) || STREAMS < 1 || STREAMS > 20_000) {
 }
 if (!Number.isInteger(SECONDS) || SECONDS < 1 || SECONDS > 600) {
   throw new RangeError(`"--seconds" must be 1 to 600, got "${flags.seconds}"`);
+}
+if (flags.engine !== "kv" && flags.engine !== "postgres") {
+  throw new RangeError(`"--engine" is kv or postgres, got "${flags.engine}"`);
 }
 const ORIGIN = "https://bench.example";
 /** Linux's USER_HZ: `/proc/<pid>/stat` counts CPU time in these. */
@@ -188,9 +193,12 @@ const bare = await (async () => {
   return await measure(target);
 })();
 const parley = await (async () => {
+  await using cluster = flags.engine === "postgres"
+    ? await startCluster()
+    : undefined;
   await using server = await startServer({
     policy,
-    ...(flags.store === undefined ? {} : { kv: flags.store }),
+    ...(cluster === undefined ? {} : { store: await cluster.createDatabase() }),
   });
   const figures = await measure(server);
   const health = await (await fetch(`${server.baseUrl}/healthz`)).json();
@@ -207,7 +215,7 @@ const row = (name: string, figures: Window) =>
   } MB |`;
 console.log(
   `Idle streams, ${SECONDS} s windows, Parley on ${
-    flags.store === undefined ? "a KV file" : "PostgreSQL"
+    flags.engine === "kv" ? "a KV file" : "PostgreSQL"
   }:\n`,
 );
 console.log("| server | CPU (one core) | RSS | RSS growth in window |");
