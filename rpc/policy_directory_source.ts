@@ -22,6 +22,7 @@ import {
 } from "../policy/policy_directory.ts";
 import type { Evaluator, PolicyFileError } from "../policy/types.ts";
 import type { PolicySource } from "./policy_source.ts";
+import { ReloadTrigger } from "./reload_trigger.ts";
 import type { FileReloadResult } from "./policy_file_source.ts";
 
 /** Options of {@linkcode PolicyDirectorySource.open}. */
@@ -56,11 +57,7 @@ export class PolicyDirectorySource implements PolicySource {
   #lastReloadError: string | null = null;
   #lastFailedFile: string | null = null;
   #policyErrors: readonly PolicyFileError[] = [];
-  #watcher: Deno.FsWatcher | undefined;
-  #signalListener: (() => void) | undefined;
-  #debounce: ReturnType<typeof setTimeout> | undefined;
-  #pendingNames = new Set<string>();
-  #pendingRescan = false;
+  #trigger: ReloadTrigger | undefined;
   /** Reloads run one after another, never interleaved. */
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -148,50 +145,19 @@ export class PolicyDirectorySource implements PolicySource {
 
   /** Starts reloading on file changes and `SIGHUP`. */
   watch(): void {
-    if (this.#watcher !== undefined) return;
-    this.#watcher = Deno.watchFs(this.path, { recursive: false });
-    (async () => {
-      for await (const event of this.#watcher!) {
-        if (event.flag === "rescan") this.#pendingRescan = true;
-        for (const path of event.paths) {
-          const name = path.slice(path.lastIndexOf("/") + 1);
-          if (this.#relevant(name)) this.#pendingNames.add(name);
-        }
-        if (this.#pendingRescan || this.#pendingNames.size > 0) {
-          this.#schedule();
-        }
-      }
-    })().catch(() => {});
-    if (Deno.build.os !== "windows") {
-      this.#signalListener = () => {
-        this.#pendingRescan = true;
-        this.#schedule();
-      };
-      Deno.addSignalListener("SIGHUP", this.#signalListener);
-    }
+    if (this.#trigger !== undefined) return;
+    this.#trigger = new ReloadTrigger(this.path, ({ names, rescan }) => {
+      const relevant = [...names].filter((name) => this.#relevant(name));
+      if (rescan) void this.reload();
+      else if (relevant.length > 0) void this.reload(relevant);
+    });
+    this.#trigger.start();
   }
 
   /** Stops watching. */
   close(): void {
-    this.#watcher?.close();
-    this.#watcher = undefined;
-    if (this.#signalListener !== undefined) {
-      Deno.removeSignalListener("SIGHUP", this.#signalListener);
-      this.#signalListener = undefined;
-    }
-    clearTimeout(this.#debounce);
-  }
-
-  #schedule(): void {
-    // One reload per burst of events (an editor save is several).
-    clearTimeout(this.#debounce);
-    this.#debounce = setTimeout(() => {
-      const rescan = this.#pendingRescan;
-      const names = this.#pendingNames;
-      this.#pendingRescan = false;
-      this.#pendingNames = new Set();
-      void this.reload(rescan ? undefined : names);
-    }, 100);
+    this.#trigger?.close();
+    this.#trigger = undefined;
   }
 
   async #reload(names: string[] | undefined): Promise<boolean> {

@@ -11,6 +11,7 @@ import { compilePolicy } from "../policy/compile.ts";
 import { PolicyError } from "../policy/error.ts";
 import type { Evaluator, PolicyFileError } from "../policy/types.ts";
 import type { PolicySource } from "./policy_source.ts";
+import { ReloadTrigger } from "./reload_trigger.ts";
 
 /** What one file's reload did, for metrics. */
 export interface FileReloadResult {
@@ -41,9 +42,7 @@ export class PolicyFileSource implements PolicySource {
   #lastReloadError: string | null = null;
   #policyErrors: readonly PolicyFileError[] = [];
   #options: PolicyFileSourceOptions;
-  #watcher: Deno.FsWatcher | undefined;
-  #signalListener: (() => void) | undefined;
-  #debounce: ReturnType<typeof setTimeout> | undefined;
+  #trigger: ReloadTrigger | undefined;
 
   private constructor(
     path: string,
@@ -163,42 +162,20 @@ export class PolicyFileSource implements PolicySource {
 
   /** Starts reloading on file changes and `SIGHUP`. */
   watch(): void {
-    if (this.#watcher !== undefined) return;
-    // Editors replace files by rename, so watch the directory, not the inode.
+    if (this.#trigger !== undefined) return;
     const directory = this.path.includes("/")
       ? this.path.slice(0, this.path.lastIndexOf("/")) || "/"
       : ".";
-    const name = this.path.slice(this.path.lastIndexOf("/") + 1);
-    this.#watcher = Deno.watchFs(directory, { recursive: false });
-    (async () => {
-      for await (const event of this.#watcher!) {
-        if (
-          event.paths.some((path) => path.endsWith(`/${name}`) || path === name)
-        ) {
-          this.#scheduleReload();
-        }
-      }
-    })().catch(() => {});
-    if (Deno.build.os !== "windows") {
-      this.#signalListener = () => this.#scheduleReload();
-      Deno.addSignalListener("SIGHUP", this.#signalListener);
-    }
+    const name = this.#name;
+    this.#trigger = new ReloadTrigger(directory, ({ names, rescan }) => {
+      if (rescan || names.has(name)) void this.reload();
+    });
+    this.#trigger.start();
   }
 
   /** Stops watching. */
   close(): void {
-    this.#watcher?.close();
-    this.#watcher = undefined;
-    if (this.#signalListener !== undefined) {
-      Deno.removeSignalListener("SIGHUP", this.#signalListener);
-      this.#signalListener = undefined;
-    }
-    clearTimeout(this.#debounce);
-  }
-
-  #scheduleReload(): void {
-    // One reload per burst of events (an editor save is several).
-    clearTimeout(this.#debounce);
-    this.#debounce = setTimeout(() => void this.reload(), 100);
+    this.#trigger?.close();
+    this.#trigger = undefined;
   }
 }
