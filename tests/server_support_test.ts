@@ -560,3 +560,37 @@ testEachEngine(
     });
   },
 );
+
+testEachEngine(
+  "a conversation keeps its newest retention.messages messages, and agent.getConversation says how many were trimmed",
+  async (engine) => {
+    await using server = await startServer({
+      ...await serverStore(engine),
+      // A session budget the six calls below fit in.
+      policy: policy().replace("session: 5/minute", "session: 50/minute")
+        .replace(
+          "    webhook:",
+          "    retention: { conversations: 90d, messages: 3 }\n    webhook:",
+        ),
+      env: ENV,
+    });
+    const visitor = await boot(server);
+    for (const text of ["one", "two", "three", "four", "five"]) {
+      assert.equal(
+        (await visitor.call("chat.sendMessage", { text })).status,
+        200,
+      );
+    }
+    const { body } = await agent(server, KEYS.ADA)("agent.getConversation", {
+      conversationId: visitor.data.conversation.id,
+    });
+    assert.equal(body.data.conversation.trimmed, 2);
+    assert.deepEqual(
+      body.data.messages.map((message: { text: string }) => message.text),
+      ["three", "four", "five"],
+    );
+    const listed = await visitor.call("chat.listMessages");
+    assert.equal(listed.status, 200, JSON.stringify(listed.body));
+    assert.equal(listed.body.data.messages.length, 3);
+  },
+);
