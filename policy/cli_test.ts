@@ -1,4 +1,5 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
+import { type Run, runDeno } from "../tests/cli_process.ts";
 import { decodeProtectedHeader, jwtVerify } from "jose";
 
 const ROOT = new URL("..", import.meta.url);
@@ -9,37 +10,15 @@ const MIGRATION_ENV = {
   ACME_CHAT_JWT_SECRET_PREV: PREVIOUS_SECRET,
 };
 
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 /** Runs the CLI the way `deno task policy` does, with exactly `env` set. */
-async function cli(
+function cli(
   args: readonly string[],
   env: Record<string, string> = {},
 ): Promise<Run> {
-  // Keep what Deno needs to find its cache; nothing else leaks in.
-  const passThrough: Record<string, string> = {};
-  for (const name of ["HOME", "PATH", "DENO_DIR", "XDG_CACHE_HOME"]) {
-    const value = Deno.env.get(name);
-    if (value !== undefined) passThrough[name] = value;
-  }
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-env", "policy/cli.ts", ...args],
-    cwd: ROOT,
-    clearEnv: true,
-    env: { ...passThrough, NO_COLOR: "1", ...env },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
+  return runDeno(
+    ["run", "--allow-read", "--allow-env", "policy/cli.ts", ...args],
+    env,
+  );
 }
 
 /** The `FILE:LINE:COL CODE` prefixes of the problem lines of an output. */

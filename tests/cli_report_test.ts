@@ -6,6 +6,7 @@
  */
 
 import assert from "node:assert/strict";
+import { type Run, runDeno } from "./cli_process.ts";
 import { reportLines } from "../cli.ts";
 import { signWithJsonwebtoken } from "./jsonwebtoken_minter.ts";
 import { startServer } from "./server_process.ts";
@@ -26,36 +27,12 @@ organizations:
       keys: [{ secret: { env: SHOP_ADMIN_KEY } }]
 `;
 
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 /** Runs `deno task policy …` as an admin would, with exactly `env` set. */
-async function task(
+function task(
   args: readonly string[],
   env: Record<string, string> = {},
 ): Promise<Run> {
-  const passThrough: Record<string, string> = {};
-  for (const name of ["HOME", "PATH", "DENO_DIR", "XDG_CACHE_HOME"]) {
-    const value = Deno.env.get(name);
-    if (value !== undefined) passThrough[name] = value;
-  }
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["task", "-q", "policy", ...args],
-    cwd: ROOT,
-    clearEnv: true,
-    env: { ...passThrough, NO_COLOR: "1", ...env },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
+  return runDeno(["task", "-q", "policy", ...args], env);
 }
 
 async function shopServer() {
