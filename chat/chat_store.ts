@@ -149,27 +149,70 @@ export class ChatStore {
   ): Promise<Conversation> {
     checkParticipant(participant);
     return await this.#records.open(organizationId, participant, {
-      create: () => {
-        const at = new Date(this.#now()).toISOString();
-        return {
-          id: randomId(16),
-          organizationId,
-          participant: copyParticipant(participant),
-          verified: participant.kind === "user",
-          attributes: mergeAttributes({}, attributes),
-          status: "open",
-          createdAt: at,
-          updatedAt: at,
-          messageCount: 0,
-          trimmed: 0,
-        };
-      },
+      create: () =>
+        this.#newConversation(organizationId, participant, attributes),
       refresh: (current) => {
         const merged = mergeAttributes(current.attributes, attributes);
         return sameAttributes(merged, current.attributes)
           ? undefined
           : { ...current, attributes: merged };
       },
+    });
+  }
+
+  /**
+   * The participant's open conversation, with the attributes given recorded
+   * on it, or `undefined` when there is none: creates nothing, so a boot of
+   * a visitor who never writes leaves no row.
+   *
+   * @param attributes Defined fields replace the stored ones.
+   * @returns The open conversation, or `undefined`.
+   * @throws {ChatError} `participant-invalid`.
+   * @throws {StoreUnavailableError} When the store fails.
+   */
+  async findConversation(
+    organizationId: string,
+    participant: Participant,
+    attributes: ConversationAttributes = {},
+  ): Promise<Conversation | undefined> {
+    checkParticipant(participant);
+    const found = await this.#records.find(organizationId, participant);
+    if (found === undefined) return found;
+    if (
+      sameAttributes(
+        mergeAttributes(found.attributes, attributes),
+        found.attributes,
+      )
+    ) {
+      return found;
+    }
+    return await this.#records.update(organizationId, found.id, (current) => ({
+      conversation: {
+        ...current,
+        attributes: mergeAttributes(current.attributes, attributes),
+      },
+    }));
+  }
+
+  /**
+   * The participant's open conversation, or a new one with the attributes
+   * given (an open one keeps its own): where a visitor's first message, or
+   * the address they leave, starts the conversation.
+   *
+   * @returns The open conversation.
+   * @throws {ChatError} `participant-invalid`.
+   * @throws {StoreUnavailableError} When the store fails.
+   */
+  async conversationFor(
+    organizationId: string,
+    participant: Participant,
+    attributes: ConversationAttributes,
+  ): Promise<Conversation> {
+    checkParticipant(participant);
+    return await this.#records.open(organizationId, participant, {
+      create: () =>
+        this.#newConversation(organizationId, participant, attributes),
+      refresh: () => undefined,
     });
   }
 
@@ -535,6 +578,26 @@ export class ChatStore {
         : { contact: conversation.contact }),
       ...(message?.id === messageId ? { message } : {}),
     });
+  }
+
+  #newConversation(
+    organizationId: string,
+    participant: Participant,
+    attributes: ConversationAttributes,
+  ): Conversation {
+    const at = new Date(this.#now()).toISOString();
+    return {
+      id: randomId(16),
+      organizationId,
+      participant: copyParticipant(participant),
+      verified: participant.kind === "user",
+      attributes: mergeAttributes({}, attributes),
+      status: "open",
+      createdAt: at,
+      updatedAt: at,
+      messageCount: 0,
+      trimmed: 0,
+    };
   }
 
   /** Changes a conversation with an `updated` feed event; `undefined` from `next` changes nothing. */

@@ -30,6 +30,8 @@ import type { Evaluator } from "../policy/types.ts";
 import { createKvStore } from "../store/kv/kv_store.ts";
 import type { Store } from "../store/store.ts";
 import { admit } from "./admission.ts";
+import { AvailabilityWatch } from "./availability_watch.ts";
+import { availabilityOf } from "./methods/availability.ts";
 import { clientIp } from "./client_ip.ts";
 import { preflightResponse } from "./cors.ts";
 import type { PolicySource } from "./policy_source.ts";
@@ -137,6 +139,13 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
   });
   const live = new LiveFeed(store.conversations, store.changes);
   const presence = new AgentPresence(store.presence, now);
+  const availability = new AvailabilityWatch(async (organizationId) => {
+    const organization = source.current.organization(organizationId);
+    return organization === undefined
+      ? undefined
+      : await availabilityOf(organization, presence, now());
+  });
+  presence.onChange((organizationId) => availability.refresh(organizationId));
   const streams = new LiveStreams(source, { now });
   const webhooks = new WebhookDispatcher(store.outbox, {
     target: (organizationId) =>
@@ -161,6 +170,7 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
     live,
     streams,
     presence,
+    availability,
     sessions: new SessionSigner(secret),
     sessionLifetimeMs: options.sessionLifetimeMs ?? SESSION_TTL_MS,
     webhooksDue: () => webhooks.kick(),
@@ -319,6 +329,7 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
       clearInterval(sweeper);
       limiter.close();
       streams.close();
+      availability.close();
       await Promise.all([webhooks.close(), security.close()]);
     },
   });

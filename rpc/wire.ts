@@ -165,17 +165,44 @@ export interface BootData {
   };
   /** The anonymous visitor id to keep in `localStorage` (absent when verified). */
   readonly visitorId?: string;
-  /** The person's conversation and its most recent messages. */
-  readonly conversation: {
-    readonly id: string;
-    readonly messages: readonly ChatMessage[];
-    /** The address the visitor left on the away form, if any. */
-    readonly contact?: { readonly email: string };
-  };
+  /**
+   * The person's open conversation and its most recent messages, or `null`
+   * when they have none: a boot creates none, the first message does.
+   */
+  readonly conversation: VisitorConversation | null;
   /** Whether an agent has the inbox open (a live `agent.stream` on any host). */
   readonly agentsOnline: boolean;
   /** `false` outside the organization's `widget.hours`; `true` without hours. */
   readonly withinHours: boolean;
+  /** The widget settings: the same object `chat.getConfig` returns. */
+  readonly config: WidgetConfig;
+}
+
+/** A visitor's open conversation, as `chat.boot` and a stream's `ready` event show it. */
+export interface VisitorConversation {
+  readonly id: string;
+  /** The most recent messages, oldest first (on a stream: those asked for with `recent`). */
+  readonly messages: readonly ChatMessage[];
+  /** The address the visitor left on the away form, if any. */
+  readonly contact?: { readonly email: string };
+}
+
+/**
+ * The first event of every `chat.stream`, `event: ready`: the conversation
+ * the stream follows (`null` when the visitor has none yet: the stream then
+ * carries only `availability` events until it is replaced), and the widget
+ * settings as they are now. Its `id` is the stream's resume cursor.
+ */
+export interface StreamReady {
+  readonly conversation: VisitorConversation | null;
+  readonly config: WidgetConfig;
+}
+
+/** `chat.sendMessage` reply data. */
+export interface SentMessage {
+  readonly message: ChatMessage;
+  /** The conversation it went to (the first message creates it). */
+  readonly conversationId: string;
 }
 
 /** A conversation as the agent inbox shows it. */

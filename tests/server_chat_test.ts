@@ -58,13 +58,17 @@ function openStream(
   });
 }
 
+/** Sends a visitor message; the first one creates the conversation. */
 async function send(server: ServerProcess, session: string, text: string) {
   const reply = await server.rpc("chat.sendMessage", { text }, {
     origin,
     token: session,
   });
   assert.equal(reply.status, 200, JSON.stringify(reply.body));
-  return reply.body.data.message;
+  return reply.body.data as {
+    message: { id: string; text: string };
+    conversationId: string;
+  };
 }
 
 testEachEngine(
@@ -76,13 +80,17 @@ testEachEngine(
       env: SECRETS,
     });
     const laptop = await boot(server, {}, userToken("user_123"));
-    await send(server, laptop.session.token, "My order is late");
+    const { conversationId } = await send(
+      server,
+      laptop.session.token,
+      "My order is late",
+    );
 
     await t.step(
       "the same user on another device with a fresh token sees the conversation",
       async () => {
         const phone = await boot(server, {}, userToken("user_123"));
-        assert.equal(phone.conversation.id, laptop.conversation.id);
+        assert.equal(phone.conversation.id, conversationId);
         assert.deepEqual(
           phone.conversation.messages.map((m: { text: string }) => m.text),
           ["My order is late"],
@@ -98,8 +106,7 @@ testEachEngine(
           email: "ada@example.com",
         });
         assert.equal(impostor.user.verified, false);
-        assert.notEqual(impostor.conversation.id, laptop.conversation.id);
-        assert.deepEqual(impostor.conversation.messages, []);
+        assert.equal(impostor.conversation, null);
         const listed = await server.rpc("chat.listMessages", {}, {
           origin,
           token: impostor.session.token,
@@ -112,12 +119,12 @@ testEachEngine(
       "a visitor id is the anonymous visitor's only key back",
       async () => {
         const first = await boot(server);
-        await send(server, first.session.token, "hello");
+        const sent = await send(server, first.session.token, "hello");
         const again = await boot(server, { visitorId: first.visitorId });
-        assert.equal(again.conversation.id, first.conversation.id);
+        assert.equal(again.conversation.id, sent.conversationId);
         const forged = await boot(server, { visitorId: "not a server id!" });
         assert.notEqual(forged.visitorId, "not a server id!");
-        assert.notEqual(forged.conversation.id, first.conversation.id);
+        assert.equal(forged.conversation, null);
       },
     );
   },
@@ -132,20 +139,27 @@ testEachEngine(
       env: SECRETS,
     });
     const visitor = await boot(server, { name: "Grace" });
-    await send(server, visitor.session.token, "Hi, anyone there?");
-    const conversationId = visitor.conversation.id;
+    const { conversationId } = await send(
+      server,
+      visitor.session.token,
+      "Hi, anyone there?",
+    );
 
     await t.step(
       "listConversations shows the visitor, newest first, unverified",
       async () => {
         const other = await boot(server);
-        await send(server, other.session.token, "Second visitor");
+        const second = await send(
+          server,
+          other.session.token,
+          "Second visitor",
+        );
         const reply = await server.rpc("agent.listConversations", {
           organizationId: "acme",
         }, admin);
         assert.equal(reply.status, 200);
         const [newest, older] = reply.body.data.conversations;
-        assert.equal(newest.id, other.conversation.id);
+        assert.equal(newest.id, second.conversationId);
         assert.equal(older.id, conversationId);
         assert.equal(older.verified, false);
         assert.equal(older.visitor.name, "Grace");
@@ -201,25 +215,23 @@ testEachEngine(
     );
 
     await t.step(
-      "closing ends the visitor's session; a new boot opens a new conversation",
+      "after a close the visitor's next message, on the same session, starts a new conversation",
       async () => {
         const closed = await server.rpc("agent.close", {
           organizationId: "acme",
           conversationId,
         }, admin);
         assert.equal(closed.body.data.conversation.status, "closed");
-        const refused = await server.rpc(
-          "chat.sendMessage",
-          { text: "hello?" },
-          {
-            origin,
-            token: visitor.session.token,
-          },
-        );
-        assert.equal(refused.body.error.code, "SESSION_INVALID");
-        assert.equal(refused.body.error.reason, "session.conversation_closed");
-        const again = await boot(server, { visitorId: visitor.visitorId });
-        assert.notEqual(again.conversation.id, conversationId);
+        const between = await boot(server, { visitorId: visitor.visitorId });
+        assert.equal(between.conversation, null);
+        const next = await send(server, visitor.session.token, "hello?");
+        assert.notEqual(next.conversationId, conversationId);
+        const old = await server.rpc("agent.getConversation", {
+          organizationId: "acme",
+          conversationId,
+        }, admin);
+        assert.equal(old.body.data.conversation.status, "closed");
+        assert.equal(old.body.data.messages.length, 2);
       },
     );
   },
@@ -235,6 +247,7 @@ testEachEngine(
     });
     const visitor = await boot(server);
     const session = { origin, token: visitor.session.token };
+    const { conversationId } = await send(server, visitor.session.token, "hi");
     const rows: {
       name: string;
       method: string;
@@ -301,17 +314,14 @@ testEachEngine(
       {
         name: "reply without text",
         method: "agent.reply",
-        body: {
-          organizationId: "acme",
-          conversationId: visitor.conversation.id,
-        },
+        body: { organizationId: "acme", conversationId },
         init: admin,
         code: "BAD_REQUEST",
       },
       {
         name: "close without organizationId",
         method: "agent.close",
-        body: { conversationId: visitor.conversation.id },
+        body: { conversationId },
         init: admin,
         code: "BAD_REQUEST",
       },
@@ -357,7 +367,11 @@ testEachEngine(
       env: SECRETS,
     });
     const visitor = await boot(server);
-    const conversationId = visitor.conversation.id;
+    const { conversationId } = await send(
+      server,
+      visitor.session.token,
+      "Anyone?",
+    );
     const controller = new AbortController();
     const response = await openStream(server, visitor.session.token, {
       signal: controller.signal,
@@ -384,10 +398,12 @@ testEachEngine(
     }
     controller.abort();
     await reader.cancel().catch(() => {});
-    assert.match(text, /event: message/);
-    const id = /^id: (.+)$/m.exec(text)?.[1];
-    assert.ok(id, "the event has an id");
-    const data = JSON.parse(/^data: (.+)$/m.exec(text)![1]!);
+    // The stream starts with `ready`, then the live message.
+    assert.match(text, /^id: .+\nevent: ready\n/);
+    const message = /^id: (.+)\nevent: message\ndata: (.+)$/m.exec(text);
+    assert.ok(message, "the message event has an id");
+    const id = message[1]!;
+    const data = JSON.parse(message[2]!);
     assert.equal(data.text, "Live hello");
     assert.equal(data.author, "agent");
 
@@ -432,7 +448,11 @@ testEachEngine(
       env: SECRETS,
     });
     const visitor = await boot(server);
-    const conversationId = visitor.conversation.id;
+    const { conversationId } = await send(
+      server,
+      visitor.session.token,
+      "Hello",
+    );
     const response = await openStream(server, visitor.session.token, {
       signal: AbortSignal.timeout(10_000),
     });
@@ -451,13 +471,9 @@ testEachEngine(
       reason: "conversation.closed",
     });
 
-    // The closed session takes no more messages; a new boot moves on.
-    const late = await send(server, visitor.session.token, "still there?")
-      .catch((error: Error) => error);
-    assert.ok(late instanceof Error);
-    assert.match(late.message, /session\.conversation_closed/);
-    const next = await boot(server, { visitorId: visitor.visitorId });
-    assert.notEqual(next.conversation.id, conversationId);
+    // The next message starts a new conversation, on the same session.
+    const late = await send(server, visitor.session.token, "still there?");
+    assert.notEqual(late.conversationId, conversationId);
   },
 );
 
@@ -499,7 +515,7 @@ testEachEngine(
       });
       const visitor = await boot(server);
       const started = performance.now();
-      const message = await send(
+      const { message, conversationId } = await send(
         server,
         visitor.session.token,
         "Is anyone there?",
@@ -532,7 +548,7 @@ testEachEngine(
       const event = JSON.parse(delivery.body);
       assert.equal(event.type, "message.created");
       assert.equal(event.organizationId, "acme");
-      assert.equal(event.conversationId, visitor.conversation.id);
+      assert.equal(event.conversationId, conversationId);
       assert.equal(event.message.id, message.id);
     } finally {
       await receiver.shutdown();

@@ -16,7 +16,8 @@ import {
   type ConversationSummary,
   MAX_MESSAGE_LENGTH,
 } from "../wire.ts";
-import { frames, messageText, resumeCursor } from "./chat_messages.ts";
+import { messageText, resumeCursor } from "./chat_messages.ts";
+import { FramedWatch } from "./watch_frames.ts";
 
 /** The inbox's views: every conversation, the caller's, or nobody's. */
 const FILTERS = ["all", "mine", "unassigned"] as const;
@@ -165,16 +166,12 @@ export const streamAll: MethodDefinition = {
         // Visitors see an agent online while the inbox is open.
         hold: () => context.services.presence.hold(organizationId, agent.id),
       },
-      (signal) =>
-        frames(
-          context.services.live.organization(organizationId, {
-            signal,
-            ...(after === undefined ? {} : { after }),
-          }),
-          "agents",
-          summarize,
+      (sink) =>
+        context.services.live.watchOrganization(
+          organizationId,
+          { after },
+          new FramedWatch(sink, "agents", summarize),
         ),
-      context.request,
     ));
   },
 };

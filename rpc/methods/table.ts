@@ -7,11 +7,12 @@
 import type { MethodDefinition } from "../method.ts";
 import * as agent from "./agent.ts";
 import { boot } from "./boot.ts";
-import { listMessages, sendMessage, streamMessages } from "./chat_messages.ts";
+import { listMessages, sendMessage } from "./chat_messages.ts";
 import { getConfig } from "./get_config.ts";
 import { getJwtDocs } from "./get_jwt_docs.ts";
 import { securityReport } from "./security_report.ts";
 import * as visitor from "./visitor_context.ts";
+import { streamMessages } from "./visitor_stream.ts";
 
 /** Method name → definition. A null prototype keeps `__proto__` & co. out. */
 export const METHODS: Readonly<Record<string, MethodDefinition>> = Object

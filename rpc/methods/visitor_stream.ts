@@ -1,0 +1,197 @@
+/**
+ * `chat.stream {recent?, page?, after?}` → `text/event-stream`: what a
+ * visitor's widget hears while its panel is open or its conversation is.
+ *
+ * 1. `event: ready` — the participant's open conversation (`null` when they
+ *    have none yet) with its `recent` newest messages when asked, and the
+ *    widget settings as they are now (so a returning visitor's panel shows
+ *    the current title, colours, greeting and hours). Its `id` is the
+ *    stream's cursor. The `page` sent is recorded on the conversation, so a
+ *    returning visitor's page view costs this one call.
+ * 2. `event: message` / `typing` / `closed` — the conversation's live
+ *    events after the cursor (`Last-Event-ID`, else `after`, else the ready
+ *    event's), ending after `closed`. Without a conversation there are none:
+ *    the widget opens a new stream once its first message created one.
+ * 3. `event: availability` — `{agentsOnline, withinHours}` whenever it
+ *    changes (an agent opened the inbox, the hours closed).
+ *
+ * The session is checked again while the stream lasts (`live_streams.ts`).
+ *
+ * @module
+ */
+
+import type { ServerSentEvent } from "../../chat/event_stream.ts";
+import type {
+  LiveWatch,
+  WatchEvent,
+  WatchListener,
+} from "../../chat/live_feed.ts";
+import { parseMessageId } from "../../chat/message_id.ts";
+import type { Evaluator } from "../../policy/types.ts";
+import type { AvailabilityListener } from "../availability_watch.ts";
+import { sessionProblem } from "../credentials.ts";
+import type {
+  StreamHolder,
+  StreamSink,
+  StreamSource,
+} from "../live_streams.ts";
+import type { MethodDefinition, Services } from "../method.ts";
+import { pageContext } from "../page_context.ts";
+import { RpcError } from "../rpc_error.ts";
+import type { SessionClaims } from "../session_token.ts";
+import type { ChatMessage, StreamReady } from "../wire.ts";
+import type { Availability } from "./availability.ts";
+import { resumeCursor } from "./chat_messages.ts";
+import { frameOf } from "./watch_frames.ts";
+import { widgetConfig } from "./widget_config.ts";
+
+/** Most messages a `ready` event repeats. */
+const MAX_RECENT = 50;
+
+/** The `chat.stream` method. */
+export const streamMessages: MethodDefinition = {
+  access: "session",
+  async run(context): Promise<Response> {
+    const session = context.session!;
+    const { organization, params, services } = context;
+    const organizationId = organization.spec.id;
+    const after = resumeCursor(context);
+    if (after !== undefined && parseMessageId(after) === undefined) {
+      throw new RpcError(
+        "BAD_REQUEST",
+        "The resume cursor is not an event id",
+        {
+          reason: "chat.cursor-invalid",
+        },
+      );
+    }
+    const recent = params.optionalInteger("recent", 0, MAX_RECENT) ?? 0;
+    const pageFields = params.optionalObject("page");
+    const page = pageFields === undefined
+      ? undefined
+      : pageContext(pageFields, session.origin);
+    const [conversation, config] = await Promise.all([
+      services.chat.findConversation(organizationId, session.participant),
+      widgetConfig(organization, services.presence, context.now),
+    ]);
+    let messages: ChatMessage[] = [];
+    let contact = conversation?.contact;
+    if (conversation !== undefined) {
+      const [newest, withPage] = await Promise.all([
+        after === undefined && recent > 0
+          ? services.chat.recentMessages(conversation, recent)
+          : [],
+        page === undefined
+          ? conversation
+          : services.chat.setPage(organizationId, conversation.id, page),
+      ]);
+      messages = newest;
+      contact = withPage?.contact ?? contact;
+    }
+    // Where the live events start: nothing shown is repeated, nothing after is missed.
+    const cursor = after ?? messages.at(-1)?.id ??
+      conversation?.lastMessage?.id ?? "";
+    const ready: ServerSentEvent<StreamReady> = {
+      ...(cursor === "" ? {} : { id: cursor }),
+      event: "ready",
+      data: {
+        conversation: conversation === undefined ? null : {
+          id: conversation.id,
+          messages,
+          ...(contact === undefined ? {} : { contact }),
+        },
+        config,
+      },
+    };
+    return services.streams.open(
+      new SessionStreamHolder(session, context.ip, context.origin),
+      (sink) =>
+        new VisitorStream(
+          sink,
+          services,
+          organizationId,
+          {
+            agentsOnline: config.agentsOnline,
+            withinHours: config.withinHours,
+          },
+          conversation?.id,
+          cursor,
+        ),
+      ready,
+    );
+  },
+};
+
+/** A session holds its stream while the policy still admits it. */
+class SessionStreamHolder implements StreamHolder {
+  readonly credential: string;
+  readonly ip: string;
+  readonly expiresAt: number;
+  readonly #session: SessionClaims;
+  readonly #origin: string | null;
+
+  constructor(session: SessionClaims, ip: string, origin: string | null) {
+    this.credential = `session:${session.sessionId}`;
+    this.ip = ip;
+    this.expiresAt = session.expiresAt;
+    this.#session = session;
+    this.#origin = origin;
+  }
+
+  check(evaluator: Evaluator): string | undefined {
+    const session = this.#session;
+    return sessionProblem(
+      session,
+      evaluator.organization(session.organizationId),
+      undefined,
+      this.#origin,
+    )?.reason;
+  }
+}
+
+/** One visitor stream's sources: its conversation's watch and the availability changes. */
+class VisitorStream
+  implements StreamSource, WatchListener, AvailabilityListener {
+  readonly #sink: StreamSink;
+  readonly #services: Services;
+  readonly #organizationId: string;
+  readonly #watch: LiveWatch | undefined;
+
+  constructor(
+    sink: StreamSink,
+    services: Services,
+    organizationId: string,
+    current: Availability,
+    conversationId: string | undefined,
+    cursor: string,
+  ) {
+    this.#sink = sink;
+    this.#services = services;
+    this.#organizationId = organizationId;
+    services.availability.subscribe(organizationId, this, current);
+    this.#watch = conversationId === undefined
+      ? undefined
+      : services.live.watchConversation(organizationId, conversationId, {
+        after: cursor,
+      }, this);
+  }
+
+  event(event: WatchEvent): void {
+    const frame = frameOf(event, "visitor");
+    if (frame !== undefined) this.#sink.send(frame);
+  }
+
+  end(error?: unknown): void {
+    if (error === undefined) this.#sink.close();
+    else this.#sink.fail(error);
+  }
+
+  availability(value: Availability): void {
+    this.#sink.send({ event: "availability", data: value });
+  }
+
+  stop(): void {
+    this.#watch?.stop();
+    this.#services.availability.unsubscribe(this.#organizationId, this);
+  }
+}
