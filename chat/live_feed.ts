@@ -484,8 +484,8 @@ class OrganizationHub {
   readonly #records: ConversationStore;
   /** Watches of the whole organization. */
   readonly #all = new Set<Watch>();
-  /** Watches of one conversation, by its id. */
-  readonly #byConversation = new Map<string, Set<Watch>>();
+  /** Watches of one conversation, by its id (one watch on its own: the common case costs no `Set`). */
+  readonly #byConversation = new Map<string, Watch | Set<Watch>>();
   readonly #unwatch: () => void;
   readonly #onEmpty: () => void;
   /** The feed position read up to; resolves once known. */
@@ -519,12 +519,14 @@ class OrganizationHub {
     if (conversationId === undefined) {
       this.#all.add(watch);
     } else {
-      let watches = this.#byConversation.get(conversationId);
+      const watches = this.#byConversation.get(conversationId);
       if (watches === undefined) {
-        watches = new Set();
-        this.#byConversation.set(conversationId, watches);
+        this.#byConversation.set(conversationId, watch);
+      } else if (watches instanceof Set) {
+        watches.add(watch);
+      } else {
+        this.#byConversation.set(conversationId, new Set([watches, watch]));
       }
-      watches.add(watch);
     }
     this.#size++;
   }
@@ -536,8 +538,13 @@ class OrganizationHub {
       removed = this.#all.delete(watch);
     } else {
       const watches = this.#byConversation.get(conversationId);
-      removed = watches?.delete(watch) ?? false;
-      if (watches?.size === 0) this.#byConversation.delete(conversationId);
+      if (watches instanceof Set) {
+        removed = watches.delete(watch);
+        if (watches.size === 0) this.#byConversation.delete(conversationId);
+      } else {
+        removed = watches === watch;
+        if (removed) this.#byConversation.delete(conversationId);
+      }
     }
     if (removed && --this.#size === 0) this.#close();
   }
@@ -557,8 +564,10 @@ class OrganizationHub {
   #deliver(entry: FeedEntry): void {
     for (const watch of this.#all) watch.push(entry);
     const watches = this.#byConversation.get(entry.event.conversationId);
-    if (watches !== undefined) {
-      for (const watch of watches) watch.push(entry);
+    if (watches instanceof Set) {
+      for (const watch of [...watches]) watch.push(entry);
+    } else {
+      watches?.push(entry);
     }
   }
 

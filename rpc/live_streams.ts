@@ -110,7 +110,8 @@ const PING = ": ping\n\n";
 export class LiveStreams {
   readonly #source: PolicySource;
   readonly #open = new Set<OpenStream>();
-  readonly #byCredential = new Map<string, OpenStream[]>();
+  /** Streams by credential, oldest first (one on its own: the common case costs no array). */
+  readonly #byCredential = new Map<string, OpenStream | OpenStream[]>();
   readonly #byIp = new Map<string, number>();
   readonly #wheel: TimerWheel<OpenStream>;
   readonly #registry: Registry;
@@ -161,7 +162,8 @@ export class LiveStreams {
     first?: ServerSentEvent<unknown>,
   ): Response {
     const caps = streamCaps(this.#source.current.spec.server);
-    const same = this.#byCredential.get(holder.credential) ?? [];
+    const held = this.#byCredential.get(holder.credential);
+    const same = held === undefined ? [] : Array.isArray(held) ? held : [held];
     const replaced = same.slice(
       0,
       Math.max(0, same.length - caps.perCredential + 1),
@@ -221,8 +223,12 @@ export class LiveStreams {
     this.#open.add(stream);
     const { credential, ip } = stream.holder;
     const same = this.#byCredential.get(credential);
-    if (same === undefined) this.#byCredential.set(credential, [stream]);
-    else same.push(stream);
+    this.#byCredential.set(
+      credential,
+      same === undefined
+        ? stream
+        : [...(Array.isArray(same) ? same : [same]), stream],
+    );
     this.#byIp.set(ip, (this.#byIp.get(ip) ?? 0) + 1);
     this.#wheel.schedule(stream, stream.nextVisit());
   }
@@ -231,11 +237,17 @@ export class LiveStreams {
     if (!this.#open.delete(stream)) return;
     this.#wheel.cancel(stream);
     const { credential, ip } = stream.holder;
-    const rest = (this.#byCredential.get(credential) ?? []).filter((open) =>
-      open !== stream
-    );
+    const held = this.#byCredential.get(credential);
+    const rest = Array.isArray(held)
+      ? held.filter((open) => open !== stream)
+      : held === undefined || held === stream
+      ? []
+      : [held];
     if (rest.length === 0) this.#byCredential.delete(credential);
-    else this.#byCredential.set(credential, rest);
+    else {this.#byCredential.set(
+        credential,
+        rest.length === 1 ? rest[0]! : rest,
+      );}
     const count = (this.#byIp.get(ip) ?? 1) - 1;
     if (count === 0) this.#byIp.delete(ip);
     else this.#byIp.set(ip, count);

@@ -29,7 +29,7 @@ import type {
 import { parseMessageId } from "../../chat/message_id.ts";
 import type { Evaluator } from "../../policy/types.ts";
 import type { AvailabilityListener } from "../availability_watch.ts";
-import { sessionProblem } from "../credentials.ts";
+import { type SessionBinding, sessionProblem } from "../credentials.ts";
 import type {
   StreamHolder,
   StreamSink,
@@ -122,29 +122,37 @@ export const streamMessages: MethodDefinition = {
   },
 };
 
-/** A session holds its stream while the policy still admits it. */
-class SessionStreamHolder implements StreamHolder {
+/**
+ * A session holds its stream while the policy still admits it. It keeps
+ * only what the check reads, not the session's claims.
+ */
+class SessionStreamHolder implements StreamHolder, SessionBinding {
   readonly credential: string;
   readonly ip: string;
   readonly expiresAt: number;
-  readonly #session: SessionClaims;
-  readonly #origin: string | null;
+  readonly organizationId: string;
+  readonly securityRevision: string;
+  /** The origin the session is bound to. */
+  readonly origin: string | null;
+  /** The origin the stream was opened from. */
+  readonly #requestOrigin: string | null;
 
   constructor(session: SessionClaims, ip: string, origin: string | null) {
     this.credential = `session:${session.sessionId}`;
     this.ip = ip;
     this.expiresAt = session.expiresAt;
-    this.#session = session;
-    this.#origin = origin;
+    this.organizationId = session.organizationId;
+    this.securityRevision = session.securityRevision;
+    this.origin = session.origin;
+    this.#requestOrigin = origin;
   }
 
   check(evaluator: Evaluator): string | undefined {
-    const session = this.#session;
     return sessionProblem(
-      session,
-      evaluator.organization(session.organizationId),
+      this,
+      evaluator.organization(this.organizationId),
       undefined,
-      this.#origin,
+      this.#requestOrigin,
     )?.reason;
   }
 }
