@@ -105,6 +105,42 @@ export interface LiveWatch {
   stop(): void;
 }
 
+/**
+ * A watch registered before the caller knows which conversation it will
+ * follow ({@linkcode LiveFeed.prepare}): it holds what the organization's
+ * feed brings meanwhile, so the caller's own reads need no catch-up read.
+ */
+export interface PendingWatch {
+  /** Resolves once the hub knows its feed position (rejects when the store fails). */
+  readonly ready: Promise<void>;
+  /**
+   * Follows one conversation after the message id `cursor` (`""`: the
+   * caller has shown none): what the feed brought since `prepare`, then its
+   * live events, as {@linkcode LiveFeed.watchConversation} would. The
+   * caller read the conversation (open) and its messages after `prepare`.
+   *
+   * @returns The watch, to stop.
+   */
+  follow(
+    conversationId: string,
+    cursor: string,
+    listener: WatchListener,
+  ): LiveWatch;
+  /** Gives up the registration (nothing to follow). Idempotent. */
+  cancel(): void;
+}
+
+/** Options of {@linkcode LiveFeed}. */
+export interface LiveFeedOptions {
+  /**
+   * How long an organization's hub stays after its last watch ends,
+   * milliseconds (default 0): a visitor's next page reopens its stream
+   * without reading the feed's position again. {@linkcode LiveFeed.close}
+   * ends lingering hubs.
+   */
+  readonly lingerMs?: number;
+}
+
 /** Entries read per feed or message page. */
 const PAGE = 200;
 /** Entries a watch may hold back while it catches up (or an iterable reader lags) before it is ended. */
@@ -117,14 +153,39 @@ export class LiveFeed {
   readonly #records: ConversationStore;
   readonly #changes: ChangeFeed;
   readonly #hubs = new Map<string, OrganizationHub>();
+  readonly #lingerMs: number;
 
   /**
    * @param records Where the feeds are read.
    * @param changes Which feeds grew.
+   * @param options How long idle hubs linger.
    */
-  constructor(records: ConversationStore, changes: ChangeFeed) {
+  constructor(
+    records: ConversationStore,
+    changes: ChangeFeed,
+    options: LiveFeedOptions = {},
+  ) {
     this.#records = records;
     this.#changes = changes;
+    this.#lingerMs = Math.max(0, options.lingerMs ?? 0);
+  }
+
+  /** Ends the hubs that linger with no watch (open watches are the callers' to stop). */
+  close(): void {
+    for (const hub of [...this.#hubs.values()]) hub.closeIfIdle();
+  }
+
+  /**
+   * Registers a watch with the organization's hub before the caller reads
+   * which conversation to follow and where it stands; see {@linkcode PendingWatch}.
+   *
+   * @returns The pending watch: `follow` it, or `cancel` it.
+   */
+  prepare(organizationId: string): PendingWatch {
+    const hub = this.#hub(organizationId);
+    const pending = new PreparedWatch(hub);
+    hub.add(pending);
+    return pending;
   }
 
   /** Organizations with at least one open watch in this process. */
@@ -237,6 +298,7 @@ export class LiveFeed {
         organizationId,
         this.#records,
         this.#changes,
+        this.#lingerMs,
         () => {
           if (this.#hubs.get(organizationId) === hub) {
             this.#hubs.delete(organizationId);
@@ -284,6 +346,13 @@ abstract class Watch implements LiveWatch {
     }
   }
 
+  /** Live entries held back so far, handed over (the watch holds no more). */
+  takeHeld(): FeedEntry[] {
+    const held = this.#held ?? [];
+    this.#held = [];
+    return held;
+  }
+
   /** Caught up: takes what was held back, then goes live. */
   goLive(): void {
     const held = this.#held ?? [];
@@ -320,6 +389,19 @@ abstract class Watch implements LiveWatch {
 class ConversationWatch extends Watch {
   readonly conversationId: string;
   #cursor = "";
+
+  /**
+   * Goes live at once after `cursor`, with the entries a prepared watch
+   * held (the caller read the conversation after they started).
+   */
+  adopt(cursor: string, held: readonly FeedEntry[]): void {
+    this.#cursor = cursor;
+    for (const entry of held) {
+      if (this.stopped) return;
+      if (entry.event.conversationId === this.conversationId) this.take(entry);
+    }
+    this.goLive();
+  }
 
   constructor(
     hub: OrganizationHub,
@@ -449,6 +531,50 @@ class OrganizationWatch extends Watch {
   }
 }
 
+const NO_LISTENER: WatchListener = { event: () => {}, end: () => {} };
+
+/** A watch that holds entries until it knows which conversation it follows. */
+class PreparedWatch extends Watch implements PendingWatch {
+  readonly conversationId = undefined;
+  readonly ready: Promise<void>;
+  #error: unknown;
+
+  constructor(hub: OrganizationHub) {
+    super(hub, NO_LISTENER);
+    this.ready = hub.ready.then(() => {});
+  }
+
+  /** Held too much before `follow`: the watch it becomes ends with the error. */
+  override finish(error?: unknown): void {
+    this.#error ??= error;
+    this.stop();
+  }
+
+  follow(
+    conversationId: string,
+    cursor: string,
+    listener: WatchListener,
+  ): LiveWatch {
+    const watch = new ConversationWatch(this.hub, conversationId, listener);
+    // Registered before this one leaves, so the hub never empties between.
+    this.hub.add(watch);
+    const held = this.takeHeld();
+    const error = this.#error;
+    super.stop();
+    if (error !== undefined) watch.finish(error);
+    else watch.adopt(cursor, held);
+    return watch;
+  }
+
+  cancel(): void {
+    this.stop();
+  }
+
+  take(): void {
+    // Nothing is live before `follow`: everything is held.
+  }
+}
+
 /** An organization watch's event for a feed entry. */
 function organizationEvent(entry: FeedEntry): WatchEvent {
   const cursor = String(entry.seq);
@@ -488,6 +614,8 @@ class OrganizationHub {
   readonly #byConversation = new Map<string, Watch | Set<Watch>>();
   readonly #unwatch: () => void;
   readonly #onEmpty: () => void;
+  readonly #lingerMs: number;
+  #linger: ReturnType<typeof setTimeout> | undefined;
   /** The feed position read up to; resolves once known. */
   readonly ready: Promise<number>;
   #size = 0;
@@ -502,10 +630,12 @@ class OrganizationHub {
     organizationId: string,
     records: ConversationStore,
     changes: ChangeFeed,
+    lingerMs: number,
     onEmpty: () => void,
   ) {
     this.#organizationId = organizationId;
     this.#records = records;
+    this.#lingerMs = lingerMs;
     this.#onEmpty = onEmpty;
     // Watch before reading the head: a write in between wakes the hub.
     this.#unwatch = changes.watch(organizationId, () => void this.#pull());
@@ -515,6 +645,8 @@ class OrganizationHub {
   }
 
   add(watch: Watch): void {
+    clearTimeout(this.#linger);
+    this.#linger = undefined;
     const conversationId = watch.conversationId;
     if (conversationId === undefined) {
       this.#all.add(watch);
@@ -546,10 +678,18 @@ class OrganizationHub {
         if (removed) this.#byConversation.delete(conversationId);
       }
     }
-    if (removed && --this.#size === 0) this.#close();
+    if (!removed || --this.#size > 0) return;
+    if (this.#lingerMs === 0) return this.#close();
+    this.#linger = setTimeout(() => this.#close(), this.#lingerMs);
+  }
+
+  /** Closes the hub if no watch is left (it may be lingering). */
+  closeIfIdle(): void {
+    if (this.#size === 0 && !this.#closed) this.#close();
   }
 
   #close(): void {
+    clearTimeout(this.#linger);
     this.#closed = true;
     this.#unwatch();
     clearTimeout(this.#retry);

@@ -113,6 +113,8 @@ export interface ParleyHandler {
 }
 
 const SWEEP_INTERVAL_MS = 60_000;
+/** How long an organization's live hub outlasts its last stream. */
+const HUB_LINGER_MS = 30_000;
 /** Feed entries older than this are swept; a stream resuming from further back starts from what is left. */
 const FEED_KEEP_MS = 7 * 24 * 60 * 60 * 1000;
 
@@ -137,7 +139,10 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
     maxMessageLength: MAX_MESSAGE_LENGTH,
     now,
   });
-  const live = new LiveFeed(store.conversations, store.changes);
+  // A visitor's next page reopens its stream without the hub's start-up read.
+  const live = new LiveFeed(store.conversations, store.changes, {
+    lingerMs: HUB_LINGER_MS,
+  });
   const presence = new AgentPresence(store.presence, now);
   const availability = new AvailabilityWatch(async (organizationId) => {
     const organization = source.current.organization(organizationId);
@@ -330,6 +335,7 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
       limiter.close();
       streams.close();
       availability.close();
+      live.close();
       await Promise.all([webhooks.close(), security.close()]);
     },
   });

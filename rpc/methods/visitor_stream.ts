@@ -23,9 +23,11 @@
 import type { ServerSentEvent } from "../../chat/event_stream.ts";
 import type {
   LiveWatch,
+  PendingWatch,
   WatchEvent,
   WatchListener,
 } from "../../chat/live_feed.ts";
+import type { PageContext } from "../../store/conversation_store.ts";
 import { parseMessageId } from "../../chat/message_id.ts";
 import type { Evaluator } from "../../policy/types.ts";
 import type { AvailabilityListener } from "../availability_watch.ts";
@@ -35,7 +37,7 @@ import type {
   StreamSink,
   StreamSource,
 } from "../live_streams.ts";
-import type { MethodDefinition, Services } from "../method.ts";
+import type { MethodContext, MethodDefinition, Services } from "../method.ts";
 import { pageContext } from "../page_context.ts";
 import { RpcError } from "../rpc_error.ts";
 import type { SessionClaims } from "../session_token.ts";
@@ -70,57 +72,86 @@ export const streamMessages: MethodDefinition = {
     const page = pageFields === undefined
       ? undefined
       : pageContext(pageFields, session.origin);
-    const [conversation, config] = await Promise.all([
-      services.chat.findConversation(organizationId, session.participant),
-      widgetConfig(organization, services.presence, context.now),
-    ]);
-    let messages: ChatMessage[] = [];
-    let contact = conversation?.contact;
-    if (conversation !== undefined) {
-      const [newest, withPage] = await Promise.all([
-        after === undefined && recent > 0
-          ? services.chat.recentMessages(conversation, recent)
-          : [],
-        page === undefined
-          ? conversation
-          : services.chat.setPage(organizationId, conversation.id, page),
-      ]);
-      messages = newest;
-      contact = withPage?.contact ?? contact;
+    // Registered before the reads below, so what they read needs no
+    // second read to catch up (a resume still reads past its cursor).
+    const pending = after === undefined
+      ? services.live.prepare(organizationId)
+      : undefined;
+    try {
+      return await open(context, pending, after, recent, page);
+    } catch (error) {
+      pending?.cancel();
+      throw error;
     }
-    // Where the live events start: nothing shown is repeated, nothing after is missed.
-    const cursor = after ?? messages.at(-1)?.id ??
-      conversation?.lastMessage?.id ?? "";
-    const ready: ServerSentEvent<StreamReady> = {
-      ...(cursor === "" ? {} : { id: cursor }),
-      event: "ready",
-      data: {
-        conversation: conversation === undefined ? null : {
-          id: conversation.id,
-          messages,
-          ...(contact === undefined ? {} : { contact }),
-        },
-        config,
-      },
-    };
-    return services.streams.open(
-      new SessionStreamHolder(session, context.ip, context.origin),
-      (sink) =>
-        new VisitorStream(
-          sink,
-          services,
-          organizationId,
-          {
-            agentsOnline: config.agentsOnline,
-            withinHours: config.withinHours,
-          },
-          conversation?.id,
-          cursor,
-        ),
-      ready,
-    );
   },
 };
+
+/** The reads, the `ready` event and the stream, once a pending watch (if any) is registered. */
+async function open(
+  context: MethodContext,
+  pending: PendingWatch | undefined,
+  after: string | undefined,
+  recent: number,
+  page: PageContext | undefined,
+): Promise<Response> {
+  const session = context.session!;
+  const { organization, services } = context;
+  const organizationId = organization.spec.id;
+  await pending?.ready;
+  const [conversation, config] = await Promise.all([
+    services.chat.findConversation(organizationId, session.participant),
+    widgetConfig(organization, services.presence, context.now),
+  ]);
+  if (conversation === undefined) pending?.cancel();
+  let messages: ChatMessage[] = [];
+  let contact = conversation?.contact;
+  if (conversation !== undefined) {
+    const [newest, withPage] = await Promise.all([
+      after === undefined && recent > 0
+        ? services.chat.recentMessages(conversation, recent)
+        : [],
+      page === undefined
+        ? conversation
+        : services.chat.setPage(organizationId, conversation.id, page),
+    ]);
+    messages = newest;
+    contact = withPage?.contact ?? contact;
+  }
+  // Where the live events start: nothing shown is repeated, nothing after is missed.
+  const cursor = after ?? messages.at(-1)?.id ??
+    conversation?.lastMessage?.id ?? "";
+  const ready: ServerSentEvent<StreamReady> = {
+    ...(cursor === "" ? {} : { id: cursor }),
+    event: "ready",
+    data: {
+      conversation: conversation === undefined ? null : {
+        id: conversation.id,
+        messages,
+        ...(contact === undefined ? {} : { contact }),
+      },
+      config,
+    },
+  };
+  return services.streams.open(
+    new SessionStreamHolder(session, context.ip, context.origin),
+    (sink) =>
+      new VisitorStream(
+        sink,
+        services,
+        organizationId,
+        {
+          agentsOnline: config.agentsOnline,
+          withinHours: config.withinHours,
+        },
+        conversation === undefined ? undefined : {
+          id: conversation.id,
+          cursor,
+          ...(pending === undefined ? {} : { pending }),
+        },
+      ),
+    ready,
+  );
+}
 
 /**
  * A session holds its stream while the policy still admits it. It keeps
@@ -170,17 +201,20 @@ class VisitorStream
     services: Services,
     organizationId: string,
     current: Availability,
-    conversationId: string | undefined,
-    cursor: string,
+    conversation:
+      | { id: string; cursor: string; pending?: PendingWatch }
+      | undefined,
   ) {
     this.#sink = sink;
     this.#services = services;
     this.#organizationId = organizationId;
     services.availability.subscribe(organizationId, this, current);
-    this.#watch = conversationId === undefined
+    this.#watch = conversation === undefined
       ? undefined
-      : services.live.watchConversation(organizationId, conversationId, {
-        after: cursor,
+      : conversation.pending !== undefined
+      ? conversation.pending.follow(conversation.id, conversation.cursor, this)
+      : services.live.watchConversation(organizationId, conversation.id, {
+        after: conversation.cursor,
       }, this);
   }
 
