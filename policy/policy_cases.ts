@@ -24,8 +24,8 @@
  * @module
  */
 
-import { SignJWT } from "jose";
 import { parseOrigin } from "./host.ts";
+import { mintUserToken } from "./mint_user_token.ts";
 import {
   type MapEntry,
   parsePolicyText,
@@ -41,7 +41,7 @@ import type {
   PolicyProblem,
 } from "./types.ts";
 import { describeNode, ORGANIZATION_ID, suggestKey } from "./validate.ts";
-import { AUDIENCE } from "./verify_user_token.ts";
+import { activeKey } from "./user_token.ts";
 
 /** What a case may expect: admission, or one of the evaluator's codes. */
 export const EXPECTATIONS: readonly ("allowed" | DecisionCode)[] = Object
@@ -661,35 +661,24 @@ async function mintCaseToken(
 ): Promise<string> {
   const token = testCase.token!;
   const keys = evaluator.organization(organizationId)?.spec.jwt.keys ?? [];
-  const key = token.kid === undefined
-    ? keys.find((candidate) =>
-      candidate.until === undefined || candidate.until >= now
-    ) ?? keys[0]
-    : keys.find((candidate) => candidate.id === token.kid);
+  // With no key in force, sign with the first so the case sees it refused.
+  const key = activeKey(keys, now, token.kid) ??
+    (token.kid === undefined ? keys[0] : undefined);
   const kid = token.kid ?? key?.id;
-  const secret = token.secret === "other" || key === undefined
-    ? crypto.getRandomValues(new Uint8Array(48))
-    : key.secret;
-  const issuedAt = Math.floor(now / 1000);
-  const issuer = testCase.origin === undefined
-    ? undefined
-    : parseOrigin(testCase.origin)?.origin ?? testCase.origin;
-  const claims: Record<string, unknown> = {
-    ...(issuer === undefined ? {} : { iss: issuer }),
-    aud: AUDIENCE,
-    sub: token.sub ?? DEFAULT_SUBJECT,
-    org_id: organizationId,
-    iat: issuedAt,
-    exp: issuedAt + Math.trunc(token.expiresInMs / 1000),
-    ...token.claims,
-  };
-  return await new SignJWT(claims)
-    .setProtectedHeader({
-      alg: "HS256",
-      typ: "JWT",
-      ...(kid === undefined ? {} : { kid }),
-    })
-    .sign(secret);
+  return await mintUserToken({
+    secret: token.secret === "other" || key === undefined
+      ? crypto.getRandomValues(new Uint8Array(48))
+      : key.secret,
+    ...(kid === undefined ? {} : { kid }),
+    organizationId,
+    subject: token.sub ?? DEFAULT_SUBJECT,
+    ...(testCase.origin === undefined ? {} : {
+      issuer: parseOrigin(testCase.origin)?.origin ?? testCase.origin,
+    }),
+    now,
+    expiresInMs: token.expiresInMs,
+    ...(token.claims === undefined ? {} : { claims: token.claims }),
+  });
 }
 
 /**
