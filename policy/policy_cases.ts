@@ -40,7 +40,9 @@ import type {
   Evaluator,
   PolicyProblem,
 } from "./types.ts";
-import { describeNode, ORGANIZATION_ID, suggestKey } from "./validate.ts";
+import { suggestKey } from "./did_you_mean.ts";
+import { ORGANIZATION_ID } from "./policy_schema.ts";
+import { describeNode } from "./problems.ts";
 import { activeKey } from "./user_token.ts";
 
 /** What a case may expect: admission, or one of the evaluator's codes. */
