@@ -19,6 +19,7 @@ import {
   parseDayKey,
   parseOpeningRange,
 } from "./business_hours.ts";
+import casesSchema from "./cases.schema.json" with { type: "json" };
 import { parseDuration, parseRate } from "./rate.ts";
 import policySchema from "./schema.json" with { type: "json" };
 
@@ -95,12 +96,14 @@ const FORMATS: Readonly<Record<string, (text: string) => boolean>> = {
 export type SchemaRoot =
   | "policy"
   | "organizationFile"
-  | "settingsFile";
+  | "settingsFile"
+  | "cases";
 
 const ROOTS: Readonly<Record<SchemaRoot, string>> = {
   policy: policySchema.$id,
   organizationFile: `${policySchema.$id}#/$defs/organizationFile`,
   settingsFile: `${policySchema.$id}#/$defs/settingsFile`,
+  cases: casesSchema.$id,
 };
 
 let ajv: Ajv2020 | undefined;
@@ -144,24 +147,30 @@ function createAjv(): Ajv2020 {
       (parseDuration(value) ?? Infinity) >= (parseDuration(minimum) ?? 0),
   });
   instance.addSchema(policySchema);
+  instance.addSchema(casesSchema);
   return instance;
 }
 
 /**
- * The schema at a JSON pointer of `schema.json`, `$ref`s followed.
+ * The schema at a JSON pointer of `schema.json` (or `cases.schema.json`),
+ * `$ref`s followed.
  *
  * @param pointer E.g. `#/$defs/limits`.
+ * @param root `policy` or `cases`.
  * @returns The schema.
  */
-export function schemaAt(pointer: string): Schema {
-  let node: unknown = policySchema;
+export function schemaAt(
+  pointer: string,
+  root: "policy" | "cases" = "policy",
+): Schema {
+  let node: unknown = root === "policy" ? policySchema : casesSchema;
   for (const part of pointer.replace(/^#\/?/, "").split("/")) {
     if (part === "") continue;
     node = (node as Record<string, unknown>)[part];
   }
   const schema = node as Schema;
   return schema.$ref?.startsWith("#/")
-    ? { ...schemaAt(schema.$ref), ...schema }
+    ? { ...schemaAt(schema.$ref, root), ...schema }
     : schema;
 }
 
