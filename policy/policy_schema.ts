@@ -128,6 +128,8 @@ export function schemaValidator(root: SchemaRoot): ValidateFunction {
 
 function createAjv(): Ajv2020 {
   const instance = new Ajv2020({
+    // Strict: a keyword Ajv does not know, or a type left unsaid, fails the compile.
+    strict: true,
     allErrors: true,
     verbose: true,
     allowUnionTypes: true,
