@@ -23,6 +23,9 @@ import casesSchema from "./cases.schema.json" with { type: "json" };
 import { parseDuration, parseRate } from "./rate.ts";
 import policySchema from "./schema.json" with { type: "json" };
 
+/** What an annotation says: one text, or a text per keyword (`*` for the others). */
+export type Said = string | Readonly<Record<string, string>>;
+
 /** A JSON Schema object, as far as Parley reads one. */
 export interface Schema {
   readonly $ref?: string;
@@ -38,15 +41,18 @@ export interface Schema {
   readonly default?: unknown;
   /** Marks a secret: problems never quote its value or its keys. */
   readonly writeOnly?: boolean;
-  /** The problem code of the keywords beside it, or a code per keyword. */
-  readonly "x-parley-code"?: string | Readonly<Record<string, string>>;
-  /** The code and hint when this property is required and absent. */
+  /** The problem code of the keywords beside it, or a code per keyword (`*` for the others). */
+  readonly "x-parley-code"?: Said;
+  /** The message of a problem found beside it, with `{placeholders}`. */
+  readonly "x-parley-message"?: Said;
+  /** The hint of a problem found beside it. */
+  readonly "x-parley-hint"?: Said;
+  /** The code, message and hint when this property is required and absent. */
   readonly "x-parley-missing"?: {
     readonly code?: string;
+    readonly message?: string;
     readonly hint?: string;
   };
-  /** The hint of a problem found beside it. */
-  readonly "x-parley-hint"?: string;
   readonly [keyword: string]: unknown;
 }
 
@@ -137,8 +143,9 @@ function createAjv(): Ajv2020 {
   });
   instance.addVocabulary([
     "x-parley-code",
-    "x-parley-missing",
+    "x-parley-message",
     "x-parley-hint",
+    "x-parley-missing",
   ]);
   instance.addKeyword({
     keyword: "x-parley-min-duration",
