@@ -53,8 +53,9 @@ export class PolicyDocument {
   takeTopKey(key: string): Position[] {
     if (this.#root.kind !== "map") return [];
     delete (this.data as Record<string, unknown>)[key];
+    // Its value is never read, so neither are the keys repeated in it.
     this.#repeats = this.#repeats.filter((repeat) =>
-      repeat.parent.length > 0 || repeat.key !== key
+      (repeat.parent[0] ?? repeat.key) !== key
     );
     return this.#root.entries
       .filter((entry) => entry.key === key)

@@ -190,8 +190,10 @@ export function parseCaseFile(
       });
     }
   }
+  // A file without a list of cases says nothing, not even its organization.
+  const says = file?.cases !== undefined && organizationId !== undefined;
   return Object.freeze({
-    ...(organizationId === undefined ? {} : { organizationId }),
+    ...(says ? { organizationId } : {}),
     cases: Object.freeze(cases),
     malformed: Object.freeze(malformed),
     problems: problems.sorted(),
@@ -225,7 +227,12 @@ function readCase(
 ): PolicyCase | undefined {
   const { document, problems } = context;
   const tokenPath = [...path, "token"];
-  const method = written?.method ?? "chat.boot";
+  // A method name found wrong is still the method the token would go to.
+  const methodNode = document.node([...path, "method"]);
+  const method = methodNode?.kind === "scalar" &&
+      typeof methodNode.value === "string"
+    ? methodNode.value
+    : "chat.boot";
   if (document.written(tokenPath) && !USER_TOKEN_METHODS.has(method)) {
     problems.error(
       "token-not-sent",

@@ -106,13 +106,21 @@ const KEYWORD_ORDER: Readonly<Record<string, number>> = {
   minLength: 2,
 };
 
-/** Problems about keys come first at a position, missing keys last. */
+/**
+ * The order of problems at one position, as a reader meets them: the keys
+ * of a mapping first, then a missing key with a code of its own (the
+ * version), then the values, and other missing keys last.
+ */
 function rank(finding: Finding): number {
-  if (finding.keyword === "required") return 2;
+  if (finding.keyword === "required") {
+    return finding.code === KEYWORDS.required!.code ? 3 : 1;
+  }
+  return isKeyProblem(finding) ? 0 : 2;
+}
+
+function isKeyProblem(finding: Finding): boolean {
   return finding.keyword === "additionalProperties" ||
-      finding.params.propertyName !== undefined
-    ? 0
-    : 1;
+    finding.params.propertyName !== undefined;
 }
 
 /** Whether `path` is `prefix` or inside it. */
@@ -141,9 +149,12 @@ export function checkSchema(
   for (const error of validate.errors ?? []) {
     const finding = findingOf(error, document);
     if (finding === undefined) continue;
+    // A key and its value may stand at one place; each has its problem.
     const place = `${
       formatPath(finding.path)
-    }@${finding.at.line}:${finding.at.column}`;
+    }@${finding.at.line}:${finding.at.column}${
+      isKeyProblem(finding) ? " key" : ""
+    }`;
     const before = byPlace.get(place);
     if (
       before === undefined ||

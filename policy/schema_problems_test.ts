@@ -1,5 +1,5 @@
 import { deepStrictEqual as deepEqual, ok } from "node:assert/strict";
-import { validatePolicy } from "./validate.ts";
+import { validateOrganizationFile, validatePolicy } from "./validate.ts";
 
 /** A policy with one organization `acme`; `body` starts at line 4, indented for you. */
 function withOrg(body: string): string {
@@ -81,3 +81,29 @@ for (const [name, text, expected] of ROWS) {
     ok(!JSON.stringify(problems).includes("PASTED"));
   });
 }
+
+Deno.test("validatePolicy() reports a missing version before the values written where it is missing", () => {
+  const { problems } = validatePolicy("defaults:\norganizations: {}\n");
+  deepEqual(
+    problems.map((problem) => [problem.code, problem.line, problem.column]),
+    [["unknown-version", 1, 1], ["wrong-type", 1, 1]],
+  );
+});
+
+Deno.test("validatePolicy() reports an organization id and its value each, though both stand at the key", () => {
+  const { problems } = validatePolicy(
+    'version: 1\norganizations:\n  "bad id":\n',
+  );
+  deepEqual(
+    problems.map((problem) => [problem.code, problem.line, problem.column]),
+    [["bad-organization-id", 3, 3], ["wrong-type", 3, 3]],
+  );
+});
+
+Deno.test("validateOrganizationFile() does not read the keys repeated inside a key it refuses", () => {
+  const { problems } = validateOrganizationFile(
+    "version: 1\nid:\n  name: a\n  name: b\ndomains: { mode: off }\n",
+    { organizationId: "acme" },
+  );
+  deepEqual(problems.map((problem) => problem.code), ["foreign-organization"]);
+});
