@@ -35,8 +35,8 @@ export function readAdminKeys(
     if (key === undefined) return;
     const keyPath = [...path, "keys", index];
     const idPath = [...keyPath, "id"];
-    const written = document.written(idPath);
     // An id written but found wrong is no id at all.
+    const written = key.id !== undefined || document.written(idPath);
     const id = key.id !== undefined
       ? String(key.id)
       : written

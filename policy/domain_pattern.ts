@@ -176,10 +176,15 @@ export function readDomains(
   domains.allow?.forEach((source, index) => {
     if (source === undefined) return;
     const itemPath = [...path, "allow", index];
-    const at = document.at(itemPath);
     const result = parseDomainPattern(source);
     if ("code" in result) {
-      problems.error(result.code, itemPath, at, result.message, result.hint);
+      problems.error(
+        result.code,
+        itemPath,
+        document.at(itemPath),
+        result.message,
+        result.hint,
+      );
       return;
     }
     const key = `${result.scheme}://${
@@ -189,7 +194,7 @@ export function readDomains(
       problems.warning(
         "duplicate-domain",
         itemPath,
-        at,
+        document.at(itemPath),
         `Domain "${clip(source)}" is listed twice`,
         "Remove the repeated entry",
       );

@@ -33,13 +33,12 @@ export function resolveSecret(
   { document, problems, env }: RuleContext,
 ): string | undefined {
   if (secret === undefined) return undefined;
-  const at = document.at(path);
   let value: string | undefined;
   if (typeof secret === "string") {
     problems.warning(
       "inline-secret",
       path,
-      at,
+      document.at(path),
       `Secret of ${label} is written inline in the policy`,
       "Move it to an environment variable and write secret: { env: NAME }",
     );
@@ -62,7 +61,7 @@ export function resolveSecret(
     problems.error(
       "secret-too-short",
       path,
-      at,
+      document.at(path),
       `Secret of ${label} is shorter than ${MIN_SECRET_BYTES} bytes`,
       "Generate one with: openssl rand -base64 48",
     );
