@@ -3,7 +3,10 @@ import {
   ok,
   strictEqual as equal,
 } from "node:assert/strict";
+import { Ajv2020 } from "ajv/dist/2020.js";
+import casesSchema from "./cases.schema.json" with { type: "json" };
 import { parseDuration, parseRate } from "./rate.ts";
+import policySchema from "./schema.json" with { type: "json" };
 import { defaultsAt, schemaAt, schemaValidator } from "./policy_schema.ts";
 import { BUILT_IN_DEFAULTS, BUILT_IN_SERVER } from "./validate.ts";
 
@@ -18,6 +21,13 @@ Deno.test("schema.json and cases.schema.json compile in Ajv's strict mode", () =
     ] as const
   ) {
     equal(typeof schemaValidator(root), "function", root);
+  }
+});
+
+Deno.test("schema.json and cases.schema.json are valid JSON Schema 2020-12, as editors read them", () => {
+  const meta = new Ajv2020({ strict: false });
+  for (const schema of [policySchema, casesSchema]) {
+    equal(meta.validateSchema(schema), true, JSON.stringify(meta.errors));
   }
 });
 
