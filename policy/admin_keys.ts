@@ -77,8 +77,8 @@ export function readAdminKeys(
       );
     } else secrets.set(secret, id);
     keys.push(
-      Object.freeze({ id, name: key.name ?? organizationName, secret }),
+      { id, name: key.name ?? organizationName, secret },
     );
   });
-  return Object.freeze(keys);
+  return keys;
 }

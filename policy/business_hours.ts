@@ -234,8 +234,8 @@ export function readBusinessHours(
     ? undefined
     : canonicalTimeZone(hours.timezone);
   if (failed || timezone === undefined) return undefined;
-  return Object.freeze({
+  return {
     timezone,
-    weekly: Object.freeze(days.map((ranges) => Object.freeze(ranges))),
-  });
+    weekly: days,
+  };
 }

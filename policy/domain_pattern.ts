@@ -169,7 +169,7 @@ export function readDomains(
         "Add domains.allow, or domains.mode: off for legacy behaviour",
       );
     }
-    return Object.freeze({ mode, allow: Object.freeze([]) });
+    return { mode, allow: [] };
   }
   const allow: DomainPattern[] = [];
   const seen = new Set<string>();
@@ -216,5 +216,5 @@ export function readDomains(
       "List the sites that embed the widget in domains.allow",
     );
   }
-  return Object.freeze({ mode, allow: Object.freeze(allow) });
+  return { mode, allow };
 }

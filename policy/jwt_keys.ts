@@ -93,11 +93,11 @@ export function readJwt(
       );
     }
     if (id === undefined || secret === undefined) return;
-    keys.push(Object.freeze({
+    keys.push({
       id,
       secret: new TextEncoder().encode(secret),
       ...(until === undefined ? {} : { until }),
-    }));
+    });
   });
   if (mode !== "off" && (jwt?.keys?.length ?? 0) === 0) {
     const keysPath = [...path, "keys"];
@@ -126,9 +126,9 @@ export function readJwt(
       );
     }
   }
-  return Object.freeze({
+  return {
     mode,
-    keys: Object.freeze(keys),
+    keys,
     ...readJwtTimes(jwt, defaults),
-  });
+  };
 }

@@ -103,7 +103,7 @@ export interface SettingsValidationResult {
 }
 
 /** What a spec holds when a policy says nothing: the schema's defaults. */
-export const BUILT_IN_DEFAULTS: PolicySpec["defaults"] = freezeDefaults({
+export const BUILT_IN_DEFAULTS: PolicySpec["defaults"] = deepFreeze({
   limits: readLimits(
     defaultsAt("#/$defs/limits") as WrittenLimits,
     {} as LimitSettings,
@@ -115,9 +115,9 @@ export const BUILT_IN_DEFAULTS: PolicySpec["defaults"] = freezeDefaults({
 });
 
 /** The server settings of a policy without a `server` section: the schema's defaults. */
-export const BUILT_IN_SERVER: ServerSettings = Object.freeze(
-  defaultsAt("#/properties/server") as unknown as ServerSettings,
-);
+export const BUILT_IN_SERVER: ServerSettings = deepFreeze({
+  ...defaultsAt("#/properties/server"),
+} as unknown as ServerSettings);
 
 /** `widget.unansweredAfter` when the policy leaves it out, milliseconds. */
 export const DEFAULT_UNANSWERED_AFTER_MS: number = parseDuration(
@@ -212,11 +212,10 @@ export function validateSettingsFile(
     text,
     "settingsFile",
     options,
-    (settings: WrittenSettings) =>
-      Object.freeze({
-        server: readServer(settings.server),
-        defaults: readDefaults(settings.defaults),
-      }),
+    (settings: WrittenSettings) => ({
+      server: readServer(settings.server),
+      defaults: readDefaults(settings.defaults),
+    }),
   );
   return Object.freeze({
     ...(value === undefined ? {} : { settings: value }),
@@ -271,12 +270,12 @@ function readFile<D, T>(
     });
     problems = read.problems;
     if (read.document !== undefined && read.data !== undefined) {
-      value = build(read.data as D, {
+      value = deepFreeze(build(read.data as D, {
         document: read.document,
         problems,
         env: options.env,
         now: options.now ?? Date.now(),
-      });
+      }));
     }
   } catch {
     // A bug must not turn into an uncaught exception for a policy author.
@@ -316,12 +315,12 @@ function policySpec(policy: WrittenPolicy, context: RuleContext): PolicySpec {
       organizationSpec(id, organization, path, defaults, context),
     );
   }
-  return Object.freeze({
+  return {
     version: 1,
     server: readServer(policy.server),
     defaults,
-    organizations: Object.freeze(organizations),
-  });
+    organizations,
+  };
 }
 
 /**
@@ -375,10 +374,10 @@ function organizationSpec(
   const conversations = typeof retention === "string"
     ? retention
     : retention?.conversations;
-  return Object.freeze({
+  return {
     id,
     name,
-    appIds: Object.freeze([...appIds]),
+    appIds: [...appIds],
     domains,
     jwt,
     limits,
@@ -386,14 +385,14 @@ function organizationSpec(
     adminKeys,
     ...(webhookUrl === undefined || webhookSecret === undefined
       ? {}
-      : { webhook: Object.freeze({ url: webhookUrl, secret: webhookSecret }) }),
+      : { webhook: { url: webhookUrl, secret: webhookSecret } }),
     ...(conversations === undefined
       ? {}
       : { retentionMs: parseDuration(conversations)! }),
     maxMessages:
       (typeof retention === "object" ? retention.messages : undefined) ??
         DEFAULT_MAX_MESSAGES,
-  });
+  };
 }
 
 function readWidget(
@@ -403,13 +402,13 @@ function readWidget(
 ): WidgetSettings {
   const { hours: _, unansweredAfter, ...shown } = widget ?? {};
   const hours = readBusinessHours(widget?.hours, [...path, "hours"], context);
-  return Object.freeze({
+  return {
     ...shown,
     ...(hours === undefined ? {} : { hours }),
     unansweredAfterMs: unansweredAfter === undefined
       ? DEFAULT_UNANSWERED_AFTER_MS
       : parseDuration(unansweredAfter)!,
-  });
+  };
 }
 
 /** Rates as written over the ones inherited, in a new frozen object. */
@@ -423,27 +422,34 @@ function readLimits(
       rates[key as keyof LimitSettings] = parseRate(text)!;
     }
   }
-  return Object.freeze({ ...inherited, ...rates });
+  return { ...inherited, ...rates };
 }
 
 function readDefaults(
   defaults: WrittenSettings["defaults"],
 ): PolicySpec["defaults"] {
-  return freezeDefaults({
+  return {
     limits: readLimits(defaults?.limits, BUILT_IN_DEFAULTS.limits),
     jwt: readJwtTimes(defaults?.jwt, BUILT_IN_DEFAULTS.jwt),
-  });
+  };
 }
 
 function readServer(server: WrittenSettings["server"]): ServerSettings {
-  return Object.freeze({ ...BUILT_IN_SERVER, ...server });
+  return { ...BUILT_IN_SERVER, ...server };
 }
 
-function freezeDefaults(
-  defaults: PolicySpec["defaults"],
-): PolicySpec["defaults"] {
-  return Object.freeze({
-    limits: Object.freeze({ ...defaults.limits }),
-    jwt: Object.freeze({ ...defaults.jwt }),
-  });
+/**
+ * Freezes a built value and everything in it, once, at the end. A secret's
+ * bytes stay as they are: a typed array cannot be frozen.
+ */
+function deepFreeze<T>(value: T): T {
+  if (
+    typeof value !== "object" || value === null || Object.isFrozen(value) ||
+    ArrayBuffer.isView(value)
+  ) return value;
+  if (value instanceof Map) {
+    for (const item of value.values()) deepFreeze(item);
+  }
+  for (const item of Object.values(value)) deepFreeze(item);
+  return Object.freeze(value);
 }
