@@ -39,6 +39,7 @@ import {
 } from "./rpc/handler.ts";
 import { Metrics } from "./rpc/metrics.ts";
 import { PolicyDirectorySource } from "./rpc/policy_directory_source.ts";
+import { problemLogLines } from "./rpc/policy_log_lines.ts";
 import {
   type FileReloadResult,
   PolicyFileSource,
@@ -184,15 +185,17 @@ if (import.meta.main) {
     if (error instanceof PolicyError) {
       console.error(`parley: the policy has errors, not starting:`);
       const policyPath = Deno.env.get("PARLEY_POLICY") ?? "policy.yaml";
-      for (const problem of error.problems) {
-        const file = problem.file === undefined
-          ? policyPath
-          : `${policyPath.replace(/\/+$/, "")}/${problem.file}`;
-        console.error(
-          `${file}:${problem.line}:${problem.column} ${problem.code} ${problem.message}${
-            problem.hint ? ` (${problem.hint})` : ""
-          }`,
-        );
+      const byFile = Map.groupBy(
+        error.problems,
+        (problem) =>
+          problem.file === undefined
+            ? policyPath
+            : `${policyPath.replace(/\/+$/, "")}/${problem.file}`,
+      );
+      for (const [file, problems] of byFile) {
+        for (const line of problemLogLines(file, problems)) {
+          console.error(line);
+        }
       }
     } else {
       console.error(
