@@ -193,7 +193,7 @@ if (import.meta.main) {
             : `${policyPath.replace(/\/+$/, "")}/${problem.file}`,
       );
       for (const [file, problems] of byFile) {
-        for (const line of problemLogLines(file, problems)) {
+        for (const line of problemLogLines(file, problems, error.omitted)) {
           console.error(line);
         }
       }

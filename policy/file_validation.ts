@@ -46,11 +46,20 @@ export type FileValidationRequest =
 
 /** What a validation found, by the request's kind. */
 export type FileValidationOutcome =
-  | { readonly kind: "policy"; readonly result: ValidationResult }
-  | { readonly kind: "settings"; readonly result: SettingsValidationResult }
-  | {
-    readonly kind: "organization";
-    readonly result: OrganizationValidationResult;
+  & (
+    | { readonly kind: "policy"; readonly result: ValidationResult }
+    | { readonly kind: "settings"; readonly result: SettingsValidationResult }
+    | {
+      readonly kind: "organization";
+      readonly result: OrganizationValidationResult;
+    }
+  )
+  & {
+    /**
+     * Problems left out by {@linkcode foldOutcome}, counted by code: the
+     * result keeps the first of each code only.
+     */
+    readonly omitted?: Readonly<Record<string, number>>;
   };
 
 /** Runs validations: the outcome matches the request's kind. */
@@ -109,6 +118,53 @@ export function failedOutcome(
 ): FileValidationOutcome {
   const result = { problems: Object.freeze([Object.freeze(problem)]) };
   return Object.freeze({ kind, result: Object.freeze(result) });
+}
+
+/**
+ * Keeps the first `keep` problems of each code and counts the rest, so a
+ * file of 200,000 unknown keys hands its receiver a few hundred problems,
+ * not 200,000 to copy, freeze and log (a worker's outcome is copied on the
+ * thread that receives it).
+ *
+ * @param outcome A validation's outcome.
+ * @param keep Problems kept of each code.
+ * @returns The outcome with fewer problems and `omitted` set, or the same
+ *   outcome when nothing was left out.
+ */
+export function foldOutcome(
+  outcome: FileValidationOutcome,
+  keep: number,
+): FileValidationOutcome {
+  const seen = new Map<string, number>();
+  const kept: PolicyProblem[] = [];
+  const omitted: Record<string, number> = { ...outcome.omitted };
+  for (const problem of outcome.result.problems) {
+    const count = (seen.get(problem.code) ?? 0) + 1;
+    seen.set(problem.code, count);
+    if (count <= keep) kept.push(problem);
+    else omitted[problem.code] = (omitted[problem.code] ?? 0) + 1;
+  }
+  if (kept.length === outcome.result.problems.length) return outcome;
+  switch (outcome.kind) {
+    case "policy":
+      return {
+        ...outcome,
+        result: { ...outcome.result, problems: kept },
+        omitted,
+      };
+    case "settings":
+      return {
+        ...outcome,
+        result: { ...outcome.result, problems: kept },
+        omitted,
+      };
+    case "organization":
+      return {
+        ...outcome,
+        result: { ...outcome.result, problems: kept },
+        omitted,
+      };
+  }
 }
 
 /**

@@ -1,6 +1,7 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import {
   failedOutcome,
+  foldOutcome,
   frozenOutcome,
   validateFile,
 } from "./file_validation.ts";
@@ -55,4 +56,28 @@ Deno.test("failedOutcome() holds one error and no value", () => {
   deepStrictEqual(outcome.result.problems.map((problem) => problem.code), [
     "compile-timeout",
   ]);
+});
+
+Deno.test("foldOutcome() keeps the first problems of each code and counts the rest", () => {
+  const outcome = validateFile({
+    kind: "organization",
+    text: `version: 1\n${
+      Array.from({ length: 1_000 }, (_, i) => `k${i}: 1`).join("\n")
+    }\n`,
+    options: { organizationId: "beta" },
+  });
+  const folded = foldOutcome(outcome, 100);
+  deepStrictEqual(folded.omitted, { "unknown-key": 900 });
+  strictEqual(
+    folded.result.problems.filter((problem) => problem.code === "unknown-key")
+      .length,
+    100,
+  );
+  strictEqual(
+    folded.result.problems.find((problem) => problem.code === "unknown-key")
+      ?.line,
+    2,
+    "the first ones, in order",
+  );
+  strictEqual(foldOutcome(folded, 100), folded, "nothing more to leave out");
 });

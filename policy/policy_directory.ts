@@ -139,6 +139,8 @@ export interface PolicyFileReport {
   readonly removed: boolean;
   /** Every problem of the latest version, each naming `file`. */
   readonly problems: readonly PolicyProblem[];
+  /** Problems the validator left out of `problems`, counted by code. */
+  readonly omitted?: Readonly<Record<string, number>>;
 }
 
 /** What one `apply` did. */
@@ -156,6 +158,7 @@ interface FileState {
   readonly name: string;
   readonly text: string;
   readonly problems: readonly PolicyProblem[];
+  readonly omitted?: Readonly<Record<string, number>>;
   /** Set when the latest version validated. */
   readonly organization?: OrganizationSpec;
 }
@@ -469,6 +472,7 @@ export class PolicyDirectory {
       name: SETTINGS_FILE_NAME,
       text,
       problems: fileProblems,
+      ...(outcome.omitted ? { omitted: outcome.omitted } : {}),
     });
     if (settings === undefined) return;
     const fingerprint = fileFingerprint(SETTINGS_FILE_NAME, text);
@@ -584,6 +588,7 @@ export class PolicyDirectory {
       name,
       text,
       problems: tagged(name, problems),
+      ...(outcome.omitted ? { omitted: outcome.omitted } : {}),
       ...(organization === undefined ? {} : { organization }),
     };
   }
@@ -706,6 +711,7 @@ export class PolicyDirectory {
       ok: !failed(problems),
       removed: false,
       problems,
+      ...(state.omitted ? { omitted: state.omitted } : {}),
     });
   }
 

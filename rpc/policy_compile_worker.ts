@@ -14,9 +14,13 @@
 
 import {
   type FileValidationRequest,
+  foldOutcome,
   validateFile,
 } from "../policy/file_validation.ts";
 import type { CompileJob } from "./policy_worker.ts";
+
+/** Problems of each code sent back; the rest are counted (`omitted`). */
+const PROBLEMS_KEPT_PER_CODE = 100;
 
 /** A denied permission reads as a missing variable. */
 function processEnv(name: string): string | undefined {
@@ -36,6 +40,10 @@ function withEnv(request: FileValidationRequest): FileValidationRequest {
 
 self.onmessage = (event: MessageEvent<CompileJob>) => {
   const { id, request } = event.data;
-  const outcome = validateFile(withEnv(request));
+  // Copying 200,000 problems would cost the main thread what the worker saved it.
+  const outcome = foldOutcome(
+    validateFile(withEnv(request)),
+    PROBLEMS_KEPT_PER_CODE,
+  );
   self.postMessage({ id, outcome });
 };

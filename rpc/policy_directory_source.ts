@@ -36,7 +36,7 @@ import type { FileReloadResult } from "./policy_file_source.ts";
 
 /** Options of {@linkcode PolicyDirectorySource.open}. */
 export interface PolicyDirectorySourceOptions {
-  /** How long one file may take to compile, milliseconds (default 10 s). */
+  /** How long one file may take to compile, milliseconds (default 20 s). */
   readonly compileTimeLimitMs?: number;
   /** Told of every file applied after the start. */
   readonly onReload?: (result: FileReloadResult) => void;
@@ -115,6 +115,7 @@ export class PolicyDirectorySource implements PolicySource {
         throw new PolicyError(
           settings?.problems ?? [],
           `${source.path}/${SETTINGS_FILE_NAME}`,
+          settings?.omitted,
         );
       }
       for (const file of update.files) {
@@ -238,7 +239,11 @@ export class PolicyDirectorySource implements PolicySource {
 
   #logProblems(file: PolicyFileReport): void {
     for (
-      const line of problemLogLines(`${this.path}/${file.file}`, file.problems)
+      const line of problemLogLines(
+        `${this.path}/${file.file}`,
+        file.problems,
+        file.omitted,
+      )
     ) {
       this.#log(line);
     }

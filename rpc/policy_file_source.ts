@@ -43,7 +43,7 @@ export interface FileReloadResult {
 
 /** Options of {@linkcode PolicyFileSource.open}. */
 export interface PolicyFileSourceOptions {
-  /** How long the file may take to compile, milliseconds (default 10 s). */
+  /** How long the file may take to compile, milliseconds (default 20 s). */
   readonly compileTimeLimitMs?: number;
   /** Told of every reload attempt. */
   readonly onReload?: (result: FileReloadResult) => void;
@@ -54,7 +54,11 @@ export interface PolicyFileSourceOptions {
 /** A compiled file, or why it is not. */
 type Compiled =
   | { readonly evaluator: Evaluator }
-  | { readonly problems: readonly PolicyProblem[] };
+  | {
+    readonly problems: readonly PolicyProblem[];
+    /** Problems the worker left out, counted by code. */
+    readonly omitted?: Readonly<Record<string, number>>;
+  };
 
 /** A hot-reloading policy file. */
 export class PolicyFileSource implements PolicySource {
@@ -102,7 +106,7 @@ export class PolicyFileSource implements PolicySource {
     try {
       const compiled = await compileFile(path, worker);
       if ("problems" in compiled) {
-        throw new PolicyError(compiled.problems, path);
+        throw new PolicyError(compiled.problems, path, compiled.omitted);
       }
       return new PolicyFileSource(path, compiled.evaluator, options, worker);
     } catch (error) {
@@ -185,7 +189,13 @@ export class PolicyFileSource implements PolicySource {
     this.#log(
       `policy: reload failed, keeping revision ${this.#current.revision}`,
     );
-    for (const line of problemLogLines(this.path, compiled.problems)) {
+    for (
+      const line of problemLogLines(
+        this.path,
+        compiled.problems,
+        compiled.omitted,
+      )
+    ) {
       this.#log(line);
     }
     this.#options.onReload?.({
@@ -258,7 +268,11 @@ async function compileFile(
   });
   if (outcome.kind !== "policy") throw new TypeError("Wrong outcome");
   const { spec, problems } = outcome.result;
-  if (spec === undefined) return { problems };
+  if (spec === undefined) {
+    return outcome.omitted ? { problems, omitted: outcome.omitted } : {
+      problems,
+    };
+  }
   return {
     evaluator: compileSpec(spec, {
       // The text's fingerprint, as compilePolicy gives it.

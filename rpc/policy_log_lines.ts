@@ -51,31 +51,41 @@ export function escapeLogText(text: string): string {
  *
  * @param where The file as the log names it (escaped here).
  * @param problems The file's problems, in file order.
+ * @param omitted Problems already left out of `problems`, counted by code.
  * @returns The lines, in file order, the counts after them.
  */
 export function problemLogLines(
   where: string,
   problems: readonly PolicyProblem[],
+  omitted: Readonly<Record<string, number>> = {},
 ): string[] {
   const file = escapeLogText(where);
-  const shown = new Map<string, number>();
+  /** Problems of each code, and how many of them were printed. */
+  const counts = new Map<string, { total: number; printed: number }>();
   const lines: string[] = [];
   for (const problem of problems) {
-    const count = (shown.get(problem.code) ?? 0) + 1;
-    shown.set(problem.code, count);
-    if (count > PROBLEMS_SHOWN_PER_CODE) continue;
+    const count = counts.get(problem.code) ?? { total: 0, printed: 0 };
+    counts.set(problem.code, count);
+    count.total += 1;
+    if (count.printed >= PROBLEMS_SHOWN_PER_CODE) continue;
+    count.printed += 1;
     lines.push(
       `${file}:${problem.line}:${problem.column} ${problem.code} ${
         escapeLogText(problem.message)
       }${problem.hint ? ` (${escapeLogText(problem.hint)})` : ""}`,
     );
   }
-  for (const [code, count] of shown) {
-    if (count <= PROBLEMS_SHOWN_PER_CODE) continue;
+  for (const [code, more] of Object.entries(omitted)) {
+    const count = counts.get(code) ?? { total: 0, printed: 0 };
+    counts.set(code, count);
+    count.total += more;
+  }
+  for (const [code, { total, printed }] of counts) {
+    if (total === printed) continue;
     lines.push(
-      `${file}: … and ${
-        (count - PROBLEMS_SHOWN_PER_CODE).toLocaleString("en-US")
-      } more ${code} problems`,
+      `${file}: … and ${(total - printed).toLocaleString("en-US")} more ${
+        escapeLogText(code)
+      } problems`,
     );
   }
   return lines;

@@ -76,3 +76,17 @@ Deno.test("problemLogLines() escapes the file name and what a message quotes fro
     'policy.d/\\x1b[2Jbeta.yaml:2:1 unknown-key Unknown key "\\x1b]0;x\\x07"',
   );
 });
+
+Deno.test("problemLogLines() counts the problems a worker already left out", () => {
+  deepStrictEqual(
+    problemLogLines(
+      "b.yaml",
+      Array.from({ length: 100 }, (_, i) => problem("unknown-key", i + 2)),
+      { "unknown-key": 79_900, "bad-enum": 1 },
+    ).slice(PROBLEMS_SHOWN_PER_CODE),
+    [
+      "b.yaml: … and 79,995 more unknown-key problems",
+      "b.yaml: … and 1 more bad-enum problems",
+    ],
+  );
+});
