@@ -3,17 +3,20 @@
  * grow with the number of keys and does not tell how close a guess was.
  *
  * Comparing the given key with every stored one cost 15 ms per wrong key at
- * 50,000 keys. Here each stored key is indexed by HMAC-SHA-256 under a
- * random key made once per index: a lookup hashes the given key once and
- * reads one `Map` entry. The map's timing depends only on that digest, which
- * an attacker cannot compute for their guesses without the random key, so it
- * leaks nothing about the stored secrets; the match is then confirmed with a
- * timing-safe comparison of the secret's bytes.
+ * 50,000 keys. Here each stored key is indexed by a keyed hash, SHA-256 of
+ * a random 32-byte key made once per index followed by the secret: a
+ * lookup hashes the given key once and reads one `Map` entry. The map's
+ * timing depends only on that digest, which an attacker cannot compute for
+ * their guesses without the random key (and never sees, so SHA-256's length
+ * extension gives nothing), so it leaks nothing about the stored secrets;
+ * the match is then confirmed with a timing-safe comparison of the bytes.
+ * (An HMAC would do the same at four times the cost in Deno's `node:crypto`,
+ * which builds a key object per call.)
  *
  * @module
  */
 
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHash, timingSafeEqual } from "node:crypto";
 
 /** An index of one organization's admin key secrets. */
 export interface AdminKeyIndex {
@@ -65,6 +68,8 @@ class HashedAdminKeys implements AdminKeyIndex {
   }
 
   #digest(bytes: Uint8Array): string {
-    return createHmac("sha256", this.#hashKey).update(bytes).digest("base64");
+    return createHash("sha256").update(this.#hashKey).update(bytes).digest(
+      "base64",
+    );
   }
 }
