@@ -161,6 +161,8 @@ interface FileState {
   readonly omitted?: Readonly<Record<string, number>>;
   /** Set when the latest version validated. */
   readonly organization?: OrganizationSpec;
+  /** Set when the latest version was not read (unreadable, refused): `text` is an older one. */
+  readonly unread?: true;
 }
 
 /** The version of an organization that is in force. */
@@ -247,6 +249,7 @@ function notRead(
   return {
     name,
     text: "",
+    unread: true,
     problems: Object.freeze([
       Object.freeze({
         file: name,
@@ -414,8 +417,12 @@ export class PolicyDirectory {
       if (id === undefined || pending.has(state.name) || !inherits(id)) {
         continue;
       }
-      validations.push(this.#revalidate(state.name, id, state.text));
       touched.add(id);
+      // A file not read keeps its problem; its last good version is
+      // validated again when it is settled.
+      if (!state.unread) {
+        validations.push(this.#revalidate(state.name, id, state.text));
+      }
     }
     await Promise.all(validations);
     const settled = await Promise.all(

@@ -445,3 +445,22 @@ Deno.test("PolicyDirectory runs each file's validation through the validator it 
   ]);
   assert.equal(directory.evaluator.spec.organizations.size, 3);
 });
+
+Deno.test("PolicyDirectory keeps a refused file's problem when the defaults change, and its last good version takes them", async () => {
+  const directory = await loaded();
+  await directory.apply([["acme.yaml", {
+    refused: { code: "symlink-outside", message: "Outside", hint: "Fix it" },
+  }]]);
+  await directory.apply([[
+    "_parley.yaml",
+    `version: 1\ndefaults:\n  limits: { ip: 9/minute }\n${SECRETS}`,
+  ]]);
+  assert.deepEqual(
+    directory.failures().map((failure) => [failure.file, failure.code]),
+    [["acme.yaml", "symlink-outside"]],
+  );
+  assert.equal(
+    directory.evaluator.organization("acme")?.spec.limits.ip.text,
+    "9/minute",
+  );
+});
