@@ -134,7 +134,7 @@ export function parsePolicyText(text: string): ParsedPolicy {
   const targets = new Set<unknown>(aliases.values());
   const shared = new Map<unknown, Converted | "converting">();
   let deepest = 0;
-  const null_ = (at: Position): ScalarNode => ({
+  const nullAt = (at: Position): ScalarNode => ({
     kind: "scalar",
     value: null,
     ...at,
@@ -154,19 +154,19 @@ export function parsePolicyText(text: string): ParsedPolicy {
   const expand = (node: Alias, at: Position, depth: number): PolicyNode => {
     budget -= 1;
     const here = positionIn(node, at);
-    if (budget < 0 || depth > MAX_DEPTH) return null_(here);
+    if (budget < 0 || depth > MAX_DEPTH) return nullAt(here);
     const target = aliases.get(node);
-    if (target === undefined) return null_(here);
+    if (target === undefined) return nullAt(here);
     let done = shared.get(target);
     // An alias inside its own anchor is a cycle, never expanded.
-    if (done === "converting") return null_(here);
+    if (done === "converting") return nullAt(here);
     if (done === undefined) {
       // The anchor was not converted where it stands (under a refused key).
       done = convertShared(target, here, depth + 1);
     } else {
       budget -= done.size;
     }
-    if (budget < 0 || depth + 1 + done.height > MAX_DEPTH) return null_(here);
+    if (budget < 0 || depth + 1 + done.height > MAX_DEPTH) return nullAt(here);
     return done.node;
   };
   /** Converts an anchored subtree, recording its size and height for its aliases. */
@@ -198,7 +198,7 @@ export function parsePolicyText(text: string): ParsedPolicy {
     budget -= 1;
     if (depth > deepest) deepest = depth;
     const here = positionIn(node, at);
-    if (budget < 0 || depth > MAX_DEPTH) return null_(here);
+    if (budget < 0 || depth > MAX_DEPTH) return nullAt(here);
     if (isMap(node)) {
       const entries: MapEntry[] = [];
       for (const pair of node.items) {
@@ -237,7 +237,7 @@ export function parsePolicyText(text: string): ParsedPolicy {
         return { kind: "scalar", value, ...here };
       }
     }
-    return null_(here);
+    return nullAt(here);
   };
   const contents = document.contents;
   if (contents === null) return { problems };
