@@ -16,7 +16,8 @@
  * - `agent`: the bearer is one of the organization's admin keys; the call
  *   spends that agent's budget (`limits.agent`) and peeks at the IP's
  *   failed-authentication limit; a wrong key counts in it, as a `JWT_INVALID`
- *   does at the entry points.
+ *   does at the entry points. A valid key never looks at the IP limit: the
+ *   visitors sharing an agent's address cannot lock the agent out.
  *
  * Refusals at any kind spend the IP limit, so guessing floods are throttled.
  *
@@ -180,8 +181,8 @@ async function admitAgent(
   const organizationId = params.requiredString("organizationId", 64);
   exchange.organizationId = organizationId;
   const organization = exchange.evaluator.organization(organizationId);
-  refuseKnownSpentIp(exchange, organization, parts);
   if (organization === undefined) {
+    refuseKnownSpentIp(exchange, organization, parts);
     return await refuse(exchange, organization, organizationNotFound(), parts);
   }
   const throttled = refuseKnownThrottled(exchange, organization, parts);
@@ -190,6 +191,9 @@ async function admitAgent(
     ? undefined
     : exchange.evaluator.identifyAdminKey(organizationId, bearer);
   if (agent === undefined) {
+    // Only a refusal spends the IP limit: an office whose visitors spent it
+    // must not lock its agents out, so a valid key never looks at it.
+    refuseKnownSpentIp(exchange, organization, parts);
     // A missing key guesses nothing; a wrong one is a failed authentication.
     const failed = bearer !== undefined;
     if (failed) parts.security.adminKeyFailure(organizationId, exchange.now);
