@@ -9,7 +9,8 @@
  *   report); the IP limit, the failed-authentication limit (counted for a
  *   `JWT_INVALID`, peeked at otherwise) and (for admitted requests only) the
  *   organization limit are charged as one chain in one store step, and a
- *   refusal reports the earliest failed step.
+ *   refusal reports the earliest failed step. A boot is counted for the
+ *   report only once the IP limit has admitted it.
  * - `session`: the session token is verified and re-checked against the
  *   policy in force; the call spends the session's own budget
  *   (`limits.session`).
@@ -40,6 +41,7 @@ import {
   AUTH_FAILURES_REASON,
   authFailuresLimit,
   chargeChain,
+  IP_LIMIT_REASON,
   ipLimit,
   type NamedLimit,
   organizationLimit,
@@ -245,14 +247,18 @@ async function admitPublic(
     ...(method.takesUserToken && bearer !== undefined ? { token: bearer } : {}),
     ...(method.takesUserToken && userId !== undefined ? { userId } : {}),
   });
+  // Counted for the security report once the IP limit has admitted the
+  // request: a flood it refuses adds no origins.
+  let countBoot: (() => void) | undefined;
   if (method.takesUserToken && organization !== undefined) {
     parts.metrics.jwt(organizationId, jwtState(decision));
-    parts.security.boot(
-      organizationId,
-      exchange.now,
-      decision,
-      exchange.origin,
-    );
+    countBoot = () =>
+      parts.security.boot(
+        organizationId,
+        exchange.now,
+        decision,
+        exchange.origin,
+      );
   }
   if (decision.reportOnly !== undefined) {
     logDecision(
@@ -278,6 +284,7 @@ async function admitPublic(
         refusal,
         decision.code === "JWT_INVALID",
         parts,
+        countBoot,
       );
   }
   await charge(
@@ -288,6 +295,7 @@ async function admitPublic(
       organizationLimit(organization),
     ],
     parts,
+    countBoot,
   );
   return { organization, decision };
 }
@@ -354,6 +362,7 @@ async function refuseAuthentication(
   error: unknown,
   failed: boolean,
   parts: AdmissionParts,
+  ipAdmitted?: () => void,
 ): Promise<never> {
   await charge(
     exchange,
@@ -362,6 +371,7 @@ async function refuseAuthentication(
       authFailuresLimit(organization, exchange.ip, failed),
     ],
     parts,
+    ipAdmitted,
   );
   throw error;
 }
@@ -392,11 +402,16 @@ async function refuse(
 /**
  * Charges a chain; a store failure refuses (`UNAVAILABLE`), or admits
  * uncounted under `server.onStoreError: open`.
+ *
+ * @param ipAdmitted Called once the chain's IP limit has admitted the
+ *   request (whatever a later limit says); not when it refused, nor when the
+ *   store failed closed.
  */
 async function charge(
   exchange: Exchange,
   chain: readonly NamedLimit[],
   parts: AdmissionParts,
+  ipAdmitted?: () => void,
 ): Promise<void> {
   try {
     await chargeChain(parts.limiter, chain, exchange.limits, exchange.now);
@@ -409,10 +424,15 @@ async function charge(
       exchange.evaluator.spec.server.onStoreError === "open"
     ) {
       parts.metrics.storeError("open");
+      ipAdmitted?.();
       return;
+    }
+    if (error instanceof RpcError && error.reason !== IP_LIMIT_REASON) {
+      ipAdmitted?.();
     }
     throw error;
   }
+  ipAdmitted?.();
 }
 
 function jwtState(decision: Decision): "verified" | "invalid" | "absent" {
