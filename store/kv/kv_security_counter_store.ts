@@ -22,11 +22,11 @@
  * @module
  */
 
-import {
-  type KeyCap,
-  type SecurityCount,
-  type SecurityCounterStore,
-  type SumOptions,
+import type {
+  KeyCap,
+  SecurityCount,
+  SecurityCounterStore,
+  SumOptions,
 } from "../security_counter_store.ts";
 import {
   admittedKeys,
