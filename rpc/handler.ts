@@ -55,6 +55,7 @@ import {
   SESSION_TTL_MS,
   SessionSigner,
 } from "./session_token.ts";
+import { VisitorReferences } from "./visitor_reference.ts";
 import { MAX_MESSAGE_LENGTH } from "./wire.ts";
 
 /** The bundled widget, served at `/widget.js`. */
@@ -173,6 +174,7 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
     streams,
     presence,
     sessions: new SessionSigner(secret),
+    visitorReferences: new VisitorReferences(secret),
     sessionLifetimeMs: options.sessionLifetimeMs ?? SESSION_TTL_MS,
     webhooksDue: () => webhooks.kick(),
     security: { tally: security, counters: store.securityCounters },

@@ -178,10 +178,21 @@ export interface BootData {
   readonly withinHours: boolean;
 }
 
+/**
+ * How an anonymous visitor's reference starts, for agents (a `visitorId`
+ * never holds a `.`, so `chat.boot` never takes a reference for one).
+ */
+export const VISITOR_REFERENCE_PREFIX = "v.";
+
 /** A conversation as the agent inbox shows it. */
 export interface ConversationSummary {
   readonly id: string;
   readonly visitor: {
+    /**
+     * A verified user's `sub`; an anonymous visitor's reference
+     * ({@linkcode VISITOR_REFERENCE_PREFIX} and 22 characters): stable per
+     * visitor, never the `visitorId` itself, and useless at `chat.boot`.
+     */
     readonly id: string;
     readonly name?: string;
     readonly email?: string;

@@ -12,10 +12,11 @@
  * @module
  */
 
-import type {
-  AgentIdentity,
-  ChatMessage,
-  ConversationSummary,
+import {
+  type AgentIdentity,
+  type ChatMessage,
+  type ConversationSummary,
+  VISITOR_REFERENCE_PREFIX,
 } from "../rpc/wire.ts";
 import { readEventStream, type StreamEvent } from "./event_stream.ts";
 import {
@@ -126,7 +127,11 @@ function say(text: string): void {
 
 function who(conversation: ConversationSummary): string {
   const { name, email, id } = conversation.visitor;
-  const label = name ?? email ?? `Visitor ${id.slice(0, 8)}`;
+  // An anonymous visitor's id is a reference (`v.…`), never their visitorId.
+  const short = conversation.verified
+    ? id
+    : id.slice(VISITOR_REFERENCE_PREFIX.length);
+  const label = name ?? email ?? `Visitor ${short.slice(0, 8)}`;
   return conversation.verified ? `${label} ✓` : `${label} (unverified)`;
 }
 
