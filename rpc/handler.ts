@@ -158,7 +158,10 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
   webhooks.start();
   const decisions = options.decisionLog === undefined
     ? undefined
-    : foldRefusals(options.decisionLog);
+    : foldRefusals(options.decisionLog, {
+      known: (organizationId) =>
+        source.current.organization(organizationId) !== undefined,
+    });
   const decisionLog = decisions?.write;
   const security = new SecurityTally(store.securityCounters, {
     // Kept and retried with the next flush.

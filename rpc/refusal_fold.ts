@@ -3,7 +3,8 @@
  * client that keeps calling past its limit is refused thousands of times,
  * and one line each would let anonymous traffic grow the log without bound.
  *
- * Per (organization, IP, reason): the first refusal is written at once, as
+ * Per (organization, IP, reason) — organizations the policy does not know
+ * counted as one, `_unknown` — the first refusal is written at once, as
  * any decision is, so the moment a limit starts refusing is seen without
  * delay; the refusals after it are counted, and at the end of each window
  * (10 s) one line says how many there were (`count`, from `time` to
@@ -19,6 +20,7 @@
  */
 
 import type { DecisionLogEntry, DecisionLogSink } from "./decision_log.ts";
+import { UNKNOWN_ORGANIZATION } from "./request_limits.ts";
 
 /** How long refusals of one key are counted before their line is written. */
 export const FOLD_WINDOW_MS = 10_000;
@@ -31,6 +33,12 @@ export interface FoldOptions {
   readonly windowMs?: number;
   /** Keys folded at once (default {@linkcode MAX_FOLDED_KEYS}). */
   readonly maxKeys?: number;
+  /**
+   * Whether the policy knows an organization. Refusals naming organizations
+   * it does not know fold together, as `_unknown`, as their IP limit does:
+   * random ids would otherwise each start a line of their own.
+   */
+  readonly known?: (organizationId: string) => boolean;
 }
 
 /** A decision sink that folds refusals by a spent limit. */
@@ -63,6 +71,7 @@ export function foldRefusals(
   options: FoldOptions = {},
 ): RefusalFold {
   const maxKeys = options.maxKeys ?? MAX_FOLDED_KEYS;
+  const known = options.known ?? (() => true);
   const folded = new Map<string, Folded>();
 
   function flush(): void {
@@ -87,9 +96,11 @@ export function foldRefusals(
         sink(entry);
         return;
       }
-      const key = `${
-        entry.organizationId ?? ""
-      }\u0000${entry.ip}\u0000${entry.reason}`;
+      const named = entry.organizationId;
+      const organizationId = named !== null && known(named)
+        ? named
+        : UNKNOWN_ORGANIZATION;
+      const key = `${organizationId}\u0000${entry.ip}\u0000${entry.reason}`;
       const pending = folded.get(key);
       if (pending === undefined) {
         if (folded.size < maxKeys) {
@@ -98,7 +109,7 @@ export function foldRefusals(
         sink(entry);
         return;
       }
-      pending.first ??= entry;
+      pending.first ??= { ...entry, organizationId };
       pending.count++;
       pending.until = entry.time;
     },

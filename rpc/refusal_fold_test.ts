@@ -118,3 +118,20 @@ Deno.test("foldRefusals() holds at most maxKeys keys: a further key's refusals p
   folding.close();
   assert.equal(lines.length, 1 + 1 + 5 + 2);
 });
+
+Deno.test("foldRefusals() folds refusals naming organizations the policy does not know as one, _unknown", () => {
+  const lines: DecisionLogEntry[] = [];
+  const folding = foldRefusals((line) => lines.push(line), {
+    windowMs: 3_600_000,
+    known: (organizationId) => organizationId === "shop",
+  });
+  for (let i = 0; i < 1_000; i++) {
+    folding.write(entry(i, { organizationId: crypto.randomUUID() }));
+  }
+  folding.write(entry(1_000, { organizationId: null }));
+  assert.equal(lines.length, 1);
+  folding.close();
+  assert.equal(lines.length, 2);
+  assert.equal(lines[1]!.organizationId, "_unknown");
+  assert.equal(lines[1]!.count, 1_000);
+});

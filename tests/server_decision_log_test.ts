@@ -74,3 +74,33 @@ Deno.test("10,000 refused requests from one address write at most 100 decision-l
     3,
   );
 });
+
+Deno.test("refusals naming random organizations fold as one: their address writes a line per unknown id only until its limit is spent", async () => {
+  await using server = await startServer({ policy: POLICY });
+  await awayFromWindowEdge(60_000, 10_000);
+  const address = "203.0.113.77";
+  const replies = [];
+  for (let i = 0; i < 300; i++) {
+    replies.push(
+      await server.rpc("chat.getConfig", {
+        organizationId: crypto.randomUUID().slice(0, 12),
+      }, { headers: { "X-Forwarded-For": address } }),
+    );
+  }
+  const refused = replies.filter((reply) => reply.status === 429).length;
+  assert.equal(refused, 300 - 20);
+  await server.stop();
+  const lines = (await server.decisions()).filter((line) =>
+    line.ip === address
+  );
+  const limited = lines.filter((line) => line.code === "RATE_LIMITED");
+  assert.equal(
+    lines.filter((line) => line.code === "ORGANIZATION_NOT_FOUND").length,
+    20,
+  );
+  assert.ok(limited.length <= 5, `${limited.length} RATE_LIMITED lines`);
+  assert.equal(
+    limited.reduce((sum, line) => sum + (line.count ?? 1), 0),
+    refused,
+  );
+});
