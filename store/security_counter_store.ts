@@ -37,8 +37,11 @@ export interface SecurityCount {
  * instead, which does not count towards the cap.
  */
 export interface KeyCap {
+  /** The metrics whose keys a client chooses (and which share the cap). */
   readonly metrics: readonly string[];
+  /** Distinct keys each (organization, hour) may hold. */
   readonly maxKeys: number;
+  /** Where the counts of keys past the cap go. */
   readonly overflowKey: string;
 }
 
