@@ -30,7 +30,7 @@ import type { Store } from "./store/store.ts";
 import { compilePolicy } from "./policy/compile.ts";
 import { parseDuration } from "./policy/rate.ts";
 import { PolicyError } from "./policy/error.ts";
-import { jsonLinesSink } from "./rpc/decision_log.ts";
+import { openDecisionLogWriter } from "./rpc/decision_log_writer.ts";
 import { demoPolicyText, randomDemoAdminKey } from "./rpc/demo_policy.ts";
 import {
   createHandler,
@@ -104,6 +104,10 @@ export async function setupFromEnvironment(): Promise<ServerSetup> {
     Deno.env.get("PARLEY_SESSION_LIFETIME"),
   );
   const decisionLogPath = Deno.env.get("PARLEY_DECISION_LOG");
+  const decisionLog = openDecisionLogWriter(
+    decisionLogPath === "" ? undefined : decisionLogPath,
+    { onDrop: () => metrics.decisionLogDropped() },
+  );
   const sessionSecret = Deno.env.get("PARLEY_SESSION_SECRET");
   const handler = createHandler({
     policy,
@@ -111,9 +115,7 @@ export async function setupFromEnvironment(): Promise<ServerSetup> {
     widget,
     agentScript,
     metrics,
-    decisionLog: jsonLinesSink(
-      decisionLogPath === "" ? undefined : decisionLogPath,
-    ),
+    decisionLog: decisionLog.write,
     pages: {
       agent: agentPage(),
       ...(policy.current.organization("demo") === undefined
@@ -139,6 +141,7 @@ export async function setupFromEnvironment(): Promise<ServerSetup> {
     async close(): Promise<void> {
       fileSource?.close();
       await handler.close();
+      await decisionLog.close();
       await store.close();
     },
   };
