@@ -7,10 +7,15 @@
  * @module
  */
 
+import { schemaAt } from "./policy_schema.ts";
 import { clip, type DocumentPath } from "./problems.ts";
 import { resolveSecret } from "./secret_reference.ts";
 import type { AdminKeySpec } from "./types.ts";
 import type { RuleContext, WrittenOrganization } from "./written_policy.ts";
+
+const MAX_ADMIN_KEYS = schemaAt(
+  "#/$defs/organization/properties/admin/properties/keys",
+).maxItems ?? Infinity;
 
 /**
  * Reads an organization's admin keys.
@@ -29,6 +34,8 @@ export function readAdminKeys(
 ): readonly AdminKeySpec[] {
   const { document, problems } = context;
   const keys: AdminKeySpec[] = [];
+  // Over the cap the schema reports (too-many-admin-keys), none is read.
+  if ((admin?.keys?.length ?? 0) > MAX_ADMIN_KEYS) return keys;
   const ids = new Set<string>();
   const secrets = new Map<string, string>();
   admin?.keys?.forEach((key, index) => {

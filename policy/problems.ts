@@ -41,6 +41,11 @@ export class Problems {
   /** Reports a warning: kept beside a compiled policy, never stops it. */
   readonly warning: Report = (...problem) => this.#add("warning", ...problem);
 
+  /** Takes problems a reader reported in its own form (`secret_assignment.ts`). */
+  include(problems: readonly PolicyProblem[]): void {
+    this.#list.push(...problems);
+  }
+
   #add(
     severity: "error" | "warning",
     code: string,

@@ -60,6 +60,8 @@ export function readDocument(
   const problems = new Problems(parsed.problems);
   const document = parsed.root && new PolicyDocument(parsed.root);
   options.before?.(problems, document);
+  // A refused text (too large) was not parsed: nothing is empty or missing.
+  if (parsed.refused) return { data: undefined, problems };
   if (document === undefined) {
     const { code, path, message, hint } = options.empty;
     problems.error(code, path, { line: 1, column: 1 }, message, hint);

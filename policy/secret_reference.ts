@@ -30,7 +30,7 @@ export function resolveSecret(
   secret: WrittenSecret | undefined,
   path: DocumentPath,
   label: string,
-  { document, problems, env }: RuleContext,
+  { document, problems, env, refuseSecret }: RuleContext,
 ): string | undefined {
   if (secret === undefined) return undefined;
   let value: string | undefined;
@@ -45,6 +45,18 @@ export function resolveSecret(
     value = secret;
   } else {
     if (secret.env === undefined) return undefined;
+    // Refused before the lookup: set, unset or short must read the same.
+    const refusal = refuseSecret?.(secret.env);
+    if (refusal !== undefined) {
+      problems.error(
+        "secret-not-assigned",
+        [...path, "env"],
+        document.at([...path, "env"]),
+        refusal.message,
+        refusal.hint,
+      );
+      return undefined;
+    }
     value = lookup(env, secret.env);
     if (value === undefined || value === "") {
       problems.error(

@@ -19,6 +19,7 @@
 
 import { readAdminKeys } from "./admin_keys.ts";
 import { readBusinessHours } from "./business_hours.ts";
+import type { PolicyDocument } from "./document.ts";
 import { readDomains } from "./domain_pattern.ts";
 import { readJwt, readJwtTimes } from "./jwt_keys.ts";
 import {
@@ -30,6 +31,12 @@ import {
 import { clip, type DocumentPath, Problems } from "./problems.ts";
 import { parseDuration, parseRate } from "./rate.ts";
 import { readDocument } from "./read_document.ts";
+import {
+  assignedEnv,
+  readSecretAssignment,
+  refuseUnassignedSecret,
+  type SecretAssignment,
+} from "./secret_assignment.ts";
 import { resolveSecret } from "./secret_reference.ts";
 import type {
   LimitSettings,
@@ -76,6 +83,12 @@ export interface ValidateOrganizationOptions extends ValidateOptions {
   readonly organizationId: string;
   /** The directory's defaults (from `_parley.yaml`); the built-in ones when absent. */
   readonly defaults?: PolicySpec["defaults"];
+  /**
+   * The directory's `secrets:` map (`secret_assignment.ts`): when given, the
+   * file may name only the variables assigned to its organization, and no
+   * other is looked up. A policy directory always gives it.
+   */
+  readonly secrets?: SecretAssignment;
 }
 
 /** The outcome of validating one organization's file of a policy directory. */
@@ -92,6 +105,8 @@ export interface DirectorySettings {
   readonly server: ServerSettings;
   /** What every organization inherits. */
   readonly defaults: PolicySpec["defaults"];
+  /** Which variables each organization's file may name; absent: none. */
+  readonly secrets?: SecretAssignment;
 }
 
 /** The outcome of validating a policy directory's `_parley.yaml`. */
@@ -167,10 +182,15 @@ export function validateOrganizationFile(
   options: ValidateOrganizationOptions,
 ): OrganizationValidationResult {
   const id = options.organizationId;
+  const secrets = options.secrets;
   const { value, problems } = readFile(
     text,
     "organizationFile",
-    options,
+    secrets === undefined ? options : {
+      ...options,
+      env: assignedEnv(lookupOf(options.env), secrets, id),
+      refuseSecret: (name) => refuseUnassignedSecret(secrets, id, name),
+    },
     (organization: WrittenOrganization, context) =>
       organizationSpec(
         id,
@@ -208,6 +228,7 @@ export function validateSettingsFile(
   text: string,
   options: ValidateOptions = {},
 ): SettingsValidationResult {
+  let secrets: SecretAssignment | undefined;
   const { value, problems } = readFile(
     text,
     "settingsFile",
@@ -215,7 +236,26 @@ export function validateSettingsFile(
     (settings: WrittenSettings) => ({
       server: readServer(settings.server),
       defaults: readDefaults(settings.defaults),
+      ...(secrets === undefined ? {} : { secrets }),
     }),
+    (problems, document) => {
+      // `secrets:` is read by secret_assignment.ts, in its own words.
+      const node = document?.node(["secrets"]);
+      if (node === undefined) return;
+      const [, ...repeats] = document!.takeTopKey("secrets");
+      for (const at of repeats) {
+        problems.error(
+          "duplicate-key",
+          ["secrets"],
+          at,
+          'Key "secrets" is written twice',
+          "Keep one of the entries",
+        );
+      }
+      const read = readSecretAssignment(node);
+      problems.include(read.problems);
+      secrets = read.assignment;
+    },
   );
   return Object.freeze({
     ...(value === undefined ? {} : { settings: value }),
@@ -237,9 +277,9 @@ const FOREIGN_KEYS: Readonly<Partial<Record<SchemaRoot, readonly string[]>>> = {
 function readFile<D, T>(
   text: string,
   root: SchemaRoot,
-  options: ValidateOptions,
+  options: ValidateOptions & Pick<RuleContext, "refuseSecret">,
   build: (data: D, context: RuleContext) => T,
-  first?: (problems: Problems) => void,
+  first?: (problems: Problems, document?: PolicyDocument) => void,
 ): { value?: T; problems: readonly PolicyProblem[] } {
   let problems: Problems;
   let value: T | undefined;
@@ -252,7 +292,7 @@ function readFile<D, T>(
         hint: "Start the file with version: 1",
       },
       before(problems, document) {
-        first?.(problems);
+        first?.(problems, document);
         for (const key of FOREIGN_KEYS[root] ?? []) {
           for (const at of document?.takeTopKey(key) ?? []) {
             problems.error(
@@ -275,6 +315,9 @@ function readFile<D, T>(
         problems,
         env: options.env,
         now: options.now ?? Date.now(),
+        ...(options.refuseSecret === undefined
+          ? {}
+          : { refuseSecret: options.refuseSecret }),
       }));
     }
   } catch {
@@ -436,6 +479,14 @@ function readDefaults(
 
 function readServer(server: WrittenSettings["server"]): ServerSettings {
   return { ...BUILT_IN_SERVER, ...server };
+}
+
+/** An `EnvLookup` as a function. */
+function lookupOf(
+  env: EnvLookup | undefined,
+): ((name: string) => string | undefined) | undefined {
+  if (env === undefined || typeof env === "function") return env;
+  return (name) => Object.hasOwn(env, name) ? env[name] : undefined;
 }
 
 /**

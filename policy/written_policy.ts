@@ -10,6 +10,7 @@
 
 import type { PolicyDocument } from "./document.ts";
 import type { Problems } from "./problems.ts";
+import type { SecretRefusal } from "./secret_assignment.ts";
 import type {
   DomainMode,
   JwtMode,
@@ -29,6 +30,11 @@ export interface RuleContext {
   readonly env: EnvLookup | undefined;
   /** The clock, epoch milliseconds. */
   readonly now: number;
+  /**
+   * Why the file may not name a variable (a policy directory's `secrets:`),
+   * asked before the variable is looked up; absent: any may be named.
+   */
+  readonly refuseSecret?: (name: string) => SecretRefusal | undefined;
 }
 
 /** `{ env: NAME }` or an inline secret. */
