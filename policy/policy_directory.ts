@@ -12,8 +12,9 @@
  * `apply` takes the texts of the files that changed (or `undefined` for a
  * removed file) and compiles only those. A file whose new version fails keeps
  * its organization's last good version in force; a broken `_parley.yaml`
- * keeps the last good settings. An edit to `defaults` recompiles every
- * organization, since they all inherit it; any other edit compiles one.
+ * keeps the last good settings. An edit to `defaults` or
+ * `server.allowWebhookHosts` recompiles every organization, since they are
+ * all validated against them; any other edit compiles one.
  *
  * Pure: the caller reads the files (and watches them).
  *
@@ -347,9 +348,11 @@ export class PolicyDirectory {
       this.#applySettings(pending.get(SETTINGS_FILE_NAME));
       pending.delete(SETTINGS_FILE_NAME);
     }
+    // What organization files are validated against: the defaults they
+    // inherit and the hosts their webhooks may name.
     const defaultsChanged = this.#settings !== beforeSettings &&
-      JSON.stringify(this.#settings.settings.defaults) !==
-        JSON.stringify(beforeSettings.settings.defaults);
+      JSON.stringify(inherited(this.#settings.settings)) !==
+        JSON.stringify(inherited(beforeSettings.settings));
 
     const touched = new Set<string>();
     for (const [name, text] of pending) {
@@ -492,6 +495,7 @@ export class PolicyDirectory {
     const { organization, problems } = validateOrganizationFile(text, {
       organizationId: id,
       defaults: this.#settings.settings.defaults,
+      allowWebhookHosts: this.#settings.settings.server.allowWebhookHosts,
       filename: name,
       ...this.#validateOptions(),
     });
@@ -642,4 +646,9 @@ export class PolicyDirectory {
 
 function sameFingerprint(a: Fingerprint, b: Fingerprint): boolean {
   return a.hi === b.hi && a.lo === b.lo;
+}
+
+/** What of `_parley.yaml` an organization file is validated against. */
+function inherited(settings: DirectorySettings): unknown {
+  return [settings.defaults, settings.server.allowWebhookHosts];
 }

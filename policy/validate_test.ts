@@ -808,6 +808,7 @@ Deno.test("validatePolicy() accepts the DESIGN.md example and normalises it", ()
     maxStreamsPerSession: 2,
     maxStreamsPerIp: 50,
     maxStreams: 10_000,
+    allowWebhookHosts: [],
   });
 });
 
@@ -835,6 +836,7 @@ Deno.test("validatePolicy() fills in the documented defaults", () => {
     maxStreamsPerSession: 2,
     maxStreamsPerIp: 50,
     maxStreams: 10_000,
+    allowWebhookHosts: [],
   });
   const acme = spec.organizations.get("acme");
   ok(acme);
