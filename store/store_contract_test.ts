@@ -16,7 +16,7 @@ import type {
   Participant,
 } from "./conversation_store.ts";
 import type { CounterSlot } from "./counter_store.ts";
-import type { OutboxItem } from "./outbox_store.ts";
+import type { LeasedOutboxItem, OutboxItem } from "./outbox_store.ts";
 import { openStore } from "./open_store.ts";
 import { startCluster } from "../tests/postgres_cluster.ts";
 import { openPostgresStore } from "./postgres/postgres_store.ts";
@@ -900,6 +900,45 @@ for (const engine of storeEngines()) {
     assert.ok(a.every((entry) => entry.owner === "host-a"));
     assert.ok(b.every((entry) => entry.owner === "host-b"));
     assert.deepEqual(await first.outbox.claim("host-c", now, 10_000, 10), []);
+  });
+
+  test("outbox.claim() with a share leases no more of one organization than its room, and reaches the others behind its backlog", async () => {
+    await using store = await engine.open();
+    const now = Date.now();
+    await store.outbox.enqueue([
+      ...Array.from(
+        { length: 60 },
+        (_, index) => item(`beta-${index}`, index, "beta"),
+      ),
+      item("acme-1", 100, "acme"),
+      item("gamma-1", 200, "gamma"),
+      item("gamma-later", now + 60_000, "gamma"),
+    ]);
+    const organizations = (claimed: LeasedOutboxItem[]) =>
+      claimed.map((entry) => `${entry.organizationId}:${entry.id}`).sort();
+    const first = await store.outbox.claim("host", now, 10_000, 20, {
+      perOrganization: 3,
+      held: new Map([["beta", 1]]),
+    });
+    assert.deepEqual(organizations(first), [
+      "acme:acme-1",
+      "beta:beta-0",
+      "beta:beta-1",
+      "gamma:gamma-1",
+    ]);
+    // Beta's room is spent: nothing more of it, however much it has waiting.
+    assert.deepEqual(
+      await store.outbox.claim("host", now, 10_000, 20, {
+        perOrganization: 3,
+        held: new Map([["beta", 3]]),
+      }),
+      [],
+    );
+    // Without a share, the oldest due come first.
+    assert.deepEqual(
+      organizations(await store.outbox.claim("other", now, 10_000, 3)),
+      ["beta:beta-2", "beta:beta-3", "beta:beta-4"],
+    );
   });
 
   test("outbox leases lapse: an item whose holder never answered is due again for another", async () => {

@@ -12,6 +12,7 @@
 
 import assert from "node:assert/strict";
 import postgres from "postgres";
+import { MIGRATIONS } from "../store/postgres/migrations.ts";
 import { startCluster } from "./postgres_cluster.ts";
 import {
   awayFromWindowEdge,
@@ -424,7 +425,10 @@ if (engine !== undefined) {
       try {
         const rows = await sql<{ version: number }[]>`
           SELECT version FROM parley_schema_migrations ORDER BY version`;
-        assert.deepEqual(rows.map((row) => Number(row.version)), [1]);
+        assert.deepEqual(
+          rows.map((row) => Number(row.version)),
+          MIGRATIONS.map((migration) => migration.version),
+        );
       } finally {
         await sql.end();
       }

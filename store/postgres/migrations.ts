@@ -249,6 +249,17 @@ CREATE TABLE parley_security_counts (
 CREATE INDEX parley_security_counts_hour ON parley_security_counts (hour);
 `,
   },
+  {
+    version: 2,
+    name: "outbox due per organization",
+    sql: `
+-- claim() takes each organization's oldest due deliveries, as many as its
+-- share allows, so one organization's backlog is never scanned.
+CREATE INDEX parley_outbox_org_next_due
+  ON parley_outbox (organization_id, (coalesce(lease_until, due_at)));
+DROP INDEX parley_outbox_next_due;
+`,
+  },
 ];
 
 /**
