@@ -99,7 +99,8 @@ export class KvOutboxStore implements OutboxStore {
     );
     const due = await this.#read(async () => {
       const found: { key: Deno.KvKey; dueMs: number }[] = [];
-      for (let after: string | undefined;;) {
+      let after: string | undefined;
+      for (;;) {
         const organizationId = await this.#nextQueue(after);
         if (organizationId === undefined) break;
         after = organizationId;
