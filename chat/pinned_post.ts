@@ -19,8 +19,11 @@
 
 /** Options of {@linkcode postPinned}. */
 export interface PinnedPostOptions {
-  /** The IP address to connect to (IPv6 without brackets). */
-  readonly address: string;
+  /**
+   * The IP addresses to connect to (IPv6 without brackets), tried in order
+   * until one accepts the connection.
+   */
+  readonly addresses: readonly string[];
   /** Request headers; `Host`, `Content-Length` and `Connection` are set here. */
   readonly headers: Readonly<Record<string, string>>;
   /** The request body. */
@@ -38,7 +41,7 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /**
- * POSTs `body` to `url` over a connection to `options.address`.
+ * POSTs `body` to `url` over a connection to one of `options.addresses`.
  *
  * @param url An `http:` or `https:` URL; its host names the TLS server and the `Host` header.
  * @param options The address, headers, body and abort signal.
@@ -48,7 +51,7 @@ const decoder = new TextDecoder();
  * @example Post to the address a name was checked to have
  * ```ts ignore
  * const status = await postPinned(new URL("https://hooks.acme.com/parley"), {
- *   address: "203.0.113.7",
+ *   addresses: ["203.0.113.7"],
  *   headers: { "Content-Type": "application/json" },
  *   body: "{}",
  *   signal: AbortSignal.timeout(5_000),
@@ -64,11 +67,7 @@ export async function postPinned(
   const https = url.protocol === "https:";
   const port = url.port === "" ? (https ? 443 : 80) : Number(url.port);
   const bytes = request(url, options);
-  const tcp = await Deno.connect({
-    hostname: options.address,
-    port,
-    signal,
-  });
+  const tcp = await connectToOne(options.addresses, port, signal);
   let conn: Deno.Conn = tcp;
   const abort = () => {
     try {
@@ -97,6 +96,23 @@ export async function postPinned(
     signal.removeEventListener("abort", abort);
     abort();
   }
+}
+
+async function connectToOne(
+  addresses: readonly string[],
+  port: number,
+  signal: AbortSignal,
+): Promise<Deno.TcpConn> {
+  let failure: unknown = new Error("No address to connect to");
+  for (const hostname of addresses) {
+    try {
+      return await Deno.connect({ hostname, port, signal });
+    } catch (error) {
+      signal.throwIfAborted();
+      failure = error;
+    }
+  }
+  throw failure;
 }
 
 function request(url: URL, options: PinnedPostOptions): Uint8Array {

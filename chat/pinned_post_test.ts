@@ -45,7 +45,7 @@ Deno.test("postPinned() posts to the given address with the URL's host in Host",
   const status = await postPinned(
     new URL(`http://hooks.parley.test:${site.port}/hooks/parley?x=1`),
     {
-      address: "127.0.0.1",
+      addresses: ["127.0.0.1"],
       headers: { "Parley-Signature": "t=1,v1=ab" },
       body: '{"hello":"wörld"}',
       signal: AbortSignal.timeout(5_000),
@@ -63,7 +63,7 @@ Deno.test("postPinned() speaks TLS to the address with the URL's name for SNI an
   await using site = receiver(true);
   const post = (host: string) =>
     postPinned(new URL(`https://${host}:${site.port}/hook`), {
-      address: "127.0.0.1",
+      addresses: ["127.0.0.1"],
       headers: {},
       body: "{}",
       signal: AbortSignal.timeout(5_000),
@@ -75,7 +75,7 @@ Deno.test("postPinned() speaks TLS to the address with the URL's name for SNI an
   await assert.rejects(post("other.parley.test"), /certificate/i);
   await assert.rejects(
     postPinned(new URL(`https://hooks.parley.test:${site.port}/hook`), {
-      address: "127.0.0.1",
+      addresses: ["127.0.0.1"],
       headers: {},
       body: "{}",
       signal: AbortSignal.timeout(5_000),
@@ -122,7 +122,7 @@ Deno.test("postPinned() skips informational replies and reads only the status li
       "X-Padding: " + "x".repeat(20_000),
   );
   const status = await postPinned(new URL(`http://127.0.0.1:${site.port}/`), {
-    address: "127.0.0.1",
+    addresses: ["127.0.0.1"],
     headers: {},
     body: "{}",
     signal: AbortSignal.timeout(5_000),
@@ -134,7 +134,7 @@ Deno.test("postPinned() refuses a reply that is not HTTP/1.1", async () => {
   await using site = rawServer("SSH-2.0-OpenSSH_9.6\r\n");
   await assert.rejects(
     postPinned(new URL(`http://127.0.0.1:${site.port}/`), {
-      address: "127.0.0.1",
+      addresses: ["127.0.0.1"],
       headers: {},
       body: "{}",
       signal: AbortSignal.timeout(5_000),
@@ -148,7 +148,7 @@ Deno.test("postPinned() gives up on a receiver that never answers when the signa
   const started = performance.now();
   await assert.rejects(
     postPinned(new URL(`http://127.0.0.1:${site.port}/`), {
-      address: "127.0.0.1",
+      addresses: ["127.0.0.1"],
       headers: {},
       body: "{}",
       signal: AbortSignal.timeout(200),
@@ -161,11 +161,26 @@ Deno.test("postPinned() gives up on a receiver that never answers when the signa
 Deno.test("postPinned() refuses a header that would split the request", async () => {
   await assert.rejects(
     postPinned(new URL("http://127.0.0.1:9/"), {
-      address: "127.0.0.1",
+      addresses: ["127.0.0.1"],
       headers: { "X-Evil": "a\r\nHost: elsewhere" },
       body: "{}",
       signal: AbortSignal.timeout(1_000),
     }),
     TypeError,
   );
+});
+
+Deno.test("postPinned() tries the next address when one refuses the connection", async () => {
+  await using site = receiver(false);
+  const status = await postPinned(
+    new URL(`http://hooks.parley.test:${site.port}/`),
+    {
+      // 127.0.0.2 has nothing listening on the receiver's port.
+      addresses: ["127.0.0.2", "127.0.0.1"],
+      headers: {},
+      body: "{}",
+      signal: AbortSignal.timeout(5_000),
+    },
+  );
+  assert.equal(status, 202);
 });
