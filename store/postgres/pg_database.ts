@@ -3,12 +3,14 @@
  * client: every statement goes through {@linkcode PgDatabase.run}, which
  * counts it (round trips, for `/metrics` and the benchmark) and turns any
  * engine failure into a {@linkcode StoreUnavailableError} whose text never
- * holds the URL's password.
+ * holds the URL's password, and a value the database refuses (SQLSTATE class
+ * 22) into a {@linkcode StoreDataError}.
  *
  * @module
  */
 
 import postgres from "postgres";
+import { dataErrorKind, StoreDataError } from "../store_data_error.ts";
 import { StoreUnavailableError } from "../store_unavailable_error.ts";
 
 /** The client's tagged-template query function. */
@@ -154,6 +156,7 @@ export class PgDatabase {
    * @param statement Builds the statement on the pool.
    * @returns Its rows.
    * @throws {StoreUnavailableError} When the engine fails.
+   * @throws {StoreDataError} When the database refuses a value of the statement.
    */
   async run<T extends readonly unknown[]>(
     what: string,
@@ -174,7 +177,7 @@ export class PgDatabase {
     try {
       return await Promise.race([pending, unanswered]);
     } catch (error) {
-      throw this.unavailable(what, error);
+      throw this.#failure(what, error);
     } finally {
       clearTimeout(timer);
     }
@@ -188,6 +191,26 @@ export class PgDatabase {
   /** Statements sent so far. */
   roundTrips(): number {
     return this.#roundTrips;
+  }
+
+  /**
+   * What a failed statement is: the database refusing a value it was given
+   * (a data exception, SQLSTATE class 22: never an outage), or the engine
+   * failing.
+   */
+  #failure(
+    what: string,
+    error: unknown,
+  ): StoreDataError | StoreUnavailableError {
+    const state = (error as { code?: unknown } | null)?.code;
+    const kind = typeof state === "string" ? dataErrorKind(state) : undefined;
+    if (kind === undefined) return this.unavailable(what, error);
+    // The message may quote the value (e.g. the bytes of an invalid
+    // sequence): only the code is kept.
+    return new StoreDataError(
+      `${what}: PostgreSQL refused a value (SQLSTATE ${state})`,
+      { kind, engineCode: state as string },
+    );
   }
 
   /**
