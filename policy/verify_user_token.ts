@@ -24,6 +24,12 @@ import type { JwtKeySpec, OrganizationSpec, TraceStep } from "./types.ts";
 export const MAX_TOKEN_LENGTH = 8192;
 /** Largest accepted `user_data`, bytes of its JSON. */
 export const MAX_USER_DATA_BYTES = 4096;
+/**
+ * What no `sub` holds: it is stored and shown as the user's id, like the
+ * wire's string parameters (`rpc/params.ts`), which refuse the same.
+ */
+// deno-lint-ignore no-control-regex -- finding control characters is the point
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
 /** Longest accepted `sub`, characters. */
 export const MAX_SUBJECT_LENGTH = 256;
 /** Most keys tried for a token without `kid`. */
@@ -399,12 +405,12 @@ function checkClaims(
   const sub = claims.sub;
   if (
     typeof sub !== "string" || sub.length === 0 ||
-    sub.length > MAX_SUBJECT_LENGTH
+    sub.length > MAX_SUBJECT_LENGTH || CONTROL_CHARACTER.test(sub)
   ) {
     return step(
       "sub",
       REASON.jwtSub,
-      `Claim "sub" must be a string of 1 to ${MAX_SUBJECT_LENGTH} characters`,
+      `Claim "sub" must be a string of 1 to ${MAX_SUBJECT_LENGTH} characters, none a control character`,
     );
   }
   if (trace) step("sub", undefined, "Subject present");
