@@ -275,7 +275,12 @@ export async function migrate(
   migrations: readonly Migration[] = MIGRATIONS,
 ): Promise<number[]> {
   // One connection of its own: a session-level advisory lock belongs to it.
-  const sql = database.connect({ max: 1 });
+  // Hosts starting together wait for each other's migration, and a
+  // migration may take long: no lock or statement bound here.
+  const sql = database.connect({
+    max: 1,
+    connection: { lock_timeout: 0, statement_timeout: 0 },
+  });
   const applied: number[] = [];
   try {
     database.counted();

@@ -43,7 +43,11 @@ import {
 import type { OutboxItem } from "../outbox_store.ts";
 import { StoreUnavailableError } from "../store_unavailable_error.ts";
 import { BatchedLookups } from "./batched_lookups.ts";
-import type { PgDatabase, Sql } from "./pg_database.ts";
+import {
+  BACKGROUND_DEADLINE_MS,
+  type PgDatabase,
+  type Sql,
+} from "./pg_database.ts";
 import { ceilMs, floorMs } from "./whole_ms.ts";
 
 /** How many times a change is re-read and retried after losing a race. */
@@ -369,16 +373,21 @@ export class PgConversationStore implements ConversationStore {
             AND m.conversation_id = d.id
         )
         SELECT count(*)::integer AS deleted FROM doomed`,
+      { deadlineMs: BACKGROUND_DEADLINE_MS },
     );
     return rows[0]?.deleted ?? 0;
   }
 
   async sweepFeed(organizationId: string, beforeMs: number): Promise<number> {
-    const rows = await this.#database.run("Chat store", (sql) =>
-      sql`
+    const rows = await this.#database.run(
+      "Chat store",
+      (sql) =>
+        sql`
         DELETE FROM parley_feed
         WHERE organization_id = ${organizationId}
-          AND at < ${ceilMs(beforeMs)}`);
+          AND at < ${ceilMs(beforeMs)}`,
+      { deadlineMs: BACKGROUND_DEADLINE_MS },
+    );
     return rows.count;
   }
 

@@ -127,4 +127,22 @@ if (postgresAvailability().available || postgresRequired()) {
       await database.end();
     }
   });
+
+  Deno.test("PgDatabase sessions bound lock waits, idle transactions and statements on the server's side too", async () => {
+    const url = await (await sharedCluster()).createDatabase();
+    const database = new PgDatabase(parsePostgresUrl(url));
+    try {
+      const [row] = await database.run(
+        "Settings",
+        (sql) =>
+          sql<{ lock: string; idle: string; statement: string }[]>`
+          SELECT current_setting('lock_timeout') AS lock,
+            current_setting('idle_in_transaction_session_timeout') AS idle,
+            current_setting('statement_timeout') AS statement`,
+      );
+      assert.deepEqual(row, { lock: "1500ms", idle: "10s", statement: "1min" });
+    } finally {
+      await database.end();
+    }
+  });
 }

@@ -12,7 +12,7 @@ import type {
   SecurityCount,
   SecurityCounterStore,
 } from "../security_counter_store.ts";
-import type { PgDatabase } from "./pg_database.ts";
+import { BACKGROUND_DEADLINE_MS, type PgDatabase } from "./pg_database.ts";
 import { ceilMs, floorMs } from "./whole_ms.ts";
 
 /** The security counters of one PostgreSQL database. */
@@ -99,6 +99,7 @@ export class PgSecurityCounterStore implements SecurityCounterStore {
         sql`DELETE FROM parley_security_counts WHERE hour < ${
           ceilMs(beforeHour)
         }`,
+      { deadlineMs: BACKGROUND_DEADLINE_MS },
     );
     return rows.count;
   }
