@@ -16,6 +16,7 @@
 
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { decodeBase64url } from "./base64url.ts";
+import { hasControlCharacter } from "./control_character.ts";
 import { parseRequestOrigin } from "./domain_matcher.ts";
 import { REASON } from "./reasons.ts";
 import type { JwtKeySpec, OrganizationSpec, TraceStep } from "./types.ts";
@@ -24,12 +25,6 @@ import type { JwtKeySpec, OrganizationSpec, TraceStep } from "./types.ts";
 export const MAX_TOKEN_LENGTH = 8192;
 /** Largest accepted `user_data`, bytes of its JSON. */
 export const MAX_USER_DATA_BYTES = 4096;
-/**
- * What no `sub` holds: it is stored and shown as the user's id, like the
- * wire's string parameters (`rpc/params.ts`), which refuse the same.
- */
-// deno-lint-ignore no-control-regex -- finding control characters is the point
-const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
 /** Longest accepted `sub`, characters. */
 export const MAX_SUBJECT_LENGTH = 256;
 /** Most keys tried for a token without `kid`. */
@@ -405,7 +400,7 @@ function checkClaims(
   const sub = claims.sub;
   if (
     typeof sub !== "string" || sub.length === 0 ||
-    sub.length > MAX_SUBJECT_LENGTH || CONTROL_CHARACTER.test(sub)
+    sub.length > MAX_SUBJECT_LENGTH || hasControlCharacter(sub)
   ) {
     return step(
       "sub",

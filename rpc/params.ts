@@ -13,14 +13,8 @@
  * @module
  */
 
+import { hasControlCharacter } from "../policy/control_character.ts";
 import { RpcError } from "./rpc_error.ts";
-
-// deno-lint-ignore no-control-regex -- finding control characters is the point
-const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
-/** The same, less tab, line feed and carriage return. */
-const TEXT_CONTROL_CHARACTER =
-  // deno-lint-ignore no-control-regex -- finding control characters is the point
-  /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
 
 /** Reads fields of one request body. */
 export class Params {
@@ -88,7 +82,7 @@ export class Params {
    * @throws {RpcError} `BAD_REQUEST` when not a string, too long, or holding a control character.
    */
   optionalString(name: string, maxLength: number): string | undefined {
-    return this.#string(name, maxLength, CONTROL_CHARACTER);
+    return this.#string(name, maxLength, false);
   }
 
   /**
@@ -101,13 +95,13 @@ export class Params {
    * @throws {RpcError} `BAD_REQUEST` when not a string, too long, or holding another control character.
    */
   optionalText(name: string, maxLength: number): string | undefined {
-    return this.#string(name, maxLength, TEXT_CONTROL_CHARACTER);
+    return this.#string(name, maxLength, true);
   }
 
   #string(
     name: string,
     maxLength: number,
-    refused: RegExp,
+    keepLineBreaks: boolean,
   ): string | undefined {
     const value = this.#body[name];
     if (value === undefined || value === null) return undefined;
@@ -125,7 +119,7 @@ export class Params {
         { reason: `param.${this.#path}${name}.length` },
       );
     }
-    if (refused.test(value)) {
+    if (hasControlCharacter(value, keepLineBreaks)) {
       throw new RpcError(
         "BAD_REQUEST",
         `Field "${this.#path}${name}" holds a control character`,
