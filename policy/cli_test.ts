@@ -457,16 +457,24 @@ Deno.test("policy check refuses every private webhook address with webhook-priva
 });
 
 Deno.test("policy check DIR lets _parley.yaml's allowWebhookHosts use http and loopback, and refuses the rest", async () => {
-  const hook = (url: string) =>
-    `version: 1\ndomains: { mode: off }\nwebhook: { url: "${url}", secret: { env: HOOK_SECRET } }\n`;
+  const hook = (id: string, url: string) =>
+    `version: 1\ndomains: { mode: off }\nwebhook: { url: "${url}", secret: { env: ${id.toUpperCase()}_HOOK } }\n`;
+  const ids = ["acme", "beta", "gamma", "delta"];
   await withTempDirectory({
-    "_parley.yaml": "version: 1\nserver:\n  allowWebhookHosts: [127.0.0.1]\n",
-    "acme.yaml": hook("http://127.0.0.1:8080/hook"),
-    "beta.yaml": hook("http://localhost:8080/hook"),
-    "gamma.yaml": hook("http://hooks.gamma.example/hook"),
-    "delta.yaml": hook("https://hooks.delta.example/hook"),
+    "_parley.yaml": `version: 1\nsecrets: { ${
+      ids.map((id) => `${id}: [${id.toUpperCase()}_HOOK]`).join(", ")
+    } }\nserver:\n  allowWebhookHosts: [127.0.0.1]\n`,
+    "acme.yaml": hook("acme", "http://127.0.0.1:8080/hook"),
+    "beta.yaml": hook("beta", "http://localhost:8080/hook"),
+    "gamma.yaml": hook("gamma", "http://hooks.gamma.example/hook"),
+    "delta.yaml": hook("delta", "https://hooks.delta.example/hook"),
   }, async (dir) => {
-    const run = await cli(["check", dir], { HOOK_SECRET: "h".repeat(40) });
+    const run = await cli(
+      ["check", dir],
+      Object.fromEntries(
+        ids.map((id) => [`${id.toUpperCase()}_HOOK`, "h".repeat(40)]),
+      ),
+    );
     strictEqual(run.code, 1);
     deepStrictEqual(problemLines(run.stdout), [
       `${dir}/beta.yaml:3:17 webhook-private-address`,
@@ -501,6 +509,30 @@ Deno.test("policy check of examples/policy.d without secrets names each missing 
     4,
   );
   ok(lines.every((line) => line.endsWith(" env-missing")));
+});
+
+Deno.test("policy check DIR refuses a file naming a variable not assigned to its organization, and a file over 1 MiB", async () => {
+  await withTempDirectory({
+    "_parley.yaml": "version: 1\nsecrets: { acme: [ACME_*] }\n",
+    "acme.yaml":
+      "version: 1\ndomains: { mode: off }\nadmin: { keys: [{ secret: { env: ACME_KEY } }] }\n",
+    "beta.yaml":
+      "version: 1\ndomains: { mode: off }\nadmin: { keys: [{ secret: { env: ACME_KEY } }] }\n",
+    "gamma.yaml": `version: 1\n# ${"x".repeat(1_048_576)}\n`,
+  }, async (dir) => {
+    const run = await cli(["check", dir], { ACME_KEY: "k".repeat(40) });
+    strictEqual(run.code, 1);
+    deepStrictEqual(problemLines(run.stdout), [
+      `${dir}/beta.yaml:3:34 secret-not-assigned`,
+      `${dir}/gamma.yaml:1:1 file-too-large`,
+    ]);
+    ok(
+      run.stdout.includes(
+        'In _parley.yaml under "secrets:", write "  beta: [ACME_KEY]"',
+      ),
+      run.stdout,
+    );
+  });
 });
 
 Deno.test("policy explain DIR reads only the organization's file and _parley.yaml", async () => {

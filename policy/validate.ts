@@ -27,7 +27,15 @@ import {
   type Position,
   timeOfNode,
 } from "./parse.ts";
+import { MAX_ADMIN_KEYS } from "./policy_budget.ts";
 import { parseDuration, parseRate } from "./rate.ts";
+import {
+  assignedEnv,
+  readSecretAssignment,
+  refuseUnassignedSecret,
+  type SecretAssignment,
+  type SecretRefusal,
+} from "./secret_assignment.ts";
 import { checkWebhookUrl } from "./webhook_url.ts";
 import type {
   AdminKeySpec,
@@ -78,6 +86,12 @@ export interface ValidateOrganizationOptions extends ValidateOptions {
   readonly defaults?: PolicySpec["defaults"];
   /** The directory's `server.allowWebhookHosts` (from `_parley.yaml`); none when absent. */
   readonly allowWebhookHosts?: readonly string[];
+  /**
+   * The directory's `secrets:` map (`secret_assignment.ts`): when given, the
+   * file may name only the variables assigned to its organization, and no
+   * other is looked up. A policy directory always gives it.
+   */
+  readonly secrets?: SecretAssignment;
 }
 
 /** The outcome of validating one organization's file of a policy directory. */
@@ -94,6 +108,8 @@ export interface DirectorySettings {
   readonly server: ServerSettings;
   /** What every organization inherits. */
   readonly defaults: PolicySpec["defaults"];
+  /** Which variables each organization's file may name; absent: none. */
+  readonly secrets?: SecretAssignment;
 }
 
 /** The outcome of validating a policy directory's `_parley.yaml`. */
@@ -202,7 +218,7 @@ export const POLICY_FILE_KEYS: {
     "version",
     ...(POLICY_KEYS["organizations.*"] ?? []),
   ]),
-  settings: Object.freeze(["version", "defaults", "server"]),
+  settings: Object.freeze(["version", "defaults", "server", "secrets"]),
 });
 
 /** The locations of the file tops, for `#map`. */
@@ -311,8 +327,8 @@ export function validatePolicy(
   options: ValidateOptions = {},
 ): ValidationResult {
   const { value, problems } = runValidator(
-    text,
     options,
+    text,
     (validator, root) => validator.policy(root),
   );
   return Object.freeze({
@@ -334,9 +350,13 @@ export function validateOrganizationFile(
   text: string,
   options: ValidateOrganizationOptions,
 ): OrganizationValidationResult {
+  const secrets = options.secrets;
   const { value, problems } = runValidator(
+    secrets === undefined ? options : {
+      ...options,
+      env: assignedEnv(lookupOf(options.env), secrets, options.organizationId),
+    },
     text,
-    options,
     (validator, root) =>
       validator.organizationFile(
         root,
@@ -344,6 +364,8 @@ export function validateOrganizationFile(
         options.defaults ?? BUILT_IN_DEFAULTS,
         options.allowWebhookHosts ?? [],
       ),
+    secrets &&
+      ((name) => refuseUnassignedSecret(secrets, options.organizationId, name)),
   );
   return Object.freeze({
     ...(value === undefined ? {} : { organization: value }),
@@ -364,8 +386,8 @@ export function validateSettingsFile(
   options: ValidateOptions = {},
 ): SettingsValidationResult {
   const { value, problems } = runValidator(
-    text,
     options,
+    text,
     (validator, root) => validator.settingsFile(root),
   );
   return Object.freeze({
@@ -374,18 +396,35 @@ export function validateSettingsFile(
   });
 }
 
-/** Parses, runs one of the validator's walks, and sorts and freezes the problems. */
+/** An `EnvLookup` as a function. */
+function lookupOf(
+  env: EnvLookup | undefined,
+): ((name: string) => string | undefined) | undefined {
+  if (env === undefined || typeof env === "function") return env;
+  return (name) => Object.hasOwn(env, name) ? env[name] : undefined;
+}
+
+/**
+ * Parses, runs one of the validator's walks, and sorts and freezes the
+ * problems. `refuseSecret` says which variables the file may not name.
+ */
 function runValidator<T>(
-  text: string,
   options: ValidateOptions,
+  text: string,
   walk: (validator: PolicyValidator, root: PolicyNode | undefined) => T,
+  refuseSecret?: (name: string) => SecretRefusal | undefined,
 ): { value?: T; problems: readonly PolicyProblem[] } {
   let problems: PolicyProblem[];
   let value: T | undefined;
   try {
     const parsed = parsePolicyText(text);
-    const validator = new PolicyValidator(options, parsed.problems);
-    value = walk(validator, parsed.root);
+    const validator = new PolicyValidator(
+      options,
+      parsed.problems,
+      refuseSecret,
+    );
+    // A refused text (too large) was not parsed: there is nothing to walk.
+    if (!parsed.refused) value = walk(validator, parsed.root);
     problems = validator.problems;
   } catch {
     // A bug must not turn into an uncaught exception for a policy author.
@@ -417,13 +456,19 @@ class PolicyValidator {
   readonly #env: EnvLookup | undefined;
   readonly #now: number;
   readonly #problems: PolicyProblem[];
+  readonly #refuseSecret: (name: string) => SecretRefusal | undefined;
   /** The operator's `server.allowWebhookHosts`, for the webhook URLs that follow. */
   #allowWebhookHosts: readonly string[] = [];
 
-  constructor(options: ValidateOptions, problems: readonly PolicyProblem[]) {
+  constructor(
+    options: ValidateOptions,
+    problems: readonly PolicyProblem[],
+    refuseSecret: (name: string) => SecretRefusal | undefined = () => undefined,
+  ) {
     this.#env = options.env;
     this.#now = options.now ?? Date.now();
     this.#problems = [...problems];
+    this.#refuseSecret = refuseSecret;
   }
 
   get problems(): PolicyProblem[] {
@@ -801,9 +846,13 @@ class PolicyValidator {
   settingsFile(root: PolicyNode | undefined): DirectorySettings | undefined {
     const top = this.#top(root, SETTINGS_FILE);
     if (!top) return undefined;
+    const secretsEntry = top.get("secrets");
+    const secrets = secretsEntry && readSecretAssignment(secretsEntry.value);
+    if (secrets) this.#problems.push(...secrets.problems);
     return Object.freeze({
       server: this.#server(top.get("server")),
       defaults: freezeDefaults(this.#defaults(top.get("defaults"))),
+      ...(secrets ? { secrets: secrets.assignment } : {}),
     });
   }
 
@@ -1358,6 +1407,18 @@ class PolicyValidator {
         );
         return undefined;
       }
+      // Checked before the lookup: set, unset or short must read the same.
+      const refusal = this.#refuseSecret(name);
+      if (refusal !== undefined) {
+        this.#report(
+          "secret-not-assigned",
+          `${path}.env`,
+          nameEntry.value,
+          refusal.message,
+          refusal.hint,
+        );
+        return undefined;
+      }
       value = this.#lookup(name);
       if (value === undefined || value === "") {
         this.#report(
@@ -1614,6 +1675,16 @@ class PolicyValidator {
     const keysEntry = section?.get("keys");
     const list = keysEntry && this.#list(keysEntry, `${path}.keys`);
     if (!list) return Object.freeze([]);
+    if (list.items.length > MAX_ADMIN_KEYS) {
+      this.#report(
+        "too-many-admin-keys",
+        `${path}.keys`,
+        list,
+        `Organization has ${list.items.length} admin keys; at most ${MAX_ADMIN_KEYS} are allowed`,
+        "Remove keys no agent uses",
+      );
+      return Object.freeze([]);
+    }
     const keys: AdminKeySpec[] = [];
     const ids = new Set<string>();
     const secrets = new Map<string, string>();

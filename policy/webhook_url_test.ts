@@ -146,19 +146,25 @@ Deno.test("an organization's file cannot set allowWebhookHosts: server is the op
   deepStrictEqual(settings.settings?.server.allowWebhookHosts, ["127.0.0.1"]);
 });
 
-Deno.test("PolicyDirectory validates organization files against _parley.yaml's allowWebhookHosts, again when it changes", () => {
+Deno.test("PolicyDirectory validates organization files against _parley.yaml's allowWebhookHosts, again when it changes", async () => {
   const directory = new PolicyDirectory({ env: ENV });
+  const secrets = "secrets: { beta: [HOOK_SECRET] }";
   const beta =
     'version: 1\ndomains: { mode: off }\nwebhook: { url: "http://127.0.0.1:9/hook", secret: { env: HOOK_SECRET } }\n';
-  let update = directory.apply([["beta.yaml", beta]]);
+  let update = await directory.apply([
+    ["_parley.yaml", `version: 1\n${secrets}\n`],
+    ["beta.yaml", beta],
+  ]);
   deepStrictEqual(
-    update.files[0]?.problems.map((problem) => problem.code),
+    update.files.find((file) => file.file === "beta.yaml")?.problems.map((
+      problem,
+    ) => problem.code),
     ["webhook-private-address"],
   );
   strictEqual(update.evaluator.organization("beta"), undefined);
-  update = directory.apply([[
+  update = await directory.apply([[
     "_parley.yaml",
-    "version: 1\nserver: { allowWebhookHosts: [127.0.0.1] }\n",
+    `version: 1\n${secrets}\nserver: { allowWebhookHosts: [127.0.0.1] }\n`,
   ]]);
   strictEqual(
     update.evaluator.organization("beta")?.spec.webhook?.url,
@@ -169,7 +175,10 @@ Deno.test("PolicyDirectory validates organization files against _parley.yaml's a
   ]);
   // Taken away again: the file fails now, and its last good version stays
   // in force — the dispatcher refuses its deliveries (webhook_dispatcher.ts).
-  update = directory.apply([["_parley.yaml", "version: 1\n"]]);
+  update = await directory.apply([[
+    "_parley.yaml",
+    `version: 1\n${secrets}\n`,
+  ]]);
   deepStrictEqual(update.evaluator.spec.server.allowWebhookHosts, []);
   ok(update.evaluator.organization("beta") !== undefined);
   deepStrictEqual(

@@ -36,6 +36,7 @@ export class Metrics {
   readonly #throttleBlocks = new LabelledCounter(["organization"]);
   readonly #reloads = new LabelledCounter(["file", "result"]);
   readonly #webhooks = new LabelledCounter(["organization", "outcome"]);
+  #decisionLogDropped = 0;
   /** Bucket counts (the last one past every bound) by method. */
   readonly #latencyCounts = new Map<string, number[]>();
   readonly #latencySums = new Map<string, number>();
@@ -71,6 +72,11 @@ export class Metrics {
   /** Counts a storage failure and what was done about it. */
   storeError(action: "closed" | "open"): void {
     this.#storeErrors.increment(action);
+  }
+
+  /** Counts a decision-log line dropped (the writer's queue was full, or a write failed). */
+  decisionLogDropped(): void {
+    this.#decisionLogDropped++;
   }
 
   /** Reads the store's statement count at render (engines that count them). */
@@ -147,6 +153,11 @@ export class Metrics {
       lines,
       "parley_webhook_deliveries_total",
       "Webhook delivery attempts by organization and outcome.",
+    );
+    lines.push(
+      "# HELP parley_decision_log_dropped_total Decision-log lines dropped: the writer could not keep up, or a write failed.",
+      "# TYPE parley_decision_log_dropped_total counter",
+      `parley_decision_log_dropped_total ${this.#decisionLogDropped}`,
     );
     if (this.#storeRoundTrips !== undefined) {
       lines.push(

@@ -136,7 +136,7 @@ testEachEngine(
       ...await serverStore(engine),
       policyFiles: {
         "_parley.yaml":
-          "version: 1\nserver: { allowWebhookHosts: [127.0.0.1] }\n",
+          "version: 1\nsecrets: { beta: [BETA_WEBHOOK_SECRET] }\nserver: { allowWebhookHosts: [127.0.0.1] }\n",
         "beta.yaml": beta,
       },
       env: SECRETS,
@@ -149,7 +149,7 @@ testEachEngine(
     // is where the address is refused.
     await Deno.writeTextFile(
       `${server.policyPath}/_parley.yaml`,
-      "version: 1\n",
+      "version: 1\nsecrets: { beta: [BETA_WEBHOOK_SECRET] }\n",
     );
     await waitFor(async () => {
       const health = await (await fetch(`${server.baseUrl}/healthz`)).json();
