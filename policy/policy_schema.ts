@@ -20,6 +20,7 @@ import {
   parseOpeningRange,
 } from "./business_hours.ts";
 import casesSchema from "./cases.schema.json" with { type: "json" };
+import { canonicalHost } from "./network_address.ts";
 import { parseDuration, parseRate } from "./rate.ts";
 import policySchema from "./schema.json" with { type: "json" };
 
@@ -96,6 +97,7 @@ const FORMATS: Readonly<Record<string, (text: string) => boolean>> = {
   "time-zone": (text) => canonicalTimeZone(text) !== undefined,
   "date-time": (text) => parseIsoTime(text) !== undefined,
   "organization-id": (text) => ORGANIZATION_ID.test(text),
+  "webhook-host": (text) => canonicalHost(text) !== undefined,
 };
 
 /** The validators by the root they check. */

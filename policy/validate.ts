@@ -47,7 +47,7 @@ import type {
   ServerSettings,
   WidgetSettings,
 } from "./types.ts";
-import { readWebhookUrl } from "./webhook_url.ts";
+import { readWebhookHosts, readWebhookUrl } from "./webhook_url.ts";
 import type {
   EnvLookup,
   RuleContext,
@@ -83,6 +83,8 @@ export interface ValidateOrganizationOptions extends ValidateOptions {
   readonly organizationId: string;
   /** The directory's defaults (from `_parley.yaml`); the built-in ones when absent. */
   readonly defaults?: PolicySpec["defaults"];
+  /** The directory's `server.allowWebhookHosts` (from `_parley.yaml`); none when absent. */
+  readonly allowWebhookHosts?: readonly string[];
   /**
    * The directory's `secrets:` map (`secret_assignment.ts`): when given, the
    * file may name only the variables assigned to its organization, and no
@@ -139,6 +141,10 @@ export const DEFAULT_UNANSWERED_AFTER_MS: number = parseDuration(
   schemaAt("#/$defs/organization/properties/widget/properties/unansweredAfter")
     .default as string,
 )!;
+
+const MAX_WEBHOOK_HOSTS = schemaAt(
+  "#/properties/server/properties/allowWebhookHosts",
+).maxItems ?? Infinity;
 
 /** `retention.messages` when the policy leaves it out. */
 export const DEFAULT_MAX_MESSAGES: number = schemaAt(
@@ -197,6 +203,7 @@ export function validateOrganizationFile(
         organization,
         [],
         options.defaults ?? BUILT_IN_DEFAULTS,
+        options.allowWebhookHosts ?? [],
         context,
       ),
     (problems) => {
@@ -339,6 +346,7 @@ function readFile<D, T>(
 
 function policySpec(policy: WrittenPolicy, context: RuleContext): PolicySpec {
   const defaults = readDefaults(policy.defaults);
+  const server = readServer(policy.server);
   const organizations = new Map<string, OrganizationSpec>();
   const { document, problems } = context;
   if (!document.written(["organizations"])) {
@@ -355,12 +363,19 @@ function policySpec(policy: WrittenPolicy, context: RuleContext): PolicySpec {
     const path = ["organizations", id];
     organizations.set(
       id,
-      organizationSpec(id, organization, path, defaults, context),
+      organizationSpec(
+        id,
+        organization,
+        path,
+        defaults,
+        server.allowWebhookHosts,
+        context,
+      ),
     );
   }
   return {
     version: 1,
-    server: readServer(policy.server),
+    server,
     defaults,
     organizations,
   };
@@ -375,6 +390,7 @@ function organizationSpec(
   organization: WrittenOrganization,
   path: DocumentPath,
   defaults: PolicySpec["defaults"],
+  allowWebhookHosts: readonly string[],
   context: RuleContext,
 ): OrganizationSpec {
   const name = organization.name ?? id;
@@ -405,6 +421,7 @@ function organizationSpec(
   const webhookUrl = readWebhookUrl(
     organization.webhook?.url,
     [...webhookPath, "url"],
+    allowWebhookHosts,
     context,
   );
   const webhookSecret = resolveSecret(
@@ -478,7 +495,14 @@ function readDefaults(
 }
 
 function readServer(server: WrittenSettings["server"]): ServerSettings {
-  return { ...BUILT_IN_SERVER, ...server };
+  return {
+    ...BUILT_IN_SERVER,
+    ...server,
+    allowWebhookHosts: readWebhookHosts(
+      server?.allowWebhookHosts,
+      MAX_WEBHOOK_HOSTS,
+    ),
+  };
 }
 
 /** An `EnvLookup` as a function. */

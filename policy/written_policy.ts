@@ -113,6 +113,7 @@ export interface WrittenSettings {
     readonly maxStreamsPerSession?: number;
     readonly maxStreamsPerIp?: number;
     readonly maxStreams?: number;
+    readonly allowWebhookHosts?: readonly (string | undefined)[];
   };
 }
 
