@@ -30,7 +30,7 @@ import type { Store } from "./store/store.ts";
 import { compilePolicy } from "./policy/compile.ts";
 import { parseDuration } from "./policy/rate.ts";
 import { PolicyError } from "./policy/error.ts";
-import { jsonLinesSink } from "./rpc/decision_log.ts";
+import { openDecisionLogWriter } from "./rpc/decision_log_writer.ts";
 import { demoPolicyText, randomDemoAdminKey } from "./rpc/demo_policy.ts";
 import {
   createHandler,
@@ -39,6 +39,7 @@ import {
 } from "./rpc/handler.ts";
 import { Metrics } from "./rpc/metrics.ts";
 import { PolicyDirectorySource } from "./rpc/policy_directory_source.ts";
+import { problemLogLines } from "./rpc/policy_log_lines.ts";
 import {
   type FileReloadResult,
   PolicyFileSource,
@@ -103,6 +104,10 @@ export async function setupFromEnvironment(): Promise<ServerSetup> {
     Deno.env.get("PARLEY_SESSION_LIFETIME"),
   );
   const decisionLogPath = Deno.env.get("PARLEY_DECISION_LOG");
+  const decisionLog = openDecisionLogWriter(
+    decisionLogPath === "" ? undefined : decisionLogPath,
+    { onDrop: () => metrics.decisionLogDropped() },
+  );
   const sessionSecret = Deno.env.get("PARLEY_SESSION_SECRET");
   const handler = createHandler({
     policy,
@@ -110,9 +115,7 @@ export async function setupFromEnvironment(): Promise<ServerSetup> {
     widget,
     agentScript,
     metrics,
-    decisionLog: jsonLinesSink(
-      decisionLogPath === "" ? undefined : decisionLogPath,
-    ),
+    decisionLog: decisionLog.write,
     pages: {
       agent: agentPage(),
       ...(policy.current.organization("demo") === undefined
@@ -138,6 +141,7 @@ export async function setupFromEnvironment(): Promise<ServerSetup> {
     async close(): Promise<void> {
       fileSource?.close();
       await handler.close();
+      await decisionLog.close();
       await store.close();
     },
   };
@@ -184,15 +188,17 @@ if (import.meta.main) {
     if (error instanceof PolicyError) {
       console.error(`parley: the policy has errors, not starting:`);
       const policyPath = Deno.env.get("PARLEY_POLICY") ?? "policy.yaml";
-      for (const problem of error.problems) {
-        const file = problem.file === undefined
-          ? policyPath
-          : `${policyPath.replace(/\/+$/, "")}/${problem.file}`;
-        console.error(
-          `${file}:${problem.line}:${problem.column} ${problem.code} ${problem.message}${
-            problem.hint ? ` (${problem.hint})` : ""
-          }`,
-        );
+      const byFile = Map.groupBy(
+        error.problems,
+        (problem) =>
+          problem.file === undefined
+            ? policyPath
+            : `${policyPath.replace(/\/+$/, "")}/${problem.file}`,
+      );
+      for (const [file, problems] of byFile) {
+        for (const line of problemLogLines(file, problems, error.omitted)) {
+          console.error(line);
+        }
       }
     } else {
       console.error(

@@ -1,5 +1,6 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { type Run, runDeno } from "../tests/cli_process.ts";
+import { PRIVATE_WEBHOOK_URLS } from "../tests/private_webhook_urls.ts";
 import { decodeProtectedHeader, jwtVerify } from "jose";
 
 const ROOT = new URL("..", import.meta.url);
@@ -434,6 +435,54 @@ Deno.test("policy check --json DIR reports one entry per file", async () => {
   });
 });
 
+Deno.test("policy check refuses every private webhook address with webhook-private-address at FILE:LINE:COL", async () => {
+  const organizations = PRIVATE_WEBHOOK_URLS.map(([url], index) =>
+    [
+      `  org${index}:`,
+      "    domains: { mode: off }",
+      `    webhook: { url: "${url}", secret: { env: HOOK_SECRET } }`,
+    ].join("\n")
+  );
+  const text = `version: 1\norganizations:\n${organizations.join("\n")}\n`;
+  await withTempPolicy(text, async (file) => {
+    const run = await cli(["check", file], { HOOK_SECRET: "h".repeat(40) });
+    strictEqual(run.code, 1);
+    deepStrictEqual(
+      problemLines(run.stdout),
+      PRIVATE_WEBHOOK_URLS.map((_, index) =>
+        `${file}:${5 + index * 3}:21 webhook-private-address`
+      ),
+    );
+  });
+});
+
+Deno.test("policy check DIR lets _parley.yaml's allowWebhookHosts use http and loopback, and refuses the rest", async () => {
+  const hook = (id: string, url: string) =>
+    `version: 1\ndomains: { mode: off }\nwebhook: { url: "${url}", secret: { env: ${id.toUpperCase()}_HOOK } }\n`;
+  const ids = ["acme", "beta", "gamma", "delta"];
+  await withTempDirectory({
+    "_parley.yaml": `version: 1\nsecrets: { ${
+      ids.map((id) => `${id}: [${id.toUpperCase()}_HOOK]`).join(", ")
+    } }\nserver:\n  allowWebhookHosts: [127.0.0.1]\n`,
+    "acme.yaml": hook("acme", "http://127.0.0.1:8080/hook"),
+    "beta.yaml": hook("beta", "http://localhost:8080/hook"),
+    "gamma.yaml": hook("gamma", "http://hooks.gamma.example/hook"),
+    "delta.yaml": hook("delta", "https://hooks.delta.example/hook"),
+  }, async (dir) => {
+    const run = await cli(
+      ["check", dir],
+      Object.fromEntries(
+        ids.map((id) => [`${id.toUpperCase()}_HOOK`, "h".repeat(40)]),
+      ),
+    );
+    strictEqual(run.code, 1);
+    deepStrictEqual(problemLines(run.stdout), [
+      `${dir}/beta.yaml:3:17 webhook-private-address`,
+      `${dir}/gamma.yaml:3:17 webhook-not-https`,
+    ]);
+  });
+});
+
 const DIRECTORY_ENV = {
   ACME_CHAT_JWT_SECRET_2026_12: "a".repeat(40),
   ACME_CHAT_JWT_SECRET_2026_08: "b".repeat(40),
@@ -460,6 +509,30 @@ Deno.test("policy check of examples/policy.d without secrets names each missing 
     4,
   );
   ok(lines.every((line) => line.endsWith(" env-missing")));
+});
+
+Deno.test("policy check DIR refuses a file naming a variable not assigned to its organization, and a file over 1 MiB", async () => {
+  await withTempDirectory({
+    "_parley.yaml": "version: 1\nsecrets: { acme: [ACME_*] }\n",
+    "acme.yaml":
+      "version: 1\ndomains: { mode: off }\nadmin: { keys: [{ secret: { env: ACME_KEY } }] }\n",
+    "beta.yaml":
+      "version: 1\ndomains: { mode: off }\nadmin: { keys: [{ secret: { env: ACME_KEY } }] }\n",
+    "gamma.yaml": `version: 1\n# ${"x".repeat(1_048_576)}\n`,
+  }, async (dir) => {
+    const run = await cli(["check", dir], { ACME_KEY: "k".repeat(40) });
+    strictEqual(run.code, 1);
+    deepStrictEqual(problemLines(run.stdout), [
+      `${dir}/beta.yaml:3:34 secret-not-assigned`,
+      `${dir}/gamma.yaml:1:1 file-too-large`,
+    ]);
+    ok(
+      run.stdout.includes(
+        'In _parley.yaml under "secrets:", write "  beta: [ACME_KEY]"',
+      ),
+      run.stdout,
+    );
+  });
 });
 
 Deno.test("policy explain DIR reads only the organization's file and _parley.yaml", async () => {

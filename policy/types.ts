@@ -166,6 +166,11 @@ export interface ServerSettings {
   readonly maxStreamsPerIp: number;
   /** Live streams per server process (default 10000). */
   readonly maxStreams: number;
+  /**
+   * Hosts whose webhooks may use `http:` and private or loopback addresses
+   * (tests, local development), in URL `hostname` form; none by default.
+   */
+  readonly allowWebhookHosts: readonly string[];
 }
 
 /** A whole validated policy (version 1). */
@@ -335,7 +340,11 @@ export interface PolicyProblem {
   readonly hint?: string;
 }
 
-/** A policy file whose latest version failed, as `/healthz` shows it. */
+/**
+ * A policy file whose latest version failed, as the public `/healthz` shows
+ * it: where and which code, no message (messages name variables and values;
+ * they go to the server's log).
+ */
 export interface PolicyFileError {
   /** The file's name in the policy directory (or the policy file's path). */
   readonly file: string;
@@ -345,6 +354,4 @@ export interface PolicyFileError {
   readonly column: number;
   /** Stable code of the first error, e.g. `bad-enum`, `unreadable-file`. */
   readonly code: string;
-  /** The first error's message; never a secret. */
-  readonly message: string;
 }

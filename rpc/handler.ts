@@ -2,7 +2,7 @@
  * `createHandler()`: Parley as one `(Request) => Promise<Response>` function.
  * It builds the long-lived parts on the store (limiter, chat, live feed,
  * streams, webhook outbox, session signer), routes `/rpc/*` through the
- * request pipeline of DESIGN.md, and serves the pages, the widget bundle,
+ * request pipeline (docs/design.md), and serves the pages, the widget bundle,
  * `/healthz` and `/metrics`.
  *
  * The pipeline, step by step (`serveRpc` below):
@@ -24,7 +24,10 @@ export type { PolicySource } from "./policy_source.ts";
 import { AgentPresence } from "../chat/agent_presence.ts";
 import { ChatStore, WEBHOOK_KINDS } from "../chat/chat_store.ts";
 import { LiveFeed } from "../chat/live_feed.ts";
-import { WebhookDispatcher } from "../chat/webhook_dispatcher.ts";
+import {
+  WebhookDispatcher,
+  type WebhookOutcome,
+} from "../chat/webhook_dispatcher.ts";
 import { createRateLimiter } from "../limits/rate_limiter.ts";
 import type { Evaluator } from "../policy/types.ts";
 import { createKvStore } from "../store/kv/kv_store.ts";
@@ -36,6 +39,7 @@ import { clientIp } from "./client_ip.ts";
 import { preflightResponse } from "./cors.ts";
 import type { PolicySource } from "./policy_source.ts";
 import type { DecisionLogSink } from "./decision_log.ts";
+import { foldRefusals } from "./refusal_fold.ts";
 import type { Exchange } from "./exchange.ts";
 import { LiveStreams } from "./live_streams.ts";
 import type { MethodDefinition, Services } from "./method.ts";
@@ -49,6 +53,7 @@ import {
   SecurityTally,
 } from "./security_tally.ts";
 import { readJsonBody } from "./read_json_body.ts";
+import { UNKNOWN_ORGANIZATION } from "./request_limits.ts";
 import { RpcError } from "./rpc_error.ts";
 import { failureReply, successReply } from "./rpc_reply.ts";
 import {
@@ -56,6 +61,7 @@ import {
   SESSION_TTL_MS,
   SessionSigner,
 } from "./session_token.ts";
+import { VisitorReferences } from "./visitor_reference.ts";
 import { MAX_MESSAGE_LENGTH } from "./wire.ts";
 
 /** The bundled widget, served at `/widget.js`. */
@@ -83,7 +89,12 @@ export interface HandlerOptions {
   readonly sessionSecret?: string;
   /** How long a session lasts, milliseconds (default 30 minutes). */
   readonly sessionLifetimeMs?: number;
-  /** Where rejections and report-mode decisions go; none when absent. */
+  /**
+   * Where rejections and report-mode decisions go; none when absent.
+   * Refusals by a spent limit reach it folded (one line per organization, IP
+   * and reason every 10 s, with a `count`); it should not block (see
+   * `decision_log_writer.ts`).
+   */
   readonly decisionLog?: DecisionLogSink;
   /** The widget bundle; `/widget.js` answers 404 without it. */
   readonly widget?: WidgetAsset;
@@ -106,8 +117,9 @@ export interface ParleyHandler {
    */
   closeStreams(): void;
   /**
-   * Ends open streams, stops timers and webhook deliveries, and adds the
-   * security counts still in memory to the store; does not close the store.
+   * Ends open streams, stops timers and webhook deliveries, writes the
+   * decision log's folded refusals, and adds the security counts still in
+   * memory to the store; does not close the store.
    */
   close(): Promise<void>;
 }
@@ -159,9 +171,18 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
       item.kind === WEBHOOK_KINDS.unanswered
         ? chat.unansweredBody(item.organizationId, item.id)
         : Promise.resolve(item.body),
+    allowHosts: () => source.current.spec.server.allowWebhookHosts,
+    onOutcome: webhookOutcomeRecorder(source, metrics),
     now,
   });
   webhooks.start();
+  const decisions = options.decisionLog === undefined
+    ? undefined
+    : foldRefusals(options.decisionLog, {
+      known: (organizationId) =>
+        source.current.organization(organizationId) !== undefined,
+    });
+  const decisionLog = decisions?.write;
   const security = new SecurityTally(store.securityCounters, {
     // Kept and retried with the next flush.
     onFlushError: () => metrics.storeError("closed"),
@@ -177,6 +198,7 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
     presence,
     availability,
     sessions: new SessionSigner(secret),
+    visitorReferences: new VisitorReferences(secret),
     sessionLifetimeMs: options.sessionLifetimeMs ?? SESSION_TTL_MS,
     webhooksDue: () => webhooks.kick(),
     security: { tally: security, counters: store.securityCounters },
@@ -305,18 +327,14 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
         metrics,
         security,
         services: () => services,
-        ...(options.decisionLog === undefined
-          ? {}
-          : { decisionLog: options.decisionLog }),
+        ...(decisionLog === undefined ? {} : { decisionLog }),
       });
       response = successReply(exchange, await known.run(context));
       metrics.decision(context.organization.spec.id, "allowed", "OK");
     } catch (error) {
       response = failureReply(exchange, error, {
         metrics,
-        ...(options.decisionLog === undefined
-          ? {}
-          : { decisionLog: options.decisionLog }),
+        ...(decisionLog === undefined ? {} : { decisionLog }),
       });
     }
     metrics.latency(
@@ -336,9 +354,51 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
       streams.close();
       availability.close();
       live.close();
+      decisions?.close();
       await Promise.all([webhooks.close(), security.close()]);
     },
   });
+}
+
+/**
+ * Counts every delivery attempt in `/metrics`, and says once per
+ * organization and policy revision on stderr that its webhook was refused
+ * for the address it leads to (one line, however many messages follow).
+ */
+function webhookOutcomeRecorder(
+  source: PolicySource,
+  metrics: Metrics,
+): (outcome: WebhookOutcome) => void {
+  const warned = new Map<string, string>();
+  return (outcome) => {
+    const known = source.current.organization(outcome.organizationId) !==
+      undefined;
+    const organization = known ? outcome.organizationId : UNKNOWN_ORGANIZATION;
+    const refused = outcome.error === "private-address" ||
+      outcome.error === "not-https";
+    metrics.webhook(
+      organization,
+      outcome.ok
+        ? "delivered"
+        : refused
+        ? "refused"
+        : outcome.error === "no-webhook" || outcome.error === "not-due"
+        ? "dropped"
+        : outcome.final
+        ? "failed"
+        : "retrying",
+    );
+    const revision = source.current.revision;
+    if (!refused || !known || warned.get(organization) === revision) return;
+    warned.set(organization, revision);
+    console.warn(
+      `Webhook of organization "${organization}" refused, not retried: its URL ${
+        outcome.error === "not-https"
+          ? "is not https"
+          : `leads to an address webhooks may not reach (${outcome.addressKind})`
+      } (webhooks reach only public https endpoints; an operator allows a development host in server.allowWebhookHosts)`,
+    );
+  };
 }
 
 /** The store the options name. */

@@ -33,6 +33,7 @@ import {
 } from "../chat/event_stream.ts";
 import type { Evaluator, ServerSettings } from "../policy/types.ts";
 import type { PolicySource } from "./policy_source.ts";
+import { ChatError } from "../chat/chat_error.ts";
 import { RpcError } from "./rpc_error.ts";
 import { TimerWheel, type WheelEntry } from "./timer_wheel.ts";
 
@@ -330,6 +331,9 @@ class OpenStream
 
   fail(error: unknown): void {
     if (this.#ended) return;
+    // A refusal of the watch once the stream is open (its conversation went
+    // away): the client is told why, as with any other end.
+    if (error instanceof ChatError) return this.end(`chat.${error.code}`);
     this.#finish();
     this.#controller?.error(error);
   }

@@ -16,7 +16,7 @@ import type {
   Participant,
 } from "./conversation_store.ts";
 import type { CounterSlot } from "./counter_store.ts";
-import type { OutboxItem } from "./outbox_store.ts";
+import type { LeasedOutboxItem, OutboxItem } from "./outbox_store.ts";
 import { openStore } from "./open_store.ts";
 import { startCluster } from "../tests/postgres_cluster.ts";
 import { openPostgresStore } from "./postgres/postgres_store.ts";
@@ -614,6 +614,28 @@ for (const engine of storeEngines()) {
     );
   });
 
+  test("list() hands out no cursor with a full last page, and a cursor of one engine's form on both", async () => {
+    await using store = await engine.open();
+    for (let index = 0; index < 4; index++) {
+      const conversation = await openFresh(store);
+      await say(store, conversation, "hi", {
+        at: Date.UTC(2026, 0, 5) + index * 1000,
+      });
+    }
+    const first = await store.conversations.list("acme", { limit: 2 });
+    assert.equal(first.conversations.length, 2);
+    assert.match(first.cursor ?? "", /^c1\.\d+\.[A-Za-z0-9_-]+$/);
+    const last = await store.conversations.list("acme", {
+      limit: 2,
+      cursor: first.cursor!,
+    });
+    assert.equal(last.conversations.length, 2);
+    assert.equal(last.cursor, undefined, "nothing follows a full last page");
+    const whole = await store.conversations.list("acme", { limit: 4 });
+    assert.equal(whole.conversations.length, 4);
+    assert.equal(whole.cursor, undefined);
+  });
+
   test("list() filters by assignee, and null means assigned to nobody", async () => {
     await using store = await engine.open();
     const assigned = await openFresh(store);
@@ -633,12 +655,23 @@ for (const engine of storeEngines()) {
     assert.deepEqual(await ids("agent-2"), []);
   });
 
-  test("list() refuses a cursor it did not hand out with a TypeError that names the cursor", async () => {
+  test("list() refuses text that is not a cursor with a TypeError that names the cursor", async () => {
     await using store = await engine.open();
-    // Deno KV takes any base64url text that decodes to a key inside the
-    // inbox as a position (e.g. "not-a-cursor"), so only text no adapter
-    // could have handed out is asserted here.
-    for (const cursor of ["c1.x.y", "%%%", "a b", "c1.1.bad*id"]) {
+    const conversation = await openFresh(store);
+    await say(store, conversation, "hi");
+    const rows = [
+      "c1.x.y",
+      "%%%",
+      "a b",
+      "c1.1.bad*id",
+      // Not base64url at all, and not Latin-1.
+      "€",
+      // Base64url text an engine's native cursor would read as a key.
+      "not-a-cursor",
+      "AmNoYXQAAmFjbWUAAmluYm94AA",
+      `c1.${"9".repeat(17)}.x`,
+    ];
+    for (const cursor of rows) {
       await assert.rejects(
         store.conversations.list("acme", { limit: 5, cursor }),
         (error: unknown) =>
@@ -913,6 +946,45 @@ for (const engine of storeEngines()) {
     assert.deepEqual(await first.outbox.claim("host-c", now, 10_000, 10), []);
   });
 
+  test("outbox.claim() with a share leases no more of one organization than its room, and reaches the others behind its backlog", async () => {
+    await using store = await engine.open();
+    const now = Date.now();
+    await store.outbox.enqueue([
+      ...Array.from(
+        { length: 60 },
+        (_, index) => item(`beta-${index}`, index, "beta"),
+      ),
+      item("acme-1", 100, "acme"),
+      item("gamma-1", 200, "gamma"),
+      item("gamma-later", now + 60_000, "gamma"),
+    ]);
+    const organizations = (claimed: LeasedOutboxItem[]) =>
+      claimed.map((entry) => `${entry.organizationId}:${entry.id}`).sort();
+    const first = await store.outbox.claim("host", now, 10_000, 20, {
+      perOrganization: 3,
+      held: new Map([["beta", 1]]),
+    });
+    assert.deepEqual(organizations(first), [
+      "acme:acme-1",
+      "beta:beta-0",
+      "beta:beta-1",
+      "gamma:gamma-1",
+    ]);
+    // Beta's room is spent: nothing more of it, however much it has waiting.
+    assert.deepEqual(
+      await store.outbox.claim("host", now, 10_000, 20, {
+        perOrganization: 3,
+        held: new Map([["beta", 3]]),
+      }),
+      [],
+    );
+    // Without a share, the oldest due come first.
+    assert.deepEqual(
+      organizations(await store.outbox.claim("other", now, 10_000, 3)),
+      ["beta:beta-2", "beta:beta-3", "beta:beta-4"],
+    );
+  });
+
   test("outbox leases lapse: an item whose holder never answered is due again for another", async () => {
     await using store = await engine.open();
     const now = Date.now();
@@ -1022,6 +1094,183 @@ for (const engine of storeEngines()) {
       (await first.securityCounters.read("acme", 0, Number.MAX_SAFE_INTEGER))
         .length,
       1,
+    );
+  });
+
+  test("securityCounters.add() with a cap holds at most maxKeys distinct keys per organization and hour, across batches and two hosts adding at once", async () => {
+    await using first = await engine.open();
+    await using second = await engine.open(first.location);
+    const hour = Date.UTC(2026, 0, 1, 10);
+    const cap = {
+      metrics: ["origin", "refused"],
+      maxKeys: 5,
+      overflowKey: "(other)",
+    };
+    const count = (metric: string, key: string, n = 1, at = hour) => ({
+      organizationId: "acme",
+      hour: at,
+      metric,
+      key,
+      count: n,
+      lastSeen: at + 1,
+    });
+    // Two keys first; then two hosts race with four new keys each.
+    await first.securityCounters.add([
+      count("origin", "https://a.example"),
+      count("refused", "https://b.example"),
+      count("boot", "absent", 2),
+    ], cap);
+    // Both hosts connected, so their adds overlap.
+    await second.securityCounters.read("acme", hour, hour + 1);
+    await Promise.all(
+      [["c", "d"], ["e", "f"], ["g", "h"], ["i", "j"]].map((names, index) =>
+        (index % 2 === 0 ? first : second).securityCounters.add(
+          names.map((name) => count("origin", `https://${name}.example`)),
+          cap,
+        )
+      ),
+    );
+    // A held key takes no room: it is summed in any capped metric.
+    await second.securityCounters.add([
+      count("refused", "https://a.example", 3),
+      count("origin", "https://k.example", 2),
+      count("origin", "(other)", 4),
+      // Another hour and another organization have room of their own.
+      count("origin", "https://k.example", 1, hour + 3_600_000),
+      { ...count("origin", "https://k.example"), organizationId: "globex" },
+    ], cap);
+    const read = await first.securityCounters.read("acme", hour, hour + 1);
+    const capped = read.filter((row) => cap.metrics.includes(row.metric));
+    const keys = new Set(
+      capped.map((row) => row.key).filter((key) => key !== "(other)"),
+    );
+    assert.equal(keys.size, 5, [...keys].join(" "));
+    assert.ok(keys.has("https://a.example") && keys.has("https://b.example"));
+    const total = (metric: string) =>
+      capped.filter((row) => row.metric === metric).reduce(
+        (sum, row) => sum + row.count,
+        0,
+      );
+    // Nothing is lost: what had no room counts under (other).
+    assert.equal(total("origin"), 1 + 8 + 2 + 4);
+    assert.equal(total("refused"), 1 + 3);
+    assert.equal(
+      read.find((row) => row.key === "(other)" && row.metric === "origin")
+        ?.count,
+      5 + 2 + 4,
+    );
+    assert.equal(
+      read.find((row) =>
+        row.metric === "refused" && row.key === "https://a.example"
+      )
+        ?.count,
+      3,
+    );
+    assert.equal(read.find((row) => row.metric === "boot")?.count, 2);
+    assert.deepEqual(
+      (await first.securityCounters.read(
+        "acme",
+        hour + 3_600_000,
+        hour + 3_600_001,
+      ))
+        .map((row) => row.key),
+      ["https://k.example"],
+    );
+    assert.deepEqual(
+      (await first.securityCounters.read("globex", hour, hour + 1))
+        .map((row) => row.key),
+      ["https://k.example"],
+    );
+    // Swept hours give their room back.
+    assert.ok(await first.securityCounters.sweep(hour + 3_600_000) > 0);
+    await first.securityCounters.add(
+      [count("origin", "https://z.example")],
+      cap,
+    );
+    assert.deepEqual(
+      (await first.securityCounters.read("acme", hour, hour + 1)).map((row) =>
+        row.key
+      ),
+      ["https://z.example"],
+    );
+  });
+
+  test("securityCounters.readSummed() sums the capped metrics over the window in the store, keeps each metric's top keys and the ranking metric's, and the rest under one key", async () => {
+    await using store = await engine.open();
+    const hour = Date.UTC(2026, 0, 1, 10);
+    const H = 3_600_000;
+    const count = (at: number, metric: string, key: string, n: number) => ({
+      organizationId: "acme",
+      hour: at,
+      metric,
+      key,
+      count: n,
+      lastSeen: at + n,
+    });
+    await store.securityCounters.add([
+      count(hour - 5 * H, "boot", "absent", 1),
+      count(hour - 5 * H, "origin", "https://old.example", 100),
+      count(hour - H, "origin", "https://a.example", 5),
+      count(hour, "origin", "https://a.example", 5),
+      count(hour, "origin", "https://b.example", 7),
+      count(hour, "origin", "https://c.example", 1),
+      count(hour, "origin", "https://d.example", 1),
+      count(hour, "refused", "https://c.example", 9),
+      count(hour, "refused", "https://d.example", 2),
+      count(hour, "refused", "https://a.example", 1),
+      count(hour, "boot", "absent", 3),
+    ], {
+      metrics: ["origin", "refused"],
+      maxKeys: 100,
+      overflowKey: "(other)",
+    });
+    const rows = await store.securityCounters.readSummed(
+      "acme",
+      hour - 10 * H,
+      hour + H,
+      {
+        metrics: ["origin", "refused"],
+        fromHour: hour - 2 * H,
+        limit: 2,
+        rankBy: "origin",
+        restKey: "(rest)",
+      },
+    );
+    const shown = (metric: string) =>
+      Object.fromEntries(
+        rows.filter((row) => row.metric === metric).map((row) => [
+          row.key,
+          row.count,
+        ]),
+      );
+    assert.deepEqual(shown("origin"), {
+      "https://a.example": 10,
+      "https://b.example": 7,
+      "(rest)": 2,
+    });
+    // The top two refused, and a.example because origin ranks it.
+    assert.deepEqual(shown("refused"), {
+      "https://a.example": 1,
+      "https://c.example": 9,
+      "https://d.example": 2,
+    });
+    for (const row of rows.filter((row) => row.metric !== "boot")) {
+      assert.equal(row.hour, hour - 2 * H);
+    }
+    assert.equal(
+      rows.find((row) =>
+        row.key === "https://a.example" && row.metric === "origin"
+      )
+        ?.lastSeen,
+      hour + 5,
+    );
+    // Other metrics come per hour, over the whole read.
+    assert.deepEqual(
+      rows.filter((row) => row.metric === "boot").map((row) => [
+        row.hour,
+        row.count,
+      ]).sort(),
+      [[hour - 5 * H, 1], [hour, 3]].sort(),
     );
   });
 

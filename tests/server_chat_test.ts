@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { verifyWebhookSignature } from "../chat/webhook.ts";
 import { signWithJsonwebtoken } from "./jsonwebtoken_minter.ts";
 import { type ServerProcess, startServer } from "./server_process.ts";
+import { EventLog } from "./sse_events.ts";
 import { serverStore, testEachEngine } from "./store_engines.ts";
 import { acmeClaims, ORIGINS, SECRETS, testPolicy } from "./test_policy.ts";
 
@@ -126,6 +127,128 @@ testEachEngine(
         assert.notEqual(forged.visitorId, "not a server id!");
         assert.equal(forged.conversation, null);
       },
+    );
+  },
+);
+
+testEachEngine(
+  "agents see an anonymous visitor by a reference, never the visitorId: stable on every host, and booting with it starts a new, empty conversation",
+  async (engine) => {
+    const location = await engine.location();
+    await using server = await startServer({
+      store: location,
+      policy: testPolicy(),
+      env: SECRETS,
+    });
+    const grace = await boot(server, { name: "Grace" });
+    const credential: string = grace.visitorId;
+    const { conversationId: graceConversation } = await send(
+      server,
+      grace.session.token,
+      "My card ends in 4242",
+    );
+    const other = await boot(server);
+    const { conversationId: otherConversation } = await send(
+      server,
+      other.session.token,
+      "Hello",
+    );
+
+    const listed = await server.rpc("agent.listConversations", {
+      organizationId: "acme",
+    }, admin);
+    assert.equal(listed.status, 200);
+    const summary = listed.body.data.conversations.find((
+      conversation: { id: string },
+    ) => conversation.id === graceConversation);
+    const reference: string = summary.visitor.id;
+    assert.match(reference, /^v\.[A-Za-z0-9_-]{22}$/);
+    assert.notEqual(
+      listed.body.data.conversations.find((conversation: { id: string }) =>
+        conversation.id === otherConversation
+      ).visitor.id,
+      reference,
+      "two visitors, one reference",
+    );
+    const read = await server.rpc("agent.getConversation", {
+      organizationId: "acme",
+      conversationId: graceConversation,
+    }, admin);
+    assert.equal(read.body.data.conversation.visitor.id, reference);
+
+    // The live stream's conversation events carry the reference too.
+    const controller = new AbortController();
+    const stream = new EventLog(
+      await fetch(`${server.baseUrl}/rpc/agent.stream`, {
+        method: "POST",
+        headers: {
+          "Content-Type": "application/json",
+          Authorization: `Bearer ${SECRETS.ACME_ADMIN_KEY}`,
+        },
+        body: JSON.stringify({ organizationId: "acme" }),
+        signal: controller.signal,
+      }),
+    );
+    try {
+      const assigned = await server.rpc("agent.assign", {
+        organizationId: "acme",
+        conversationId: graceConversation,
+        agentId: listed.body.data.agent.id,
+      }, admin);
+      assert.equal(assigned.body.data.conversation.visitor.id, reference);
+      const event = await stream.next((event) =>
+        event.event === "conversation" &&
+        event.data.conversationId === graceConversation
+      );
+      assert.equal(event.data.conversation.visitor.id, reference);
+    } finally {
+      controller.abort();
+      await stream.ended.catch(() => {});
+    }
+    for (
+      const text of [listed, read].map((reply) => JSON.stringify(reply.body))
+    ) {
+      assert.ok(
+        !text.includes(credential),
+        "an agent reply carries the visitorId",
+      );
+    }
+    assert.ok(
+      !JSON.stringify(stream.events).includes(credential),
+      "the agent stream carries the visitorId",
+    );
+
+    // Stable: the visitor back, and another host sharing the store.
+    await boot(server, { visitorId: credential });
+    await using second = await startServer({
+      store: location,
+      policy: testPolicy(),
+      env: SECRETS,
+    });
+    const elsewhere = await second.rpc("agent.getConversation", {
+      organizationId: "acme",
+      conversationId: graceConversation,
+    }, admin);
+    assert.equal(elsewhere.body.data.conversation.visitor.id, reference);
+
+    // Booting with what agents see reaches nothing of the visitor's.
+    const impostor = await boot(server, { visitorId: reference });
+    assert.notEqual(impostor.visitorId, reference);
+    assert.notEqual(impostor.visitorId, credential);
+    assert.equal(impostor.conversation, null);
+    const history = await server.rpc("chat.listMessages", {}, {
+      origin,
+      token: impostor.session.token,
+    });
+    assert.deepEqual(history.body.data.messages, []);
+    await send(server, impostor.session.token, "Send the card to me");
+    const after = await server.rpc("agent.getConversation", {
+      organizationId: "acme",
+      conversationId: graceConversation,
+    }, admin);
+    assert.deepEqual(
+      after.body.data.messages.map((message: { text: string }) => message.text),
+      ["My card ends in 4242"],
     );
   },
 );
@@ -503,7 +626,10 @@ testEachEngine(
       },
     );
     try {
-      const policy = testPolicy().replace(
+      // The receiver listens on loopback, which the operator allows.
+      const policy = testPolicy({
+        serverExtra: "  allowWebhookHosts: [127.0.0.1]",
+      }).replace(
         "    admin:\n      keys: [{ secret: { env: ACME_ADMIN_KEY } }]\n  globex:",
         `    admin:\n      keys: [{ secret: { env: ACME_ADMIN_KEY } }]\n    webhook:\n      url: http://127.0.0.1:${receiver.addr.port}/hook\n      secret: { env: ACME_WEBHOOK_SECRET }\n  globex:`,
       );
@@ -550,6 +676,10 @@ testEachEngine(
       assert.equal(event.organizationId, "acme");
       assert.equal(event.conversationId, conversationId);
       assert.equal(event.message.id, message.id);
+      assert.ok(
+        !delivery.body.includes(visitor.visitorId),
+        "the webhook carries the visitor's credential",
+      );
     } finally {
       await receiver.shutdown();
     }

@@ -7,9 +7,11 @@
  */
 
 import type { Conversation } from "../../chat/chat_store.ts";
+import { isFeedCursor } from "../../chat/live_feed.ts";
 import { bearerToken } from "../credentials.ts";
 import type { MethodContext, MethodDefinition } from "../method.ts";
 import { RpcError } from "../rpc_error.ts";
+import type { VisitorReferences } from "../visitor_reference.ts";
 import type { CompiledOrganization } from "../../policy/types.ts";
 import {
   type AgentIdentity,
@@ -46,7 +48,9 @@ export const listConversations: MethodDefinition = {
       ...(filter === "unassigned" ? { filter: { assignee: null } } : {}),
     });
     return {
-      conversations: page.conversations.map(summarize),
+      conversations: page.conversations.map((conversation) =>
+        summarize(conversation, services.visitorReferences)
+      ),
       ...(page.cursor === undefined ? {} : { cursor: page.cursor }),
       agent: agent!,
       agents: agentsOf(organization),
@@ -65,7 +69,13 @@ export const getConversation: MethodDefinition = {
       conversation.id,
       { limit: 200, ...(after === undefined ? {} : { after }) },
     );
-    return { conversation: summarize(conversation), messages };
+    return {
+      conversation: summarize(
+        conversation,
+        context.services.visitorReferences,
+      ),
+      messages,
+    };
   },
 };
 
@@ -74,7 +84,7 @@ export const reply: MethodDefinition = {
   access: "agent",
   async run(context) {
     const text = messageText(
-      context.params.optionalString("text", MAX_MESSAGE_LENGTH * 2),
+      context.params.optionalText("text", MAX_MESSAGE_LENGTH * 2),
     );
     const conversation = await findConversation(context);
     const message = await context.services.chat.append(
@@ -112,7 +122,12 @@ export const assign: MethodDefinition = {
       conversation.id,
       agent,
     );
-    return { conversation: summarize(assigned ?? conversation) };
+    return {
+      conversation: summarize(
+        assigned ?? conversation,
+        context.services.visitorReferences,
+      ),
+    };
   },
 };
 
@@ -140,7 +155,12 @@ export const close: MethodDefinition = {
       context.organization.spec.id,
       conversation.id,
     );
-    return { conversation: summarize(closed ?? conversation) };
+    return {
+      conversation: summarize(
+        closed ?? conversation,
+        context.services.visitorReferences,
+      ),
+    };
   },
 };
 
@@ -150,12 +170,19 @@ export const close: MethodDefinition = {
  */
 export const streamAll: MethodDefinition = {
   access: "agent",
-  run(context) {
+  async run(context) {
     const organizationId = context.organization.spec.id;
     const key = bearerToken(context.request)!;
     const agent = context.agent!;
-    const after = resumeCursor(context);
-    return Promise.resolve(context.services.streams.open(
+    // A position past the feed's head was never handed out either.
+    const after = await resumeCursor(
+      context,
+      async (cursor) =>
+        isFeedCursor(cursor) &&
+        Number(cursor) <=
+          await context.services.live.feedHead(organizationId),
+    );
+    return context.services.streams.open(
       {
         credential: `agent:${organizationId}:${agent.id}`,
         ip: context.ip,
@@ -170,9 +197,14 @@ export const streamAll: MethodDefinition = {
         context.services.live.watchOrganization(
           organizationId,
           { after },
-          new FramedWatch(sink, "agents", summarize),
+          new FramedWatch(
+            sink,
+            "agents",
+            (conversation) =>
+              summarize(conversation, context.services.visitorReferences),
+          ),
         ),
-    ));
+    );
   },
 };
 
@@ -199,8 +231,19 @@ async function findConversation(context: MethodContext): Promise<Conversation> {
   return conversation;
 }
 
-/** A conversation as the agent side sees it. */
-export function summarize(conversation: Conversation): ConversationSummary {
+/**
+ * A conversation as the agent side sees it: a verified user by their `sub`,
+ * an anonymous visitor by a reference, never by the `visitorId` (a
+ * credential: whoever holds it reads and writes the conversation).
+ *
+ * @param conversation The stored conversation.
+ * @param references Turns a visitor id into its reference.
+ * @returns The summary.
+ */
+export function summarize(
+  conversation: Conversation,
+  references: VisitorReferences,
+): ConversationSummary {
   const participant = conversation.participant;
   const { name, email, userId, userData } = conversation.attributes;
   return {
@@ -208,7 +251,7 @@ export function summarize(conversation: Conversation): ConversationSummary {
     visitor: {
       id: participant.kind === "user"
         ? participant.subject
-        : participant.visitorId,
+        : references.of(participant.visitorId),
       ...(name === undefined ? {} : { name }),
       ...(email === undefined ? {} : { email }),
       ...(userId === undefined ? {} : { userId }),

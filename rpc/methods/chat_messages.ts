@@ -28,7 +28,7 @@ export const sendMessage: MethodDefinition = {
     const { organization, params, services } = context;
     const session = context.session!;
     const text = messageText(
-      params.optionalString("text", MAX_MESSAGE_LENGTH * 2),
+      params.optionalText("text", MAX_MESSAGE_LENGTH * 2),
     );
     const pageFields = params.optionalObject("page");
     const page = pageFields === undefined
@@ -94,10 +94,40 @@ export const listMessages: MethodDefinition = {
   },
 };
 
-/** Where a stream resumes: `Last-Event-ID`, else the body's `after`. */
-export function resumeCursor(context: MethodContext): string | undefined {
-  return context.request.headers.get("last-event-id") ??
-    context.params.optionalString("after", 64);
+/**
+ * Where a stream resumes: `Last-Event-ID` (an empty one is none), else the
+ * body's `after`. Checked before the stream opens, so a cursor that is not
+ * one of this stream's event ids gets a 400, never a stream that breaks.
+ *
+ * @param context The request.
+ * @param isCursor Whether text is an event id of this kind of stream.
+ * @returns The cursor, or `undefined` to start from now.
+ * @throws {RpcError} `BAD_REQUEST` (`stream.last_event_id`, `param.after.invalid`).
+ */
+export async function resumeCursor(
+  context: MethodContext,
+  isCursor: (cursor: string) => boolean | Promise<boolean>,
+): Promise<string | undefined> {
+  const header = context.request.headers.get("last-event-id");
+  if (header !== null && header !== "") {
+    if (!await isCursor(header)) {
+      throw new RpcError(
+        "BAD_REQUEST",
+        "Header Last-Event-ID is not an event id of this stream",
+        { reason: "stream.last_event_id" },
+      );
+    }
+    return header;
+  }
+  const after = context.params.optionalString("after", 64);
+  if (after !== undefined && !await isCursor(after)) {
+    throw new RpcError(
+      "BAD_REQUEST",
+      'Field "after" is not an event id of this stream',
+      { reason: "param.after.invalid" },
+    );
+  }
+  return after;
 }
 
 /**

@@ -21,14 +21,14 @@
  */
 
 import type { ServerSentEvent } from "../../chat/event_stream.ts";
-import type {
-  LiveWatch,
-  PendingWatch,
-  WatchEvent,
-  WatchListener,
+import {
+  isConversationCursor,
+  type LiveWatch,
+  type PendingWatch,
+  type WatchEvent,
+  type WatchListener,
 } from "../../chat/live_feed.ts";
 import type { PageContext } from "../../store/conversation_store.ts";
-import { parseMessageId } from "../../chat/message_id.ts";
 import type { Evaluator } from "../../policy/types.ts";
 import type { AvailabilityListener } from "../availability_watch.ts";
 import { type SessionBinding, sessionProblem } from "../credentials.ts";
@@ -39,7 +39,6 @@ import type {
 } from "../live_streams.ts";
 import type { MethodContext, MethodDefinition, Services } from "../method.ts";
 import { pageContext } from "../page_context.ts";
-import { RpcError } from "../rpc_error.ts";
 import type { SessionClaims } from "../session_token.ts";
 import type { ChatMessage, StreamReady } from "../wire.ts";
 import type { Availability } from "./availability.ts";
@@ -57,16 +56,8 @@ export const streamMessages: MethodDefinition = {
     const session = context.session!;
     const { organization, params, services } = context;
     const organizationId = organization.spec.id;
-    const after = resumeCursor(context);
-    if (after !== undefined && parseMessageId(after) === undefined) {
-      throw new RpcError(
-        "BAD_REQUEST",
-        "The resume cursor is not an event id",
-        {
-          reason: "chat.cursor-invalid",
-        },
-      );
-    }
+    // A cursor that is not a message id is refused before the stream opens.
+    const after = await resumeCursor(context, isConversationCursor);
     const recent = params.optionalInteger("recent", 0, MAX_RECENT) ?? 0;
     const pageFields = params.optionalObject("page");
     const page = pageFields === undefined
