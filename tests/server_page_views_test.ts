@@ -143,8 +143,10 @@ testEachEngine(
       conversationId,
     }, admin);
     const conversation = read.body.data.conversation;
+    // Agents see a reference, never the visitor id (a credential).
+    assert.match(conversation.visitor.id, /^v\./);
     assert.deepEqual(conversation.visitor, {
-      id: visitor.visitorId,
+      id: conversation.visitor.id,
       name: "Grace",
       email: "grace@example.com",
       userId: "u-7",
@@ -277,7 +279,7 @@ testEachEngine(
       });
       assert.equal(reply.status, 400);
       assert.equal(reply.body.error.code, "BAD_REQUEST");
-      assert.equal(reply.body.error.reason, "chat.cursor-invalid");
+      assert.equal(reply.body.error.reason, "param.after.invalid");
     }
   },
 );
