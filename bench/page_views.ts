@@ -6,10 +6,11 @@
  * server CPU-seconds (what the run cost over what the idle server spends in
  * as long, measured for 10 s before it; each server first serves 100
  * uncounted visits, so its code is compiled and its pools open, as a server
- * that has been up a while), and the page views per second one
- * server process sustains (1,000 over the CPU-seconds of 1,000: one core's
- * worth, which the 2-core machine it shares with the visitors cannot show
- * directly).
+ * that has been up a while), and the page views per second one server
+ * process sustains (a second run of the same kind of mix, 1,000 visits with
+ * no dwell and 64 visitors at once, so the server is busy and batches what it can: its
+ * page views over its CPU-seconds, one core's worth, which the 2-core
+ * machine it shares with the visitors cannot show directly).
  *
  * The mix: visits by new visitors and by returning ones (30%), about 5
  * page views a visit (geometric), each page held for `--dwell` ms; 3% of
@@ -27,7 +28,9 @@
  * (`tests/e2e/page_views_test.ts`) cover it in Chromium.
  *
  * Run: `deno task bench:pageviews [--visits 300] [--concurrency 24]
- * [--dwell 1000] [--engine postgres|kv] [--compare DIR] [--seed 1]`.
+ * [--dwell 1000] [--load-visits 1000] [--load-concurrency 64]
+ * [--engine postgres|kv]
+ * [--compare DIR] [--seed 1]`.
  *
  * @module
  */
@@ -44,6 +47,8 @@ const { values: flags } = parseArgs({
     visits: { type: "string", default: "300" },
     concurrency: { type: "string", default: "24" },
     dwell: { type: "string", default: "1000" },
+    "load-concurrency": { type: "string", default: "64" },
+    "load-visits": { type: "string", default: "1000" },
     engine: { type: "string", default: "postgres" },
     compare: { type: "string" },
     seed: { type: "string", default: "1" },
@@ -52,6 +57,8 @@ const { values: flags } = parseArgs({
 const VISITS = whole("visits", 1, 100_000);
 const CONCURRENCY = whole("concurrency", 1, 1_000);
 const DWELL_MS = whole("dwell", 0, 600_000);
+const LOAD_CONCURRENCY = whole("load-concurrency", 1, 1_000);
+const LOAD_VISITS = whole("load-visits", 1, 100_000);
 const SEED = whole("seed", 0, 2 ** 31);
 if (flags.engine !== "kv" && flags.engine !== "postgres") {
   throw new RangeError(`"--engine" is kv or postgres, got "${flags.engine}"`);
@@ -120,12 +127,15 @@ interface Visit {
   readonly chatOn?: number;
 }
 
-function plan(): { visits: Visit[]; withJwt: Set<number> } {
-  const next = random(SEED);
+function plan(
+  seed = SEED,
+  count = VISITS,
+): { visits: Visit[]; withJwt: Set<number> } {
+  const next = random(seed);
   const visits: Visit[] = [];
   const withJwt = new Set<number>();
   let visitors = 0;
-  for (let i = 0; i < VISITS; i++) {
+  for (let i = 0; i < count; i++) {
     const returning = visitors > 0 && next() < RETURNING_SHARE;
     const visitor = returning ? Math.floor(next() * visitors) : visitors++;
     if (!returning && next() < JWT_SHARE) withJwt.add(visitor);
@@ -308,6 +318,12 @@ interface Figures {
   readonly statements: number | undefined;
   readonly errors: Map<string, number>;
   readonly clientCalls: Map<string, number>;
+  /** The no-dwell run: page views, wall seconds and server CPU-seconds. */
+  readonly throughput: {
+    readonly pageViews: number;
+    readonly seconds: number;
+    readonly cpuSeconds: number;
+  };
 }
 
 /** Counters of `/metrics`, by series (`name{labels}`). */
@@ -342,6 +358,7 @@ async function run(
   root: string,
   visits: readonly Visit[],
   withJwt: ReadonlySet<number>,
+  load: readonly Visit[],
 ): Promise<Figures> {
   await using cluster = flags.engine === "postgres"
     ? await startCluster()
@@ -375,7 +392,10 @@ async function run(
     );
   };
 
-  /** One page view: a page load makes a session, the page lives `DWELL_MS`. */
+  /** How long a page lives: `DWELL_MS`, or 0 while measuring throughput. */
+  let dwellMs = DWELL_MS;
+
+  /** One page view: a page load makes a session, the page lives `dwellMs`. */
   async function pageView(visit: Visit, page: number, id: number) {
     let replied: () => void = () => {};
     const reply = new Promise<void>((resolve) => replied = resolve);
@@ -409,11 +429,11 @@ async function run(
         new Promise((resolve) => setTimeout(resolve, 10_000)),
       ]);
       session.setPanelOpen?.(false);
-      await new Promise((resolve) => setTimeout(resolve, DWELL_MS));
+      await new Promise((resolve) => setTimeout(resolve, dwellMs));
       session.close();
       return text;
     }
-    await new Promise((resolve) => setTimeout(resolve, DWELL_MS));
+    await new Promise((resolve) => setTimeout(resolve, dwellMs));
     session.close();
     return undefined;
   }
@@ -435,11 +455,14 @@ async function run(
     });
   }
 
-  /** Runs `planned` visits, `CONCURRENCY` at a time. */
-  async function drive(planned: readonly Visit[]): Promise<void> {
+  /** Runs `planned` visits, `concurrency` at a time. */
+  async function drive(
+    planned: readonly Visit[],
+    concurrency = CONCURRENCY,
+  ): Promise<void> {
     let next = 0;
     await Promise.all(
-      Array.from({ length: CONCURRENCY }, async () => {
+      Array.from({ length: concurrency }, async () => {
         while (next < planned.length) {
           const id = next++;
           const visit = planned[id]!;
@@ -476,6 +499,27 @@ async function run(
   const cpu = await cpuSeconds(server.pid) - cpuBefore -
     idleCpuPerSecond * seconds;
   const after = await scrape(server.baseUrl);
+  const measured = pageViews;
+  const clientCalls = new Map(seen.calls);
+
+  // Throughput: the same kind of mix with no dwell and many at once, so the
+  // server is busy and batches what it can; new visitors.
+  dwellMs = 0;
+  pageViews = 0;
+  const loadFrom = await cpuSeconds(server.pid);
+  const loadStarted = performance.now();
+  await drive(
+    load.map((visit) => ({ ...visit, visitor: visit.visitor + 1_000_000 })),
+    LOAD_CONCURRENCY,
+  );
+  const loadSeconds = (performance.now() - loadStarted) / 1000;
+  const loadCpu = await cpuSeconds(server.pid) - loadFrom -
+    idleCpuPerSecond * loadSeconds;
+  const throughput = {
+    pageViews,
+    seconds: loadSeconds,
+    cpuSeconds: Math.max(0.01, loadCpu),
+  };
   await agent.stop();
   const delta = (match: (name: string) => boolean) =>
     sum(after, match) - sum(before, match);
@@ -485,8 +529,9 @@ async function run(
   const roundTrips = (name: string) =>
     name === "parley_store_round_trips_total";
   return {
-    pageViews,
+    pageViews: measured,
     seconds,
+    throughput,
     cpuSeconds: Math.max(0, cpu),
     idleCpuPerSecond,
     streamSeconds: seen.streamMs / 1000,
@@ -504,27 +549,30 @@ async function run(
       ? delta(roundTrips)
       : undefined,
     errors,
-    clientCalls: new Map(seen.calls),
+    clientCalls,
   };
 }
 
 // ---- the report ------------------------------------------------------------------
 
 const { visits, withJwt } = plan();
+const load = plan(SEED + 1, LOAD_VISITS);
 const here = new URL("../", import.meta.url).href;
 const there = flags.compare === undefined
   ? undefined
   : `file://${Deno.realPathSync(flags.compare).replace(/\/+$/, "")}/`;
 const chats = visits.filter((visit) => visit.chatOn !== undefined).length;
+const jwtVisitors = withJwt.size;
+for (const visitor of load.withJwt) withJwt.add(visitor + 1_000_000);
 console.error(
   `${visits.length} visits, ${
     visits.reduce((total, visit) => total + visit.pages, 0)
-  } page views, ${chats} visits that chat, ${withJwt.size} visitors with a JWT; ${DWELL_MS} ms a page, ${CONCURRENCY} at once, ${flags.engine}`,
+  } page views, ${chats} visits that chat, ${jwtVisitors} visitors with a JWT; ${DWELL_MS} ms a page, ${CONCURRENCY} at once, ${flags.engine}`,
 );
 const beforeFigures = there === undefined
   ? undefined
-  : await run(there, visits, withJwt);
-const afterFigures = await run(here, visits, withJwt);
+  : await run(there, visits, withJwt, load.visits);
+const afterFigures = await run(here, visits, withJwt, load.visits);
 
 const per1000 = (value: number, figures: Figures) =>
   value * 1000 / figures.pageViews;
@@ -572,9 +620,9 @@ for (const [name, read, digits] of rows) {
   );
 }
 const sustained = (figures: Figures) =>
-  figures.pageViews / Math.max(figures.cpuSeconds, 0.01);
+  figures.throughput.pageViews / figures.throughput.cpuSeconds;
 console.log(
-  `| page views per second, one server core | ${
+  `| page views per second, one server core (no dwell, ${LOAD_CONCURRENCY} at once) | ${
     columns.map(([, figures]) => sustained(figures).toFixed(0)).join(" | ")
   } |${
     beforeFigures
@@ -599,6 +647,14 @@ for (const [name, figures] of columns) {
       [...figures.clientCalls].sort().map(([method, count]) =>
         `${method} ${count}`
       ).join(", ")
-    }; errors: ${errors.length === 0 ? "none" : errors.join(", ")}.`,
+    }; errors: ${
+      errors.length === 0 ? "none" : errors.join(", ")
+    }. Throughput run: ${figures.throughput.pageViews} page views in ${
+      figures.throughput.seconds.toFixed(1)
+    } s (${
+      (figures.throughput.pageViews / figures.throughput.seconds).toFixed(0)
+    }/s on this machine, visitors included), server CPU ${
+      figures.throughput.cpuSeconds.toFixed(2)
+    } s.`,
   );
 }

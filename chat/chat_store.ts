@@ -196,9 +196,10 @@ export class ChatStore {
 
   /**
    * The participant's open conversation, or a new one with the attributes
-   * given (an open one keeps its own): where a visitor's first message, or
-   * the address they leave, starts the conversation.
+   * (and the page) given — an open one keeps its own: where a visitor's first
+   * message, or the address they leave, starts the conversation.
    *
+   * @param page Where the visitor is, recorded on a new conversation.
    * @returns The open conversation.
    * @throws {ChatError} `participant-invalid`.
    * @throws {StoreUnavailableError} When the store fails.
@@ -207,11 +208,20 @@ export class ChatStore {
     organizationId: string,
     participant: Participant,
     attributes: ConversationAttributes,
+    page?: PageContext,
   ): Promise<Conversation> {
     checkParticipant(participant);
     return await this.#records.open(organizationId, participant, {
-      create: () =>
-        this.#newConversation(organizationId, participant, attributes),
+      create: () => {
+        const created = this.#newConversation(
+          organizationId,
+          participant,
+          attributes,
+        );
+        return page === undefined
+          ? created
+          : { ...created, page: copyPage(page) };
+      },
       refresh: () => undefined,
     });
   }
@@ -372,6 +382,36 @@ export class ChatStore {
   }
 
   /**
+   * Messages of a conversation just read, after the message id `after`,
+   * oldest first: what a resuming stream missed, with no second read of the
+   * conversation.
+   *
+   * @param conversation From {@linkcode findConversation} or {@linkcode getConversation}.
+   * @param after A message id, exclusive.
+   * @param limit At most 200.
+   * @returns Up to `limit` messages.
+   * @throws {ChatError} `cursor-invalid`.
+   */
+  async messagesAfter(
+    conversation: Conversation,
+    after: string,
+    limit: number,
+  ): Promise<ChatMessage[]> {
+    if (parseMessageId(after) === undefined) {
+      throw new ChatError(
+        "cursor-invalid",
+        'Cursor "after" is not a message id',
+      );
+    }
+    if (conversation.lastMessage === undefined) return [];
+    return await this.#records.messages(
+      conversation.organizationId,
+      conversation.id,
+      { after, limit: pageSize(limit, DEFAULT_PAGE, MAX_PAGE) },
+    );
+  }
+
+  /**
    * Conversations that have messages, newest `updatedAt` first.
    *
    * @param options `cursor` from the previous page; `limit` default 20, at
@@ -496,18 +536,12 @@ export class ChatStore {
     conversationId: string,
     page: PageContext,
   ): Promise<Conversation | undefined> {
-    const next: PageContext = {
-      url: page.url,
-      ...(page.title === undefined ? {} : { title: page.title }),
-      ...(page.referrer === undefined ? {} : { referrer: page.referrer }),
-    };
+    const next = copyPage(page);
     return await this.#change(
       organizationId,
       conversationId,
       (current) =>
-        JSON.stringify(current.page) === JSON.stringify(next)
-          ? undefined
-          : { ...current, page: next },
+        samePage(current.page, next) ? undefined : { ...current, page: next },
     );
   }
 
@@ -714,6 +748,29 @@ function checkParticipant(participant: Participant): void {
       `Participant ${participant.kind} id is invalid`,
     );
   }
+}
+
+/**
+ * Whether two pages are the same page (a conversation's, and one a visitor
+ * reports), so a caller holding the conversation can skip a write.
+ *
+ * @param stored The conversation's page, if any.
+ * @param page The page reported.
+ * @returns `true` when recording `page` would change nothing.
+ */
+export function samePage(
+  stored: PageContext | undefined,
+  page: PageContext,
+): boolean {
+  return JSON.stringify(stored) === JSON.stringify(copyPage(page));
+}
+
+function copyPage(page: PageContext): PageContext {
+  return {
+    url: page.url,
+    ...(page.title === undefined ? {} : { title: page.title }),
+    ...(page.referrer === undefined ? {} : { referrer: page.referrer }),
+  };
 }
 
 function copyParticipant(participant: Participant): Participant {

@@ -8,6 +8,7 @@
  */
 
 import { ChatError } from "../../chat/chat_error.ts";
+import { samePage } from "../../chat/chat_store.ts";
 import type { MethodContext, MethodDefinition } from "../method.ts";
 import { pageContext } from "../page_context.ts";
 import { RpcError } from "../rpc_error.ts";
@@ -37,13 +38,15 @@ export const sendMessage: MethodDefinition = {
     const organizationId = organization.spec.id;
     const webhook = organization.spec.webhook !== undefined;
     for (let attempt = 0;; attempt++) {
+      // A new conversation is created with the page; an open one may need it.
       const conversation = await services.chat.conversationFor(
         organizationId,
         session.participant,
         session.attributes ?? {},
+        page,
       );
       try {
-        if (page !== undefined) {
+        if (page !== undefined && !samePage(conversation.page, page)) {
           await services.chat.setPage(organizationId, conversation.id, page);
         }
         const message = await services.chat.append(

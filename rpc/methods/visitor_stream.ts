@@ -28,6 +28,7 @@ import {
   type WatchEvent,
   type WatchListener,
 } from "../../chat/live_feed.ts";
+import { samePage } from "../../chat/chat_store.ts";
 import type { PageContext } from "../../store/conversation_store.ts";
 import type { Evaluator } from "../../policy/types.ts";
 import type { AvailabilityListener } from "../availability_watch.ts";
@@ -48,6 +49,8 @@ import { widgetConfig } from "./widget_config.ts";
 
 /** Most messages a `ready` event repeats. */
 const MAX_RECENT = 50;
+/** Messages a resuming stream reads with its conversation; more, and its watch reads them. */
+const MISSED_PAGE = 200;
 
 /** The `chat.stream` method. */
 export const streamMessages: MethodDefinition = {
@@ -64,14 +67,12 @@ export const streamMessages: MethodDefinition = {
       ? undefined
       : pageContext(pageFields, session.origin);
     // Registered before the reads below, so what they read needs no
-    // second read to catch up (a resume still reads past its cursor).
-    const pending = after === undefined
-      ? services.live.prepare(organizationId)
-      : undefined;
+    // second read to catch up.
+    const pending = services.live.prepare(organizationId);
     try {
       return await open(context, pending, after, recent, page);
     } catch (error) {
-      pending?.cancel();
+      pending.cancel();
       throw error;
     }
   },
@@ -80,7 +81,7 @@ export const streamMessages: MethodDefinition = {
 /** The reads, the `ready` event and the stream, once a pending watch (if any) is registered. */
 async function open(
   context: MethodContext,
-  pending: PendingWatch | undefined,
+  prepared: PendingWatch,
   after: string | undefined,
   recent: number,
   page: PageContext | undefined,
@@ -88,31 +89,43 @@ async function open(
   const session = context.session!;
   const { organization, services } = context;
   const organizationId = organization.spec.id;
-  await pending?.ready;
+  let pending: PendingWatch | undefined = prepared;
+  await pending.ready;
   const [conversation, config] = await Promise.all([
     services.chat.findConversation(organizationId, session.participant),
     widgetConfig(organization, services.presence, context.now),
   ]);
-  if (conversation === undefined) pending?.cancel();
+  if (conversation === undefined) pending.cancel();
   let messages: ChatMessage[] = [];
+  let missed: ChatMessage[] = [];
   let contact = conversation?.contact;
   if (conversation !== undefined) {
-    const [newest, withPage] = await Promise.all([
-      after === undefined && recent > 0
+    const [read, withPage] = await Promise.all([
+      after !== undefined
+        ? services.chat.messagesAfter(conversation, after, MISSED_PAGE)
+        : recent > 0
         ? services.chat.recentMessages(conversation, recent)
         : [],
-      page === undefined
+      page === undefined || samePage(conversation.page, page)
         ? conversation
         : services.chat.setPage(organizationId, conversation.id, page),
     ]);
-    messages = newest;
+    if (after === undefined) messages = read;
+    else if (read.length < MISSED_PAGE) missed = read;
+    else {
+      // Away for longer than a page: the watch reads the rest itself.
+      pending.cancel();
+      pending = undefined;
+    }
     contact = withPage?.contact ?? contact;
   }
   // Where the live events start: nothing shown is repeated, nothing after is missed.
-  const cursor = after ?? messages.at(-1)?.id ??
+  const cursor = missed.at(-1)?.id ?? after ?? messages.at(-1)?.id ??
     conversation?.lastMessage?.id ?? "";
   const ready: ServerSentEvent<StreamReady> = {
-    ...(cursor === "" ? {} : { id: cursor }),
+    // A resumed stream's id stays its cursor until the missed messages, each
+    // with its own id, have been sent after it.
+    ...((after ?? cursor) === "" ? {} : { id: after ?? cursor }),
     event: "ready",
     data: {
       conversation: conversation === undefined ? null : {
@@ -137,6 +150,7 @@ async function open(
         conversation === undefined ? undefined : {
           id: conversation.id,
           cursor,
+          missed,
           ...(pending === undefined ? {} : { pending }),
         },
       ),
@@ -193,13 +207,27 @@ class VisitorStream
     organizationId: string,
     current: Availability,
     conversation:
-      | { id: string; cursor: string; pending?: PendingWatch }
+      | {
+        id: string;
+        cursor: string;
+        /** Messages after a resume cursor, read with the conversation. */
+        missed: readonly ChatMessage[];
+        pending?: PendingWatch;
+      }
       | undefined,
   ) {
     this.#sink = sink;
     this.#services = services;
     this.#organizationId = organizationId;
     services.availability.subscribe(organizationId, this, current);
+    for (const message of conversation?.missed ?? []) {
+      this.event({
+        kind: "message",
+        conversationId: conversation!.id,
+        message,
+        cursor: message.id,
+      });
+    }
     this.#watch = conversation === undefined
       ? undefined
       : conversation.pending !== undefined
