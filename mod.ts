@@ -125,6 +125,9 @@ export type {
   SecurityReportHour,
   SecurityReportOrigin,
   SecurityReportWouldRefuse,
+  SentMessage,
+  StreamReady,
+  VisitorConversation,
   WidgetConfig,
   WireError,
 } from "./rpc/wire.ts";

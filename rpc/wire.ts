@@ -205,6 +205,7 @@ export interface BootData {
 
 /** A visitor's open conversation, as `chat.boot` and a stream's `ready` event show it. */
 export interface VisitorConversation {
+  /** The conversation's id. */
   readonly id: string;
   /** The most recent messages, oldest first (on a stream: those asked for with `recent`). */
   readonly messages: readonly ChatMessage[];
@@ -219,12 +220,15 @@ export interface VisitorConversation {
  * settings as they are now. Its `id` is the stream's resume cursor.
  */
 export interface StreamReady {
+  /** The conversation the stream follows, or `null`. */
   readonly conversation: VisitorConversation | null;
+  /** The widget settings now: the same object `chat.getConfig` returns. */
   readonly config: WidgetConfig;
 }
 
 /** `chat.sendMessage` reply data. */
 export interface SentMessage {
+  /** The stored message. */
   readonly message: ChatMessage;
   /** The conversation it went to (the first message creates it). */
   readonly conversationId: string;
