@@ -22,6 +22,7 @@ import {
   runPolicyCase,
   throwawayEnv,
 } from "./policy_cases.ts";
+import { formatProblem } from "./format_problem.ts";
 import { classifyPolicyFile } from "./policy_directory.ts";
 import {
   isDirectory,
@@ -77,13 +78,6 @@ function readEnv(name: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** `FILE:LINE:COL CODE message (hint)`, the format editors and CI understand. */
-export function formatProblem(file: string, problem: PolicyProblem): string {
-  const severity = problem.severity === "warning" ? "warning: " : "";
-  const hint = problem.hint ? ` (${problem.hint})` : "";
-  return `${file}:${problem.line}:${problem.column} ${problem.code} ${severity}${problem.message}${hint}`;
 }
 
 function summarizeOrganization(organization: OrganizationSpec) {

@@ -13,6 +13,7 @@
  */
 
 import { PolicyError } from "../policy/error.ts";
+import { formatProblem } from "../policy/format_problem.ts";
 import {
   classifyPolicyFile,
   PolicyDirectory,
@@ -211,13 +212,7 @@ export class PolicyDirectorySource implements PolicySource {
 
   #logProblems(file: PolicyFileReport): void {
     for (const problem of file.problems) {
-      this.#log(
-        `${
-          this.#where(file.file)
-        }:${problem.line}:${problem.column} ${problem.code} ${problem.message}${
-          problem.hint ? ` (${problem.hint})` : ""
-        }`,
-      );
+      this.#log(formatProblem(this.#where(file.file), problem));
     }
   }
 

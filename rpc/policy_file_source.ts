@@ -9,6 +9,7 @@
 
 import { compilePolicy } from "../policy/compile.ts";
 import { PolicyError } from "../policy/error.ts";
+import { formatProblem } from "../policy/format_problem.ts";
 import type { Evaluator, PolicyFileError } from "../policy/types.ts";
 import type { PolicySource } from "./policy_source.ts";
 import { ReloadTrigger } from "./reload_trigger.ts";
@@ -136,11 +137,7 @@ export class PolicyFileSource implements PolicySource {
       log(`policy: reload failed, keeping revision ${this.#current.revision}`);
       if (error instanceof PolicyError) {
         for (const problem of error.problems) {
-          log(
-            `${this.path}:${problem.line}:${problem.column} ${problem.code} ${problem.message}${
-              problem.hint ? ` (${problem.hint})` : ""
-            }`,
-          );
+          log(formatProblem(this.path, problem));
         }
       } else {
         log(summary);
