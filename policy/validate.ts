@@ -375,9 +375,17 @@ function runValidator<T>(
   let value: T | undefined;
   try {
     const parsed = parsePolicyText(text);
-    const validator = new PolicyValidator(options, parsed.problems);
-    value = walk(validator, parsed.root);
-    problems = validator.problems;
+    if (parsed.problems.some(stopsValidation)) {
+      // The tree a broken text leaves behind is the parser's guess, so
+      // checking its shape reports problems the syntax error made up (a
+      // mis-indented key read as unknown, a list read as missing). Report
+      // what the parser found; the rest is checked once it parses.
+      problems = [...parsed.problems];
+    } else {
+      const validator = new PolicyValidator(options, parsed.problems);
+      value = walk(validator, parsed.root);
+      problems = validator.problems;
+    }
   } catch {
     // A bug must not turn into an uncaught exception for a policy author.
     problems = [{
@@ -401,6 +409,11 @@ function runValidator<T>(
     ...(failed || value === undefined ? {} : { value }),
     problems: Object.freeze(sorted),
   };
+}
+
+/** A parse problem after which the tree cannot be trusted. */
+function stopsValidation(problem: PolicyProblem): boolean {
+  return problem.code === "syntax" || problem.code === "too-large";
 }
 
 /** Walks the parsed tree once, collecting problems and the spec's pieces. */
