@@ -11,7 +11,12 @@ import {
 const SCREENSHOTS = new URL("../../docs/screenshots/", import.meta.url);
 const WIDE = { viewport: { width: 1280, height: 720 } };
 
-/** Picks a list filter and waits until the list was fetched with it. */
+/**
+ * Picks a list filter and waits until the list shows what it was read with.
+ * Its reply arriving is not enough: the page renders it a moment later, and
+ * a read a stream event started before the change may answer after it (the
+ * inbox drops such a reply; `data-filter` names the filter of the rows shown).
+ */
 async function filterList(inbox: Page, filter: string): Promise<void> {
   const fetched = inbox.waitForResponse((response) =>
     response.url().endsWith("/rpc/agent.listConversations") &&
@@ -19,6 +24,9 @@ async function filterList(inbox: Page, filter: string): Promise<void> {
   );
   await inbox.locator("#filter").selectOption(filter);
   await fetched;
+  await inbox.locator(`#conversations[data-filter="${filter}"]`).waitFor({
+    state: "attached",
+  });
 }
 
 async function reply(inbox: Page, text: string): Promise<void> {
