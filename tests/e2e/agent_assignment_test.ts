@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { widgetParts, widgetReady } from "./browser.ts";
+import { screenshotPath } from "./screenshot_folder.ts";
 import {
   ACME_ADMIN_KEY,
   ACME_GRACE_KEY,
@@ -8,7 +9,6 @@ import {
   openWidgetFixture,
 } from "./widget_fixture.ts";
 
-const SCREENSHOTS = new URL("../../docs/screenshots/", import.meta.url);
 const WIDE = { viewport: { width: 1280, height: 720 } };
 
 /**
@@ -126,7 +126,7 @@ Deno.test("two agents: signed in by name, the first to reply is assigned, then t
 
   await ada.locator("#reply-text").fill("Your parcel is at the depot.");
   await ada.screenshot({
-    path: new URL("inbox-assigned.png", SCREENSHOTS).pathname,
+    path: await screenshotPath("inbox-assigned.png"),
     // Clock times would make every run's picture differ.
     style: "#messages time { visibility: hidden; }",
   });
