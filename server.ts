@@ -6,13 +6,13 @@
  * warns at start when the open-file limit is low; `serve.ts` exports the same
  * handler for `deno serve --parallel`.
  *
- * Environment: `PORT` (8787), `HOSTNAME` (127.0.0.1), `PARLEY_POLICY`
- * (a policy file or directory; default `policy.yaml` if present, else the
- * built-in demo policy),
- * `PARLEY_STORE` (alias `PARLEY_KV`; default `.parley/kv.sqlite`, or a
- * `postgres://` URL), `PARLEY_SESSION_SECRET`, `PARLEY_SESSION_LIFETIME`
- * (default `30m`),
- * `PARLEY_DECISION_LOG` (a file; default stdout).
+ * Environment (checked at start, see `server_settings.ts`): `PORT` (8787),
+ * `HOSTNAME` (127.0.0.1), `PARLEY_POLICY` (a policy file or directory;
+ * default `policy.yaml` if present, else the built-in demo policy),
+ * `PARLEY_STORE` (alias `PARLEY_KV`; default `.parley/kv.sqlite`, or
+ * `:memory:`, or a `postgres://` URL), `PARLEY_SESSION_SECRET`,
+ * `PARLEY_SESSION_LIFETIME` (default `30m`), `PARLEY_DECISION_LOG` (a file;
+ * default stdout), `PARLEY_DEMO_ADMIN_KEY` (the built-in demo's inbox key).
  *
  * @module
  */
@@ -22,16 +22,18 @@ import {
   openFileLimitWarning,
   readSoftOpenFileLimit,
 } from "./listener/open_file_limit.ts";
-import { agentPage } from "./widget/agent_page.ts";
-import { buildAgentInbox, buildWidget } from "./widget/build.ts";
-import { demoPage } from "./widget/demo_page.ts";
-import { openStore } from "./store/open_store.ts";
-import type { Store } from "./store/store.ts";
+import { adminKeyVariables } from "./policy/admin_key_variables.ts";
 import { compilePolicy } from "./policy/compile.ts";
-import { parseDuration } from "./policy/rate.ts";
-import { PolicyError } from "./policy/error.ts";
+import { EnvironmentReads } from "./policy/environment_reads.ts";
+import { classifyPolicyFile } from "./policy/policy_directory.ts";
+import { policyFileNames } from "./policy/policy_files.ts";
 import { jsonLinesSink } from "./rpc/decision_log.ts";
-import { demoPolicyText, randomDemoAdminKey } from "./rpc/demo_policy.ts";
+import {
+  DEMO_ORGANIZATION,
+  DEMO_POLICY_FILE,
+  demoAdminKey,
+  demoPolicyText,
+} from "./rpc/demo_policy.ts";
 import {
   createHandler,
   type ParleyHandler,
@@ -43,10 +45,27 @@ import {
   type FileReloadResult,
   PolicyFileSource,
 } from "./rpc/policy_file_source.ts";
+import {
+  cannotListenLine,
+  cannotStartLines,
+  listeningLines,
+  policyVariablesLine,
+  startLines,
+} from "./server_messages.ts";
+import { readServerSettings, type ServerSettings } from "./server_settings.ts";
+import { openStore } from "./store/open_store.ts";
+import { watchOutages } from "./store/outage_watch.ts";
+import type { Store } from "./store/store.ts";
+import { agentPage } from "./widget/agent_page.ts";
+import { buildAgentInbox, buildWidget } from "./widget/build.ts";
+import { demoPage } from "./widget/demo_page.ts";
+import { faviconIco } from "./widget/favicon.ts";
 
 /** A configured server, before it listens. */
 export interface ServerSetup {
   readonly handler: ParleyHandler;
+  /** The settings read from the environment. */
+  readonly settings: ServerSettings;
   /** The policy file or directory, or `null` for the built-in demo policy. */
   readonly policyFile: string | null;
   readonly policy: PolicySource;
@@ -54,159 +73,193 @@ export interface ServerSetup {
   readonly store: Store;
   /** The agent inbox key of the built-in demo policy (absent with a policy file). */
   readonly demoAdminKey?: string;
-  /** Re-targets the demo policy at the port actually bound (for `PORT=0`). */
-  listeningOn(port: number): void;
+  /**
+   * Re-targets the demo policy at the port actually bound (for `PORT=0`).
+   *
+   * @returns The start-up lines to print: where it listens, the demo's key.
+   */
+  listeningOn(hostname: string, port: number): string[];
   close(): Promise<void>;
 }
 
 /**
- * Reads the environment, opens the store, compiles the policy and builds the
- * widget.
+ * Reads and checks the environment, opens the store, compiles the policy and
+ * builds the widget.
  *
+ * @param variables Records the variables the policy reads (for the start-up line).
  * @returns The configured handler and its parts.
+ * @throws {ServerSettingsError} When a variable cannot be used.
  * @throws {PolicyError} When the policy file (or a directory's `_parley.yaml`) does not compile.
  */
-export async function setupFromEnvironment(): Promise<ServerSetup> {
-  const port = Number(Deno.env.get("PORT") ?? "8787");
-  const policyFile = Deno.env.get("PARLEY_POLICY") ??
-    (await exists("policy.yaml") ? "policy.yaml" : null);
-  const metrics = new Metrics();
-  const store = await openStore(storeLocation());
-
-  const demoAdminKey = randomDemoAdminKey();
-  let fileSource: PolicyFileSource | PolicyDirectorySource | undefined;
-  let demoSource: {
-    current: ReturnType<typeof compilePolicy>;
-    lastReloadError: null;
-  } | undefined;
-  if (policyFile !== null) {
-    const onReload = ({ ok, file }: FileReloadResult) =>
-      metrics.reload(ok ? "ok" : "error", file);
-    // A directory holds one file per organization, each reloaded on its own.
-    fileSource = (await Deno.stat(policyFile)).isDirectory
-      ? await PolicyDirectorySource.open(policyFile, { onReload })
-      : await PolicyFileSource.open(policyFile, { onReload });
-    fileSource.watch();
-  } else {
-    demoSource = {
-      // With PORT=0 the real port is known only once listening (listeningOn).
-      current: compilePolicy(demoPolicyText(port || 8787, demoAdminKey)),
-      lastReloadError: null,
-    };
-  }
-  const policy: PolicySource = fileSource ?? demoSource!;
-  const [widget, agentScript] = await Promise.all([
-    buildWidget(),
-    buildAgentInbox(),
-  ]);
-  const sessionLifetimeMs = sessionLifetime(
-    Deno.env.get("PARLEY_SESSION_LIFETIME"),
-  );
-  const decisionLogPath = Deno.env.get("PARLEY_DECISION_LOG");
-  const sessionSecret = Deno.env.get("PARLEY_SESSION_SECRET");
-  const handler = createHandler({
-    policy,
-    store,
-    widget,
-    agentScript,
-    metrics,
-    decisionLog: jsonLinesSink(
-      decisionLogPath === "" ? undefined : decisionLogPath,
-    ),
-    pages: {
-      agent: agentPage(),
-      ...(policy.current.organization("demo") === undefined
-        ? {}
-        : { home: demoPage({ organizationId: "demo" }) }),
-    },
-    ...(sessionSecret === undefined ? {} : { sessionSecret }),
-    ...(sessionLifetimeMs === undefined ? {} : { sessionLifetimeMs }),
-  });
-  return {
-    handler,
-    policyFile,
-    policy,
-    ...(demoSource === undefined ? {} : { demoAdminKey }),
-    listeningOn(actualPort: number): void {
-      if (demoSource !== undefined && actualPort !== port) {
-        demoSource.current = compilePolicy(
-          demoPolicyText(actualPort, demoAdminKey),
-        );
-      }
-    },
-    store,
-    async close(): Promise<void> {
-      fileSource?.close();
-      await handler.close();
-      await store.close();
-    },
-  };
+export async function setupFromEnvironment(
+  variables: EnvironmentReads = new EnvironmentReads(environment),
+): Promise<ServerSetup> {
+  return await setupServer(await readServerSettings(environment), variables);
 }
 
 /**
- * `PARLEY_SESSION_LIFETIME` as milliseconds: a duration from 1 s to 24 h.
+ * Opens the store, compiles the policy and builds the widget, as `settings` say.
  *
- * @throws {RangeError} For anything else.
+ * @param settings Checked settings.
+ * @param variables The environment the policy's secrets are read from.
+ * @returns The configured handler and its parts.
+ * @throws {PolicyError} When the policy file (or a directory's `_parley.yaml`) does not compile.
  */
-function sessionLifetime(text: string | undefined): number | undefined {
-  if (text === undefined || text === "") return undefined;
-  const ms = parseDuration(text);
-  if (ms === undefined || ms < 1_000 || ms > 24 * 60 * 60 * 1000) {
-    throw new RangeError(
-      `PARLEY_SESSION_LIFETIME must be a duration from 1s to 24h, got "${text}"`,
-    );
-  }
-  return ms;
-}
-
-/** `PARLEY_STORE`, else its older name `PARLEY_KV`; unset or empty means the default file. */
-function storeLocation(): string | undefined {
-  const store = Deno.env.get("PARLEY_STORE");
-  return store !== undefined && store !== ""
-    ? store
-    : Deno.env.get("PARLEY_KV");
-}
-
-async function exists(path: string): Promise<boolean> {
+export async function setupServer(
+  settings: ServerSettings,
+  variables: EnvironmentReads = new EnvironmentReads(environment),
+): Promise<ServerSetup> {
+  const { port, policyPath } = settings;
+  const metrics = new Metrics();
+  const store = watchOutages(await openStore(settings.store), {
+    log: (line) => console.error(line),
+  });
   try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
+    let fileSource: PolicyFileSource | PolicyDirectorySource | undefined;
+    let demo: { text: string; adminKey: string } | undefined;
+    let demoSource: {
+      current: ReturnType<typeof compilePolicy>;
+      lastReloadError: null;
+    } | undefined;
+    if (policyPath !== null) {
+      const onReload = ({ ok, file }: FileReloadResult) =>
+        metrics.reload(ok ? "ok" : "error", file);
+      const options = { onReload, env: variables.lookup };
+      // A directory holds one file per organization, each reloaded on its own.
+      fileSource = (await Deno.stat(policyPath)).isDirectory
+        ? await PolicyDirectorySource.open(policyPath, options)
+        : await PolicyFileSource.open(policyPath, options);
+      fileSource.watch();
+    } else {
+      demo = {
+        text: await Deno.readTextFile(DEMO_POLICY_FILE),
+        adminKey: await demoAdminKey(store.settings, settings.demoAdminKey),
+      };
+      demoSource = {
+        // With PORT=0 the real port is known only once listening (listeningOn).
+        current: compilePolicy(
+          demoPolicyText(demo.text, port || 8787, demo.adminKey),
+        ),
+        lastReloadError: null,
+      };
+    }
+    const policy: PolicySource = fileSource ?? demoSource!;
+    const [widget, agentScript] = await Promise.all([
+      buildWidget(),
+      buildAgentInbox(),
+    ]);
+    const handler = createHandler({
+      policy,
+      store,
+      widget,
+      agentScript,
+      favicon: faviconIco(),
+      metrics,
+      decisionLog: jsonLinesSink(settings.decisionLogPath ?? undefined),
+      pages: {
+        agent: agentPage(),
+        ...(policy.current.organization(DEMO_ORGANIZATION) === undefined
+          ? {}
+          : { home: demoPage({ organizationId: DEMO_ORGANIZATION }) }),
+      },
+      ...(settings.sessionSecret === null
+        ? {}
+        : { sessionSecret: settings.sessionSecret }),
+      ...(settings.sessionLifetimeMs === null
+        ? {}
+        : { sessionLifetimeMs: settings.sessionLifetimeMs }),
+    });
+    return {
+      handler,
+      settings,
+      policyFile: policyPath,
+      policy,
+      ...(demo === undefined ? {} : { demoAdminKey: demo.adminKey }),
+      listeningOn(hostname: string, actualPort: number): string[] {
+        if (demo !== undefined && demoSource !== undefined) {
+          const text = demoPolicyText(demo.text, actualPort, demo.adminKey);
+          const current = compilePolicy(text);
+          if (current.revision !== demoSource.current.revision) {
+            demoSource.current = current;
+          }
+        }
+        return listeningLines({
+          hostname,
+          port: actualPort,
+          policyPath,
+          revision: policy.current.revision,
+          store,
+          ...(demo === undefined ? {} : { demoAdminKey: demo.adminKey }),
+        });
+      },
+      store,
+      async close(): Promise<void> {
+        fileSource?.close();
+        await handler.close();
+        await store.close();
+      },
+    };
+  } catch (error) {
+    await store.close();
+    throw error;
   }
+}
+
+/**
+ * The start of both entries (`deno run server.ts`, `deno serve serve.ts`):
+ * sets up from the environment, prints what the operator needs (the policy's
+ * variables, how to sign in), or why it cannot start and exits 1.
+ *
+ * @returns The configured server.
+ */
+export async function setupOrExit(): Promise<ServerSetup> {
+  const variables = new EnvironmentReads(environment);
+  try {
+    const setup = await setupFromEnvironment(variables);
+    const lines = startLines(
+      setup.policy.current,
+      variables,
+      await adminKeyVariablesOf(setup.policyFile),
+    );
+    for (const line of lines) console.error(line);
+    return setup;
+  } catch (error) {
+    const line = policyVariablesLine(variables);
+    if (line !== undefined) console.error(line);
+    const policyPath = Deno.env.get("PARLEY_POLICY") || "policy.yaml";
+    for (const line of cannotStartLines(error, policyPath)) console.error(line);
+    Deno.exit(1);
+  }
+}
+
+/** The variables the policy at `path` names for admin keys; none when it cannot be read. */
+async function adminKeyVariablesOf(path: string | null): Promise<string[]> {
+  if (path === null) return [];
+  try {
+    if (!(await Deno.stat(path)).isDirectory) {
+      return adminKeyVariables(await Deno.readTextFile(path), "policy");
+    }
+    const names = (await policyFileNames(path)).filter((name) =>
+      classifyPolicyFile(name).kind === "organization"
+    );
+    const texts = await Promise.all(
+      names.map((name) => Deno.readTextFile(`${path}/${name}`)),
+    );
+    return texts.flatMap((text) => adminKeyVariables(text, "organization"));
+  } catch {
+    return [];
+  }
+}
+
+function environment(name: string): string | undefined {
+  return Deno.env.get(name);
 }
 
 if (import.meta.main) {
-  let setup: ServerSetup;
-  try {
-    setup = await setupFromEnvironment();
-  } catch (error) {
-    if (error instanceof PolicyError) {
-      console.error(`parley: the policy has errors, not starting:`);
-      const policyPath = Deno.env.get("PARLEY_POLICY") ?? "policy.yaml";
-      for (const problem of error.problems) {
-        const file = problem.file === undefined
-          ? policyPath
-          : `${policyPath.replace(/\/+$/, "")}/${problem.file}`;
-        console.error(
-          `${file}:${problem.line}:${problem.column} ${problem.code} ${problem.message}${
-            problem.hint ? ` (${problem.hint})` : ""
-          }`,
-        );
-      }
-    } else {
-      console.error(
-        `parley: cannot start: ${
-          error instanceof Error ? error.message : String(error)
-        }`,
-      );
-    }
-    Deno.exit(1);
-  }
+  const setup = await setupOrExit();
   const warning = openFileLimitWarning(await readSoftOpenFileLimit());
   if (warning !== undefined) console.error(warning);
-  const hostname = Deno.env.get("HOSTNAME") ?? "127.0.0.1";
-  const port = Number(Deno.env.get("PORT") ?? "8787");
+  const { hostname, port } = setup.settings;
   let listener: ListenerSupervisor;
   try {
     // Restarts the listener whenever accept() fails (EMFILE) instead of exiting.
@@ -215,25 +268,13 @@ if (import.meta.main) {
       port,
       handler: setup.handler,
       onListen({ hostname, port }) {
-        setup.listeningOn(port);
-        console.error(
-          `parley: listening on http://${hostname}:${port}/ · policy ${
-            setup.policyFile ?? "built-in demo"
-          } · revision ${setup.policy.current.revision} · store ${setup.store.engine} ${setup.store.location}`,
-        );
-        if (setup.demoAdminKey !== undefined) {
-          console.error(
-            `parley: agent inbox http://${hostname}:${port}/agent?org=demo · admin key ${setup.demoAdminKey}`,
-          );
+        for (const line of setup.listeningOn(hostname, port)) {
+          console.error(line);
         }
       },
     });
   } catch (error) {
-    console.error(
-      `parley: cannot listen on ${hostname}:${port}: ${
-        error instanceof Error ? error.message : String(error)
-      }`,
-    );
+    console.error(cannotListenLine(hostname, port, error));
     await setup.close();
     Deno.exit(1);
   }
