@@ -22,18 +22,19 @@ const E2E = new URL("tests/e2e/", ROOT);
 /** Bounds the clone's run; the writing tests take well under a minute each. */
 const RUN_WITHIN_MS = 5 * 60_000;
 
-/** The browser test files that write files, read from their sources. */
-async function writingTests(): Promise<string[]> {
+/** The browser test files whose source matches `calls`. */
+async function testsCalling(calls: RegExp): Promise<string[]> {
   const files: string[] = [];
   for await (const entry of Deno.readDir(E2E)) {
     if (!entry.isFile || !entry.name.endsWith("_test.ts")) continue;
     const source = await Deno.readTextFile(new URL(entry.name, E2E));
-    if (/\.screenshot\(|Deno\.write\w*\(/.test(source)) {
-      files.push(`tests/e2e/${entry.name}`);
-    }
+    if (calls.test(source)) files.push(`tests/e2e/${entry.name}`);
   }
   return files.sort();
 }
+
+const SCREENSHOT = /\.screenshot\(/;
+const WRITE = /\.screenshot\(|Deno\.write\w*\(/;
 
 async function git(
   cwd: string | URL,
@@ -60,7 +61,7 @@ Deno.test("deno task screenshots runs every browser test that writes a screensho
   const task: string = config.tasks.screenshots;
   assert.match(task, /^PARLEY_SCREENSHOTS=docs deno test -A /);
   const listed = task.split(" ").filter((word) => word.endsWith("_test.ts"));
-  assert.deepEqual(listed.sort(), await writingTests());
+  assert.deepEqual(listed.sort(), await testsCalling(SCREENSHOT));
 });
 
 Deno.test({
@@ -68,7 +69,7 @@ Deno.test({
     "the browser tests that write files leave a fresh clone's git status empty",
   ignore: checkout?.code !== 0,
   async fn() {
-    const files = await writingTests();
+    const files = await testsCalling(WRITE);
     assert.ok(files.length >= 3, `only ${files.join(", ")}`);
     const dir = await Deno.makeTempDir({ prefix: "parley-clone-" });
     try {
