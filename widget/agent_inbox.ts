@@ -463,7 +463,8 @@ async function start(next: Credentials): Promise<void> {
     await refreshList();
   } catch (error) {
     credentials = undefined;
-    showSignInError(signInError(error as SignInFailure, next.organizationId));
+    const failure = error as SignInFailure;
+    showSignInError(signInError(failure, next.organizationId), failure.code);
     return;
   }
   sessionStorage.setItem(STORAGE_KEY, JSON.stringify(next));
@@ -476,8 +477,10 @@ async function start(next: Credentials): Promise<void> {
 }
 
 /** The failure above the button; a refused key is cleared for another try. */
-function showSignInError(error: SignInError): void {
+function showSignInError(error: SignInError, code = "error"): void {
   loginError.textContent = error.text;
+  // The wire code stays readable (support, tests) without being the message.
+  loginError.dataset.code = code;
   loginError.hidden = false;
   const key = loginForm.elements.namedItem("key");
   if (error.keyRefused && key instanceof HTMLInputElement) {

@@ -13,6 +13,7 @@ Deno.test("a wrong admin key in the inbox: a plain message that it was not accep
 
   const alert = page.getByRole("alert");
   await alert.filter({ hasText: "not accepted" }).waitFor();
+  assert.equal(await alert.getAttribute("data-code"), "SESSION_INVALID");
   assert.equal(
     await alert.textContent(),
     "This admin key was not accepted for organization “acme”. Check the key (it is case-sensitive) and that it belongs to this organization.",
