@@ -749,7 +749,7 @@ const DESIGN_ENV = {
   ACME_ADMIN_KEY: "c".repeat(32),
 };
 
-Deno.test("validatePolicy() accepts the DESIGN.md example and normalises it", () => {
+Deno.test("validatePolicy() accepts the example with most options and normalises it", () => {
   const { spec, problems } = validatePolicy(DESIGN_EXAMPLE, {
     env: DESIGN_ENV,
     now: NOW,

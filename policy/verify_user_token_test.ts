@@ -80,7 +80,7 @@ interface Row {
   readonly facts?: Partial<Facts>;
 }
 
-// One row per attack or rule of DESIGN.md step 6.
+// One row per attack or rule a user token must meet (docs/policy.md, User tokens).
 const ROWS: readonly Row[] = [
   { name: "valid token", token: () => sign(), reason: null },
   {
@@ -559,7 +559,7 @@ Deno.test("evaluate() returns the verified identity and key id", async () => {
   });
 });
 
-// Mode × token: what DESIGN.md step 6 promises for each combination.
+// Mode × token: what each JWT mode promises (docs/policy.md, Every option).
 const MODES: readonly [
   JwtMode,
   "valid" | "invalid" | "none",

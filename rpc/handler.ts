@@ -2,7 +2,7 @@
  * `createHandler()`: Parley as one `(Request) => Promise<Response>` function.
  * It builds the long-lived parts on the store (limiter, chat, live feed,
  * streams, webhook outbox, session signer), routes `/rpc/*` through the
- * request pipeline of DESIGN.md, and serves the pages, the widget bundle,
+ * request pipeline (docs/design.md), and serves the pages, the widget bundle,
  * `/healthz` and `/metrics`.
  *
  * The pipeline, step by step (`serveRpc` below):

@@ -7,7 +7,7 @@
 
 import { ERROR_STATUS, type ErrorCode, type WireError } from "./wire.ts";
 
-/** A refusal with a stable wire code (DESIGN.md error table). */
+/** A refusal with a stable wire code (docs/rpc.md, Error codes). */
 export class RpcError extends Error {
   readonly code: ErrorCode;
   /** Stable reason code, e.g. `jwt.expired`, `body.too_deep`. */

@@ -6,10 +6,10 @@
  * @module
  */
 
-/** The longest message text, in characters after trimming (DESIGN: 1–4000). */
+/** The longest message text, in characters after trimming (1–4000). */
 export const MAX_MESSAGE_LENGTH = 4000;
 
-/** HTTP status of every error code (DESIGN.md, wire contract). */
+/** HTTP status of every error code (docs/rpc.md, Error codes). */
 export const ERROR_STATUS = {
   ORGANIZATION_NOT_FOUND: 404,
   DOMAIN_NOT_ALLOWED: 403,

@@ -1,5 +1,5 @@
 /**
- * User tokens minted by a real peer: the security guide's own Node example
+ * User tokens minted by a real peer: the Node example
  * (`examples/token-server/node-jsonwebtoken.mjs`, the real `jsonwebtoken`
  * package) run as a subprocess, plus direct `jsonwebtoken` signing for tokens
  * with chosen claims.
@@ -10,7 +10,7 @@
 import jwt from "jsonwebtoken";
 
 /**
- * Runs the guide's `generateChatJWT` example in a subprocess.
+ * Runs the Node example's `generateChatJWT` in a subprocess.
  *
  * @param options Secret, issuer (page origin), organization and user.
  * @returns The token it printed.

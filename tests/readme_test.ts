@@ -1,5 +1,13 @@
 /**
- * README is part of the product: what it tells integrators must match the code.
+ * README and docs/ are part of the product: what they tell integrators must
+ * match the code. Every fenced code block of README.md and docs/*.md is
+ * checked by its language — a policy validates, a command names a real task,
+ * CLI command and flags, TypeScript type-checks, the token example mints a
+ * token the README's policy verifies — or is of a kind no test here can run
+ * (a proxy's configuration, a program's output).
+ *
+ * Blocks may rely on these names, which the tests supply: `user` (the site's
+ * signed-in user) in JavaScript, and the `{ env: NAME }` secrets of a policy.
  */
 
 import assert from "node:assert/strict";
@@ -8,56 +16,31 @@ import {
   validateOrganizationFile,
   validatePolicy,
 } from "../policy/validate.ts";
+import { compilePolicy } from "../policy/compile.ts";
 import { LOADER_SNIPPET } from "../widget/loader_snippet.ts";
 import { METHODS } from "../rpc/methods/table.ts";
 import { ERROR_STATUS } from "../rpc/wire.ts";
+import {
+  type CodeBlock,
+  codeBlocks,
+  type MarkdownDoc,
+  readDocs,
+  ROOT,
+} from "./markdown_docs.ts";
 
-const readme = await Deno.readTextFile(
-  new URL("../README.md", import.meta.url),
-);
+const docs = await readDocs();
+const blocks = docs.flatMap(codeBlocks);
+const readme = docs.find((doc) => doc.path === "README.md")!.text;
+const rpcReference = docFile("docs/rpc.md").text;
 
-Deno.test("README shows the loader snippet the widget drains", () => {
-  assert.ok(
-    readme.includes(LOADER_SNIPPET),
-    "README's loader snippet differs from LOADER_SNIPPET",
-  );
-});
+function docFile(path: string): MarkdownDoc {
+  const doc = docs.find((doc) => doc.path === path);
+  assert.ok(doc, `${path} is missing`);
+  return doc;
+}
 
-Deno.test("README's error table lists every wire code with its status", () => {
-  for (const [code, status] of Object.entries(ERROR_STATUS)) {
-    assert.match(
-      readme,
-      new RegExp(`\\| \`${code}\` +\\| ${status} +\\|`),
-      code,
-    );
-  }
-});
-
-Deno.test("README documents every RPC method", () => {
-  for (const method of Object.keys(METHODS)) {
-    assert.match(readme, new RegExp(`\\| \`${method}\` +\\|`), method);
-  }
-});
-
-Deno.test("README shows the two set-up commands", () => {
-  assert.match(readme, /deno task start/);
-  assert.match(readme, /deno task test/);
-  assert.match(readme, /npx --yes deno@2\.9\.6 task start/);
-});
-
-/** The fenced blocks of a language under a heading, in order. */
-function blocksUnder(heading: string, language: string): string[] {
-  const start = readme.indexOf(`\n${heading}\n`);
-  assert.ok(start !== -1, `README has no "${heading}"`);
-  const level = heading.split(" ")[0]!;
-  const next = readme.indexOf(`\n${level} `, start + heading.length + 2);
-  const section = readme.slice(start, next === -1 ? undefined : next);
-  return [
-    ...section.matchAll(
-      new RegExp(`\`\`\`${language}\\n([\\s\\S]*?)\`\`\``, "g"),
-    ),
-  ]
-    .map((match) => match[1]!);
+function where(block: CodeBlock): string {
+  return `${block.doc}:${block.line}`;
 }
 
 /** Every `{ env: NAME }` of a text set to a secret long enough. */
@@ -70,30 +53,259 @@ function envFor(text: string): Record<string, string> {
   );
 }
 
-Deno.test("README's policy with every option validates", () => {
-  const [policy] = blocksUnder("## Write a policy", "yaml");
-  assert.ok(policy);
-  const { problems } = validatePolicy(policy, { env: envFor(policy) });
-  assert.deepEqual(
-    problems.filter((problem) => problem.severity === "error"),
-    [],
+/** Languages whose blocks no test here can run, and why. */
+const NOT_RUN: Record<string, string> = {
+  "": "a program's output or a directory listing",
+  nginx: "an nginx configuration",
+  caddy: "a Caddyfile",
+  ini: "a systemd unit",
+};
+
+/** What a YAML block is, from its shape. */
+function yamlKind(code: string): "policy" | "organization" | "cases" | null {
+  if (/^organizations:/m.test(code)) return "policy";
+  if (/^cases:/m.test(code)) return "cases";
+  if (/^# [\w-]+\.(yaml|yml)\b/.test(code)) return "organization";
+  return null;
+}
+
+Deno.test("README shows the loader snippet the widget drains", () => {
+  assert.ok(
+    readme.includes(LOADER_SNIPPET),
+    "README's loader snippet differs from LOADER_SNIPPET",
   );
 });
 
-Deno.test("README's organization file of a policy directory validates", () => {
-  const [file] = blocksUnder("### A policy directory", "yaml");
-  assert.ok(file);
-  const { problems } = validateOrganizationFile(file, {
-    organizationId: "acme",
-    env: envFor(file),
-  });
-  assert.deepEqual(problems, []);
+Deno.test("docs/rpc.md's error table lists every wire code with its status", () => {
+  for (const [code, status] of Object.entries(ERROR_STATUS)) {
+    assert.match(
+      rpcReference,
+      new RegExp(`\\| \`${code}\` +\\| ${status} +\\|`),
+      code,
+    );
+  }
 });
 
-Deno.test("README's policy test cases parse", () => {
-  const [cases] = blocksUnder("### Test a policy", "yaml");
-  assert.ok(cases);
-  const parsed = parseCaseFile(cases);
-  assert.deepEqual(parsed.problems, []);
-  assert.equal(parsed.cases.length, 2);
+Deno.test("docs/rpc.md documents every RPC method", () => {
+  for (const method of Object.keys(METHODS)) {
+    assert.match(rpcReference, new RegExp(`\\| \`${method}\` +\\|`), method);
+  }
+});
+
+Deno.test("README shows the two set-up commands", () => {
+  assert.match(readme, /deno task start/);
+  assert.match(readme, /deno task test/);
+  assert.match(readme, /npx --yes deno@2\.9\.6 task start/);
+});
+
+Deno.test("every code block is of a language the doc tests check or know they cannot run", () => {
+  const checked = new Set(["yaml", "sh", "ts", "js", "html"]);
+  for (const block of blocks) {
+    assert.ok(
+      checked.has(block.language) || block.language in NOT_RUN,
+      `${where(block)}: no doc test for \`\`\`${block.language}`,
+    );
+  }
+});
+
+Deno.test("every YAML block is a policy, an organization file or policy tests, and each is valid", () => {
+  const yaml = blocks.filter((block) => block.language === "yaml");
+  assert.ok(yaml.length >= 4, "the policy blocks are missing");
+  for (const block of yaml) {
+    const kind = yamlKind(block.code);
+    const env = envFor(block.code);
+    switch (kind) {
+      case "policy": {
+        const { problems } = validatePolicy(block.code, { env });
+        assert.deepEqual(
+          problems.filter((problem) => problem.severity === "error"),
+          [],
+          where(block),
+        );
+        break;
+      }
+      case "organization": {
+        const organizationId = /^# ([\w-]+)\./.exec(block.code)![1]!;
+        const { problems } = validateOrganizationFile(block.code, {
+          organizationId,
+          env,
+        });
+        assert.deepEqual(problems, [], where(block));
+        break;
+      }
+      case "cases": {
+        const parsed = parseCaseFile(block.code);
+        assert.deepEqual(parsed.problems, [], where(block));
+        const written = block.code.match(/^ {2}- name:/gm)?.length ?? 0;
+        assert.ok(written > 0, where(block));
+        assert.equal(parsed.cases.length, written, where(block));
+        break;
+      }
+      default:
+        assert.fail(`${where(block)}: a YAML block of no known kind`);
+    }
+  }
+});
+
+/** Each policy CLI command with the flags its usage names. */
+async function policyCliUsage(): Promise<Map<string, Set<string>>> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-read", "--allow-env", "cli.ts", "help"],
+    cwd: ROOT,
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
+  const usage = new Map<string, Set<string>>();
+  let command: string | undefined;
+  for (const line of new TextDecoder().decode(output.stdout).split("\n")) {
+    const start = /deno task policy ([a-z]+)/.exec(line);
+    if (start !== null) command = start[1]!;
+    else if (!/^\s{6,}\[/.test(line)) command = undefined;
+    if (command === undefined) continue;
+    const flags = usage.get(command) ?? new Set();
+    for (const flag of line.matchAll(/--[a-z-]+/g)) flags.add(flag[0]);
+    usage.set(command, flags);
+  }
+  assert.ok(usage.has("check"), "the policy CLI's usage has no commands");
+  return usage;
+}
+
+Deno.test("every shell block names real tasks, policy commands, flags and files", async () => {
+  const tasks = Object.keys(
+    JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT))).tasks,
+  );
+  const usage = await policyCliUsage();
+  const sh = blocks.filter((block) => block.language === "sh");
+  assert.ok(sh.length > 0);
+  for (const block of sh) {
+    const commands = block.code.replace(/\\\n/g, " ").split("\n")
+      .map((line) => line.replace(/(^|\s)#.*$/, "").trim())
+      .filter((line) => line !== "");
+    for (const command of commands) {
+      const context = `${where(block)}: ${command}`;
+      const task = /\btask ([\w:-]+)(.*)$/.exec(command);
+      if (task !== null) {
+        assert.ok(tasks.includes(task[1]!), `${context}: no such task`);
+        if (task[1] === "policy") {
+          const [, name, rest] = /^\s*(\S+)(.*)$/.exec(task[2]!) ?? [];
+          const flags = usage.get(name ?? "");
+          assert.ok(flags, `${context}: no such policy command`);
+          for (const flag of rest!.matchAll(/--[a-z-]+/g)) {
+            assert.ok(flags.has(flag[0]), `${context}: no flag ${flag[0]}`);
+          }
+        }
+      }
+      const entry = /\bdeno (?:run|serve)\b.*?\s(\S+\.ts)\b/.exec(command);
+      const files = [
+        ...(entry === null || entry[1]!.startsWith("/") ? [] : [entry[1]!]),
+        ...[...command.matchAll(/(?:^|\s)(examples\/\S+)/g)].map((m) => m[1]!),
+      ];
+      for (const file of files) {
+        await Deno.stat(new URL(file, ROOT)).catch(() =>
+          assert.fail(`${context}: ${file} does not exist`)
+        );
+      }
+    }
+  }
+});
+
+/** Runs `deno` with the project's configuration; never writes deno.lock. */
+async function deno(args: string[], env: Record<string, string> = {}) {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: [
+      args[0]!,
+      "--frozen",
+      "--config",
+      `${ROOT.pathname}deno.json`,
+      ...args.slice(1),
+    ],
+    env: { NO_COLOR: "1", ...env },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return {
+    code: output.code,
+    stdout: new TextDecoder().decode(output.stdout),
+    stderr: new TextDecoder().decode(output.stderr),
+  };
+}
+
+Deno.test("every TypeScript block type-checks against mod.ts", async () => {
+  const ts = blocks.filter((block) => block.language === "ts");
+  assert.ok(ts.length > 0);
+  const dir = await Deno.makeTempDir({ prefix: "parley-docs-" });
+  try {
+    for (const block of ts) {
+      const file = `${dir}/block_${ts.indexOf(block)}.ts`;
+      await Deno.writeTextFile(
+        file,
+        block.code.replaceAll(
+          '"jsr:@parley/parley"',
+          JSON.stringify(new URL("mod.ts", ROOT).href),
+        ),
+      );
+      const result = await deno(["check", file]);
+      assert.equal(result.code, 0, `${where(block)}:\n${result.stderr}`);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("README's jsonwebtoken example mints a token README's policy verifies", async () => {
+  const js = blocks.filter((block) => block.language === "js");
+  assert.ok(js.length > 0);
+  const policyBlock = codeBlocks(docFile("README.md")).find((block) =>
+    yamlKind(block.code) === "policy"
+  );
+  assert.ok(policyBlock, "README has no policy");
+  const env = envFor(policyBlock.code);
+  const evaluator = compilePolicy(policyBlock.code, {
+    env: (name) => env[name],
+  });
+  const dir = await Deno.makeTempDir({ prefix: "parley-docs-" });
+  try {
+    for (const block of js) {
+      const file = `${dir}/block_${js.indexOf(block)}.mjs`;
+      await Deno.writeTextFile(
+        file,
+        `const user = { id: "user_123", name: "Ada Lovelace", email: "ada@example.com" };\n` +
+          block.code + "console.log(token);\n",
+      );
+      const result = await deno(["run", "--allow-env", file], env);
+      assert.equal(result.code, 0, `${where(block)}:\n${result.stderr}`);
+      const decision = await evaluator.evaluate({
+        organizationId: "acme",
+        origin: "https://shop.acme.com",
+        method: "chat.boot",
+        token: result.stdout.trim(),
+        userId: "user_123",
+      });
+      assert.equal(
+        decision.allowed,
+        true,
+        `${where(block)}: ${decision.reason}`,
+      );
+      assert.equal(decision.identity?.verified, true, where(block));
+      assert.equal(decision.identity?.subject, "user_123", where(block));
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("every HTML block that boots the widget starts with the loader snippet", () => {
+  const html = blocks.filter((block) => block.language === "html");
+  assert.ok(html.length > 0);
+  for (const block of html) {
+    if (!block.code.includes("ChatWidget.boot")) continue;
+    const loader = block.code.indexOf(LOADER_SNIPPET);
+    assert.ok(loader !== -1, `${where(block)}: no loader snippet`);
+    assert.ok(
+      loader < block.code.indexOf("widget.js"),
+      `${where(block)}: the loader must come before widget.js`,
+    );
+  }
 });

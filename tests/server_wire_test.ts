@@ -1,7 +1,7 @@
 /**
- * The wire contract of DESIGN.md against the real server process: every
+ * The wire contract (docs/rpc.md) against the real server process: every
  * error code with its status, CORS and rate-limit headers, the testing
- * methods, and boots with tokens from the guide's own jsonwebtoken example.
+ * methods, and boots with tokens from the Node jsonwebtoken example.
  */
 
 import assert from "node:assert/strict";
@@ -486,7 +486,7 @@ Deno.test("testing methods answer curl without an Origin", async (t) => {
   );
 });
 
-Deno.test("boot verifies tokens minted by the guide's jsonwebtoken example", async (t) => {
+Deno.test("boot verifies tokens minted by the Node jsonwebtoken example", async (t) => {
   await using server = await startServer({
     policy: testPolicy(),
     env: SECRETS,

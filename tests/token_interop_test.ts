@@ -23,7 +23,7 @@ const evaluator = compileSpec(testingPolicy([
   }),
 ]));
 
-/** Runs the guide's Node example (real `jsonwebtoken`) and returns its token. */
+/** Runs the Node example (real `jsonwebtoken`) and returns its token. */
 function mintWithJsonwebtoken(
   secret: string,
   [sub, name, email]: [string, string?, string?],
@@ -38,7 +38,7 @@ function mintWithJsonwebtoken(
   });
 }
 
-Deno.test("a token from the guide's jsonwebtoken example verifies", async () => {
+Deno.test("a token from the Node jsonwebtoken example verifies", async () => {
   const token = await mintWithJsonwebtoken(SECRET, [
     "user_123",
     "Ada Lovelace",

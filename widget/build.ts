@@ -2,12 +2,20 @@
  * Builds widget.js with esbuild: one minified IIFE, with its Subresource
  * Integrity hash, ETag and sizes. The server calls `buildWidget()` to serve
  * `GET /widget.js`; run directly (`deno task build:widget`) it writes
- * `widget/dist/widget.js` and `widget/dist/widget.js.sri`.
+ * `widget/dist/widget.js` and `widget/dist/widget.js.sri`, and reports the
+ * largest locale file.
+ *
+ * `buildLocales()` reads the locale files (`widget/locales/<locale>.json`)
+ * the widget fetches for a language other than its built-in English: each
+ * is checked against the English catalogue (a broken translation fails the
+ * build, not a visitor's widget) and minified, with its ETag and sizes.
  *
  * @module
  */
 
 import * as esbuild from "esbuild";
+import { catalogueProblems } from "./i18n/catalogue_check.ts";
+import { SUPPORTED_LOCALES } from "./i18n/locale_match.ts";
 
 /** A built widget bundle. */
 export interface WidgetBuild {
@@ -23,6 +31,12 @@ export interface WidgetBuild {
   readonly gzipBytes: number;
 }
 
+/** One built locale file. */
+export interface LocaleBuild extends WidgetBuild {
+  /** The locale, e.g. `pt-BR`. */
+  readonly locale: string;
+}
+
 /** Options of `buildWidget`. */
 export interface WidgetBuildOptions {
   /** Minify the bundle (default `true`); `false` helps when debugging. */
@@ -31,6 +45,9 @@ export interface WidgetBuildOptions {
 
 /** The gzip budget of widget.js, checked by the build test. */
 export const WIDGET_GZIP_BUDGET_BYTES = 12 * 1024;
+
+/** The gzip budget of one locale file, checked by the build test. */
+export const LOCALE_GZIP_BUDGET_BYTES = 2 * 1024;
 
 // esbuild runs one service per process and `stop()` ends it for every caller,
 // so builds are serialised: a concurrent build must not be stopped mid-way.
@@ -94,6 +111,69 @@ async function bundle(entry: string, minify: boolean): Promise<WidgetBuild> {
   } finally {
     await esbuild.stop();
   }
+  return await describe(code);
+}
+
+/**
+ * Reads, checks and minifies every locale file but English (which is built
+ * into widget.js).
+ *
+ * @returns one build per locale, in `SUPPORTED_LOCALES` order
+ * @throws {Error} naming each locale file that is missing, unexpected,
+ *   unreadable or has a problem against the English catalogue
+ */
+export async function buildLocales(): Promise<LocaleBuild[]> {
+  const directory = new URL("./locales/", import.meta.url);
+  const wanted = SUPPORTED_LOCALES.filter((locale) => locale !== "en");
+  const problems: string[] = [];
+  for await (const entry of Deno.readDir(directory)) {
+    const locale = entry.name.replace(/\.json$/, "");
+    if (!(wanted as readonly string[]).includes(locale)) {
+      problems.push(`${entry.name}: not a locale in SUPPORTED_LOCALES`);
+    }
+  }
+  const builds: LocaleBuild[] = [];
+  for (const locale of wanted) {
+    const name = `${locale}.json`;
+    let json: unknown;
+    try {
+      json = JSON.parse(await Deno.readTextFile(new URL(name, directory)));
+    } catch (error) {
+      problems.push(
+        `${name}: ${error instanceof Error ? error.message : error}`,
+      );
+      continue;
+    }
+    for (const problem of catalogueProblems(locale, json)) {
+      problems.push(`${name}: ${problem.code}: ${problem.message}`);
+    }
+    builds.push({ locale, ...await describe(JSON.stringify(json)) });
+  }
+  if (problems.length > 0) {
+    throw new Error(`widget/locales has problems:\n${problems.join("\n")}`);
+  }
+  return builds;
+}
+
+/**
+ * One line naming the largest locale file, raw and gzip (and the largest by
+ * gzip when that is another).
+ *
+ * @returns the line, e.g. `largest locale: ar.json 2158 bytes, 805 bytes gzip`
+ */
+export function largestLocaleReport(locales: readonly LocaleBuild[]): string {
+  const byBytes = [...locales].sort((a, b) => b.bytes - a.bytes)[0];
+  const byGzip = [...locales].sort((a, b) => b.gzipBytes - a.gzipBytes)[0];
+  if (!byBytes || !byGzip) return "no locale files";
+  const line =
+    `largest locale: ${byBytes.locale}.json ${byBytes.bytes} bytes, ${byBytes.gzipBytes} bytes gzip`;
+  return byGzip === byBytes
+    ? line
+    : `${line} (largest gzip: ${byGzip.locale}.json ${byGzip.gzipBytes} bytes)`;
+}
+
+/** The SRI hash, ETag and sizes of a built file. */
+async function describe(code: string): Promise<WidgetBuild> {
   const bytes = new TextEncoder().encode(code);
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-384", bytes));
   const base64 = btoa(String.fromCharCode(...digest));
@@ -123,4 +203,5 @@ if (import.meta.main) {
     `widget/dist/widget.js  ${widget.bytes} bytes, ${widget.gzipBytes} bytes gzip`,
   );
   console.log(`integrity="${widget.sri}"`);
+  console.log(largestLocaleReport(await buildLocales()));
 }

@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { buildWidget, WIDGET_GZIP_BUDGET_BYTES } from "./build.ts";
+import {
+  buildLocales,
+  buildWidget,
+  largestLocaleReport,
+  LOCALE_GZIP_BUDGET_BYTES,
+  WIDGET_GZIP_BUDGET_BYTES,
+} from "./build.ts";
+import { SUPPORTED_LOCALES } from "./i18n/locale_match.ts";
 
 const widget = await buildWidget();
 
@@ -41,4 +48,30 @@ Deno.test("buildWidget({ minify: false }) keeps readable names", async () => {
   const readable = await buildWidget({ minify: false });
   assert.ok(readable.code.includes("createChatWidget"));
   assert.ok(readable.bytes > widget.bytes);
+});
+
+Deno.test("buildLocales() builds every supported locale but the built-in English, minified, each within the 2 KB gzip budget", async () => {
+  const locales = await buildLocales();
+  assert.deepEqual(
+    locales.map((locale) => locale.locale),
+    SUPPORTED_LOCALES.filter((locale) => locale !== "en"),
+  );
+  for (const locale of locales) {
+    assert.deepEqual(
+      JSON.stringify(JSON.parse(locale.code)),
+      locale.code,
+      `${locale.locale} is minified`,
+    );
+    assert.equal(locale.bytes, new TextEncoder().encode(locale.code).length);
+    assert.match(locale.etag, /^"[A-Za-z0-9_-]{32}"$/);
+    assert.ok(
+      locale.gzipBytes <= LOCALE_GZIP_BUDGET_BYTES,
+      `${locale.locale}.json is ${locale.gzipBytes} bytes gzip, over ${LOCALE_GZIP_BUDGET_BYTES}`,
+    );
+  }
+  assert.equal(
+    new Set(locales.map((locale) => locale.etag)).size,
+    locales.length,
+  );
+  console.log(largestLocaleReport(locales));
 });

@@ -1,5 +1,5 @@
 /**
- * The page-facing `window.ChatWidget` API of the security guide: `boot`,
+ * The page-facing `window.ChatWidget` API (docs/widget.md): `boot`,
  * `shutdown`, `update`, `show`, `hide`, `onReady`. It joins a `ChatSession`
  * (the wire) to a `ChatPanel` (the DOM) and keeps host pages safe from the
  * widget's failures: every method returns normally and every error goes to
@@ -22,7 +22,7 @@ import { forgetVisitorId } from "./visitor_id_store.ts";
 import { currentPage, watchNavigations } from "./visitor_page.ts";
 import { WidgetError } from "./widget_error.ts";
 
-/** The options of `ChatWidget.boot`, as the security guide documents them. */
+/** The options of `ChatWidget.boot` (docs/widget.md, Boot options). */
 export interface BootOptions {
   readonly organizationId: string;
   readonly app_id?: string;

@@ -1,5 +1,5 @@
-// Mints a chat widget user token exactly as the security guide shows, with
-// Node's `jsonwebtoken`. Run with Node (after `npm install jsonwebtoken`) or
+// Mints a chat widget user token with Node's `jsonwebtoken` (the claims are
+// described in docs/policy.md, User tokens). Run with Node (after `npm install jsonwebtoken`) or
 // with Deno, which resolves the same package through deno.json:
 //
 //   CHAT_JWT_SECRET=... CHAT_ISSUER=https://your-domain.com \

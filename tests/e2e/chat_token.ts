@@ -1,5 +1,5 @@
 /**
- * The host site's side of enhanced security, as the guide shows it: tokens
+ * The host site's side of enhanced security: tokens
  * minted with the real `jsonwebtoken` library, and a page script that fetches
  * them from the site's `/chat-token` endpoint for `getUserJWT`.
  *
@@ -12,7 +12,7 @@ import jwt from "jsonwebtoken";
 export type ClaimOverrides = Record<string, unknown>;
 
 /**
- * Mints a token the way the guide's Node example does (HS256, `kid` header).
+ * Mints a token the way README's Node example does (HS256, `kid` header).
  *
  * @param secret the organization's HS256 secret
  * @param claims `iss` (the page origin), `sub`, `org_id`, plus overrides

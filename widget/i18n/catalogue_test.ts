@@ -1,0 +1,45 @@
+import assert from "node:assert/strict";
+import { readCatalogue } from "./catalogue.ts";
+
+Deno.test("readCatalogue() keeps the known keys whose values have English's kind", () => {
+  const catalogue = readCatalogue("de", {
+    send: "Senden",
+    launcherUnread: {
+      one: "{title} ({count} ungelesene Nachricht)",
+      other: "{title} ({count} ungelesene Nachrichten)",
+    },
+  });
+  assert.equal(catalogue.locale, "de");
+  assert.deepEqual(catalogue.messages, {
+    send: "Senden",
+    launcherUnread: {
+      one: "{title} ({count} ungelesene Nachricht)",
+      other: "{title} ({count} ungelesene Nachrichten)",
+    },
+  });
+});
+
+/** Each row: a file's value for a key that English has, and why it is dropped. */
+const DROPPED: readonly (readonly [string, Record<string, unknown>])[] = [
+  ["an unknown key", { sendd: "Senden" }],
+  ["a number for a text", { send: 42 }],
+  ["plural forms for a text", { send: { other: "Senden" } }],
+  ["a text for plural forms", { launcherUnread: "{title}" }],
+  ["plural forms without other", { launcherUnread: { one: "{title}" } }],
+  ["plural forms with a non-text form", {
+    launcherUnread: { one: 1, other: "{title}" },
+  }],
+  ["null", { send: null }],
+];
+
+for (const [name, file] of DROPPED) {
+  Deno.test(`readCatalogue() drops ${name}, which then reads in English`, () => {
+    assert.deepEqual(readCatalogue("de", file).messages, {});
+  });
+}
+
+Deno.test("readCatalogue() reads anything that is not an object as an empty catalogue", () => {
+  for (const json of [null, "Senden", 42, ["Senden"]]) {
+    assert.deepEqual(readCatalogue("de", json).messages, {});
+  }
+});
