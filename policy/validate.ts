@@ -411,9 +411,12 @@ function runValidator<T>(
   };
 }
 
-/** A parse problem after which the tree cannot be trusted. */
+/**
+ * A parse problem after which the tree cannot be trusted. Not `too-large`:
+ * that tree is whole up to the node budget, and the text is refused anyway.
+ */
 function stopsValidation(problem: PolicyProblem): boolean {
-  return problem.code === "syntax" || problem.code === "too-large";
+  return problem.code === "syntax";
 }
 
 /** Walks the parsed tree once, collecting problems and the spec's pieces. */
