@@ -1,8 +1,9 @@
 /**
  * `deno task test` leaves the tree as it found it. In a fresh clone of the
  * commit under test, the browser tests that write files run, and
- * `git status --porcelain` must stay empty: screenshots go to an ignored
- * folder, and only `deno task screenshots` rewrites `docs/screenshots/`.
+ * `git status --porcelain` must stay empty, with no tracked file even
+ * rewritten alike: screenshots go to an ignored folder, and only
+ * `deno task screenshots` rewrites `docs/screenshots/`.
  *
  * Only the tests that write files run in the clone: the whole browser suite
  * takes minutes on a shared machine, and the others write only to temp
@@ -83,6 +84,20 @@ Deno.test({
           .code,
         0,
       );
+      // Byte-identical rewrites (screenshots render alike on one machine)
+      // leave git status clean, so modification times are compared too.
+      const tracked = (await git(clone, "ls-files", "-z")).stdout.split("\0")
+        .filter((path) => path !== "");
+      const modified = async () =>
+        Object.fromEntries(
+          await Promise.all(
+            tracked.map(async (path) => [
+              path,
+              (await Deno.lstat(`${clone}/${path}`)).mtime?.getTime(),
+            ]),
+          ),
+        );
+      const before = await modified();
       const passThrough: Record<string, string> = {};
       for (const name of ["HOME", "PATH", "DENO_DIR", "XDG_CACHE_HOME"]) {
         const value = Deno.env.get(name);
@@ -108,6 +123,12 @@ Deno.test({
       const status = await git(clone, "status", "--porcelain");
       assert.equal(status.code, 0);
       assert.equal(status.stdout, "", "the tests changed the tree");
+      const after = await modified();
+      assert.deepEqual(
+        tracked.filter((path) => after[path] !== before[path]),
+        [],
+        "the tests rewrote tracked files",
+      );
       // They did write: into the ignored folder.
       const written = [
         ...Deno.readDirSync(`${clone}/tests/e2e/screenshots`),
