@@ -103,8 +103,10 @@ export type {
 } from "./store/outbox_store.ts";
 export type { PresenceStore } from "./store/presence_store.ts";
 export type {
+  KeyCap,
   SecurityCount,
   SecurityCounterStore,
+  SumOptions,
 } from "./store/security_counter_store.ts";
 export { ERROR_STATUS } from "./rpc/wire.ts";
 export type {

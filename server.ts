@@ -22,12 +22,15 @@ import {
   openFileLimitWarning,
   readSoftOpenFileLimit,
 } from "./listener/open_file_limit.ts";
-import { adminKeyVariables } from "./policy/admin_key_variables.ts";
 import { compilePolicy } from "./policy/compile.ts";
-import { EnvironmentReads } from "./policy/environment_reads.ts";
 import { classifyPolicyFile } from "./policy/policy_directory.ts";
+import { readPolicyFile } from "./policy/policy_file_reader.ts";
 import { policyFileNames } from "./policy/policy_files.ts";
-import { jsonLinesSink } from "./rpc/decision_log.ts";
+import {
+  type SecretVariable,
+  secretVariables,
+} from "./policy/secret_variables.ts";
+import { openDecisionLogWriter } from "./rpc/decision_log_writer.ts";
 import {
   DEMO_ORGANIZATION,
   DEMO_POLICY_FILE,
@@ -49,6 +52,7 @@ import {
   cannotListenLine,
   cannotStartLines,
   listeningLines,
+  type PolicyVariables,
   policyVariablesLine,
   startLines,
 } from "./server_messages.ts";
@@ -86,28 +90,23 @@ export interface ServerSetup {
  * Reads and checks the environment, opens the store, compiles the policy and
  * builds the widget.
  *
- * @param variables Records the variables the policy reads (for the start-up line).
  * @returns The configured handler and its parts.
  * @throws {ServerSettingsError} When a variable cannot be used.
  * @throws {PolicyError} When the policy file (or a directory's `_parley.yaml`) does not compile.
  */
-export async function setupFromEnvironment(
-  variables: EnvironmentReads = new EnvironmentReads(environment),
-): Promise<ServerSetup> {
-  return await setupServer(await readServerSettings(environment), variables);
+export async function setupFromEnvironment(): Promise<ServerSetup> {
+  return await setupServer(await readServerSettings(environment));
 }
 
 /**
  * Opens the store, compiles the policy and builds the widget, as `settings` say.
  *
  * @param settings Checked settings.
- * @param variables The environment the policy's secrets are read from.
  * @returns The configured handler and its parts.
  * @throws {PolicyError} When the policy file (or a directory's `_parley.yaml`) does not compile.
  */
 export async function setupServer(
   settings: ServerSettings,
-  variables: EnvironmentReads = new EnvironmentReads(environment),
 ): Promise<ServerSetup> {
   const { port, policyPath } = settings;
   const metrics = new Metrics();
@@ -124,7 +123,7 @@ export async function setupServer(
     if (policyPath !== null) {
       const onReload = ({ ok, file }: FileReloadResult) =>
         metrics.reload(ok ? "ok" : "error", file);
-      const options = { onReload, env: variables.lookup };
+      const options = { onReload };
       // A directory holds one file per organization, each reloaded on its own.
       fileSource = (await Deno.stat(policyPath)).isDirectory
         ? await PolicyDirectorySource.open(policyPath, options)
@@ -148,6 +147,10 @@ export async function setupServer(
       buildWidget(),
       buildAgentInbox(),
     ]);
+    const decisionLog = openDecisionLogWriter(
+      settings.decisionLogPath ?? undefined,
+      { onDrop: () => metrics.decisionLogDropped() },
+    );
     const handler = createHandler({
       policy,
       store,
@@ -155,7 +158,7 @@ export async function setupServer(
       agentScript,
       favicon: faviconIco(),
       metrics,
-      decisionLog: jsonLinesSink(settings.decisionLogPath ?? undefined),
+      decisionLog: decisionLog.write,
       pages: {
         agent: agentPage(),
         ...(policy.current.organization(DEMO_ORGANIZATION) === undefined
@@ -196,6 +199,7 @@ export async function setupServer(
       async close(): Promise<void> {
         fileSource?.close();
         await handler.close();
+        await decisionLog.close();
         await store.close();
       },
     };
@@ -213,42 +217,57 @@ export async function setupServer(
  * @returns The configured server.
  */
 export async function setupOrExit(): Promise<ServerSetup> {
-  const variables = new EnvironmentReads(environment);
+  const policyPath = Deno.env.get("PARLEY_POLICY") || null;
   try {
-    const setup = await setupFromEnvironment(variables);
+    const setup = await setupFromEnvironment();
+    const variables = await policyVariablesOf(setup.policyFile);
     const lines = startLines(
       setup.policy.current,
       variables,
-      await adminKeyVariablesOf(setup.policyFile),
+      variables.adminKeys,
     );
     for (const line of lines) console.error(line);
     return setup;
   } catch (error) {
-    const line = policyVariablesLine(variables);
+    const line = policyVariablesLine(await policyVariablesOf(policyPath));
     if (line !== undefined) console.error(line);
-    const policyPath = Deno.env.get("PARLEY_POLICY") || "policy.yaml";
     for (const line of cannotStartLines(error, policyPath)) console.error(line);
     Deno.exit(1);
   }
 }
 
-/** The variables the policy at `path` names for admin keys; none when it cannot be read. */
-async function adminKeyVariablesOf(path: string | null): Promise<string[]> {
-  if (path === null) return [];
+/**
+ * The variables the policy at `path` names for its secrets (read from its
+ * text: the files are validated in a worker), which are unset, and which
+ * are admin keys'; none when it cannot be read.
+ */
+async function policyVariablesOf(
+  path: string | null,
+): Promise<PolicyVariables & { adminKeys: readonly string[] }> {
+  const found: SecretVariable[] = [];
   try {
-    if (!(await Deno.stat(path)).isDirectory) {
-      return adminKeyVariables(await Deno.readTextFile(path), "policy");
+    if (path !== null && (await Deno.stat(path)).isDirectory) {
+      const within = await Deno.realPath(path);
+      for (const name of await policyFileNames(path)) {
+        if (classifyPolicyFile(name).kind !== "organization") continue;
+        const read = await readPolicyFile(`${path}/${name}`, { within });
+        if (read.kind === "text") found.push(...secretVariables(read.text));
+      }
+    } else if (path !== null) {
+      const read = await readPolicyFile(path);
+      if (read.kind === "text") found.push(...secretVariables(read.text));
     }
-    const names = (await policyFileNames(path)).filter((name) =>
-      classifyPolicyFile(name).kind === "organization"
-    );
-    const texts = await Promise.all(
-      names.map((name) => Deno.readTextFile(`${path}/${name}`)),
-    );
-    return texts.flatMap((text) => adminKeyVariables(text, "organization"));
   } catch {
-    return [];
+    // Unreadable: the policy's own problems say why.
   }
+  const named = [...new Set(found.map((variable) => variable.name))];
+  return {
+    named,
+    missing: named.filter((name) => !environment(name)),
+    adminKeys: found.filter((variable) => variable.adminKey).map((variable) =>
+      variable.name
+    ),
+  };
 }
 
 function environment(name: string): string | undefined {

@@ -9,8 +9,8 @@
  */
 
 import { PolicyError } from "./policy/error.ts";
-import { formatProblem } from "./policy/format_problem.ts";
 import type { Evaluator } from "./policy/types.ts";
+import { problemLogLines } from "./rpc/policy_log_lines.ts";
 import { ServerSettingsError } from "./server_settings.ts";
 
 /** The variables a policy names, as `EnvironmentReads` recorded them. */
@@ -37,13 +37,16 @@ export function cannotStartLines(
   }
   if (error instanceof PolicyError) {
     const path = (policyPath ?? "policy.yaml").replace(/\/+$/, "");
+    const byFile = Map.groupBy(
+      error.problems,
+      (problem) =>
+        problem.file === undefined ? path : `${path}/${problem.file}`,
+    );
     return [
       "parley: the policy has errors, not starting:",
-      ...error.problems.map((problem) =>
-        formatProblem(
-          problem.file === undefined ? path : `${path}/${problem.file}`,
-          problem,
-        )
+      // Escaped and folded, as the reload log prints them.
+      ...[...byFile].flatMap(([file, problems]) =>
+        problemLogLines(file, problems, error.omitted)
       ),
     ];
   }

@@ -462,6 +462,30 @@ Deno.test("policy check of examples/policy.d without secrets names each missing 
   ok(lines.every((line) => line.endsWith(" env-missing")));
 });
 
+Deno.test("policy check DIR refuses a file naming a variable not assigned to its organization, and a file over 1 MiB", async () => {
+  await withTempDirectory({
+    "_parley.yaml": "version: 1\nsecrets: { acme: [ACME_*] }\n",
+    "acme.yaml":
+      "version: 1\ndomains: { mode: off }\nadmin: { keys: [{ secret: { env: ACME_KEY } }] }\n",
+    "beta.yaml":
+      "version: 1\ndomains: { mode: off }\nadmin: { keys: [{ secret: { env: ACME_KEY } }] }\n",
+    "gamma.yaml": `version: 1\n# ${"x".repeat(1_048_576)}\n`,
+  }, async (dir) => {
+    const run = await cli(["check", dir], { ACME_KEY: "k".repeat(40) });
+    strictEqual(run.code, 1);
+    deepStrictEqual(problemLines(run.stdout), [
+      `${dir}/beta.yaml:3:34 secret-not-assigned`,
+      `${dir}/gamma.yaml:1:1 file-too-large`,
+    ]);
+    ok(
+      run.stdout.includes(
+        'In _parley.yaml under "secrets:", write "  beta: [ACME_KEY]"',
+      ),
+      run.stdout,
+    );
+  });
+});
+
 Deno.test("policy explain DIR reads only the organization's file and _parley.yaml", async () => {
   await withTempDirectory(BROKEN_DIRECTORY, async (dir) => {
     const run = await cli([

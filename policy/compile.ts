@@ -20,6 +20,7 @@
  * @module
  */
 
+import { type AdminKeyIndex, createAdminKeyIndex } from "./admin_key_index.ts";
 import {
   compileDomainMatcher,
   type DomainMatcher,
@@ -121,15 +122,6 @@ function securityRevisionOf(org: OrganizationSpec): string {
   ]));
 }
 
-/** Constant-time equality over the stored key's length. */
-function sameBytes(stored: Uint8Array, given: Uint8Array): boolean {
-  let diff = stored.length ^ given.length;
-  for (let i = 0; i < stored.length; i++) {
-    diff |= stored[i]! ^ (given[i] ?? 0);
-  }
-  return diff === 0;
-}
-
 /** Who an admin key is, without its secret. */
 interface AdminKeyIdentity {
   readonly id: string;
@@ -149,7 +141,7 @@ export class OrganizationEntry implements CompiledOrganization {
   readonly appIds: ReadonlySet<string> | undefined;
   readonly matcher: DomainMatcher;
   readonly keyring: UserTokenKeyring;
-  readonly #adminSecrets: readonly Uint8Array[];
+  readonly #adminKeys: AdminKeyIndex;
   readonly #adminIdentities: readonly AdminKeyIdentity[];
 
   constructor(spec: OrganizationSpec) {
@@ -160,8 +152,8 @@ export class OrganizationEntry implements CompiledOrganization {
     this.appIds = spec.appIds.length === 0 ? undefined : new Set(spec.appIds);
     this.matcher = compileDomainMatcher(spec.domains.allow);
     this.keyring = createUserTokenKeyring(spec.jwt);
-    this.#adminSecrets = Object.freeze(
-      spec.adminKeys.map((key) => utf8.encode(key.secret)),
+    this.#adminKeys = createAdminKeyIndex(
+      spec.adminKeys.map((key) => key.secret),
     );
     this.#adminIdentities = Object.freeze(
       spec.adminKeys.map((key) =>
@@ -171,16 +163,9 @@ export class OrganizationEntry implements CompiledOrganization {
     Object.freeze(this);
   }
 
-  /** The index of the admin key `key` is, or -1; every key is compared. */
+  /** The index of the admin key `key` is, or -1; looked up by keyed hash (`admin_key_index.ts`). */
   adminKeyIndex(key: string): number {
-    if (key.length === 0) return -1;
-    const given = utf8.encode(key);
-    let found = -1;
-    // Every key is compared, so timing does not tell which one matched.
-    this.#adminSecrets.forEach((stored, index) => {
-      if (sameBytes(stored, given) && found === -1) found = index;
-    });
-    return found;
+    return this.#adminKeys.indexOf(key);
   }
 
   identifyAdminKey(key: string): AdminKeyIdentity | undefined {

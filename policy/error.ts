@@ -21,6 +21,11 @@ export class PolicyError extends SyntaxError {
   readonly column: number;
   /** Every problem, errors and warnings, in file order. */
   readonly problems: readonly PolicyProblem[];
+  /**
+   * Problems left out of `problems`, counted by code: a server validating
+   * in a worker keeps only the first of each code.
+   */
+  readonly omitted: Readonly<Record<string, number>>;
 
   /**
    * Builds the error from a validator's problems; the message names the error
@@ -28,8 +33,13 @@ export class PolicyError extends SyntaxError {
    *
    * @param problems Every problem found; at least one must be an error.
    * @param filename Named in the message when given.
+   * @param omitted Problems left out of `problems`, counted by code.
    */
-  constructor(problems: readonly PolicyProblem[], filename?: string) {
+  constructor(
+    problems: readonly PolicyProblem[],
+    filename?: string,
+    omitted: Readonly<Record<string, number>> = {},
+  ) {
     const errors = problems.filter((problem) => problem.severity === "error");
     const first = errors[0] ?? problems[0];
     const where = filename
@@ -46,5 +56,6 @@ export class PolicyError extends SyntaxError {
     this.line = first?.line ?? 0;
     this.column = first?.column ?? 0;
     this.problems = Object.freeze([...problems]);
+    this.omitted = Object.freeze({ ...omitted });
   }
 }

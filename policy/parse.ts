@@ -7,14 +7,22 @@
  */
 
 import {
+  type Alias,
+  type Document,
   isAlias,
   isMap,
+  isPair,
   isScalar,
   isSeq,
   LineCounter,
   type Node as YamlNode,
   parseDocument,
 } from "yaml";
+import {
+  exceedsPolicyFileSize,
+  fileTooLargeProblem,
+  nodeBudget,
+} from "./policy_budget.ts";
 import type { PolicyProblem } from "./types.ts";
 
 /** A 1-based position in the policy text. */
@@ -54,25 +62,40 @@ export type PolicyNode = ScalarNode | MapNode | ListNode;
 
 /** The tree of a policy text, and the syntax problems met while reading it. */
 export interface ParsedPolicy {
-  /** Absent when the text holds no document at all. */
+  /** Absent when the text holds no document at all, or was refused. */
   readonly root?: PolicyNode;
   readonly problems: readonly PolicyProblem[];
+  /** Set when the text was not parsed at all (`file-too-large`). */
+  readonly refused?: boolean;
+}
+
+/** Deeper trees are cut (their deepest nodes read as null). */
+const MAX_DEPTH = 64;
+
+/** A subtree an alias points at, converted once and shared by every alias. */
+interface Converted {
+  readonly node: PolicyNode;
+  /** Nodes in the subtree, aliases in it expanded: what each further alias costs. */
+  readonly size: number;
+  /** Levels below the subtree's root. */
+  readonly height: number;
 }
 
 /**
- * Bounds the work on alias-heavy input ("billion laughs"): without aliases a
- * text cannot hold more nodes than characters, so large real policies (10,000
- * organizations) pass while expansions far beyond the text's size stop.
- */
-const MIN_NODE_BUDGET = 100_000;
-
-/**
  * Parses a policy text with positions.
+ *
+ * Aliases cost linear time: each alias is matched to its anchor in one walk
+ * of the document, an anchored subtree is converted once and shared by every
+ * alias to it, and each alias charges the subtree's size to the node budget
+ * (`policy_budget.ts`), which is counted from the nodes written in the file.
  *
  * @param text YAML or JSON text.
  * @returns The tree (when there is one) and every syntax problem.
  */
 export function parsePolicyText(text: string): ParsedPolicy {
+  if (exceedsPolicyFileSize(text)) {
+    return { problems: [fileTooLargeProblem()], refused: true };
+  }
   const lineCounter = new LineCounter();
   const problems: PolicyProblem[] = [];
   const positionOf = (offset: number): Position => {
@@ -105,21 +128,78 @@ export function parsePolicyText(text: string): ParsedPolicy {
       message: `YAML warning: ${firstSentence(warning.message)}`,
     });
   }
-  const nodeBudget = Math.max(MIN_NODE_BUDGET, text.length);
-  let budget = nodeBudget;
-  const convert = (node: unknown, at: Position, depth: number): PolicyNode => {
-    budget -= 1;
+  const { aliases, writtenNodes } = indexAliases(document);
+  const budgetLimit = nodeBudget(writtenNodes);
+  let budget = budgetLimit;
+  /** The anchored subtrees aliases point at, each converted once. */
+  const targets = new Set<unknown>(aliases.values());
+  const shared = new Map<unknown, Converted | "converting">();
+  let deepest = 0;
+  const nullAt = (at: Position): ScalarNode => ({
+    kind: "scalar",
+    value: null,
+    ...at,
+  });
+  const positionIn = (node: unknown, at: Position): Position => {
     const range = (node as YamlNode | null)?.range;
-    const here = range && range[1] > range[0] ? positionOf(range[0]) : at;
-    if (budget < 0 || depth > 64) {
-      return { kind: "scalar", value: null, ...here };
+    return range && range[1] > range[0] ? positionOf(range[0]) : at;
+  };
+  const convert = (node: unknown, at: Position, depth: number): PolicyNode => {
+    if (isAlias(node)) return expand(node, at, depth);
+    if (targets.has(node) && !shared.has(node)) {
+      return convertShared(node, at, depth).node;
     }
-    if (isAlias(node)) {
-      const target = node.resolve(document);
-      return target === undefined
-        ? { kind: "scalar", value: null, ...here }
-        : convert(target, here, depth + 1);
+    return convertNode(node, at, depth);
+  };
+  /** An alias: its anchor's subtree, converted once, its size charged again. */
+  const expand = (node: Alias, at: Position, depth: number): PolicyNode => {
+    budget -= 1;
+    const here = positionIn(node, at);
+    if (budget < 0 || depth > MAX_DEPTH) return nullAt(here);
+    const target = aliases.get(node);
+    if (target === undefined) return nullAt(here);
+    let done = shared.get(target);
+    // An alias inside its own anchor is a cycle, never expanded.
+    if (done === "converting") return nullAt(here);
+    if (done === undefined) {
+      // The anchor was not converted where it stands (under a refused key).
+      done = convertShared(target, here, depth + 1);
+    } else {
+      budget -= done.size;
     }
+    if (budget < 0 || depth + 1 + done.height > MAX_DEPTH) return nullAt(here);
+    return done.node;
+  };
+  /** Converts an anchored subtree, recording its size and height for its aliases. */
+  const convertShared = (
+    node: unknown,
+    at: Position,
+    depth: number,
+  ): Converted => {
+    shared.set(node, "converting");
+    const budgetBefore = budget;
+    const deepestBefore = deepest;
+    deepest = depth;
+    const converted = convertNode(node, at, depth);
+    const done: Converted = {
+      node: converted,
+      size: budgetBefore - budget,
+      height: deepest - depth,
+    };
+    deepest = Math.max(deepest, deepestBefore);
+    shared.set(node, done);
+    return done;
+  };
+  /** A mapping, sequence or scalar (never an alias). */
+  const convertNode = (
+    node: unknown,
+    at: Position,
+    depth: number,
+  ): PolicyNode => {
+    budget -= 1;
+    if (depth > deepest) deepest = depth;
+    const here = positionIn(node, at);
+    if (budget < 0 || depth > MAX_DEPTH) return nullAt(here);
     if (isMap(node)) {
       const entries: MapEntry[] = [];
       for (const pair of node.items) {
@@ -158,7 +238,7 @@ export function parsePolicyText(text: string): ParsedPolicy {
         return { kind: "scalar", value, ...here };
       }
     }
-    return { kind: "scalar", value: null, ...here };
+    return nullAt(here);
   };
   const contents = document.contents;
   if (contents === null) return { problems };
@@ -170,11 +250,48 @@ export function parsePolicyText(text: string): ParsedPolicy {
       path: "",
       line: 1,
       column: 1,
-      message: `Policy expands to more than ${nodeBudget} nodes`,
+      message: `Policy expands to more than ${budgetLimit} nodes`,
       hint: "Use fewer aliases",
     });
   }
   return { root, problems };
+}
+
+/**
+ * One walk of the document in order (yaml's own `Alias.resolve` walks the
+ * whole document per alias): every alias's anchor (the last one of its name
+ * before it), and the count of nodes written (aliases not expanded).
+ * Iterative, so a deeply nested text cannot overflow the stack.
+ */
+function indexAliases(document: Document.Parsed): {
+  aliases: Map<Alias, YamlNode | undefined>;
+  writtenNodes: number;
+} {
+  const aliases = new Map<Alias, YamlNode | undefined>();
+  const anchors = new Map<string, YamlNode>();
+  let writtenNodes = 0;
+  const stack: unknown[] = [document.contents];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (isPair(node)) {
+      stack.push(node.value, node.key);
+      continue;
+    }
+    if (isAlias(node)) {
+      aliases.set(node, anchors.get(node.source));
+      continue;
+    }
+    if (!isScalar(node) && !isMap(node) && !isSeq(node)) continue;
+    writtenNodes += 1;
+    // The anchor is in force before the node's own content (yaml's order).
+    if (node.anchor) anchors.set(node.anchor, node);
+    if (isMap(node) || isSeq(node)) {
+      for (let i = node.items.length - 1; i >= 0; i--) {
+        stack.push(node.items[i]);
+      }
+    }
+  }
+  return { aliases, writtenNodes };
 }
 
 /** The yaml library's messages may run on with context; keep the first sentence. */

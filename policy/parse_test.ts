@@ -87,3 +87,97 @@ Deno.test("parsePolicyText() bounds alias expansion (billion laughs)", () => {
   const { problems } = parsePolicyText(lines.join("\n"));
   ok(problems.some((problem) => problem.code === "too-large"));
 });
+
+Deno.test("parsePolicyText() converts an anchor once and shares it with every alias", () => {
+  const { root, problems } = parsePolicyText(
+    "shared: &allow [a.com, b.com]\none: *allow\ntwo: *allow\n",
+  );
+  deepStrictEqual(problems, []);
+  const shared = entry(root, "shared");
+  strictEqual(entry(root, "one"), shared);
+  strictEqual(entry(root, "two"), shared);
+});
+
+Deno.test("parsePolicyText() reads 16,000 aliases of one small anchor", () => {
+  const text = `version: 1\nname: &n Beta\nappIds: [${
+    Array(16_000).fill("*n").join(", ")
+  }]\n`;
+  const { root, problems } = parsePolicyText(text);
+  deepStrictEqual(problems, []);
+  const appIds = entry(root, "appIds");
+  ok(appIds.kind === "list");
+  strictEqual(appIds.items.length, 16_000);
+  deepStrictEqual(appIds.items[15_999], entry(root, "name"));
+});
+
+Deno.test("parsePolicyText() charges each alias its anchor's size", () => {
+  // 10 nodes × 12,000 aliases expand past the 100,000-node budget of a
+  // file that writes about 12,000 nodes, though each alias is one node.
+  const text = `a: &a [1, 2, 3, 4, 5, 6, 7, 8, 9]\nb: [${
+    Array(12_000).fill("*a").join(", ")
+  }]\n`;
+  const { problems } = parsePolicyText(text);
+  deepStrictEqual(problems.map((problem) => problem.code), ["too-large"]);
+});
+
+Deno.test("parsePolicyText() budgets by the nodes written, so a comment cannot raise it (billion laughs padded to 1 MB)", () => {
+  const lines = ["a: &a [x, x, x, x, x, x, x, x, x, x]"];
+  for (let level = 1; level < 9; level++) {
+    const previous = String.fromCharCode(96 + level);
+    const name = String.fromCharCode(97 + level);
+    lines.push(
+      `${name}: &${name} [${Array(10).fill(`*${previous}`).join(", ")}]`,
+    );
+  }
+  lines.push(`# ${"padding ".repeat(125_000)}`);
+  const text = lines.join("\n");
+  ok(text.length > 1_000_000);
+  const { problems } = parsePolicyText(text);
+  deepStrictEqual(problems.map((problem) => problem.code), ["too-large"]);
+  ok(problems[0]?.message.includes("100000"), problems[0]?.message);
+});
+
+Deno.test("parsePolicyText() leaves an alias inside its own anchor unexpanded", () => {
+  const { root } = parsePolicyText("a: &a [1, *a]\n");
+  const list = entry(root, "a");
+  ok(list.kind === "list");
+  deepStrictEqual(list.items[1], {
+    kind: "scalar",
+    value: null,
+    line: 1,
+    column: 11,
+  });
+});
+
+Deno.test("parsePolicyText() expands an alias whose anchor sits under a refused key", () => {
+  const { root, problems } = parsePolicyText("? [&k key]\n: 1\nb: *k\n");
+  deepStrictEqual(problems.map((problem) => problem.code), ["wrong-type"]);
+  deepStrictEqual(entry(root, "b"), {
+    kind: "scalar",
+    value: "key",
+    line: 1,
+    column: 7,
+  });
+});
+
+const OVERSIZE: ReadonlyArray<readonly [string, string]> = [
+  ["1 MiB and one byte of ASCII", "a".repeat(1_048_577)],
+  ["600,000 two-byte characters (1.2 MB of UTF-8)", "é".repeat(600_000)],
+];
+
+for (const [name, text] of OVERSIZE) {
+  Deno.test(`parsePolicyText() refuses ${name} unread (file-too-large)`, () => {
+    const parsed = parsePolicyText(text);
+    deepStrictEqual(parsed.problems.map((problem) => problem.code), [
+      "file-too-large",
+    ]);
+    strictEqual(parsed.root, undefined);
+    strictEqual(parsed.refused, true);
+  });
+}
+
+Deno.test("parsePolicyText() reads a text of exactly 1 MiB", () => {
+  const text = `a: 1\n#${"x".repeat(1_048_576 - 6)}`;
+  strictEqual(text.length, 1_048_576);
+  deepStrictEqual(parsePolicyText(text).problems, []);
+});

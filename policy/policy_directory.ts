@@ -13,7 +13,14 @@
  * removed file) and compiles only those. A file whose new version fails keeps
  * its organization's last good version in force; a broken `_parley.yaml`
  * keeps the last good settings. An edit to `defaults` recompiles every
- * organization, since they all inherit it; any other edit compiles one.
+ * organization, since they all inherit it; an edit to an organization's
+ * entry of `secrets:` recompiles that organization; any other edit compiles
+ * one. An organization whose variables are no longer assigned to it loses
+ * its version in force rather than keep secrets it may no longer name.
+ *
+ * Each file's validation goes through a `FileValidator` (in this thread by
+ * default; a server runs it in a worker with a time limit), so `apply` is
+ * asynchronous; calls run one after another.
  *
  * Pure: the caller reads the files (and watches them).
  *
@@ -28,6 +35,8 @@ import {
   fingerprintOf,
   type OrganizationEntry,
 } from "./compile.ts";
+import { type FileValidator, validateInThread } from "./file_validation.ts";
+import { NO_SECRETS, type SecretAssignment } from "./secret_assignment.ts";
 import type {
   Evaluator,
   OrganizationSpec,
@@ -40,8 +49,7 @@ import {
   type DirectorySettings,
   type EnvLookup,
   ORGANIZATION_ID,
-  validateOrganizationFile,
-  validateSettingsFile,
+  type OrganizationValidationResult,
 } from "./validate.ts";
 
 /** The name of a policy directory's settings file. */
@@ -94,16 +102,32 @@ export interface PolicyDirectoryOptions {
   readonly env?: EnvLookup;
   /** Clock for `until-past` warnings, epoch milliseconds. */
   readonly now?: () => number;
+  /** Runs each file's validation (default: in this thread). */
+  readonly validate?: FileValidator;
 }
 
 /**
  * A file's new version for `apply`: its text, `undefined` when it was
- * removed, or why it could not be read (its last good version stays).
+ * removed, why it could not be read, or why it was not read (its last good
+ * version stays in both cases).
  */
 export type PolicyFileChange = string | undefined | {
   /** Why the file could not be read, e.g. `permission denied`; never its content. */
   readonly unreadable: string;
+} | {
+  /** Why the reader refused the file, e.g. `file-too-large`, `symlink-outside`. */
+  readonly refused: PolicyFileRefusal;
 };
+
+/** A reader's reason not to read a file: the problem the file gets. */
+export interface PolicyFileRefusal {
+  /** Stable code. */
+  readonly code: string;
+  /** Names the file's problem, never its content. */
+  readonly message: string;
+  /** How to fix it. */
+  readonly hint: string;
+}
 
 /** The latest version of one file of the directory. */
 export interface PolicyFileReport {
@@ -115,6 +139,8 @@ export interface PolicyFileReport {
   readonly removed: boolean;
   /** Every problem of the latest version, each naming `file`. */
   readonly problems: readonly PolicyProblem[];
+  /** Problems the validator left out of `problems`, counted by code. */
+  readonly omitted?: Readonly<Record<string, number>>;
 }
 
 /** What one `apply` did. */
@@ -132,8 +158,11 @@ interface FileState {
   readonly name: string;
   readonly text: string;
   readonly problems: readonly PolicyProblem[];
+  readonly omitted?: Readonly<Record<string, number>>;
   /** Set when the latest version validated. */
   readonly organization?: OrganizationSpec;
+  /** Set when the latest version was not read (unreadable, refused): `text` is an older one. */
+  readonly unread?: true;
 }
 
 /** The version of an organization that is in force. */
@@ -200,24 +229,33 @@ function fileProblem(
   });
 }
 
-function unreadable(
+/** The state of a file that was not read: the reader's problem. */
+function notRead(
   name: string,
-  change: { readonly unreadable: string },
+  change: Exclude<PolicyFileChange, string | undefined>,
 ): FileState {
+  const problem = "refused" in change
+    ? { ...change.refused, line: 1, column: 1 }
+    : {
+      code: "unreadable-file",
+      line: 0,
+      column: 0,
+      message: `File ${
+        JSON.stringify(name)
+      } cannot be read: ${change.unreadable}`,
+      hint:
+        "Check the file's permissions; its last good version stays in force",
+    };
   return {
     name,
     text: "",
+    unread: true,
     problems: Object.freeze([
       Object.freeze({
         file: name,
-        code: "unreadable-file",
         severity: "error" as const,
         path: "",
-        line: 0,
-        column: 0,
-        message: `File "${name}" cannot be read: ${change.unreadable}`,
-        hint:
-          "Check the file's permissions; its last good version stays in force",
+        ...problem,
       }),
     ]),
   };
@@ -231,6 +269,9 @@ function failed(problems: readonly PolicyProblem[]): boolean {
 export class PolicyDirectory {
   readonly #env: EnvLookup | undefined;
   readonly #now: () => number;
+  readonly #validator: FileValidator;
+  /** `apply` calls run one after another. */
+  #queue: Promise<unknown> = Promise.resolve();
   /** The latest version of every policy file (not test or ignored files), by name. */
   readonly #files = new Map<string, FileState>();
   /** The files naming each organization id; more than one is an error. */
@@ -257,6 +298,7 @@ export class PolicyDirectory {
   constructor(options: PolicyDirectoryOptions = {}) {
     this.#env = options.env;
     this.#now = options.now ?? Date.now;
+    this.#validator = options.validate ?? validateInThread;
     this.#evaluator = this.#assemble();
   }
 
@@ -311,12 +353,12 @@ export class PolicyDirectory {
         problem.severity === "error"
       );
       if (first === undefined) continue;
+      // Positions and codes only: messages name variables and values.
       failures.push(Object.freeze({
         file: report.file,
         line: first.line,
         column: first.column,
         code: first.code,
-        message: first.message,
       }));
     }
     return failures;
@@ -324,15 +366,25 @@ export class PolicyDirectory {
 
   /**
    * Applies new versions of files: compiles each changed organization file
-   * (and, when `defaults` changed, every organization) and swaps in a new
-   * evaluator when anything in force changed. Never throws for bad input.
+   * (and, when `defaults` changed, every organization; when an
+   * organization's `secrets:` entry changed, that one) and swaps in a new
+   * evaluator when anything in force changed. Never rejects for bad input.
    *
    * @param changes File names (no directory part) and their new version.
    * @returns A report per applied file and the evaluator in force.
    */
   apply(
     changes: Iterable<readonly [string, PolicyFileChange]>,
-  ): PolicyDirectoryUpdate {
+  ): Promise<PolicyDirectoryUpdate> {
+    const list = [...changes];
+    const run = this.#queue.then(() => this.#apply(list));
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  async #apply(
+    changes: readonly (readonly [string, PolicyFileChange])[],
+  ): Promise<PolicyDirectoryUpdate> {
     const pending = new Map<string, PolicyFileChange>();
     for (const [name, text] of changes) {
       const { kind } = classifyPolicyFile(name);
@@ -344,30 +396,39 @@ export class PolicyDirectory {
     let wrote = false;
 
     if (pending.has(SETTINGS_FILE_NAME)) {
-      this.#applySettings(pending.get(SETTINGS_FILE_NAME));
+      await this.#applySettings(pending.get(SETTINGS_FILE_NAME));
       pending.delete(SETTINGS_FILE_NAME);
     }
-    const defaultsChanged = this.#settings !== beforeSettings &&
-      JSON.stringify(this.#settings.settings.defaults) !==
-        JSON.stringify(beforeSettings.settings.defaults);
+    const inherits = this.#inheritanceChanged(beforeSettings);
 
     const touched = new Set<string>();
+    const validations: Promise<void>[] = [];
     for (const [name, text] of pending) {
       const id = this.#applyFile(name, text);
-      if (id !== undefined) touched.add(id);
-    }
-    if (defaultsChanged) {
-      // Every organization inherits the defaults: validate all again.
-      for (const state of this.#files.values()) {
-        const id = classifyPolicyFile(state.name).organizationId;
-        if (id === undefined || pending.has(state.name)) continue;
-        this.#setFile(state.name, this.#validate(state.name, id, state.text));
-        touched.add(id);
+      if (id === undefined) continue;
+      touched.add(id);
+      if (typeof text === "string") {
+        validations.push(this.#revalidate(name, id, text));
       }
     }
-    for (const id of touched) {
-      if (this.#settle(id, defaultsChanged)) wrote = true;
+    // Organizations inherit the defaults and their secrets: validate those again.
+    for (const state of this.#files.values()) {
+      const id = classifyPolicyFile(state.name).organizationId;
+      if (id === undefined || pending.has(state.name) || !inherits(id)) {
+        continue;
+      }
+      touched.add(id);
+      // A file not read keeps its problem; its last good version is
+      // validated again when it is settled.
+      if (!state.unread) {
+        validations.push(this.#revalidate(state.name, id, state.text));
+      }
     }
+    await Promise.all(validations);
+    const settled = await Promise.all(
+      [...touched].map((id) => this.#settle(id, inherits(id))),
+    );
+    if (settled.includes(true)) wrote = true;
 
     const changed = wrote || this.#settings !== beforeSettings ||
       this.#fingerprint.hi !== beforeEvaluator.hi ||
@@ -380,25 +441,45 @@ export class PolicyDirectory {
     });
   }
 
-  #applySettings(text: PolicyFileChange): void {
+  /** Which organizations inherit something that changed with the settings. */
+  #inheritanceChanged(before: SettingsInForce): (id: string) => boolean {
+    const after = this.#settings;
+    if (after === before) return () => false;
+    if (
+      JSON.stringify(after.settings.defaults) !==
+        JSON.stringify(before.settings.defaults)
+    ) {
+      return () => true;
+    }
+    const was = before.settings.secrets ?? NO_SECRETS;
+    const is = after.settings.secrets ?? NO_SECRETS;
+    return (id) =>
+      JSON.stringify(was.get(id) ?? []) !== JSON.stringify(is.get(id) ?? []);
+  }
+
+  async #applySettings(text: PolicyFileChange): Promise<void> {
     if (text === undefined) {
       this.#deleteFile(SETTINGS_FILE_NAME);
       this.#replaceSettings(BUILT_IN_SETTINGS);
       return;
     }
     if (typeof text === "object") {
-      this.#setFile(SETTINGS_FILE_NAME, unreadable(SETTINGS_FILE_NAME, text));
+      this.#setFile(SETTINGS_FILE_NAME, notRead(SETTINGS_FILE_NAME, text));
       return;
     }
-    const { settings, problems } = validateSettingsFile(text, {
-      filename: SETTINGS_FILE_NAME,
-      ...this.#validateOptions(),
+    const outcome = await this.#validator({
+      kind: "settings",
+      text,
+      options: { filename: SETTINGS_FILE_NAME, now: this.#now() },
     });
+    if (outcome.kind !== "settings") throw new TypeError("Wrong outcome");
+    const { settings, problems } = outcome.result;
     const fileProblems = tagged(SETTINGS_FILE_NAME, problems);
     this.#setFile(SETTINGS_FILE_NAME, {
       name: SETTINGS_FILE_NAME,
       text,
       problems: fileProblems,
+      ...(outcome.omitted ? { omitted: outcome.omitted } : {}),
     });
     if (settings === undefined) return;
     const fingerprint = fileFingerprint(SETTINGS_FILE_NAME, text);
@@ -447,7 +528,7 @@ export class PolicyDirectory {
       // The file is still there: it keeps its claim and its last good version.
       const previous = this.#files.get(name);
       this.#setFile(name, {
-        ...unreadable(name, text),
+        ...notRead(name, text),
         text: previous?.text ?? "",
       });
       return undefined;
@@ -484,29 +565,38 @@ export class PolicyDirectory {
     }
     claims.add(name);
     if (claims.size > 1) this.#duplicates.add(id);
-    this.#setFile(name, this.#validate(name, id, text));
     return id;
   }
 
-  #validate(name: string, id: string, text: string): FileState {
-    const { organization, problems } = validateOrganizationFile(text, {
-      organizationId: id,
-      defaults: this.#settings.settings.defaults,
-      filename: name,
-      ...this.#validateOptions(),
+  /** Validates a file's latest version and records it. */
+  async #revalidate(name: string, id: string, text: string): Promise<void> {
+    this.#setFile(name, await this.#validate(name, id, text));
+  }
+
+  async #validate(name: string, id: string, text: string): Promise<FileState> {
+    const secrets: SecretAssignment = this.#settings.settings.secrets ??
+      NO_SECRETS;
+    const outcome = await this.#validator({
+      kind: "organization",
+      text,
+      options: {
+        organizationId: id,
+        defaults: this.#settings.settings.defaults,
+        secrets,
+        filename: name,
+        now: this.#now(),
+        ...(this.#env === undefined ? {} : { env: this.#env }),
+      },
     });
+    if (outcome.kind !== "organization") throw new TypeError("Wrong outcome");
+    const { organization, problems }: OrganizationValidationResult =
+      outcome.result;
     return {
       name,
       text,
       problems: tagged(name, problems),
+      ...(outcome.omitted ? { omitted: outcome.omitted } : {}),
       ...(organization === undefined ? {} : { organization }),
-    };
-  }
-
-  #validateOptions(): { env?: EnvLookup; now: number } {
-    return {
-      ...(this.#env === undefined ? {} : { env: this.#env }),
-      now: this.#now(),
     };
   }
 
@@ -517,7 +607,7 @@ export class PolicyDirectory {
    *
    * @returns Whether the organization in force changed.
    */
-  #settle(id: string, recompile: boolean): boolean {
+  async #settle(id: string, recompile: boolean): Promise<boolean> {
     const claims = this.#claims.get(id);
     const current = this.#inForce.get(id);
     if (claims === undefined || claims.size === 0) {
@@ -548,9 +638,17 @@ export class PolicyDirectory {
       return true;
     }
     if (!recompile || current === undefined) return false;
-    // The latest version fails; the last good one takes the new defaults.
-    const again = this.#validate(current.file, id, current.text);
-    if (again.organization === undefined) return false;
+    // The latest version fails; the last good one takes the new settings.
+    const again = await this.#validate(current.file, id, current.text);
+    if (again.organization === undefined) {
+      // Secrets taken away are not kept: the organization goes.
+      const unassigned = again.problems.some((problem) =>
+        problem.code === "secret-not-assigned"
+      );
+      if (!unassigned) return false;
+      this.#remove(id, current);
+      return true;
+    }
     this.#put(id, {
       ...current,
       entry: compileOrganization(again.organization),
@@ -620,6 +718,7 @@ export class PolicyDirectory {
       ok: !failed(problems),
       removed: false,
       problems,
+      ...(state.omitted ? { omitted: state.omitted } : {}),
     });
   }
 

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { validateInThread } from "./file_validation.ts";
 import {
   classifyPolicyFile,
   PolicyDirectory,
@@ -10,12 +11,18 @@ const ENV = {
   BETA_ADMIN: "beta-admin-key-0123456789abcdef01234567",
 };
 
+/** The variables each organization's file may name. */
+const SECRETS = "secrets: { acme: [ACME_*], beta: [BETA_ADMIN] }\n";
+
 function organizationFile(allow: string, extra = ""): string {
   return `version: 1\ndomains:\n  allow: [${allow}]\n${extra}`;
 }
 
 const FILES: ReadonlyArray<readonly [string, string]> = [
-  ["_parley.yaml", "version: 1\ndefaults:\n  limits: { ip: 5/minute }\n"],
+  [
+    "_parley.yaml",
+    `version: 1\ndefaults:\n  limits: { ip: 5/minute }\n${SECRETS}`,
+  ],
   [
     "acme.yaml",
     organizationFile(
@@ -36,9 +43,9 @@ const FILES: ReadonlyArray<readonly [string, string]> = [
   [".acme.yaml.swp", "binary"],
 ];
 
-function loaded(): PolicyDirectory {
+async function loaded(): Promise<PolicyDirectory> {
   const directory = new PolicyDirectory({ env: ENV });
-  directory.apply(FILES);
+  await directory.apply(FILES);
   return directory;
 }
 
@@ -68,7 +75,7 @@ for (const [name, kind, organizationId] of NAMES) {
 }
 
 Deno.test("PolicyDirectory compiles one organization per file, its id from the name", async () => {
-  const evaluator = loaded().evaluator;
+  const evaluator = (await loaded()).evaluator;
   assert.deepEqual([...evaluator.spec.organizations.keys()].sort(), [
     "acme",
     "beta",
@@ -93,9 +100,9 @@ Deno.test("PolicyDirectory compiles one organization per file, its id from the n
 });
 
 Deno.test("PolicyDirectory keeps a broken file's last good version while a good edit of another takes effect", async () => {
-  const directory = loaded();
+  const directory = await loaded();
   const before = directory.evaluator;
-  const update = directory.apply([
+  const update = await directory.apply([
     ["beta.yml", organizationFile("beta.example", "domains: twice\n")],
     ["acme.yaml", organizationFile('"*.acme.com"')],
   ]);
@@ -137,14 +144,13 @@ Deno.test("PolicyDirectory keeps a broken file's last good version while a good 
     line: 4,
     column: 1,
     code: "duplicate-key",
-    message: beta?.message,
   }]);
 });
 
-Deno.test("PolicyDirectory compiles only the edited organization", () => {
-  const directory = loaded();
+Deno.test("PolicyDirectory compiles only the edited organization", async () => {
+  const directory = await loaded();
   const before = directory.evaluator;
-  directory.apply([["gamma.json", '{"version": 1, "name": "Gamma"}']]);
+  await directory.apply([["gamma.json", '{"version": 1, "name": "Gamma"}']]);
   const after = directory.evaluator;
   assert.notEqual(after, before);
   assert.equal(after.organization("gamma")?.spec.name, "Gamma");
@@ -152,11 +158,11 @@ Deno.test("PolicyDirectory compiles only the edited organization", () => {
   assert.equal(after.organization("beta"), before.organization("beta"));
 });
 
-Deno.test("PolicyDirectory adds an organization for a new file and removes it with the file", () => {
-  const directory = loaded();
-  directory.apply([["delta.yaml", organizationFile("delta.example")]]);
+Deno.test("PolicyDirectory adds an organization for a new file and removes it with the file", async () => {
+  const directory = await loaded();
+  await directory.apply([["delta.yaml", organizationFile("delta.example")]]);
   assert.ok(directory.evaluator.organization("delta"));
-  const update = directory.apply([["delta.yaml", undefined]]);
+  const update = await directory.apply([["delta.yaml", undefined]]);
   assert.deepEqual(update.files.map((file) => [file.file, file.removed]), [[
     "delta.yaml",
     true,
@@ -165,19 +171,22 @@ Deno.test("PolicyDirectory adds an organization for a new file and removes it wi
   assert.ok(directory.evaluator.organization("acme"));
 });
 
-Deno.test("PolicyDirectory removes an organization whose only version failed, and serves nothing for it", () => {
+Deno.test("PolicyDirectory removes an organization whose only version failed, and serves nothing for it", async () => {
   const directory = new PolicyDirectory();
-  directory.apply([["acme.yaml", "version: 1\ndomains: { mode: strict }\n"]]);
+  await directory.apply([[
+    "acme.yaml",
+    "version: 1\ndomains: { mode: strict }\n",
+  ]]);
   assert.equal(directory.evaluator.organization("acme"), undefined);
   assert.deepEqual(directory.failures().map((failure) => failure.code), [
     "bad-enum",
   ]);
 });
 
-Deno.test("PolicyDirectory keeps the last good _parley.yaml when its new version is broken", () => {
-  const directory = loaded();
+Deno.test("PolicyDirectory keeps the last good _parley.yaml when its new version is broken", async () => {
+  const directory = await loaded();
   const before = directory.evaluator;
-  directory.apply([["_parley.yaml", "version: 1\nsever: {}\n"]]);
+  await directory.apply([["_parley.yaml", "version: 1\nsever: {}\n"]]);
   assert.equal(directory.evaluator, before, "nothing in force changed");
   assert.equal(directory.settingsUnusable, false);
   assert.equal(directory.evaluator.spec.defaults.limits.ip.text, "5/minute");
@@ -186,31 +195,31 @@ Deno.test("PolicyDirectory keeps the last good _parley.yaml when its new version
   ]);
 });
 
-Deno.test("PolicyDirectory says when a broken _parley.yaml never compiled", () => {
+Deno.test("PolicyDirectory says when a broken _parley.yaml never compiled", async () => {
   const directory = new PolicyDirectory();
-  directory.apply([
+  await directory.apply([
     ["_parley.yaml", "version: 1\norganizations: {}\n"],
     ["gamma.yaml", "version: 1\ndomains: { mode: off }\n"],
   ]);
   assert.equal(directory.settingsUnusable, true);
   assert.equal(directory.failures()[0]?.code, "foreign-organization");
-  directory.apply([["_parley.yaml", undefined]]);
+  await directory.apply([["_parley.yaml", undefined]]);
   assert.equal(directory.settingsUnusable, false);
 });
 
-Deno.test("PolicyDirectory recompiles every organization when the defaults change, and none for a server edit", () => {
-  const directory = loaded();
+Deno.test("PolicyDirectory recompiles every organization when the defaults change, and none for a server edit", async () => {
+  const directory = await loaded();
   const before = directory.evaluator;
-  directory.apply([[
+  await directory.apply([[
     "_parley.yaml",
-    "version: 1\ndefaults:\n  limits: { ip: 5/minute }\nserver: { trustProxy: 2 }\n",
+    `version: 1\ndefaults:\n  limits: { ip: 5/minute }\nserver: { trustProxy: 2 }\n${SECRETS}`,
   ]]);
   const serverOnly = directory.evaluator;
   assert.equal(serverOnly.spec.server.trustProxy, 2);
   assert.equal(serverOnly.organization("acme"), before.organization("acme"));
-  directory.apply([[
+  await directory.apply([[
     "_parley.yaml",
-    "version: 1\ndefaults:\n  limits: { ip: 9/minute }\n",
+    `version: 1\ndefaults:\n  limits: { ip: 9/minute }\n${SECRETS}`,
   ]]);
   const after = directory.evaluator;
   assert.equal(after.organization("acme")?.spec.limits.ip.text, "9/minute");
@@ -218,10 +227,10 @@ Deno.test("PolicyDirectory recompiles every organization when the defaults chang
   assert.equal(after.spec.server.trustProxy, 0);
 });
 
-Deno.test("PolicyDirectory refuses two files for one organization and keeps the version in force", () => {
-  const directory = loaded();
+Deno.test("PolicyDirectory refuses two files for one organization and keeps the version in force", async () => {
+  const directory = await loaded();
   const before = directory.evaluator.organization("acme");
-  const update = directory.apply([[
+  const update = await directory.apply([[
     "acme.json",
     '{"version": 1, "domains": {"mode": "off"}}',
   ]]);
@@ -234,7 +243,7 @@ Deno.test("PolicyDirectory refuses two files for one organization and keeps the 
       "duplicate-organization",
     ]],
   );
-  directory.apply([["acme.yaml", undefined]]);
+  await directory.apply([["acme.yaml", undefined]]);
   assert.equal(
     directory.evaluator.organization("acme")?.spec.domains.mode,
     "off",
@@ -242,9 +251,9 @@ Deno.test("PolicyDirectory refuses two files for one organization and keeps the 
   assert.deepEqual(directory.failures(), []);
 });
 
-Deno.test("PolicyDirectory reports reserved and malformed file names", () => {
+Deno.test("PolicyDirectory reports reserved and malformed file names", async () => {
   const directory = new PolicyDirectory();
-  directory.apply([
+  await directory.apply([
     ["_shared.yaml", "version: 1\n"],
     ["acme corp.yaml", "version: 1\n"],
   ]);
@@ -258,21 +267,21 @@ Deno.test("PolicyDirectory reports reserved and malformed file names", () => {
   assert.equal(directory.evaluator.spec.organizations.size, 0);
 });
 
-Deno.test("PolicyDirectory revisions depend on the files in force, not the order they came in", () => {
-  const forward = loaded().evaluator.revision;
+Deno.test("PolicyDirectory revisions depend on the files in force, not the order they came in", async () => {
+  const forward = (await loaded()).evaluator.revision;
   const backward = new PolicyDirectory({ env: ENV });
-  backward.apply([...FILES].reverse());
+  await backward.apply([...FILES].reverse());
   assert.equal(backward.evaluator.revision, forward);
   assert.match(forward, /^[0-9a-f]{16}$/);
-  backward.apply([["gamma.json", '{"version": 1, "name": "G"}']]);
+  await backward.apply([["gamma.json", '{"version": 1, "name": "G"}']]);
   assert.notEqual(backward.evaluator.revision, forward);
-  backward.apply([["gamma.json", FILES[3]![1]]]);
+  await backward.apply([["gamma.json", FILES[3]![1]]]);
   assert.equal(backward.evaluator.revision, forward);
 });
 
-Deno.test("PolicyDirectory keeps each file's warnings, naming the file", () => {
+Deno.test("PolicyDirectory keeps each file's warnings, naming the file", async () => {
   const directory = new PolicyDirectory();
-  directory.apply([["acme.yaml", "version: 1\n"]]);
+  await directory.apply([["acme.yaml", "version: 1\n"]]);
   assert.deepEqual(
     directory.evaluator.warnings.map((warning) => [
       warning.file,
@@ -282,9 +291,9 @@ Deno.test("PolicyDirectory keeps each file's warnings, naming the file", () => {
   );
 });
 
-Deno.test("PolicyDirectory reports a missing secret in one file without blocking the others", () => {
+Deno.test("PolicyDirectory reports a missing secret in one file without blocking the others", async () => {
   const directory = new PolicyDirectory({ env: {} });
-  directory.apply(FILES);
+  await directory.apply(FILES);
   assert.deepEqual(
     directory.failures().map((failure) => [failure.file, failure.code]),
     [["acme.yaml", "env-missing"], ["beta.yml", "env-missing"]],
@@ -294,10 +303,10 @@ Deno.test("PolicyDirectory reports a missing secret in one file without blocking
   ]);
 });
 
-Deno.test("PolicyDirectory keeps the last good version of a file that cannot be read", () => {
-  const directory = loaded();
+Deno.test("PolicyDirectory keeps the last good version of a file that cannot be read", async () => {
+  const directory = await loaded();
   const before = directory.evaluator;
-  const update = directory.apply([
+  const update = await directory.apply([
     ["acme.yaml", { unreadable: "permission denied" }],
     ["_parley.yaml", { unreadable: "permission denied" }],
   ]);
@@ -306,5 +315,152 @@ Deno.test("PolicyDirectory keeps the last good version of a file that cannot be 
   assert.deepEqual(
     directory.failures().map((failure) => [failure.file, failure.code]),
     [["_parley.yaml", "unreadable-file"], ["acme.yaml", "unreadable-file"]],
+  );
+});
+
+const BETA_WITH_ACME_SECRET = organizationFile(
+  "beta.example",
+  "webhook:\n  url: https://beta.example/hook\n  secret: { env: ACME_JWT }\n",
+);
+
+Deno.test("PolicyDirectory refuses beta's file naming acme's variable, and keeps beta's last good version", async () => {
+  const directory = await loaded();
+  const before = directory.evaluator.organization("beta");
+  const update = await directory.apply([["beta.yml", BETA_WITH_ACME_SECRET]]);
+  assert.deepEqual(
+    update.files[0]?.problems.map((problem) => [
+      problem.code,
+      problem.line,
+      problem.column,
+    ]),
+    [["secret-not-assigned", 6, 18]],
+  );
+  assert.equal(directory.evaluator.organization("beta"), before);
+  assert.equal(
+    directory.evaluator.organization("beta")?.spec.webhook,
+    undefined,
+  );
+});
+
+Deno.test("PolicyDirectory does not load a new organization whose file names another's variable", async () => {
+  const directory = await loaded();
+  await directory.apply([["delta.yaml", BETA_WITH_ACME_SECRET]]);
+  assert.equal(directory.evaluator.organization("delta"), undefined);
+  assert.deepEqual(
+    directory.failures().filter((failure) => failure.file === "delta.yaml"),
+    [{ file: "delta.yaml", line: 6, column: 18, code: "secret-not-assigned" }],
+  );
+});
+
+Deno.test("PolicyDirectory without a secrets: map lets organization files name no variable", async () => {
+  const directory = new PolicyDirectory({ env: ENV });
+  await directory.apply(
+    FILES.map(([name, text]) =>
+      name === "_parley.yaml" ? [name, "version: 1\n"] as const : [name, text]
+    ),
+  );
+  assert.deepEqual(
+    directory.failures().map((failure) => [failure.file, failure.code]),
+    [["acme.yaml", "secret-not-assigned"], [
+      "beta.yml",
+      "secret-not-assigned",
+    ]],
+  );
+  assert.deepEqual([...directory.evaluator.spec.organizations.keys()], [
+    "gamma",
+  ]);
+});
+
+Deno.test("PolicyDirectory recompiles only the organization whose secrets: entry changed", async () => {
+  const directory = await loaded();
+  const before = directory.evaluator;
+  await directory.apply([[
+    "_parley.yaml",
+    "version: 1\ndefaults:\n  limits: { ip: 5/minute }\nsecrets: { acme: [ACME_*], beta: [BETA_ADMIN, BETA_HOOK] }\n",
+  ]]);
+  const after = directory.evaluator;
+  assert.notEqual(after.organization("beta"), before.organization("beta"));
+  assert.equal(after.organization("acme"), before.organization("acme"));
+  assert.equal(after.organization("gamma"), before.organization("gamma"));
+});
+
+Deno.test("PolicyDirectory takes an organization out when the variables it uses are no longer assigned to it", async () => {
+  const directory = await loaded();
+  // acme's latest version fails, so its last good one is checked again.
+  await directory.apply([["acme.yaml", "version: 1\ndomains: twice\n"]]);
+  assert.ok(directory.evaluator.organization("acme"));
+  await directory.apply([[
+    "_parley.yaml",
+    "version: 1\ndefaults:\n  limits: { ip: 5/minute }\nsecrets: { beta: [BETA_ADMIN] }\n",
+  ]]);
+  assert.equal(directory.evaluator.organization("acme"), undefined);
+  assert.ok(directory.evaluator.organization("beta"));
+});
+
+const REFUSALS: ReadonlyArray<readonly [string, string]> = [
+  [
+    "file-too-large",
+    "File is larger than 1048576 bytes (1 MiB), so it is not read",
+  ],
+  [
+    "symlink-outside",
+    "File is a symbolic link to a place outside the policy directory",
+  ],
+];
+
+for (const [code, message] of REFUSALS) {
+  Deno.test(`PolicyDirectory keeps the last good version of a file the reader refused (${code}), and loads no new one`, async () => {
+    const directory = await loaded();
+    const before = directory.evaluator;
+    const refused = { refused: { code, message, hint: "Fix it" } };
+    const update = await directory.apply([
+      ["acme.yaml", refused],
+      ["delta.yaml", refused],
+    ]);
+    assert.equal(update.changed, false);
+    assert.equal(directory.evaluator, before);
+    assert.equal(directory.evaluator.organization("delta"), undefined);
+    assert.deepEqual(directory.failures(), [
+      { file: "acme.yaml", line: 1, column: 1, code },
+      { file: "delta.yaml", line: 1, column: 1, code },
+    ]);
+  });
+}
+
+Deno.test("PolicyDirectory runs each file's validation through the validator it is given", async () => {
+  const kinds: string[] = [];
+  const directory = new PolicyDirectory({
+    env: ENV,
+    validate: (request) => {
+      kinds.push(`${request.kind}:${request.options.filename}`);
+      return validateInThread(request);
+    },
+  });
+  await directory.apply(FILES);
+  assert.deepEqual(kinds.sort(), [
+    "organization:acme.yaml",
+    "organization:beta.yml",
+    "organization:gamma.json",
+    "settings:_parley.yaml",
+  ]);
+  assert.equal(directory.evaluator.spec.organizations.size, 3);
+});
+
+Deno.test("PolicyDirectory keeps a refused file's problem when the defaults change, and its last good version takes them", async () => {
+  const directory = await loaded();
+  await directory.apply([["acme.yaml", {
+    refused: { code: "symlink-outside", message: "Outside", hint: "Fix it" },
+  }]]);
+  await directory.apply([[
+    "_parley.yaml",
+    `version: 1\ndefaults:\n  limits: { ip: 9/minute }\n${SECRETS}`,
+  ]]);
+  assert.deepEqual(
+    directory.failures().map((failure) => [failure.file, failure.code]),
+    [["acme.yaml", "symlink-outside"]],
+  );
+  assert.equal(
+    directory.evaluator.organization("acme")?.spec.limits.ip.text,
+    "9/minute",
   );
 });

@@ -12,6 +12,7 @@ import {
   PolicyDirectory,
   type PolicyFileChange,
 } from "./policy_directory.ts";
+import { readPolicyFile } from "./policy_file_reader.ts";
 import type { Evaluator, OrganizationSpec, PolicyProblem } from "./types.ts";
 import { type EnvLookup, validatePolicy } from "./validate.ts";
 
@@ -128,11 +129,19 @@ export async function loadPolicy(
     classifyPolicyFile(name).kind === "settings" ||
     classifyPolicyFile(name).organizationId === options.organizationId
   );
+  const within = await Deno.realPath(trimmed);
   const changes: [string, PolicyFileChange][] = [];
   for (const name of names) {
-    changes.push([name, await readPolicyText(`${trimmed}/${name}`)]);
+    const file = `${trimmed}/${name}`;
+    const read = await readPolicyFile(file, { within });
+    if (read.kind === "text") changes.push([name, read.text]);
+    else if (read.kind === "refused") {
+      changes.push([name, { refused: read.refused }]);
+    } else if (read.kind === "unreadable") {
+      throw new UnreadableFileError(`Cannot read "${file}": ${read.reason}`);
+    }
   }
-  directory.apply(changes);
+  await directory.apply(changes);
   const evaluator = directory.evaluator;
   const files = directory.reports().map((report): LoadedFile => {
     const id = classifyPolicyFile(report.file).organizationId;
@@ -158,7 +167,26 @@ async function loadFile(
   file: string,
   options: LoadPolicyOptions,
 ): Promise<LoadedPolicy> {
-  const text = await readPolicyText(file);
+  const read = await readPolicyFile(file);
+  if (read.kind === "refused") {
+    return {
+      path: file,
+      directory: false,
+      files: [{
+        file,
+        ok: false,
+        problems: [{
+          ...read.refused,
+          severity: "error",
+          path: "",
+          line: 1,
+          column: 1,
+        }],
+        organizations: [],
+      }],
+    };
+  }
+  const text = read.kind === "text" ? read.text : await readPolicyText(file); // Says why it cannot be read.
   const { spec, problems } = validatePolicy(text, {
     env: options.env,
     filename: file,

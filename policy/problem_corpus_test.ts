@@ -24,7 +24,12 @@ import {
  * Not listed: `internal` (validate.ts reports it when the validator itself
  * throws, which no input should make it do), and the runner's `missing-key`
  * of `deno task policy test` for a case naming no organization of a policy
- * with several (policy/cli.ts; the code itself is listed).
+ * with several (policy/cli.ts; the code itself is listed). Nor the codes of
+ * reading and compiling files rather than of their text: `file-too-large`
+ * (a fixture over 1 MiB; policy_budget_test.ts, parse_test.ts and
+ * policy_file_reader_test.ts hold it), `symlink-outside`
+ * (policy_file_reader.ts), `compile-timeout` and `compile-failed`
+ * (rpc/policy_worker.ts).
  */
 const PROBLEM_CODES: readonly string[] = [
   // policy/parse.ts
@@ -60,12 +65,17 @@ const PROBLEM_CODES: readonly string[] = [
   "out-of-range",
   "secret-too-short",
   "too-long",
+  "too-many-admin-keys",
   "too-many-keys",
   "unknown-key",
   "unknown-version",
   "until-past",
   "wildcard-public-suffix",
   "wrong-type",
+  // policy/secret_assignment.ts (through validate.ts)
+  "bad-secret-pattern",
+  "secret-assigned-twice",
+  "secret-not-assigned",
   // policy/policy_directory.ts
   "duplicate-organization",
   "reserved-file-name",

@@ -1,6 +1,8 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { parseDayKey, parseOpeningRange } from "./business_hours.ts";
+import { MAX_ADMIN_KEYS } from "./policy_budget.ts";
 import { parseDuration, parseRate } from "./rate.ts";
+import { readSecretAssignment } from "./secret_assignment.ts";
 import {
   LIMIT_KEYS,
   MAX_BODY_BYTES_RANGE,
@@ -195,6 +197,8 @@ Deno.test("schema.json states the validator's defaults and bounds", () => {
   strictEqual(server.onStoreError?.default, POLICY_DEFAULTS.onStoreError);
   const jwt = MAPPINGS.get("organizations.*.jwt")?.properties ?? {};
   strictEqual(jwt.keys?.maxItems, MAX_JWT_KEYS);
+  const admin = MAPPINGS.get("organizations.*.admin")?.properties ?? {};
+  strictEqual(admin.keys?.maxItems, MAX_ADMIN_KEYS);
   strictEqual(
     resolve(jwt.maxLifetime ?? {}).default,
     POLICY_DEFAULTS.maxLifetime,
@@ -269,4 +273,44 @@ Deno.test("schema.json business-hours patterns agree with the parsers on their s
       sample,
     );
   }
+});
+
+Deno.test("schema.json's secrets: patterns agree with the validator", () => {
+  const secrets = DEFS.settingsFile?.properties?.secrets;
+  const id = new RegExp(secrets?.propertyNames?.pattern ?? "^$");
+  const entry = new RegExp(
+    (secrets?.additionalProperties as Schema | undefined)?.items?.pattern ??
+      "^$",
+  );
+  for (
+    const sample of [
+      "ACME_WEBHOOK_SECRET",
+      "ACME_*",
+      "_X",
+      "*",
+      "ACME*X",
+      "1ACME",
+      "ACME-KEY",
+      "",
+    ]
+  ) {
+    const read = readSecretAssignment({
+      kind: "map",
+      line: 1,
+      column: 1,
+      entries: [{
+        key: "acme",
+        at: { line: 1, column: 1 },
+        value: {
+          kind: "list",
+          line: 1,
+          column: 1,
+          items: [{ kind: "scalar", value: sample, line: 1, column: 1 }],
+        },
+      }],
+    });
+    strictEqual(entry.test(sample), read.problems.length === 0, sample);
+  }
+  ok(id.test("acme-2"));
+  ok(!id.test("acme.test"));
 });

@@ -335,7 +335,11 @@ export interface PolicyProblem {
   readonly hint?: string;
 }
 
-/** A policy file whose latest version failed, as `/healthz` shows it. */
+/**
+ * A policy file whose latest version failed, as the public `/healthz` shows
+ * it: where and which code, no message (messages name variables and values;
+ * they go to the server's log).
+ */
 export interface PolicyFileError {
   /** The file's name in the policy directory (or the policy file's path). */
   readonly file: string;
@@ -345,6 +349,4 @@ export interface PolicyFileError {
   readonly column: number;
   /** Stable code of the first error, e.g. `bad-enum`, `unreadable-file`. */
   readonly code: string;
-  /** The first error's message; never a secret. */
-  readonly message: string;
 }

@@ -26,7 +26,15 @@ import {
   type Position,
   timeOfNode,
 } from "./parse.ts";
+import { MAX_ADMIN_KEYS } from "./policy_budget.ts";
 import { parseDuration, parseRate } from "./rate.ts";
+import {
+  assignedEnv,
+  readSecretAssignment,
+  refuseUnassignedSecret,
+  type SecretAssignment,
+  type SecretRefusal,
+} from "./secret_assignment.ts";
 import type {
   AdminKeySpec,
   BusinessHours,
@@ -74,6 +82,12 @@ export interface ValidateOrganizationOptions extends ValidateOptions {
   readonly organizationId: string;
   /** The directory's defaults (from `_parley.yaml`); the built-in ones when absent. */
   readonly defaults?: PolicySpec["defaults"];
+  /**
+   * The directory's `secrets:` map (`secret_assignment.ts`): when given, the
+   * file may name only the variables assigned to its organization, and no
+   * other is looked up. A policy directory always gives it.
+   */
+  readonly secrets?: SecretAssignment;
 }
 
 /** The outcome of validating one organization's file of a policy directory. */
@@ -90,6 +104,8 @@ export interface DirectorySettings {
   readonly server: ServerSettings;
   /** What every organization inherits. */
   readonly defaults: PolicySpec["defaults"];
+  /** Which variables each organization's file may name; absent: none. */
+  readonly secrets?: SecretAssignment;
 }
 
 /** The outcome of validating a policy directory's `_parley.yaml`. */
@@ -197,7 +213,7 @@ export const POLICY_FILE_KEYS: {
     "version",
     ...(POLICY_KEYS["organizations.*"] ?? []),
   ]),
-  settings: Object.freeze(["version", "defaults", "server"]),
+  settings: Object.freeze(["version", "defaults", "server", "secrets"]),
 });
 
 /** The locations of the file tops, for `#map`. */
@@ -303,8 +319,8 @@ export function validatePolicy(
   options: ValidateOptions = {},
 ): ValidationResult {
   const { value, problems } = runValidator(
-    text,
     options,
+    text,
     (validator, root) => validator.policy(root),
   );
   return Object.freeze({
@@ -326,15 +342,21 @@ export function validateOrganizationFile(
   text: string,
   options: ValidateOrganizationOptions,
 ): OrganizationValidationResult {
+  const secrets = options.secrets;
   const { value, problems } = runValidator(
+    secrets === undefined ? options : {
+      ...options,
+      env: assignedEnv(lookupOf(options.env), secrets, options.organizationId),
+    },
     text,
-    options,
     (validator, root) =>
       validator.organizationFile(
         root,
         options.organizationId,
         options.defaults ?? BUILT_IN_DEFAULTS,
       ),
+    secrets &&
+      ((name) => refuseUnassignedSecret(secrets, options.organizationId, name)),
   );
   return Object.freeze({
     ...(value === undefined ? {} : { organization: value }),
@@ -355,8 +377,8 @@ export function validateSettingsFile(
   options: ValidateOptions = {},
 ): SettingsValidationResult {
   const { value, problems } = runValidator(
-    text,
     options,
+    text,
     (validator, root) => validator.settingsFile(root),
   );
   return Object.freeze({
@@ -365,27 +387,42 @@ export function validateSettingsFile(
   });
 }
 
-/** Parses, runs one of the validator's walks, and sorts and freezes the problems. */
+/** An `EnvLookup` as a function. */
+function lookupOf(
+  env: EnvLookup | undefined,
+): ((name: string) => string | undefined) | undefined {
+  if (env === undefined || typeof env === "function") return env;
+  return (name) => Object.hasOwn(env, name) ? env[name] : undefined;
+}
+
+/**
+ * Parses, runs one of the validator's walks, and sorts and freezes the
+ * problems. `refuseSecret` says which variables the file may not name.
+ */
 function runValidator<T>(
-  text: string,
   options: ValidateOptions,
+  text: string,
   walk: (validator: PolicyValidator, root: PolicyNode | undefined) => T,
+  refuseSecret?: (name: string) => SecretRefusal | undefined,
 ): { value?: T; problems: readonly PolicyProblem[] } {
   let problems: PolicyProblem[];
   let value: T | undefined;
   try {
     const parsed = parsePolicyText(text);
-    if (parsed.problems.some(stopsValidation)) {
-      // The tree a broken text leaves behind is the parser's guess, so
-      // checking its shape reports problems the syntax error made up (a
-      // mis-indented key read as unknown, a list read as missing). Report
-      // what the parser found; the rest is checked once it parses.
-      problems = [...parsed.problems];
-    } else {
-      const validator = new PolicyValidator(options, parsed.problems);
+    const validator = new PolicyValidator(
+      options,
+      parsed.problems,
+      refuseSecret,
+    );
+    // A refused text (too large) was not parsed: there is nothing to walk.
+    // After a syntax error the tree is the parser's guess, so checking its
+    // shape reports problems the error made up (a mis-indented key read as
+    // unknown, a list read as missing): report what the parser found; the
+    // rest is checked once it parses.
+    if (!parsed.refused && !parsed.problems.some(stopsValidation)) {
       value = walk(validator, parsed.root);
-      problems = validator.problems;
     }
+    problems = validator.problems;
   } catch {
     // A bug must not turn into an uncaught exception for a policy author.
     problems = [{
@@ -411,10 +448,7 @@ function runValidator<T>(
   };
 }
 
-/**
- * A parse problem after which the tree cannot be trusted. Not `too-large`:
- * that tree is whole up to the node budget, and the text is refused anyway.
- */
+/** A parse problem after which the tree cannot be trusted. */
 function stopsValidation(problem: PolicyProblem): boolean {
   return problem.code === "syntax";
 }
@@ -424,11 +458,17 @@ class PolicyValidator {
   readonly #env: EnvLookup | undefined;
   readonly #now: number;
   readonly #problems: PolicyProblem[];
+  readonly #refuseSecret: (name: string) => SecretRefusal | undefined;
 
-  constructor(options: ValidateOptions, problems: readonly PolicyProblem[]) {
+  constructor(
+    options: ValidateOptions,
+    problems: readonly PolicyProblem[],
+    refuseSecret: (name: string) => SecretRefusal | undefined = () => undefined,
+  ) {
     this.#env = options.env;
     this.#now = options.now ?? Date.now();
     this.#problems = [...problems];
+    this.#refuseSecret = refuseSecret;
   }
 
   get problems(): PolicyProblem[] {
@@ -803,9 +843,13 @@ class PolicyValidator {
   settingsFile(root: PolicyNode | undefined): DirectorySettings | undefined {
     const top = this.#top(root, SETTINGS_FILE);
     if (!top) return undefined;
+    const secretsEntry = top.get("secrets");
+    const secrets = secretsEntry && readSecretAssignment(secretsEntry.value);
+    if (secrets) this.#problems.push(...secrets.problems);
     return Object.freeze({
       server: this.#server(top.get("server")),
       defaults: freezeDefaults(this.#defaults(top.get("defaults"))),
+      ...(secrets ? { secrets: secrets.assignment } : {}),
     });
   }
 
@@ -1326,6 +1370,18 @@ class PolicyValidator {
         );
         return undefined;
       }
+      // Checked before the lookup: set, unset or short must read the same.
+      const refusal = this.#refuseSecret(name);
+      if (refusal !== undefined) {
+        this.#report(
+          "secret-not-assigned",
+          `${path}.env`,
+          nameEntry.value,
+          refusal.message,
+          refusal.hint,
+        );
+        return undefined;
+      }
       value = this.#lookup(name);
       if (value === undefined || value === "") {
         this.#report(
@@ -1582,6 +1638,16 @@ class PolicyValidator {
     const keysEntry = section?.get("keys");
     const list = keysEntry && this.#list(keysEntry, `${path}.keys`);
     if (!list) return Object.freeze([]);
+    if (list.items.length > MAX_ADMIN_KEYS) {
+      this.#report(
+        "too-many-admin-keys",
+        `${path}.keys`,
+        list,
+        `Organization has ${list.items.length} admin keys; at most ${MAX_ADMIN_KEYS} are allowed`,
+        "Remove keys no agent uses",
+      );
+      return Object.freeze([]);
+    }
     const keys: AdminKeySpec[] = [];
     const ids = new Set<string>();
     const secrets = new Map<string, string>();

@@ -689,6 +689,27 @@ const ROWS: readonly Row[] = [
     path: "organizations.acme.widget.unansweredAfter",
     line: 5,
   },
+  {
+    name: "1,001 admin keys in one organization",
+    text: withOrg(
+      `admin:\n  keys:\n${
+        Array.from(
+          { length: 1_001 },
+          (_, i) => `    - { id: a${i}, secret: { env: KEY_${i} } }`,
+        ).join("\n")
+      }`,
+    ),
+    code: "too-many-admin-keys",
+    path: "organizations.acme.admin.keys",
+    line: 6,
+  },
+  {
+    name: "a policy file over 1 MiB",
+    text: `version: 1\n#${"x".repeat(1_048_576)}\n`,
+    code: "file-too-large",
+    path: "",
+    line: 1,
+  },
 ];
 
 for (const row of ROWS) {
@@ -1377,4 +1398,114 @@ Deno.test("validateSettingsFile() suggests the closest key", () => {
   const { problems } = validateSettingsFile("version: 1\ndefualts: {}\n");
   equal(problems[0]?.code, "unknown-key");
   ok(problems[0]?.hint?.includes('"defaults"'));
+});
+
+Deno.test("validatePolicy() takes 1,000 admin keys in one organization", () => {
+  const env: Record<string, string> = {};
+  const keys = Array.from({ length: 1_000 }, (_, i) => {
+    env[`KEY_${i}`] = `admin-key-${i}-${SECRET}`;
+    return `    - { id: a${i}, secret: { env: KEY_${i} } }`;
+  });
+  const { spec, problems } = validatePolicy(
+    withOrg(`admin:\n  keys:\n${keys.join("\n")}`),
+    { env },
+  );
+  deepEqual(problems.filter((problem) => problem.code !== "no-domains"), []);
+  equal(spec?.organizations.get("acme")?.adminKeys.length, 1_000);
+});
+
+Deno.test("validatePolicy() reports only file-too-large for a text over 1 MiB", () => {
+  const { problems } = validatePolicy(`version: 1\n#${"x".repeat(1_048_576)}`);
+  deepEqual(problems.map((problem) => problem.code), ["file-too-large"]);
+});
+
+/** beta's file naming acme's variable, on line 5 column 18. */
+const BETA_BINDS_ACME = `version: 1
+domains: { allow: [beta.example] }
+webhook:
+  url: https://beta.example/h
+  secret: { env: ACME_WEBHOOK_SECRET }
+`;
+
+Deno.test("validateOrganizationFile() refuses a variable not assigned to its organization, at its position", () => {
+  const { organization, problems } = validateOrganizationFile(
+    BETA_BINDS_ACME,
+    {
+      organizationId: "beta",
+      secrets: new Map([["acme", ["ACME_*"]], ["beta", ["BETA_*"]]]),
+      env: { ACME_WEBHOOK_SECRET: SECRET },
+    },
+  );
+  equal(organization, undefined);
+  deepEqual(
+    problems.map((problem) => [
+      problem.code,
+      problem.path,
+      problem.line,
+      problem.column,
+    ]),
+    [["secret-not-assigned", "webhook.secret.env", 5, 18]],
+  );
+  ok(problems[0]?.hint?.includes("beta: [BETA_*, ACME_WEBHOOK_SECRET]"));
+});
+
+Deno.test("validateOrganizationFile() answers the same for an unassigned variable set, unset or short (no oracle)", () => {
+  const outcomes = [
+    { ACME_WEBHOOK_SECRET: SECRET },
+    {},
+    { ACME_WEBHOOK_SECRET: "short" },
+  ].map((env) =>
+    JSON.stringify(
+      validateOrganizationFile(BETA_BINDS_ACME, {
+        organizationId: "beta",
+        secrets: new Map([["acme", ["ACME_*"]]]),
+        env,
+      }).problems,
+    )
+  );
+  equal(new Set(outcomes).size, 1, outcomes.join("\n"));
+});
+
+Deno.test("validateOrganizationFile() with no secrets: map lets the file name no variable", () => {
+  const { problems } = validateOrganizationFile(ORGANIZATION_FILE, {
+    organizationId: "acme",
+    secrets: new Map(),
+    env: { ACME_JWT: SECRET },
+  });
+  deepEqual(problems.map((problem) => problem.code), ["secret-not-assigned"]);
+  ok(
+    problems[0]?.hint?.startsWith(
+      'Add to _parley.yaml "secrets:" with "  acme: [ACME_JWT]"',
+    ),
+  );
+});
+
+Deno.test("validateOrganizationFile() reads its own assigned variables", () => {
+  const { organization, problems } = validateOrganizationFile(
+    ORGANIZATION_FILE,
+    {
+      organizationId: "acme",
+      secrets: new Map([["acme", ["ACME_*"]]]),
+      env: { ACME_JWT: SECRET },
+    },
+  );
+  deepEqual(problems, []);
+  equal(organization?.jwt.keys.length, 1);
+});
+
+Deno.test("validateSettingsFile() reads secrets: into an assignment, and reports bad entries", () => {
+  const good = validateSettingsFile(
+    "version: 1\nsecrets:\n  acme: [ACME_*]\n  beta: [BETA_WEBHOOK_SECRET]\n",
+  );
+  deepEqual(good.problems, []);
+  deepEqual([...good.settings?.secrets ?? []], [
+    ["acme", ["ACME_*"]],
+    ["beta", ["BETA_WEBHOOK_SECRET"]],
+  ]);
+  const bad = validateSettingsFile("version: 1\nsecrets:\n  acme: ['*']\n");
+  equal(bad.settings, undefined);
+  deepEqual(
+    bad.problems.map((problem) => [problem.code, problem.line]),
+    [["bad-secret-pattern", 3]],
+  );
 });

@@ -9,14 +9,16 @@
  *   report); the IP limit, the failed-authentication limit (counted for a
  *   `JWT_INVALID`, peeked at otherwise) and (for admitted requests only) the
  *   organization limit are charged as one chain in one store step, and a
- *   refusal reports the earliest failed step.
+ *   refusal reports the earliest failed step. A boot is counted for the
+ *   report only once the IP limit has admitted it.
  * - `session`: the session token is verified and re-checked against the
  *   policy in force; the call spends the session's own budget
  *   (`limits.session`).
  * - `agent`: the bearer is one of the organization's admin keys; the call
  *   spends that agent's budget (`limits.agent`) and peeks at the IP's
  *   failed-authentication limit; a wrong key counts in it, as a `JWT_INVALID`
- *   does at the entry points.
+ *   does at the entry points. A valid key never looks at the IP limit: the
+ *   visitors sharing an agent's address cannot lock the agent out.
  *
  * Refusals at any kind spend the IP limit, so guessing floods are throttled.
  *
@@ -39,6 +41,7 @@ import {
   AUTH_FAILURES_REASON,
   authFailuresLimit,
   chargeChain,
+  IP_LIMIT_REASON,
   ipLimit,
   type NamedLimit,
   organizationLimit,
@@ -180,8 +183,8 @@ async function admitAgent(
   const organizationId = params.requiredString("organizationId", 64);
   exchange.organizationId = organizationId;
   const organization = exchange.evaluator.organization(organizationId);
-  refuseKnownSpentIp(exchange, organization, parts);
   if (organization === undefined) {
+    refuseKnownSpentIp(exchange, organization, parts);
     return await refuse(exchange, organization, organizationNotFound(), parts);
   }
   const throttled = refuseKnownThrottled(exchange, organization, parts);
@@ -190,6 +193,9 @@ async function admitAgent(
     ? undefined
     : exchange.evaluator.identifyAdminKey(organizationId, bearer);
   if (agent === undefined) {
+    // Only a refusal spends the IP limit: an office whose visitors spent it
+    // must not lock its agents out, so a valid key never looks at it.
+    refuseKnownSpentIp(exchange, organization, parts);
     // A missing key guesses nothing; a wrong one is a failed authentication.
     const failed = bearer !== undefined;
     if (failed) parts.security.adminKeyFailure(organizationId, exchange.now);
@@ -241,14 +247,18 @@ async function admitPublic(
     ...(method.takesUserToken && bearer !== undefined ? { token: bearer } : {}),
     ...(method.takesUserToken && userId !== undefined ? { userId } : {}),
   });
+  // Counted for the security report once the IP limit has admitted the
+  // request: a flood it refuses adds no origins.
+  let countBoot: (() => void) | undefined;
   if (method.takesUserToken && organization !== undefined) {
     parts.metrics.jwt(organizationId, jwtState(decision));
-    parts.security.boot(
-      organizationId,
-      exchange.now,
-      decision,
-      exchange.origin,
-    );
+    countBoot = () =>
+      parts.security.boot(
+        organizationId,
+        exchange.now,
+        decision,
+        exchange.origin,
+      );
   }
   if (decision.reportOnly !== undefined) {
     logDecision(
@@ -274,6 +284,7 @@ async function admitPublic(
         refusal,
         decision.code === "JWT_INVALID",
         parts,
+        countBoot,
       );
   }
   await charge(
@@ -284,6 +295,7 @@ async function admitPublic(
       organizationLimit(organization),
     ],
     parts,
+    countBoot,
   );
   return { organization, decision };
 }
@@ -350,6 +362,7 @@ async function refuseAuthentication(
   error: unknown,
   failed: boolean,
   parts: AdmissionParts,
+  ipAdmitted?: () => void,
 ): Promise<never> {
   await charge(
     exchange,
@@ -358,6 +371,7 @@ async function refuseAuthentication(
       authFailuresLimit(organization, exchange.ip, failed),
     ],
     parts,
+    ipAdmitted,
   );
   throw error;
 }
@@ -388,11 +402,16 @@ async function refuse(
 /**
  * Charges a chain; a store failure refuses (`UNAVAILABLE`), or admits
  * uncounted under `server.onStoreError: open`.
+ *
+ * @param ipAdmitted Called once the chain's IP limit has admitted the
+ *   request (whatever a later limit says); not when it refused, nor when the
+ *   store failed closed.
  */
 async function charge(
   exchange: Exchange,
   chain: readonly NamedLimit[],
   parts: AdmissionParts,
+  ipAdmitted?: () => void,
 ): Promise<void> {
   try {
     await chargeChain(parts.limiter, chain, exchange.limits, exchange.now);
@@ -405,10 +424,15 @@ async function charge(
       exchange.evaluator.spec.server.onStoreError === "open"
     ) {
       parts.metrics.storeError("open");
+      ipAdmitted?.();
       return;
+    }
+    if (error instanceof RpcError && error.reason !== IP_LIMIT_REASON) {
+      ipAdmitted?.();
     }
     throw error;
   }
+  ipAdmitted?.();
 }
 
 function jwtState(decision: Decision): "verified" | "invalid" | "absent" {

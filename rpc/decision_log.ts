@@ -1,7 +1,11 @@
 /**
  * The decision log: one JSON line per rejection and per report-mode would-be
  * rejection, for admins and incident review. It carries ids, codes and reasons
- * — never a token, signature, secret or email address.
+ * — never a token, signature, secret or email address. Refusals by a spent
+ * limit are folded into one line per (organization, IP, reason) and window
+ * (`refusal_fold.ts`), and lines are written off the request path
+ * (`decision_log_writer.ts`), so a flood cannot grow the log or slow the
+ * server without bound.
  *
  * @module
  */
@@ -30,6 +34,14 @@ export interface DecisionLogEntry {
   readonly code: string;
   /** Stable reason code, e.g. `domain.not_allowed`; `null` when there is none. */
   readonly reason: string | null;
+  /**
+   * On a line that folds refusals by a spent limit: how many refusals of
+   * this organization, IP and reason it stands for (the others' method and
+   * origin are not kept). Absent on a line for one decision.
+   */
+  readonly count?: number;
+  /** With `count`: when the last of them was, ISO 8601 (`time` is the first). */
+  readonly until?: string;
 }
 
 /** Where decision lines go. */
@@ -66,23 +78,4 @@ export function logDecision(
     reason,
   });
   return decisionId;
-}
-
-/**
- * A sink writing JSON lines to a file (appending) or to stdout.
- *
- * @param path A file path; stdout when absent.
- * @returns The sink.
- */
-export function jsonLinesSink(path?: string): DecisionLogSink {
-  const encoder = new TextEncoder();
-  if (path === undefined) {
-    return (entry) => {
-      Deno.stdout.writeSync(encoder.encode(JSON.stringify(entry) + "\n"));
-    };
-  }
-  const file = Deno.openSync(path, { append: true, create: true });
-  return (entry) => {
-    file.writeSync(encoder.encode(JSON.stringify(entry) + "\n"));
-  };
 }

@@ -34,6 +34,7 @@ import { clientIp } from "./client_ip.ts";
 import { preflightResponse } from "./cors.ts";
 import type { PolicySource } from "./policy_source.ts";
 import type { DecisionLogSink } from "./decision_log.ts";
+import { foldRefusals } from "./refusal_fold.ts";
 import type { Exchange } from "./exchange.ts";
 import { LiveStreams } from "./live_streams.ts";
 import type { MethodDefinition, Services } from "./method.ts";
@@ -55,6 +56,7 @@ import {
   SESSION_TTL_MS,
   SessionSigner,
 } from "./session_token.ts";
+import { VisitorReferences } from "./visitor_reference.ts";
 import { MAX_MESSAGE_LENGTH } from "./wire.ts";
 
 /** The bundled widget, served at `/widget.js`. */
@@ -82,7 +84,12 @@ export interface HandlerOptions {
   readonly sessionSecret?: string;
   /** How long a session lasts, milliseconds (default 30 minutes). */
   readonly sessionLifetimeMs?: number;
-  /** Where rejections and report-mode decisions go; none when absent. */
+  /**
+   * Where rejections and report-mode decisions go; none when absent.
+   * Refusals by a spent limit reach it folded (one line per organization, IP
+   * and reason every 10 s, with a `count`); it should not block (see
+   * `decision_log_writer.ts`).
+   */
   readonly decisionLog?: DecisionLogSink;
   /** The widget bundle; `/widget.js` answers 404 without it. */
   readonly widget?: WidgetAsset;
@@ -107,8 +114,9 @@ export interface ParleyHandler {
    */
   closeStreams(): void;
   /**
-   * Ends open streams, stops timers and webhook deliveries, and adds the
-   * security counts still in memory to the store; does not close the store.
+   * Ends open streams, stops timers and webhook deliveries, writes the
+   * decision log's folded refusals, and adds the security counts still in
+   * memory to the store; does not close the store.
    */
   close(): Promise<void>;
 }
@@ -151,6 +159,13 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
     now,
   });
   webhooks.start();
+  const decisions = options.decisionLog === undefined
+    ? undefined
+    : foldRefusals(options.decisionLog, {
+      known: (organizationId) =>
+        source.current.organization(organizationId) !== undefined,
+    });
+  const decisionLog = decisions?.write;
   const security = new SecurityTally(store.securityCounters, {
     // Kept and retried with the next flush.
     onFlushError: () => metrics.storeError("closed"),
@@ -165,6 +180,7 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
     streams,
     presence,
     sessions: new SessionSigner(secret),
+    visitorReferences: new VisitorReferences(secret),
     sessionLifetimeMs: options.sessionLifetimeMs ?? SESSION_TTL_MS,
     webhooksDue: () => webhooks.kick(),
     security: { tally: security, counters: store.securityCounters },
@@ -303,18 +319,14 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
         metrics,
         security,
         services: () => services,
-        ...(options.decisionLog === undefined
-          ? {}
-          : { decisionLog: options.decisionLog }),
+        ...(decisionLog === undefined ? {} : { decisionLog }),
       });
       response = successReply(exchange, await known.run(context));
       metrics.decision(context.organization.spec.id, "allowed", "OK");
     } catch (error) {
       response = failureReply(exchange, error, {
         metrics,
-        ...(options.decisionLog === undefined
-          ? {}
-          : { decisionLog: options.decisionLog }),
+        ...(decisionLog === undefined ? {} : { decisionLog }),
       });
     }
     metrics.latency(
@@ -332,6 +344,7 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
       clearInterval(sweeper);
       limiter.close();
       streams.close();
+      decisions?.close();
       await Promise.all([webhooks.close(), security.close()]);
     },
   });

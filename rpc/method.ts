@@ -18,6 +18,7 @@ import type { LiveStreams } from "./live_streams.ts";
 import type { Params } from "./params.ts";
 import type { SecurityTally } from "./security_tally.ts";
 import type { SessionClaims, SessionSigner } from "./session_token.ts";
+import type { VisitorReferences } from "./visitor_reference.ts";
 
 /**
  * - `public`: judged by the evaluator (organization, domain, JWT);
@@ -36,6 +37,8 @@ export interface Services {
   /** Which organizations have an agent online, on any host. */
   readonly presence: AgentPresence;
   readonly sessions: SessionSigner;
+  /** What agents see of an anonymous visitor instead of the `visitorId`. */
+  readonly visitorReferences: VisitorReferences;
   /** How long a session from `chat.boot` lasts, milliseconds. */
   readonly sessionLifetimeMs: number;
   /** Something was enqueued for webhook delivery: look at the outbox now. */

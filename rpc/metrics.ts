@@ -35,6 +35,7 @@ export class Metrics {
   readonly #storeErrors = new LabelledCounter(["action"]);
   readonly #throttleBlocks = new LabelledCounter(["organization"]);
   readonly #reloads = new LabelledCounter(["file", "result"]);
+  #decisionLogDropped = 0;
   /** Bucket counts (the last one past every bound) by method. */
   readonly #latencyCounts = new Map<string, number[]>();
   readonly #latencySums = new Map<string, number>();
@@ -70,6 +71,11 @@ export class Metrics {
   /** Counts a storage failure and what was done about it. */
   storeError(action: "closed" | "open"): void {
     this.#storeErrors.increment(action);
+  }
+
+  /** Counts a decision-log line dropped (the writer's queue was full, or a write failed). */
+  decisionLogDropped(): void {
+    this.#decisionLogDropped++;
   }
 
   /** Reads the store's statement count at render (engines that count them). */
@@ -132,6 +138,11 @@ export class Metrics {
       lines,
       "parley_policy_reloads_total",
       "Policy reloads by file and result.",
+    );
+    lines.push(
+      "# HELP parley_decision_log_dropped_total Decision-log lines dropped: the writer could not keep up, or a write failed.",
+      "# TYPE parley_decision_log_dropped_total counter",
+      `parley_decision_log_dropped_total ${this.#decisionLogDropped}`,
     );
     if (this.#storeRoundTrips !== undefined) {
       lines.push(

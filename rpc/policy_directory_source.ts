@@ -9,11 +9,16 @@
  * `_parley.yaml` is fatal, since there are no last good settings to keep.
  * Later, every broken file keeps its last good version in force.
  *
+ * Files are read bounded and confined to the directory
+ * (`policy_file_reader.ts`) and validated in a worker with a time limit
+ * (`policy_worker.ts`), so requests are answered while any file is read and
+ * compiled. Only positions and codes reach `/healthz`; the log gets every
+ * message, escaped and folded (`policy_log_lines.ts`).
+ *
  * @module
  */
 
 import { PolicyError } from "../policy/error.ts";
-import { formatProblem } from "../policy/format_problem.ts";
 import {
   classifyPolicyFile,
   PolicyDirectory,
@@ -21,15 +26,18 @@ import {
   type PolicyFileReport,
   SETTINGS_FILE_NAME,
 } from "../policy/policy_directory.ts";
+import { readFailure, readPolicyFile } from "../policy/policy_file_reader.ts";
 import type { Evaluator, PolicyFileError } from "../policy/types.ts";
+import { escapeLogText, problemLogLines } from "./policy_log_lines.ts";
 import type { PolicySource } from "./policy_source.ts";
+import { PolicyWorker } from "./policy_worker.ts";
 import { ReloadTrigger } from "./reload_trigger.ts";
 import type { FileReloadResult } from "./policy_file_source.ts";
 
 /** Options of {@linkcode PolicyDirectorySource.open}. */
 export interface PolicyDirectorySourceOptions {
-  /** Environment lookup for `{env: NAME}` secrets. */
-  readonly env?: (name: string) => string | undefined;
+  /** How long one file may take to compile, milliseconds (default 20 s). */
+  readonly compileTimeLimitMs?: number;
   /** Told of every file applied after the start. */
   readonly onReload?: (result: FileReloadResult) => void;
   /** Where problems and reloads are written (default: stderr). */
@@ -52,6 +60,9 @@ export class PolicyDirectorySource implements PolicySource {
   /** The directory, as given. */
   readonly path: string;
   readonly #directory: PolicyDirectory;
+  readonly #worker: PolicyWorker;
+  /** The directory's real path: files must resolve inside it. */
+  #within = "";
   readonly #options: PolicyDirectorySourceOptions;
   readonly #log: (line: string) => void;
   readonly #seen = new Map<string, Seen>();
@@ -66,9 +77,14 @@ export class PolicyDirectorySource implements PolicySource {
     this.path = path.replace(/\/+$/, "") || "/";
     this.#options = options;
     this.#log = options.log ?? ((line) => console.error(line));
-    this.#directory = new PolicyDirectory({
-      env: options.env ?? ((name) => Deno.env.get(name)),
-    });
+    this.#worker = new PolicyWorker(
+      options.compileTimeLimitMs === undefined
+        ? {}
+        : { timeLimitMs: options.compileTimeLimitMs },
+    );
+    // The worker reads the environment; each organization's file sees only
+    // the variables `_parley.yaml`'s `secrets:` assigns to it.
+    this.#directory = new PolicyDirectory({ validate: this.#worker.validate });
   }
 
   /**
@@ -86,33 +102,44 @@ export class PolicyDirectorySource implements PolicySource {
     options: PolicyDirectorySourceOptions = {},
   ): Promise<PolicyDirectorySource> {
     const source = new PolicyDirectorySource(path, options);
-    const names = await source.#list();
-    const update = source.#directory.apply(await source.#readAll(names));
-    if (source.#directory.settingsUnusable) {
-      const settings = update.files.find((file) =>
-        file.file === SETTINGS_FILE_NAME
+    try {
+      source.#within = await Deno.realPath(source.path);
+      const names = await source.#list();
+      const update = await source.#directory.apply(
+        await source.#readAll(names),
       );
-      throw new PolicyError(
-        settings?.problems ?? [],
-        `${source.path}/${SETTINGS_FILE_NAME}`,
-      );
-    }
-    for (const file of update.files) {
-      if (file.ok) continue;
+      if (source.#directory.settingsUnusable) {
+        const settings = update.files.find((file) =>
+          file.file === SETTINGS_FILE_NAME
+        );
+        throw new PolicyError(
+          settings?.problems ?? [],
+          `${source.path}/${SETTINGS_FILE_NAME}`,
+          settings?.omitted,
+        );
+      }
+      for (const file of update.files) {
+        if (file.ok) continue;
+        source.#log(
+          `policy: skipping ${
+            source.#where(file.file)
+          }; its organization is not served until it compiles`,
+        );
+        source.#logProblems(file);
+      }
       source.#log(
-        `policy: skipping ${
-          source.#where(file.file)
-        }; its organization is not served until it compiles`,
+        `policy: ${
+          escapeLogText(source.path)
+        }: ${source.current.spec.organizations.size} organizations, ${
+          update.files.filter((file) => !file.ok).length
+        } files failed`,
       );
-      source.#logProblems(file);
+      source.#refreshErrors();
+      return source;
+    } catch (error) {
+      source.close();
+      throw error;
     }
-    source.#log(
-      `policy: ${source.path}: ${source.current.spec.organizations.size} organizations, ${
-        update.files.filter((file) => !file.ok).length
-      } files failed`,
-    );
-    source.#refreshErrors();
-    return source;
   }
 
   /** The evaluator in force. */
@@ -148,17 +175,17 @@ export class PolicyDirectorySource implements PolicySource {
   watch(): void {
     if (this.#trigger !== undefined) return;
     this.#trigger = new ReloadTrigger(this.path, ({ names, rescan }) => {
-      const relevant = [...names].filter((name) => this.#relevant(name));
       if (rescan) void this.reload();
-      else if (relevant.length > 0) void this.reload(relevant);
-    });
+      else if (names.size > 0) void this.reload(names);
+    }, { relevant: (name) => this.#relevant(name) });
     this.#trigger.start();
   }
 
-  /** Stops watching. */
+  /** Stops watching and ends the compile worker. */
   close(): void {
     this.#trigger?.close();
     this.#trigger = undefined;
+    this.#worker.close();
   }
 
   async #reload(names: string[] | undefined): Promise<boolean> {
@@ -169,16 +196,16 @@ export class PolicyDirectorySource implements PolicySource {
         : await this.#readAll(names);
     } catch (error) {
       // The directory itself is gone or unreadable: keep everything.
-      this.#lastReloadError = `Cannot read ${this.path}: ${
-        error instanceof Error ? error.message : String(error)
-      }`;
+      this.#lastReloadError = `unreadable-directory (${readFailure(error)})`;
       this.#log(
-        `policy: ${this.#lastReloadError}; keeping revision ${this.current.revision}`,
+        `policy: cannot read ${escapeLogText(this.path)}: ${
+          readFailure(error)
+        }; keeping revision ${this.current.revision}`,
       );
       return false;
     }
     if (changes.length === 0) return true;
-    const update = this.#directory.apply(changes);
+    const update = await this.#directory.apply(changes);
     const revision = update.evaluator.revision;
     for (const file of update.files) this.#announce(file, revision);
     this.#refreshErrors(update.files);
@@ -211,8 +238,14 @@ export class PolicyDirectorySource implements PolicySource {
   }
 
   #logProblems(file: PolicyFileReport): void {
-    for (const problem of file.problems) {
-      this.#log(formatProblem(this.#where(file.file), problem));
+    for (
+      const line of problemLogLines(
+        `${this.path}/${file.file}`,
+        file.problems,
+        file.omitted,
+      )
+    ) {
+      this.#log(line);
     }
   }
 
@@ -232,14 +265,14 @@ export class PolicyDirectorySource implements PolicySource {
       this.#lastReloadError = null;
       this.#lastFailedFile = null;
     } else if (report !== undefined) {
-      this.#lastReloadError = new PolicyError(report.problems, report.file)
-        .message;
+      this.#lastReloadError = failureSummary(report);
       this.#lastFailedFile = report.file;
     }
   }
 
+  /** A file as the log names it, escaped. */
   #where(name: string): string {
-    return `${this.path}/${name}`;
+    return escapeLogText(`${this.path}/${name}`);
   }
 
   #relevant(name: string): boolean {
@@ -279,37 +312,53 @@ export class PolicyDirectorySource implements PolicySource {
     return await this.#readAll(changed.sort());
   }
 
-  /** Reads files; a missing one is removed, an unreadable one reported. */
+  /**
+   * Reads files; a missing one is removed, an unreadable or refused one
+   * reported (and read again by every rescan).
+   */
   async #readAll(
     names: readonly string[],
   ): Promise<[string, PolicyFileChange][]> {
     const changes: [string, PolicyFileChange][] = [];
     await forEachLimited(names, async (name) => {
-      const path = `${this.path}/${name}`;
-      const gone = () => {
-        // Only a file the directory knows can be removed from it.
-        if (this.#seen.delete(name)) changes.push([name, undefined]);
-      };
-      // Stat first: an edit between the two is then seen by the next rescan.
-      const stat = await statOf(path);
-      if (stat === "missing") return gone();
-      if ("unreadable" in stat) {
-        this.#seen.set(name, UNREAD);
-        changes.push([name, stat]);
-        return;
-      }
-      try {
-        const text = await Deno.readTextFile(path);
-        this.#seen.set(name, stat);
-        changes.push([name, text]);
-      } catch (error) {
-        if (error instanceof Deno.errors.NotFound) return gone();
-        this.#seen.set(name, UNREAD);
-        changes.push([name, { unreadable: readFailure(error) }]);
+      const read = await readPolicyFile(`${this.path}/${name}`, {
+        within: this.#within,
+      });
+      switch (read.kind) {
+        case "missing":
+          // Only a file the directory knows can be removed from it.
+          if (this.#seen.delete(name)) changes.push([name, undefined]);
+          return;
+        case "text":
+          this.#seen.set(name, { mtime: read.mtime, size: read.size });
+          changes.push([name, read.text]);
+          return;
+        case "refused":
+          this.#seen.set(name, UNREAD);
+          changes.push([name, { refused: read.refused }]);
+          return;
+        case "unreadable":
+          this.#seen.set(name, UNREAD);
+          changes.push([name, { unreadable: read.reason }]);
+          return;
       }
     });
     return changes;
   }
+}
+
+/**
+ * `/healthz`'s `lastReloadError`: where the latest failure is and its code,
+ * like `policyErrors`, never its message.
+ */
+function failureSummary(report: PolicyFileReport): string {
+  const errors = report.problems.filter((problem) =>
+    problem.severity === "error"
+  );
+  const first = errors[0];
+  return `${report.file}:${first?.line ?? 0}:${first?.column ?? 0} ${
+    first?.code ?? "invalid-policy"
+  }${errors.length > 1 ? ` (and ${errors.length - 1} more errors)` : ""}`;
 }
 
 /** A file's modification time and size; a directory or dangling link is missing. */
@@ -324,17 +373,6 @@ async function statOf(
     if (error instanceof Deno.errors.NotFound) return "missing";
     return { unreadable: readFailure(error) };
   }
-}
-
-function readFailure(error: unknown): string {
-  if (
-    error instanceof Deno.errors.PermissionDenied ||
-    error instanceof Deno.errors.NotCapable
-  ) {
-    return "permission denied";
-  }
-  if (error instanceof Deno.errors.IsADirectory) return "is a directory";
-  return "read error";
 }
 
 async function forEachLimited<T>(

@@ -4,14 +4,29 @@
  * text fails — the last good evaluator stays in force while the error is kept
  * for `/healthz` and every problem is logged with its line.
  *
+ * The file is read bounded (1 MiB, `policy_file_reader.ts`) and validated
+ * in a worker with a time limit (`policy_worker.ts`), so requests are
+ * answered while it is read and compiled. `/healthz` gets the position and
+ * code of the first error; the log gets every message, escaped and folded.
+ *
  * @module
  */
 
-import { compilePolicy } from "../policy/compile.ts";
+import {
+  compileSpec,
+  fingerprintHex,
+  fingerprintOf,
+} from "../policy/compile.ts";
 import { PolicyError } from "../policy/error.ts";
-import { formatProblem } from "../policy/format_problem.ts";
-import type { Evaluator, PolicyFileError } from "../policy/types.ts";
+import { readPolicyFile } from "../policy/policy_file_reader.ts";
+import type {
+  Evaluator,
+  PolicyFileError,
+  PolicyProblem,
+} from "../policy/types.ts";
+import { escapeLogText, problemLogLines } from "./policy_log_lines.ts";
 import type { PolicySource } from "./policy_source.ts";
+import { PolicyWorker } from "./policy_worker.ts";
 import { ReloadTrigger } from "./reload_trigger.ts";
 
 /** What one file's reload did, for metrics. */
@@ -22,19 +37,28 @@ export interface FileReloadResult {
   readonly ok: boolean;
   /** The evaluator's revision after the reload. */
   readonly revision: string;
-  /** The failure, when it failed; never a secret. */
+  /** The failure, when it failed: position and code, never a message or a secret. */
   readonly error?: string;
 }
 
 /** Options of {@linkcode PolicyFileSource.open}. */
 export interface PolicyFileSourceOptions {
-  /** Environment lookup for `{env: NAME}` secrets. */
-  readonly env?: (name: string) => string | undefined;
+  /** How long the file may take to compile, milliseconds (default 20 s). */
+  readonly compileTimeLimitMs?: number;
   /** Told of every reload attempt. */
   readonly onReload?: (result: FileReloadResult) => void;
   /** Where problems are written (default: stderr). */
   readonly log?: (line: string) => void;
 }
+
+/** A compiled file, or why it is not. */
+type Compiled =
+  | { readonly evaluator: Evaluator }
+  | {
+    readonly problems: readonly PolicyProblem[];
+    /** Problems the worker left out, counted by code. */
+    readonly omitted?: Readonly<Record<string, number>>;
+  };
 
 /** A hot-reloading policy file. */
 export class PolicyFileSource implements PolicySource {
@@ -42,17 +66,22 @@ export class PolicyFileSource implements PolicySource {
   #current: Evaluator;
   #lastReloadError: string | null = null;
   #policyErrors: readonly PolicyFileError[] = [];
-  #options: PolicyFileSourceOptions;
+  readonly #options: PolicyFileSourceOptions;
+  readonly #worker: PolicyWorker;
+  readonly #log: (line: string) => void;
   #trigger: ReloadTrigger | undefined;
 
   private constructor(
     path: string,
     evaluator: Evaluator,
     options: PolicyFileSourceOptions,
+    worker: PolicyWorker,
   ) {
     this.path = path;
     this.#current = evaluator;
     this.#options = options;
+    this.#worker = worker;
+    this.#log = options.log ?? ((line: string) => console.error(line));
   }
 
   /**
@@ -60,20 +89,30 @@ export class PolicyFileSource implements PolicySource {
    * good policy to keep).
    *
    * @param path The policy file.
-   * @param options Environment and reload observers.
+   * @param options Time limit and reload observers.
    * @returns The source, not yet watching (call {@linkcode watch}).
    * @throws {PolicyError} When the file does not compile.
+   * @throws {Deno.errors.NotFound} When the file does not exist.
    */
   static async open(
     path: string,
     options: PolicyFileSourceOptions = {},
   ): Promise<PolicyFileSource> {
-    const text = await Deno.readTextFile(path);
-    const evaluator = compilePolicy(text, {
-      filename: path,
-      env: options.env ?? ((name) => Deno.env.get(name)),
-    });
-    return new PolicyFileSource(path, evaluator, options);
+    const worker = new PolicyWorker(
+      options.compileTimeLimitMs === undefined
+        ? {}
+        : { timeLimitMs: options.compileTimeLimitMs },
+    );
+    try {
+      const compiled = await compileFile(path, worker);
+      if ("problems" in compiled) {
+        throw new PolicyError(compiled.problems, path, compiled.omitted);
+      }
+      return new PolicyFileSource(path, compiled.evaluator, options, worker);
+    } catch (error) {
+      worker.close();
+      throw error;
+    }
   }
 
   /** The evaluator in force. */
@@ -81,7 +120,7 @@ export class PolicyFileSource implements PolicySource {
     return this.#current;
   }
 
-  /** The last reload failure, `null` after a good reload. */
+  /** The last reload failure (position and code), `null` after a good reload. */
   get lastReloadError(): string | null {
     return this.#lastReloadError;
   }
@@ -97,19 +136,33 @@ export class PolicyFileSource implements PolicySource {
    * @returns Whether the new policy is now in force.
    */
   async reload(): Promise<boolean> {
-    const log = this.#options.log ?? ((line: string) => console.error(line));
+    const where = escapeLogText(this.path);
+    let compiled: Compiled;
     try {
-      const text = await Deno.readTextFile(this.path);
-      const evaluator = compilePolicy(text, {
-        filename: this.path,
-        env: this.#options.env ?? ((name) => Deno.env.get(name)),
-      });
+      compiled = await compileFile(this.path, this.#worker);
+    } catch (error) {
+      compiled = {
+        problems: [{
+          code: "unreadable-file",
+          severity: "error",
+          path: "",
+          line: 0,
+          column: 0,
+          message: error instanceof Deno.errors.NotFound
+            ? "File is gone"
+            : "File cannot be read",
+          hint: "The last good policy stays in force",
+        }],
+      };
+    }
+    if ("evaluator" in compiled) {
+      const { evaluator } = compiled;
       const changed = evaluator.revision !== this.#current.revision;
       this.#current = evaluator;
       this.#lastReloadError = null;
       this.#policyErrors = [];
       if (changed) {
-        log(`policy: reloaded ${this.path}, revision ${evaluator.revision}`);
+        this.#log(`policy: reloaded ${where}, revision ${evaluator.revision}`);
       }
       this.#options.onReload?.({
         file: this.#name,
@@ -117,39 +170,41 @@ export class PolicyFileSource implements PolicySource {
         revision: evaluator.revision,
       });
       return true;
-    } catch (error) {
-      const summary = error instanceof PolicyError
-        ? error.message
-        : `Cannot read ${this.path}: ${
-          error instanceof Error ? error.message : String(error)
-        }`;
-      this.#lastReloadError = summary;
-      const first = error instanceof PolicyError
-        ? error.problems.find((problem) => problem.severity === "error")
-        : undefined;
-      this.#policyErrors = Object.freeze([Object.freeze({
-        file: this.path,
-        line: first?.line ?? 0,
-        column: first?.column ?? 0,
-        code: first?.code ?? "unreadable-file",
-        message: first?.message ?? summary,
-      })]);
-      log(`policy: reload failed, keeping revision ${this.#current.revision}`);
-      if (error instanceof PolicyError) {
-        for (const problem of error.problems) {
-          log(formatProblem(this.path, problem));
-        }
-      } else {
-        log(summary);
-      }
-      this.#options.onReload?.({
-        file: this.#name,
-        ok: false,
-        revision: this.#current.revision,
-        error: summary,
-      });
-      return false;
     }
+    const errors = compiled.problems.filter((problem) =>
+      problem.severity === "error"
+    );
+    const first = errors[0];
+    const failure: PolicyFileError = Object.freeze({
+      file: this.path,
+      line: first?.line ?? 0,
+      column: first?.column ?? 0,
+      code: first?.code ?? "invalid-policy",
+    });
+    this.#policyErrors = Object.freeze([failure]);
+    this.#lastReloadError =
+      `${failure.file}:${failure.line}:${failure.column} ${failure.code}${
+        errors.length > 1 ? ` (and ${errors.length - 1} more errors)` : ""
+      }`;
+    this.#log(
+      `policy: reload failed, keeping revision ${this.#current.revision}`,
+    );
+    for (
+      const line of problemLogLines(
+        this.path,
+        compiled.problems,
+        compiled.omitted,
+      )
+    ) {
+      this.#log(line);
+    }
+    this.#options.onReload?.({
+      file: this.#name,
+      ok: false,
+      revision: this.#current.revision,
+      error: this.#lastReloadError,
+    });
+    return false;
   }
 
   /** The file's base name, the `file` label of its reloads. */
@@ -164,15 +219,65 @@ export class PolicyFileSource implements PolicySource {
       ? this.path.slice(0, this.path.lastIndexOf("/")) || "/"
       : ".";
     const name = this.#name;
-    this.#trigger = new ReloadTrigger(directory, ({ names, rescan }) => {
-      if (rescan || names.has(name)) void this.reload();
+    this.#trigger = new ReloadTrigger(directory, () => void this.reload(), {
+      relevant: (changed) => changed === name,
     });
     this.#trigger.start();
   }
 
-  /** Stops watching. */
+  /** Stops watching and ends the compile worker. */
   close(): void {
     this.#trigger?.close();
     this.#trigger = undefined;
+    this.#worker.close();
   }
+}
+
+/**
+ * Reads and compiles a policy file: validated in the worker, compiled here.
+ *
+ * @throws {Deno.errors.NotFound} When there is no such file.
+ * @throws {Error} When it cannot be read.
+ */
+async function compileFile(
+  path: string,
+  worker: PolicyWorker,
+): Promise<Compiled> {
+  const read = await readPolicyFile(path);
+  if (read.kind === "refused") {
+    return {
+      problems: [{
+        ...read.refused,
+        severity: "error",
+        path: "",
+        line: 1,
+        column: 1,
+      }],
+    };
+  }
+  if (read.kind === "missing") {
+    throw new Deno.errors.NotFound(`No policy file at ${path}`);
+  }
+  if (read.kind === "unreadable") {
+    throw new Error(`Cannot read ${path}: ${read.reason}`);
+  }
+  const outcome = await worker.validate({
+    kind: "policy",
+    text: read.text,
+    options: { filename: path, now: Date.now() },
+  });
+  if (outcome.kind !== "policy") throw new TypeError("Wrong outcome");
+  const { spec, problems } = outcome.result;
+  if (spec === undefined) {
+    return outcome.omitted ? { problems, omitted: outcome.omitted } : {
+      problems,
+    };
+  }
+  return {
+    evaluator: compileSpec(spec, {
+      // The text's fingerprint, as compilePolicy gives it.
+      revision: fingerprintHex(fingerprintOf(read.text)),
+      warnings: problems.filter((problem) => problem.severity === "warning"),
+    }),
+  };
 }

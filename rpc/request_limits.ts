@@ -18,6 +18,9 @@ import { RpcError } from "./rpc_error.ts";
 /** The metrics and limits label of organizations the policy does not know. */
 export const UNKNOWN_ORGANIZATION = "_unknown";
 
+/** The reason of a refusal by the IP limit. */
+export const IP_LIMIT_REASON = "limit.ip";
+
 /** The reason of a refusal by the failed-authentication limit. */
 export const AUTH_FAILURES_REASON = "limits.auth_failures";
 

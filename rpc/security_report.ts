@@ -16,6 +16,8 @@ import {
   HOUR_MS,
   hourStart,
   KEPT_HOURS,
+  ORIGIN_LABEL,
+  ORIGIN_METRICS,
   SECURITY_METRIC,
   type SecurityTally,
 } from "./security_tally.ts";
@@ -31,7 +33,9 @@ export const MAX_REPORT_ORIGINS = 50;
 /**
  * Reads an organization's report: this process's pending counts are
  * flushed first, so it is exact for what this process served; other
- * processes' and hosts' counts are at most one flush interval behind.
+ * processes' and hosts' counts are at most one flush interval behind. The
+ * store sums the origins over the window and returns only those the report
+ * lists, so a week of a flood's origins is never read into memory.
  *
  * @param parts Where the counts are, and this process's tally.
  * @param organization The organization reported on.
@@ -52,10 +56,17 @@ export async function readSecurityReport(
   await parts.tally.flush();
   const current = hourStart(now);
   // Keys' last use is read over everything kept, whatever the window.
-  const counts = await parts.counters.read(
+  const counts = await parts.counters.readSummed(
     organization.id,
     current - (KEPT_HOURS - 1) * HOUR_MS,
     current + HOUR_MS,
+    {
+      metrics: ORIGIN_METRICS,
+      fromHour: current - (hours - 1) * HOUR_MS,
+      limit: MAX_REPORT_ORIGINS,
+      rankBy: SECURITY_METRIC.origin,
+      restKey: ORIGIN_LABEL.rest,
+    },
   );
   return buildSecurityReport(counts, { organization, hours, now });
 }
@@ -64,7 +75,8 @@ export async function readSecurityReport(
  * Builds the report from stored counts.
  *
  * @param counts The organization's counts (hours outside the window only
- *   count towards keys' `lastSeen`).
+ *   count towards keys' `lastSeen`); origins past those listed may come
+ *   summed under `(rest)`, which counts in the totals only.
  * @param options The organization, the window in hours, and the time.
  * @returns The report.
  */
@@ -89,6 +101,8 @@ export function buildSecurityReport(
     string,
     { boots: number; refused: number; unverified: number; report: number }
   >();
+  /** Every origin's sums, the unlisted `(rest)` included. */
+  const originTotals = { boots: 0, refused: 0, unverified: 0, report: 0 };
   const hourly: {
     -readonly [K in keyof SecurityReportHour]: SecurityReportHour[K];
   }[] = Array.from({ length: hours }, (_, index) => ({
@@ -136,18 +150,20 @@ export function buildSecurityReport(
       case SECURITY_METRIC.refused:
       case SECURITY_METRIC.unverified:
       case SECURITY_METRIC.report: {
+        const field = count.metric === SECURITY_METRIC.origin
+          ? "boots"
+          : count.metric;
+        originTotals[field] += count.count;
+        if (count.metric === SECURITY_METRIC.refused) {
+          refusedBoots += count.count;
+        }
+        if (count.key === ORIGIN_LABEL.rest) break;
         let origin = origins.get(count.key);
         if (origin === undefined) {
           origin = { boots: 0, refused: 0, unverified: 0, report: 0 };
           origins.set(count.key, origin);
         }
-        const field = count.metric === SECURITY_METRIC.origin
-          ? "boots"
-          : count.metric;
         origin[field] += count.count;
-        if (count.metric === SECURITY_METRIC.refused) {
-          refusedBoots += count.count;
-        }
         break;
       }
     }
@@ -170,10 +186,7 @@ export function buildSecurityReport(
       origin,
       refused: value,
     }));
-    return {
-      refused: byOrigin.reduce((sum, [, counted]) => sum + value(counted), 0),
-      origins,
-    };
+    return { refused: value(originTotals), origins };
   };
   return {
     organizationId: organization.id,

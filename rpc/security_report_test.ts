@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { compilePolicy } from "../policy/compile.ts";
 import type { SecurityCount } from "../store/security_counter_store.ts";
 import { buildSecurityReport, MAX_REPORT_ORIGINS } from "./security_report.ts";
-import { HOUR_MS, hourStart } from "./security_tally.ts";
+import { HOUR_MS, hourStart, ORIGIN_LABEL } from "./security_tally.ts";
 
 /** Half past nine. */
 const NOW = Date.UTC(2026, 11, 10, 9, 30);
@@ -187,4 +187,25 @@ Deno.test("buildSecurityReport() of an organization without traffic is all zeros
   });
   assert.deepEqual(report.keys.map((key) => key.lastSeen), [null, null, null]);
   assert.deepEqual(report.ifRequired, { refused: 0, origins: [] });
+});
+
+Deno.test("buildSecurityReport() counts origins the store summed under (rest) in the totals, and lists none of them", () => {
+  const report = buildSecurityReport([
+    count(0, "boot", "absent", 30),
+    count(0, "origin", "https://shop.example", 20),
+    count(0, "origin", ORIGIN_LABEL.rest, 10),
+    count(0, "refused", ORIGIN_LABEL.rest, 4),
+    count(0, "unverified", "https://shop.example", 20),
+    count(0, "unverified", ORIGIN_LABEL.rest, 6),
+    count(0, "report", ORIGIN_LABEL.rest, 3),
+  ], { organization: shop, hours: 1, now: NOW });
+  assert.deepEqual(report.origins, [
+    { origin: "https://shop.example", boots: 20, refused: 0 },
+  ]);
+  assert.equal(report.boots.admitted, 30 - 4);
+  assert.deepEqual(report.ifRequired, {
+    refused: 26,
+    origins: [{ origin: "https://shop.example", refused: 20 }],
+  });
+  assert.deepEqual(report.ifEnforced, { refused: 3, origins: [] });
 });

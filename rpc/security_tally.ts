@@ -15,14 +15,19 @@
  *
  * Bounded: organizations, key ids and reasons come from the policy; each
  * organization keeps at most {@linkcode MAX_ORIGINS_PER_HOUR} distinct
- * origins per hour and process, the rest count as `(other)`; only normalised
- * origins are kept, never the header a client sent.
+ * origins per hour, the rest count as `(other)` — in memory per flush, and in
+ * the store per hour across every flush, process and host, which the store
+ * decides atomically ({@linkcode ORIGIN_CAP}); only normalised origins are
+ * kept, never the header a client sent. Only requests the IP limit admitted
+ * are counted (see `admission.ts`), so a flood the IP limit refuses adds no
+ * origin.
  *
  * @module
  */
 
 import type { Decision } from "../policy/types.ts";
 import type {
+  KeyCap,
   SecurityCount,
   SecurityCounterStore,
 } from "../store/security_counter_store.ts";
@@ -33,7 +38,7 @@ export const HOUR_MS = 3_600_000;
 export const KEPT_HOURS = 168;
 /** How often a process adds its counts to the store. */
 export const FLUSH_INTERVAL_MS = 5_000;
-/** Distinct origins counted per organization, hour and process; the rest are `(other)`. */
+/** Distinct origins counted per organization and hour; the rest are `(other)`. */
 export const MAX_ORIGINS_PER_HOUR = 100;
 /** Longer normalised origins are counted as `(other)` (store keys are bounded). */
 export const MAX_ORIGIN_LENGTH = 255;
@@ -66,7 +71,24 @@ export const ORIGIN_LABEL = {
   unrecognised: "(unrecognised)",
   /** Past the per-hour cap of distinct origins, or too long. */
   other: "(other)",
+  /** In a read, every origin past those a report lists (never stored). */
+  rest: "(rest)",
 } as const;
+
+/** The metrics counted by origin. */
+export const ORIGIN_METRICS: readonly string[] = [
+  SECURITY_METRIC.origin,
+  SECURITY_METRIC.refused,
+  SECURITY_METRIC.unverified,
+  SECURITY_METRIC.report,
+];
+
+/** The store's cap on an organization's distinct origins per hour. */
+export const ORIGIN_CAP: KeyCap = {
+  metrics: ORIGIN_METRICS,
+  maxKeys: MAX_ORIGINS_PER_HOUR,
+  overflowKey: ORIGIN_LABEL.other,
+};
 
 /**
  * The start of the hour holding `at`.
@@ -303,7 +325,7 @@ export class SecurityTally {
     const fresh = [...counts.values()].filter((count) => count.hour >= oldest);
     if (fresh.length === 0) return;
     try {
-      await this.#store.add(fresh);
+      await this.#store.add(fresh, ORIGIN_CAP);
     } catch (error) {
       // Kept, merged with what comes next; the store adds nothing of a failed add.
       for (const count of fresh) mergeCount(this.#retry, count);

@@ -219,6 +219,46 @@ testEachEngine(
 );
 
 testEachEngine(
+  "SecurityTally holds the per-hour cap of origins across flushes and across two processes on one store",
+  async (engine) => {
+    await using store = await engine.open();
+    await using other = await engine.open(store.location);
+    const tallies = [store, other].map((each) =>
+      new SecurityTally(each.securityCounters, {
+        flushIntervalMs: 0,
+        now: () => T0,
+      })
+    );
+    // Three rounds of 40 new origins from each process, each round flushed.
+    let next = 0;
+    for (let round = 0; round < 3; round++) {
+      for (const tally of tallies) {
+        for (let i = 0; i < 40; i++) {
+          const origin = `https://site-${next++}.example`;
+          tally.boot("shop", T0, await boot(origin), origin);
+        }
+      }
+      await Promise.all(tallies.map((tally) => tally.flush()));
+    }
+    const origins = byMetric(
+      (await store.securityCounters.read(
+        "shop",
+        hourStart(T0),
+        hourStart(T0) + HOUR_MS,
+      )).filter((count) => count.metric === "origin"),
+    );
+    assert.equal(Object.keys(origins).length, MAX_ORIGINS_PER_HOUR + 1);
+    assert.equal(origins[`origin/${ORIGIN_LABEL.other}`], 240 - 100);
+    assert.equal(
+      Object.values(origins).reduce((sum, count) => sum + count, 0),
+      240,
+      "every boot is counted",
+    );
+    await Promise.all(tallies.map((tally) => tally.close()));
+  },
+);
+
+testEachEngine(
   "SecurityTally keeps the counts of a failed flush and adds them with the next one",
   async (engine) => {
     await using store = await engine.open();
@@ -227,8 +267,9 @@ testEachEngine(
     // The store this process writes to: unreachable first, then back.
     let target: SecurityCounterStore = closed.securityCounters;
     const switching: SecurityCounterStore = {
-      add: (counts) => target.add(counts),
+      add: (counts, cap) => target.add(counts, cap),
       read: (...args) => target.read(...args),
+      readSummed: (...args) => target.readSummed(...args),
       sweep: (before) => target.sweep(before),
     };
     const tally = new SecurityTally(switching, {

@@ -1,13 +1,38 @@
 /**
  * The wire contract between the server and the widget: error codes, their HTTP
- * statuses, and the reply shapes. Browser-safe: the widget bundles this file,
- * so it holds no Deno, Node or server code.
+ * statuses, the reply shapes, and the rules both sides apply to a field (the
+ * contact address). Browser-safe: the widget bundles this file, so it holds
+ * no Deno, Node or server code.
  *
  * @module
  */
 
 /** The longest message text, in characters after trimming (1–4000). */
 export const MAX_MESSAGE_LENGTH = 4000;
+
+/** The longest contact address (RFC 5321's path limit). */
+export const MAX_EMAIL_LENGTH = 254;
+
+/**
+ * `local@domain`: a local part of 1–64 letters, digits and
+ * ``!#$'*+-=^_`{|}~.`` — not `?`, `&`, `%` or `/`, which would turn the
+ * `mailto:` agents click into one that copies or rewrites the mail — and a
+ * domain of dotted labels of letters, digits and `-`.
+ */
+const EMAIL_PATTERN =
+  /^[\p{L}\p{N}!#$'*+\-=^_`{|}~.]{1,64}@[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)+$/u;
+
+/**
+ * Whether `text` is an address `chat.setContact` takes (`BAD_REQUEST`,
+ * `param.email.invalid`, otherwise): the one rule of the server and of the
+ * widget's away form, which answers a typo inline before sending.
+ *
+ * @param text The address as typed (trimmed).
+ * @returns `true` when it may be stored and offered to agents as `mailto:`.
+ */
+export function isEmailAddress(text: string): boolean {
+  return text.length <= MAX_EMAIL_LENGTH && EMAIL_PATTERN.test(text);
+}
 
 /** HTTP status of every error code (docs/rpc.md, Error codes). */
 export const ERROR_STATUS = {
@@ -178,10 +203,21 @@ export interface BootData {
   readonly withinHours: boolean;
 }
 
+/**
+ * How an anonymous visitor's reference starts, for agents (a `visitorId`
+ * never holds a `.`, so `chat.boot` never takes a reference for one).
+ */
+export const VISITOR_REFERENCE_PREFIX = "v.";
+
 /** A conversation as the agent inbox shows it. */
 export interface ConversationSummary {
   readonly id: string;
   readonly visitor: {
+    /**
+     * A verified user's `sub`; an anonymous visitor's reference
+     * ({@linkcode VISITOR_REFERENCE_PREFIX} and 22 characters): stable per
+     * visitor, never the `visitorId` itself, and useless at `chat.boot`.
+     */
     readonly id: string;
     readonly name?: string;
     readonly email?: string;

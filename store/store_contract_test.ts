@@ -981,6 +981,183 @@ for (const engine of storeEngines()) {
     );
   });
 
+  test("securityCounters.add() with a cap holds at most maxKeys distinct keys per organization and hour, across batches and two hosts adding at once", async () => {
+    await using first = await engine.open();
+    await using second = await engine.open(first.location);
+    const hour = Date.UTC(2026, 0, 1, 10);
+    const cap = {
+      metrics: ["origin", "refused"],
+      maxKeys: 5,
+      overflowKey: "(other)",
+    };
+    const count = (metric: string, key: string, n = 1, at = hour) => ({
+      organizationId: "acme",
+      hour: at,
+      metric,
+      key,
+      count: n,
+      lastSeen: at + 1,
+    });
+    // Two keys first; then two hosts race with four new keys each.
+    await first.securityCounters.add([
+      count("origin", "https://a.example"),
+      count("refused", "https://b.example"),
+      count("boot", "absent", 2),
+    ], cap);
+    // Both hosts connected, so their adds overlap.
+    await second.securityCounters.read("acme", hour, hour + 1);
+    await Promise.all(
+      [["c", "d"], ["e", "f"], ["g", "h"], ["i", "j"]].map((names, index) =>
+        (index % 2 === 0 ? first : second).securityCounters.add(
+          names.map((name) => count("origin", `https://${name}.example`)),
+          cap,
+        )
+      ),
+    );
+    // A held key takes no room: it is summed in any capped metric.
+    await second.securityCounters.add([
+      count("refused", "https://a.example", 3),
+      count("origin", "https://k.example", 2),
+      count("origin", "(other)", 4),
+      // Another hour and another organization have room of their own.
+      count("origin", "https://k.example", 1, hour + 3_600_000),
+      { ...count("origin", "https://k.example"), organizationId: "globex" },
+    ], cap);
+    const read = await first.securityCounters.read("acme", hour, hour + 1);
+    const capped = read.filter((row) => cap.metrics.includes(row.metric));
+    const keys = new Set(
+      capped.map((row) => row.key).filter((key) => key !== "(other)"),
+    );
+    assert.equal(keys.size, 5, [...keys].join(" "));
+    assert.ok(keys.has("https://a.example") && keys.has("https://b.example"));
+    const total = (metric: string) =>
+      capped.filter((row) => row.metric === metric).reduce(
+        (sum, row) => sum + row.count,
+        0,
+      );
+    // Nothing is lost: what had no room counts under (other).
+    assert.equal(total("origin"), 1 + 8 + 2 + 4);
+    assert.equal(total("refused"), 1 + 3);
+    assert.equal(
+      read.find((row) => row.key === "(other)" && row.metric === "origin")
+        ?.count,
+      5 + 2 + 4,
+    );
+    assert.equal(
+      read.find((row) =>
+        row.metric === "refused" && row.key === "https://a.example"
+      )
+        ?.count,
+      3,
+    );
+    assert.equal(read.find((row) => row.metric === "boot")?.count, 2);
+    assert.deepEqual(
+      (await first.securityCounters.read(
+        "acme",
+        hour + 3_600_000,
+        hour + 3_600_001,
+      ))
+        .map((row) => row.key),
+      ["https://k.example"],
+    );
+    assert.deepEqual(
+      (await first.securityCounters.read("globex", hour, hour + 1))
+        .map((row) => row.key),
+      ["https://k.example"],
+    );
+    // Swept hours give their room back.
+    assert.ok(await first.securityCounters.sweep(hour + 3_600_000) > 0);
+    await first.securityCounters.add(
+      [count("origin", "https://z.example")],
+      cap,
+    );
+    assert.deepEqual(
+      (await first.securityCounters.read("acme", hour, hour + 1)).map((row) =>
+        row.key
+      ),
+      ["https://z.example"],
+    );
+  });
+
+  test("securityCounters.readSummed() sums the capped metrics over the window in the store, keeps each metric's top keys and the ranking metric's, and the rest under one key", async () => {
+    await using store = await engine.open();
+    const hour = Date.UTC(2026, 0, 1, 10);
+    const H = 3_600_000;
+    const count = (at: number, metric: string, key: string, n: number) => ({
+      organizationId: "acme",
+      hour: at,
+      metric,
+      key,
+      count: n,
+      lastSeen: at + n,
+    });
+    await store.securityCounters.add([
+      count(hour - 5 * H, "boot", "absent", 1),
+      count(hour - 5 * H, "origin", "https://old.example", 100),
+      count(hour - H, "origin", "https://a.example", 5),
+      count(hour, "origin", "https://a.example", 5),
+      count(hour, "origin", "https://b.example", 7),
+      count(hour, "origin", "https://c.example", 1),
+      count(hour, "origin", "https://d.example", 1),
+      count(hour, "refused", "https://c.example", 9),
+      count(hour, "refused", "https://d.example", 2),
+      count(hour, "refused", "https://a.example", 1),
+      count(hour, "boot", "absent", 3),
+    ], {
+      metrics: ["origin", "refused"],
+      maxKeys: 100,
+      overflowKey: "(other)",
+    });
+    const rows = await store.securityCounters.readSummed(
+      "acme",
+      hour - 10 * H,
+      hour + H,
+      {
+        metrics: ["origin", "refused"],
+        fromHour: hour - 2 * H,
+        limit: 2,
+        rankBy: "origin",
+        restKey: "(rest)",
+      },
+    );
+    const shown = (metric: string) =>
+      Object.fromEntries(
+        rows.filter((row) => row.metric === metric).map((row) => [
+          row.key,
+          row.count,
+        ]),
+      );
+    assert.deepEqual(shown("origin"), {
+      "https://a.example": 10,
+      "https://b.example": 7,
+      "(rest)": 2,
+    });
+    // The top two refused, and a.example because origin ranks it.
+    assert.deepEqual(shown("refused"), {
+      "https://a.example": 1,
+      "https://c.example": 9,
+      "https://d.example": 2,
+    });
+    for (const row of rows.filter((row) => row.metric !== "boot")) {
+      assert.equal(row.hour, hour - 2 * H);
+    }
+    assert.equal(
+      rows.find((row) =>
+        row.key === "https://a.example" && row.metric === "origin"
+      )
+        ?.lastSeen,
+      hour + 5,
+    );
+    // Other metrics come per hour, over the whole read.
+    assert.deepEqual(
+      rows.filter((row) => row.metric === "boot").map((row) => [
+        row.hour,
+        row.count,
+      ]).sort(),
+      [[hour - 5 * H, 1], [hour, 3]].sort(),
+    );
+  });
+
   // ---- the store ----------------------------------------------------------
 
   test("ping() answers while the store is open", async () => {

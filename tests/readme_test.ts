@@ -17,6 +17,7 @@ import { parseCaseFile } from "../policy/policy_cases.ts";
 import {
   validateOrganizationFile,
   validatePolicy,
+  validateSettingsFile,
 } from "../policy/validate.ts";
 import { compilePolicy } from "../policy/compile.ts";
 import { LOADER_SNIPPET } from "../widget/loader_snippet.ts";
@@ -64,9 +65,12 @@ const NOT_RUN: Record<string, string> = {
 };
 
 /** What a YAML block is, from its shape. */
-function yamlKind(code: string): "policy" | "organization" | "cases" | null {
+function yamlKind(
+  code: string,
+): "policy" | "settings" | "organization" | "cases" | null {
   if (/^organizations:/m.test(code)) return "policy";
   if (/^cases:/m.test(code)) return "cases";
+  if (/^# _parley\.yaml\b/.test(code)) return "settings";
   if (/^# [\w-]+\.(yaml|yml)\b/.test(code)) return "organization";
   return null;
 }
@@ -124,6 +128,11 @@ Deno.test("every YAML block is a policy, an organization file or policy tests, a
           [],
           where(block),
         );
+        break;
+      }
+      case "settings": {
+        const { problems } = validateSettingsFile(block.code);
+        assert.deepEqual(problems, [], where(block));
         break;
       }
       case "organization": {

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { verifyWebhookSignature } from "../chat/webhook.ts";
 import { signWithJsonwebtoken } from "./jsonwebtoken_minter.ts";
 import { type ServerProcess, startServer } from "./server_process.ts";
+import { EventLog } from "./sse_events.ts";
 import { serverStore, testEachEngine } from "./store_engines.ts";
 import { acmeClaims, ORIGINS, SECRETS, testPolicy } from "./test_policy.ts";
 
@@ -119,6 +120,121 @@ testEachEngine(
         assert.notEqual(forged.visitorId, "not a server id!");
         assert.notEqual(forged.conversation.id, first.conversation.id);
       },
+    );
+  },
+);
+
+testEachEngine(
+  "agents see an anonymous visitor by a reference, never the visitorId: stable on every host, and booting with it starts a new, empty conversation",
+  async (engine) => {
+    const location = await engine.location();
+    await using server = await startServer({
+      store: location,
+      policy: testPolicy(),
+      env: SECRETS,
+    });
+    const grace = await boot(server, { name: "Grace" });
+    const credential: string = grace.visitorId;
+    await send(server, grace.session.token, "My card ends in 4242");
+    const other = await boot(server);
+    await send(server, other.session.token, "Hello");
+
+    const listed = await server.rpc("agent.listConversations", {
+      organizationId: "acme",
+    }, admin);
+    assert.equal(listed.status, 200);
+    const summary = listed.body.data.conversations.find((
+      conversation: { id: string },
+    ) => conversation.id === grace.conversation.id);
+    const reference: string = summary.visitor.id;
+    assert.match(reference, /^v\.[A-Za-z0-9_-]{22}$/);
+    assert.notEqual(
+      listed.body.data.conversations.find((conversation: { id: string }) =>
+        conversation.id === other.conversation.id
+      ).visitor.id,
+      reference,
+      "two visitors, one reference",
+    );
+    const read = await server.rpc("agent.getConversation", {
+      organizationId: "acme",
+      conversationId: grace.conversation.id,
+    }, admin);
+    assert.equal(read.body.data.conversation.visitor.id, reference);
+
+    // The live stream's conversation events carry the reference too.
+    const controller = new AbortController();
+    const stream = new EventLog(
+      await fetch(`${server.baseUrl}/rpc/agent.stream`, {
+        method: "POST",
+        headers: {
+          "Content-Type": "application/json",
+          Authorization: `Bearer ${SECRETS.ACME_ADMIN_KEY}`,
+        },
+        body: JSON.stringify({ organizationId: "acme" }),
+        signal: controller.signal,
+      }),
+    );
+    try {
+      const assigned = await server.rpc("agent.assign", {
+        organizationId: "acme",
+        conversationId: grace.conversation.id,
+        agentId: listed.body.data.agent.id,
+      }, admin);
+      assert.equal(assigned.body.data.conversation.visitor.id, reference);
+      const event = await stream.next((event) =>
+        event.event === "conversation" &&
+        event.data.conversationId === grace.conversation.id
+      );
+      assert.equal(event.data.conversation.visitor.id, reference);
+    } finally {
+      controller.abort();
+      await stream.ended.catch(() => {});
+    }
+    for (
+      const text of [listed, read].map((reply) => JSON.stringify(reply.body))
+    ) {
+      assert.ok(
+        !text.includes(credential),
+        "an agent reply carries the visitorId",
+      );
+    }
+    assert.ok(
+      !JSON.stringify(stream.events).includes(credential),
+      "the agent stream carries the visitorId",
+    );
+
+    // Stable: the visitor back, and another host sharing the store.
+    await boot(server, { visitorId: credential });
+    await using second = await startServer({
+      store: location,
+      policy: testPolicy(),
+      env: SECRETS,
+    });
+    const elsewhere = await second.rpc("agent.getConversation", {
+      organizationId: "acme",
+      conversationId: grace.conversation.id,
+    }, admin);
+    assert.equal(elsewhere.body.data.conversation.visitor.id, reference);
+
+    // Booting with what agents see reaches nothing of the visitor's.
+    const impostor = await boot(server, { visitorId: reference });
+    assert.notEqual(impostor.visitorId, reference);
+    assert.notEqual(impostor.visitorId, credential);
+    assert.notEqual(impostor.conversation.id, grace.conversation.id);
+    assert.deepEqual(impostor.conversation.messages, []);
+    const history = await server.rpc("chat.listMessages", {}, {
+      origin,
+      token: impostor.session.token,
+    });
+    assert.deepEqual(history.body.data.messages, []);
+    await send(server, impostor.session.token, "Send the card to me");
+    const after = await server.rpc("agent.getConversation", {
+      organizationId: "acme",
+      conversationId: grace.conversation.id,
+    }, admin);
+    assert.deepEqual(
+      after.body.data.messages.map((message: { text: string }) => message.text),
+      ["My card ends in 4242"],
     );
   },
 );
@@ -534,6 +650,10 @@ testEachEngine(
       assert.equal(event.organizationId, "acme");
       assert.equal(event.conversationId, visitor.conversation.id);
       assert.equal(event.message.id, message.id);
+      assert.ok(
+        !delivery.body.includes(visitor.visitorId),
+        "the webhook carries the visitor's credential",
+      );
     } finally {
       await receiver.shutdown();
     }

@@ -22,6 +22,8 @@ organizations:
     jwt:
       mode: optional
       keys: [{ id: k1, secret: { env: SHOP_SECRET } }]
+    admin:
+      keys: [{ secret: { env: SHOP_ADMIN_KEY } }]
   budget:
     domains: { mode: enforce, allow: [budget.example] }
     jwt:
@@ -33,7 +35,8 @@ organizations:
     limits: { organization: 10/minute, ip: 1000/minute, authFailures: 1000/minute }
 `;
 
-const ENV = { SHOP_SECRET: SECRET };
+const ADMIN_KEY = "limits-test-admin-key-0123456789abcdef01";
+const ENV = { SHOP_SECRET: SECRET, SHOP_ADMIN_KEY: ADMIN_KEY };
 const SHOP = "https://shop.example";
 
 function statuses(replies: { status: number }[]) {
@@ -284,5 +287,58 @@ testEachEngine(
     }
     assert.deepEqual(statuses(genuine), { 200: 10, 429: 1 });
     assert.equal(genuine[10]!.body.error.reason, "limit.organization");
+  },
+);
+
+testEachEngine(
+  "an address that spent its entry-point budget keeps its agents: a valid admin key is admitted, a wrong one refused as before",
+  async (engine) => {
+    await using server = await startServer({
+      ...await serverStore(engine),
+      policy: POLICY,
+      env: ENV,
+    });
+    await awayFromWindowEdge();
+    const office = "127.0.0.8";
+    const visitors = [];
+    for (let i = 0; i < 21; i++) {
+      visitors.push(
+        await server.rpc("chat.getConfig", { organizationId: "shop" }, {
+          origin: SHOP,
+          localAddress: office,
+        }),
+      );
+    }
+    assert.deepEqual(statuses(visitors), { 200: 20, 429: 1 });
+    const list = (key?: string) =>
+      server.rpc("agent.listConversations", { organizationId: "shop" }, {
+        localAddress: office,
+        ...(key === undefined ? {} : { token: key }),
+      });
+    for (let i = 0; i < 3; i++) {
+      const agent = await list(ADMIN_KEY);
+      assert.equal(agent.status, 200, JSON.stringify(agent.body));
+      // It spent the key's own budget, nothing of the address's.
+      assert.match(agent.headers.get("ratelimit-policy") ?? "", /"agent"/);
+      assert.doesNotMatch(agent.headers.get("ratelimit-policy") ?? "", /"ip"/);
+    }
+    const wrong = await list("a-wrong-admin-key-0123456789abcdef0123");
+    assert.equal(wrong.status, 429);
+    assert.equal(wrong.body.error.code, "RATE_LIMITED");
+    assert.equal(wrong.body.error.reason, "limit.ip");
+    const missing = await list();
+    assert.equal(missing.status, 429);
+    assert.equal(missing.body.error.reason, "limit.ip");
+    // From an address with budget left, a wrong key spends the IP limit and the failed-authentication limit.
+    const fresh = await server.rpc("agent.listConversations", {
+      organizationId: "shop",
+    }, {
+      localAddress: "127.0.0.9",
+      token: "a-wrong-admin-key-0123456789abcdef0123",
+    });
+    assert.equal(fresh.status, 401);
+    assert.equal(fresh.body.error.reason, "agent.key_invalid");
+    assert.match(fresh.headers.get("ratelimit") ?? "", /"ip";r=19;/);
+    assert.match(fresh.headers.get("ratelimit") ?? "", /"authFailures";r=9;/);
   },
 );

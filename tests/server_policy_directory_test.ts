@@ -19,6 +19,7 @@ defaults:
   limits: { organization: 1000/minute, ip: 1000/minute }
 server:
   maxBodyBytes: 1024
+secrets: { acme: [ACME_*], beta: [BETA_*] }
 `;
 
 const ACME = `version: 1
@@ -106,9 +107,7 @@ Deno.test("a policy directory serves one organization per file and reloads each 
         line: 3,
         column: 9,
         code: "bad-enum",
-        message: body.policyErrors[0].message,
       }]);
-      assert.equal(typeof body.policyErrors[0].message, "string");
       assert.match(body.lastReloadError, /beta\.yaml:3:9/);
       const metrics = await (await fetch(`${server.baseUrl}/metrics`)).text();
       assert.match(
@@ -194,11 +193,14 @@ Deno.test("a policy directory serves one organization per file and reloads each 
 });
 
 Deno.test("SIGHUP rescans the directory and reads the changes the file watcher cannot see", async () => {
-  const elsewhere = await Deno.makeTempDir({ prefix: "parley-policy-target-" });
-  try {
-    await using server = await startServer({
-      policyFiles: { "gamma.yaml": GAMMA },
-    });
+  await using server = await startServer({
+    policyFiles: { "gamma.yaml": GAMMA },
+  });
+  {
+    // A subdirectory is not watched, and links into it are followed (out of
+    // the policy directory, they are not: see the symlink-outside test).
+    const elsewhere = `${server.policyPath}/shared`;
+    await Deno.mkdir(elsewhere);
     const acme = () =>
       server.rpc("chat.boot", { organizationId: "acme" }, {
         origin: "https://elsewhere.example",
@@ -227,14 +229,13 @@ Deno.test("SIGHUP rescans the directory and reads the changes the file watcher c
       /reloaded \S+\/gamma\.yaml/,
       "a rescan reads only the files whose time or size changed",
     );
-  } finally {
-    await Deno.remove(elsewhere, { recursive: true });
   }
 });
 
 Deno.test("a broken organization file at start is skipped and named in /healthz, the others are served", async () => {
   await using server = await startServer({
     policyFiles: {
+      "_parley.yaml": SETTINGS,
       "acme.yaml": ACME,
       "beta.yaml": "version: 1\ndomains: [beta.example]\n",
     },

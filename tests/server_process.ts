@@ -26,7 +26,10 @@ export interface ServerProcess {
   stderr(): string;
   /** Whether the process has not exited (yet). */
   running(): boolean;
-  /** Parsed decision-log lines so far. */
+  /**
+   * Parsed decision-log lines so far, once the log has settled (the server
+   * writes it in the background: read until two reads 100 ms apart agree).
+   */
   decisions(): Promise<DecisionLogEntry[]>;
   /** `POST /rpc/<method>` with a JSON body. */
   rpc(
@@ -249,10 +252,20 @@ export async function startServer(
     stderr: () => stderrText,
     running: () => !exited,
     async decisions() {
-      let text = "";
-      try {
-        text = await Deno.readTextFile(decisionLog);
-      } catch { /* none yet */ }
+      const read = async () => {
+        try {
+          return await Deno.readTextFile(decisionLog);
+        } catch {
+          return ""; // none yet
+        }
+      };
+      let text = await read();
+      for (let settled = false, round = 0; !settled && round < 30; round++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        const again = await read();
+        settled = again === text;
+        text = again;
+      }
       return text.split("\n").filter((line) => line !== "").map((line) =>
         JSON.parse(line)
       );

@@ -12,10 +12,11 @@
  * @module
  */
 
-import type {
-  AgentIdentity,
-  ChatMessage,
-  ConversationSummary,
+import {
+  type AgentIdentity,
+  type ChatMessage,
+  type ConversationSummary,
+  VISITOR_REFERENCE_PREFIX,
 } from "../rpc/wire.ts";
 import { readEventStream, type StreamEvent } from "./event_stream.ts";
 import {
@@ -33,6 +34,7 @@ import {
 } from "./sign_in_error.ts";
 import { installSecurityView } from "./security_view.ts";
 import { TypingIndicator, TypingThrottle } from "./typing_signal.ts";
+import { contactField, pageFields, type Shown } from "./visitor_links.ts";
 
 interface Credentials {
   readonly organizationId: string;
@@ -132,7 +134,11 @@ function say(text: string): void {
 
 function who(conversation: ConversationSummary): string {
   const { name, email, id } = conversation.visitor;
-  const label = name ?? email ?? `Visitor ${id.slice(0, 8)}`;
+  // An anonymous visitor's id is a reference (`v.…`), never their visitorId.
+  const short = conversation.verified
+    ? id
+    : id.slice(VISITOR_REFERENCE_PREFIX.length);
+  const label = name ?? email ?? `Visitor ${short.slice(0, 8)}`;
   return conversation.verified ? `${label} ✓` : `${label} (unverified)`;
 }
 
@@ -240,14 +246,12 @@ function renderDetails(conversation: ConversationSummary): void {
     "Identity",
     conversation.verified ? "Verified ✓" : "Unverified",
   ]);
-  if (contact) {
-    fields.push(["Contact", link(`mailto:${contact.email}`, contact.email)]);
-  }
+  // The visitor wrote these: links only where they cannot lead elsewhere.
+  if (contact) fields.push(["Contact", shown(contactField(contact.email))]);
   if (page) {
-    fields.push(["Page", link(page.url, page.title || page.url)]);
-    if (page.referrer) {
-      fields.push(["Came from", link(page.referrer, page.referrer)]);
-    }
+    const { page: where, referrer } = pageFields(page);
+    fields.push(["Page", shown(where)]);
+    if (referrer) fields.push(["Came from", shown(referrer)]);
   }
   for (const [name, value] of Object.entries(userData ?? {})) {
     // The token's name and email already show as the visitor's.
@@ -278,9 +282,9 @@ async function refreshDetails(id: string): Promise<void> {
   if (conversation.id === selected) renderDetails(conversation);
 }
 
-/** A link that opens elsewhere; only web and mail links become clickable. */
-function link(href: string, text: string): Node {
-  if (!/^(https?|mailto):/i.test(href)) return document.createTextNode(text);
+/** A field as `visitor_links.ts` decided: a link that opens elsewhere, or text. */
+function shown({ text, href }: Shown): Node {
+  if (href === undefined) return document.createTextNode(text);
   const anchor = document.createElement("a");
   anchor.href = href;
   anchor.textContent = text;

@@ -20,8 +20,11 @@ export function agentPage(): string {
 <title>Parley inbox</title>
 <link rel="icon" href="/favicon.ico">
 <style>
+  /* Visitors write names, titles, messages and origins, one unbroken word if
+     they like: columns are minmax(0, …) and such text wraps anywhere or is
+     clipped with an ellipsis, so none of it widens the page. */
   :root { color-scheme: light dark; font: 15px/1.4 system-ui, sans-serif; }
-  body { margin: 0; display: grid; min-height: 100vh; grid-template-rows: auto 1fr; }
+  body { margin: 0; display: grid; min-height: 100vh; grid-template-rows: auto 1fr; grid-template-columns: minmax(0, 1fr); }
   header { padding: 12px 16px; border-bottom: 1px solid #8884; display: flex; gap: 12px; align-items: baseline; }
   header h1 { font-size: 18px; margin: 0; }
   #status { color: #888; font-size: 13px; }
@@ -32,23 +35,25 @@ export function agentPage(): string {
   form#login input[aria-invalid="true"] { border-color: light-dark(#b3261e, #ffb4ab); }
   input, textarea { border: 1px solid #8886; border-radius: 6px; }
   input, textarea, button { font: inherit; padding: 8px; }
-  #inbox { display: grid; grid-template-columns: minmax(220px, 320px) 1fr minmax(200px, 280px); grid-template-rows: auto 1fr; min-height: 0; }
+  #inbox { display: grid; grid-template-columns: minmax(220px, 320px) minmax(0, 1fr) minmax(200px, 280px); grid-template-rows: auto 1fr; min-height: 0; }
   [hidden] { display: none !important; }
   #conversations { list-style: none; margin: 0; padding: 0; border-right: 1px solid #8884; overflow: auto; }
-  #conversations button { display: grid; width: 100%; text-align: left; border: 0; border-bottom: 1px solid #8882; background: none; color: inherit; cursor: pointer; }
+  #conversations button { display: grid; grid-template-columns: minmax(0, 1fr); width: 100%; text-align: left; border: 0; border-bottom: 1px solid #8882; background: none; color: inherit; cursor: pointer; }
+  #conversations strong { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
   #conversations button[aria-current="true"] { background: #0b5fff22; }
   #conversations button.closed { opacity: .6; }
   #conversations span { color: #888; font-size: 13px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
-  main { display: grid; grid-template-rows: auto 1fr auto auto; min-height: 0; }
-  main h2 { font-size: 16px; margin: 0; padding: 12px 16px; display: flex; justify-content: space-between; }
+  main { display: grid; grid-template-rows: auto 1fr auto auto; grid-template-columns: minmax(0, 1fr); min-height: 0; min-width: 0; }
+  main h2 { font-size: 16px; margin: 0; padding: 12px 16px; display: flex; justify-content: space-between; gap: 8px; }
+  #conversation-title { min-width: 0; overflow-wrap: anywhere; }
   #messages { list-style: none; margin: 0; padding: 12px 16px; overflow: auto; display: flex; flex-direction: column; gap: 8px; }
-  #messages li { max-width: 70%; padding: 8px 12px; border-radius: 12px; background: #8882; }
+  #messages li { max-width: 70%; padding: 8px 12px; border-radius: 12px; background: #8882; overflow-wrap: anywhere; }
   #messages li.agent { align-self: flex-end; background: #0b5fff; color: #fff; }
   #messages time { display: block; font-size: 11px; opacity: .7; }
   form#reply { display: flex; gap: 8px; padding: 12px 16px; border-top: 1px solid #8884; }
   form#reply textarea { flex: 1; resize: none; }
   #security-toggle { margin-left: auto; }
-  #security { padding: 12px 16px; overflow: auto; max-width: 960px; }
+  #security { padding: 12px 16px; overflow: auto; max-width: 960px; min-width: 0; overflow-wrap: anywhere; }
   .security-bar { display: flex; gap: 8px; align-items: center; }
   .security-bar h2 { font-size: 16px; margin: 0 auto 0 0; }
   .security-state { color: #888; font-size: 13px; }
@@ -58,20 +63,20 @@ export function agentPage(): string {
   .security-legend { display: flex; gap: 16px; font-size: 13px; }
   .security-keys li[data-advice="retire"], .security-keys li[data-advice="remove"] { font-weight: 600; }
   .security-origins { border-collapse: collapse; font-size: 14px; }
-  .security-origins th, .security-origins td { text-align: left; padding: 4px 12px 4px 0; border-bottom: 1px solid #8883; }
-  #toolbar { grid-column: 1 / -1; display: flex; flex-wrap: wrap; gap: 8px 16px; align-items: center; padding: 8px 16px; border-bottom: 1px solid #8884; font-size: 13px; }
+  .security-origins th, .security-origins td { text-align: left; padding: 4px 12px 4px 0; border-bottom: 1px solid #8883; overflow-wrap: anywhere; }
+  #toolbar { grid-column: 1 / -1; display: flex; flex-wrap: wrap; gap: 8px 16px; align-items: center; padding: 8px 16px; border-bottom: 1px solid #8884; font-size: 13px; overflow-wrap: anywhere; }
   #toolbar fieldset { display: flex; flex-wrap: wrap; gap: 4px 12px; align-items: center; border: 0; margin: 0 0 0 auto; padding: 0; }
   #toolbar legend { float: left; margin-right: 4px; color: #888; }
   #toolbar select, #toolbar button, #details select, #details button { padding: 4px 8px; }
   #conversations .unread strong::before { content: "● "; color: #0b5fff; }
   #conversations .assignee { font-size: 12px; }
   #messages .who { display: block; font-size: 11px; font-weight: 600; opacity: .8; }
-  #typing { margin: 0; padding: 0 16px; min-height: 1.4em; color: #888; font-size: 13px; }
-  #details { border-left: 1px solid #8884; padding: 12px 16px; overflow: auto; font-size: 14px; }
+  #typing { margin: 0; padding: 0 16px; min-height: 1.4em; color: #888; font-size: 13px; overflow-wrap: anywhere; }
+  #details { border-left: 1px solid #8884; padding: 12px 16px; overflow: auto; font-size: 14px; min-width: 0; overflow-wrap: anywhere; }
   #details h3 { font-size: 13px; text-transform: uppercase; letter-spacing: .04em; color: #888; margin: 0 0 6px; }
   #details section + section { margin-top: 20px; }
   #details .actions { display: flex; flex-wrap: wrap; gap: 6px; margin-top: 8px; }
-  #details dl { display: grid; grid-template-columns: auto 1fr; gap: 4px 10px; margin: 0; }
+  #details dl { display: grid; grid-template-columns: minmax(0, auto) minmax(0, 1fr); gap: 4px 10px; margin: 0; }
   #details dt { color: #888; }
   #details dd { margin: 0; overflow-wrap: anywhere; }
 </style>

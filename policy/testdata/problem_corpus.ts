@@ -146,10 +146,10 @@ async function directoryProblems(
     now: () => CORPUS_NOW,
   });
   // `apply` sets aside test files and ignored names itself.
-  policy.apply(texts);
+  await policy.apply(texts);
   const unreadable = UNREADABLE[name] ?? [];
   if (unreadable.length > 0) {
-    policy.apply(unreadable.map((file): [string, PolicyFileChange] => [
+    await policy.apply(unreadable.map((file): [string, PolicyFileChange] => [
       file,
       { unreadable: "permission denied" },
     ]));

@@ -10,6 +10,7 @@ import type { Conversation } from "../../chat/chat_store.ts";
 import { bearerToken } from "../credentials.ts";
 import type { MethodContext, MethodDefinition } from "../method.ts";
 import { RpcError } from "../rpc_error.ts";
+import type { VisitorReferences } from "../visitor_reference.ts";
 import type { CompiledOrganization } from "../../policy/types.ts";
 import {
   type AgentIdentity,
@@ -45,7 +46,9 @@ export const listConversations: MethodDefinition = {
       ...(filter === "unassigned" ? { filter: { assignee: null } } : {}),
     });
     return {
-      conversations: page.conversations.map(summarize),
+      conversations: page.conversations.map((conversation) =>
+        summarize(conversation, services.visitorReferences)
+      ),
       ...(page.cursor === undefined ? {} : { cursor: page.cursor }),
       agent: agent!,
       agents: agentsOf(organization),
@@ -64,7 +67,13 @@ export const getConversation: MethodDefinition = {
       conversation.id,
       { limit: 200, ...(after === undefined ? {} : { after }) },
     );
-    return { conversation: summarize(conversation), messages };
+    return {
+      conversation: summarize(
+        conversation,
+        context.services.visitorReferences,
+      ),
+      messages,
+    };
   },
 };
 
@@ -111,7 +120,12 @@ export const assign: MethodDefinition = {
       conversation.id,
       agent,
     );
-    return { conversation: summarize(assigned ?? conversation) };
+    return {
+      conversation: summarize(
+        assigned ?? conversation,
+        context.services.visitorReferences,
+      ),
+    };
   },
 };
 
@@ -139,7 +153,12 @@ export const close: MethodDefinition = {
       context.organization.spec.id,
       conversation.id,
     );
-    return { conversation: summarize(closed ?? conversation) };
+    return {
+      conversation: summarize(
+        closed ?? conversation,
+        context.services.visitorReferences,
+      ),
+    };
   },
 };
 
@@ -172,7 +191,8 @@ export const streamAll: MethodDefinition = {
             ...(after === undefined ? {} : { after }),
           }),
           "agents",
-          summarize,
+          (conversation) =>
+            summarize(conversation, context.services.visitorReferences),
         ),
       context.request,
     ));
@@ -202,8 +222,19 @@ async function findConversation(context: MethodContext): Promise<Conversation> {
   return conversation;
 }
 
-/** A conversation as the agent side sees it. */
-export function summarize(conversation: Conversation): ConversationSummary {
+/**
+ * A conversation as the agent side sees it: a verified user by their `sub`,
+ * an anonymous visitor by a reference, never by the `visitorId` (a
+ * credential: whoever holds it reads and writes the conversation).
+ *
+ * @param conversation The stored conversation.
+ * @param references Turns a visitor id into its reference.
+ * @returns The summary.
+ */
+export function summarize(
+  conversation: Conversation,
+  references: VisitorReferences,
+): ConversationSummary {
   const participant = conversation.participant;
   const { name, email, userId, userData } = conversation.attributes;
   return {
@@ -211,7 +242,7 @@ export function summarize(conversation: Conversation): ConversationSummary {
     visitor: {
       id: participant.kind === "user"
         ? participant.subject
-        : participant.visitorId,
+        : references.of(participant.visitorId),
       ...(name === undefined ? {} : { name }),
       ...(email === undefined ? {} : { email }),
       ...(userId === undefined ? {} : { userId }),

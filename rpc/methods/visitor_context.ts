@@ -11,11 +11,7 @@ import type { MethodDefinition } from "../method.ts";
 import { pageContext } from "../page_context.ts";
 import type { Params } from "../params.ts";
 import { RpcError } from "../rpc_error.ts";
-
-/** Longest email address (RFC 5321's path limit). */
-const MAX_EMAIL_LENGTH = 254;
-/** Something, `@`, a domain with a dot; no spaces. Unverified either way. */
-const EMAIL_PATTERN = /^[^\s@]{1,64}@[^\s@.]+(?:\.[^\s@.]+)+$/;
+import { isEmailAddress, MAX_EMAIL_LENGTH } from "../wire.ts";
 
 /** `chat.typing {}` → `{}`: agents' streams get a `typing` event. */
 export const typing: MethodDefinition = {
@@ -64,7 +60,8 @@ export const setPage: MethodDefinition = {
 
 function emailAddress(params: Params): string {
   const email = params.requiredString("email", MAX_EMAIL_LENGTH).trim();
-  if (!EMAIL_PATTERN.test(email)) {
+  // Unverified either way; a shape that cannot rewrite the agents' mailto:.
+  if (!isEmailAddress(email)) {
     throw new RpcError(
       "BAD_REQUEST",
       'Field "email" is not an email address',
