@@ -73,6 +73,7 @@ export { openStore } from "./store/open_store.ts";
 export { createKvStore } from "./store/kv/kv_store.ts";
 export type { KvStoreOptions } from "./store/kv/kv_store.ts";
 export { StoreUnavailableError } from "./store/store_unavailable_error.ts";
+export { StoreDataError } from "./store/store_data_error.ts";
 export type { SettingStore, Store, StoreEngine } from "./store/store.ts";
 export type {
   CounterSlot,
@@ -97,6 +98,7 @@ export type {
 } from "./store/conversation_store.ts";
 export type { ChangeFeed } from "./store/change_feed.ts";
 export type {
+  ClaimShare,
   LeasedOutboxItem,
   OutboxItem,
   OutboxStore,

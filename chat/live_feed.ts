@@ -100,6 +100,18 @@ export class LiveFeed {
     this.#changes = changes;
   }
 
+  /**
+   * The newest feed position of an organization: an organization watch
+   * cannot resume after a later one.
+   *
+   * @param organizationId The organization.
+   * @returns Its feed's head (0 for an empty feed).
+   * @throws {StoreUnavailableError} When the store fails.
+   */
+  async feedHead(organizationId: string): Promise<number> {
+    return await this.#records.feedHead(organizationId);
+  }
+
   /** Organizations with at least one open watch in this process. */
   get watchedOrganizations(): number {
     return this.#hubs.size;
@@ -275,6 +287,29 @@ function organizationEvent(entry: FeedEntry): WatchEvent {
     case "typing":
       return event;
   }
+}
+
+/**
+ * Whether text is a cursor a conversation watch can resume after (a message
+ * id), so a caller can refuse it before it opens a stream.
+ *
+ * @param cursor Text from a client (`Last-Event-ID`).
+ * @returns `true` when {@linkcode LiveFeed.conversation} takes it as `after`.
+ */
+export function isConversationCursor(cursor: string): boolean {
+  return parseMessageId(cursor) !== undefined;
+}
+
+/**
+ * Whether text is a cursor an organization watch can resume after (a feed
+ * position), so a caller can refuse it before it opens a stream.
+ *
+ * @param cursor Text from a client (`Last-Event-ID`).
+ * @returns `true` when {@linkcode LiveFeed.organization} takes it as `after`
+ *   (it may still be ahead of the feed).
+ */
+export function isFeedCursor(cursor: string): boolean {
+  return parseFeedCursor(cursor) !== null;
 }
 
 /** A feed position from a cursor; `null` when it is not one. */

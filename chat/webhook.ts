@@ -20,7 +20,10 @@ import type { ChatMessage } from "../store/conversation_store.ts";
 
 /** Where an organization's events go (the policy's `webhook`). */
 export interface WebhookTarget {
-  /** The receiver's `https://` (or loopback `http://`) URL. */
+  /**
+   * The receiver's `https://` URL on a public host; `http://` or a private
+   * address only for a host the operator lists in `server.allowWebhookHosts`.
+   */
   readonly url: string;
   /** HMAC key. Never sent, never logged. */
   readonly secret: string;

@@ -88,7 +88,11 @@ function outcomeLog(finals = 1): {
   };
 }
 
-/** A dispatcher on `store` aimed at `url`, running until disposed. */
+/**
+ * A dispatcher on `store` aimed at `url`, running until disposed. The test
+ * receivers listen on 127.0.0.1, which webhooks reach only because the
+ * operator allows it (`server.allowWebhookHosts`), as in local development.
+ */
 function dispatcherOn(
   store: TestStore,
   url: string | undefined,
@@ -98,6 +102,7 @@ function dispatcherOn(
     target: () => url === undefined ? undefined : { url, secret: SECRET },
     pollMs: 20,
     baseDelayMs: 10,
+    allowHosts: () => ["127.0.0.1"],
     ...options,
   });
   dispatcher.start();
@@ -291,3 +296,213 @@ testEachEngine(
     assert.equal(new Set(deliveries).size, 20);
   },
 );
+
+/** A receiver name that the tests' resolvers answer for. */
+const RECEIVER_NAME = "hooks.parley.test";
+
+const RESOLVED_PRIVATE: [string, string[], string][] = [
+  ["loopback", ["127.0.0.1"], "loopback"],
+  ["a private network address", ["10.0.0.5"], "private"],
+  ["the metadata service", ["169.254.169.254"], "metadata"],
+  ["IPv6 loopback", ["::1"], "loopback"],
+  ["loopback mapped into IPv6", ["::ffff:127.0.0.1"], "loopback"],
+  ["a public and a private address", ["93.184.215.14", "10.0.0.5"], "private"],
+];
+
+for (const [what, addresses, kind] of RESOLVED_PRIVATE) {
+  testEachEngine(
+    `WebhookDispatcher refuses a public name that resolves to ${what}, records it, and does not retry`,
+    async (engine) => {
+      await using store = await engine.open();
+      await using receiver = startReceiver(() => 200);
+      const port = new URL(receiver.url).port;
+      const log = outcomeLog();
+      await store.outbox.enqueue([delivery("conv-1.r1")]);
+      await using _dispatcher = dispatcherOn(
+        store,
+        `https://${RECEIVER_NAME}:${port}/hooks/parley`,
+        {
+          allowHosts: () => [],
+          resolve: () => Promise.resolve(addresses),
+          onOutcome: log.onOutcome,
+        },
+      );
+      const final = await log.final;
+      assert.deepEqual(
+        log.outcomes.map(({ attempt, ok, final, error, addressKind }) => ({
+          attempt,
+          ok,
+          final,
+          error,
+          addressKind,
+        })),
+        [{
+          attempt: 1,
+          ok: false,
+          final: true,
+          error: "private-address",
+          addressKind: kind,
+        }],
+      );
+      assert.equal(final.status, undefined);
+      assert.equal(receiver.received.length, 0, "no connection was made");
+      assert.equal(await store.outbox.size(), 0);
+    },
+  );
+}
+
+testEachEngine(
+  "WebhookDispatcher resolves the name again at every attempt, so an answer that turns private is refused",
+  async (engine) => {
+    await using store = await engine.open();
+    const asked: string[] = [];
+    const log = outcomeLog();
+    await store.outbox.enqueue([delivery("conv-1.r2")]);
+    await using _dispatcher = dispatcherOn(
+      store,
+      `https://${RECEIVER_NAME}/hooks/parley`,
+      {
+        allowHosts: () => [],
+        // The first lookup fails (retried, as any network error); the
+        // second answers with an address that is not public.
+        resolve: (host) => {
+          asked.push(host);
+          return asked.length === 1
+            ? Promise.reject(new Error(`getaddrinfo ENOTFOUND ${host}`))
+            : Promise.resolve(["127.0.0.1"]);
+        },
+        onOutcome: log.onOutcome,
+      },
+    );
+    const final = await log.final;
+    assert.deepEqual(asked, [RECEIVER_NAME, RECEIVER_NAME]);
+    assert.equal(log.outcomes[0]?.final, false, "a failed lookup is retried");
+    assert.equal(final.attempt, 2);
+    assert.equal(final.error, "private-address");
+    assert.equal(await store.outbox.size(), 0);
+  },
+);
+
+testEachEngine(
+  "WebhookDispatcher refuses, at delivery, a URL the policy's allowWebhookHosts no longer lets through",
+  async (engine) => {
+    await using store = await engine.open();
+    await using receiver = startReceiver(() => 200);
+    const log = outcomeLog();
+    await store.outbox.enqueue([delivery("conv-1.r3")]);
+    await using _dispatcher = dispatcherOn(store, receiver.url, {
+      allowHosts: () => [],
+      onOutcome: log.onOutcome,
+    });
+    const final = await log.final;
+    assert.equal(final.error, "private-address");
+    assert.equal(final.addressKind, "loopback");
+    assert.equal(receiver.received.length, 0);
+  },
+);
+
+const TLS = new URL("./testdata/webhook_tls/", import.meta.url);
+
+testEachEngine(
+  "WebhookDispatcher delivers over TLS to the address it resolved, checking the certificate against the URL's name",
+  async (engine) => {
+    await using store = await engine.open();
+    const received: string[] = [];
+    const server = Deno.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      onListen() {},
+      cert: await Deno.readTextFile(new URL("cert.pem", TLS)),
+      key: await Deno.readTextFile(new URL("key.pem", TLS)),
+    }, async (request) => {
+      received.push(
+        `${request.headers.get("host")} ${await verifyWebhookSignature(
+          SECRET,
+          request.headers.get(SIGNATURE_HEADER),
+          await request.text(),
+        )}`,
+      );
+      return new Response(null, { status: 204 });
+    });
+    try {
+      const log = outcomeLog();
+      await store.outbox.enqueue([delivery("conv-1.t1")]);
+      await using _dispatcher = dispatcherOn(
+        store,
+        `https://${RECEIVER_NAME}:${server.addr.port}/hooks/parley`,
+        {
+          // The test CA's certificate is for a name only the tests resolve,
+          // to loopback: the operator allows that name, as in development.
+          allowHosts: () => [RECEIVER_NAME],
+          resolve: () => Promise.resolve(["127.0.0.1"]),
+          caCerts: [await Deno.readTextFile(new URL("ca.pem", TLS))],
+          onOutcome: log.onOutcome,
+        },
+      );
+      const final = await log.final;
+      assert.equal(final.ok, true, final.error);
+      assert.deepEqual(received, [`${RECEIVER_NAME}:${server.addr.port} true`]);
+    } finally {
+      await server.shutdown();
+    }
+  },
+);
+
+testEachEngine(
+  "a hanging receiver delays only its own organization: another's webhook arrives within one attempt timeout while 200 wait",
+  async (engine) => {
+    await using store = await engine.open();
+    const hanging = Promise.withResolvers<number>();
+    let hangingNow = 0;
+    let mostHangingAtOnce = 0;
+    await using beta = startReceiver(() => {
+      hangingNow++;
+      mostHangingAtOnce = Math.max(mostHangingAtOnce, hangingNow);
+      return hanging.promise;
+    });
+    const acmeArrived = Promise.withResolvers<number>();
+    await using acme = startReceiver(() => {
+      acmeArrived.resolve(performance.now());
+      return 204;
+    });
+    const queued: OutboxItem[] = Array.from({ length: 200 }, (_, index) => ({
+      ...delivery(`conv-b.m${index}`),
+      organizationId: "beta",
+      dueAt: index,
+    }));
+    await store.outbox.enqueue(queued);
+    const timeoutMs = 5_000;
+    try {
+      await using _dispatcher = dispatcherOn(store, undefined, {
+        target: (organizationId) => ({
+          url: organizationId === "beta" ? beta.url : acme.url,
+          secret: SECRET,
+        }),
+        timeoutMs,
+        pollMs: 1_000,
+      });
+      // Beta's receiver now holds its organization's slots.
+      while (beta.received.length < 4) await delay(10);
+      const sent = performance.now();
+      await store.outbox.enqueue([{ ...delivery("conv-a.m1"), dueAt: 1_000 }]);
+      const arrived = await Promise.race([
+        acmeArrived.promise,
+        delay(timeoutMs).then(() => Infinity),
+      ]);
+      const latency = arrived - sent;
+      console.log(
+        `acme's webhook beside a hanging beta: ${latency.toFixed(0)} ms`,
+      );
+      assert.ok(latency < timeoutMs, `acme waited ${latency} ms`);
+      assert.equal(acme.received.length, 1);
+      assert.ok(mostHangingAtOnce <= 4, `${mostHangingAtOnce} beta at once`);
+      assert.ok(await store.outbox.size() > 190, "beta's backlog waits");
+    } finally {
+      hanging.resolve(200);
+    }
+  },
+);
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

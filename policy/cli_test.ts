@@ -1,5 +1,6 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { type Run, runDeno } from "../tests/cli_process.ts";
+import { PRIVATE_WEBHOOK_URLS } from "../tests/private_webhook_urls.ts";
 import { decodeProtectedHeader, jwtVerify } from "jose";
 
 const ROOT = new URL("..", import.meta.url);
@@ -431,6 +432,54 @@ Deno.test("policy check --json DIR reports one entry per file", async () => {
     );
     strictEqual(report.files[4].organizations[0].id, "gamma");
     strictEqual(report.files[4].organizations[0].limits.ip, "5/minute");
+  });
+});
+
+Deno.test("policy check refuses every private webhook address with webhook-private-address at FILE:LINE:COL", async () => {
+  const organizations = PRIVATE_WEBHOOK_URLS.map(([url], index) =>
+    [
+      `  org${index}:`,
+      "    domains: { mode: off }",
+      `    webhook: { url: "${url}", secret: { env: HOOK_SECRET } }`,
+    ].join("\n")
+  );
+  const text = `version: 1\norganizations:\n${organizations.join("\n")}\n`;
+  await withTempPolicy(text, async (file) => {
+    const run = await cli(["check", file], { HOOK_SECRET: "h".repeat(40) });
+    strictEqual(run.code, 1);
+    deepStrictEqual(
+      problemLines(run.stdout),
+      PRIVATE_WEBHOOK_URLS.map((_, index) =>
+        `${file}:${5 + index * 3}:21 webhook-private-address`
+      ),
+    );
+  });
+});
+
+Deno.test("policy check DIR lets _parley.yaml's allowWebhookHosts use http and loopback, and refuses the rest", async () => {
+  const hook = (id: string, url: string) =>
+    `version: 1\ndomains: { mode: off }\nwebhook: { url: "${url}", secret: { env: ${id.toUpperCase()}_HOOK } }\n`;
+  const ids = ["acme", "beta", "gamma", "delta"];
+  await withTempDirectory({
+    "_parley.yaml": `version: 1\nsecrets: { ${
+      ids.map((id) => `${id}: [${id.toUpperCase()}_HOOK]`).join(", ")
+    } }\nserver:\n  allowWebhookHosts: [127.0.0.1]\n`,
+    "acme.yaml": hook("acme", "http://127.0.0.1:8080/hook"),
+    "beta.yaml": hook("beta", "http://localhost:8080/hook"),
+    "gamma.yaml": hook("gamma", "http://hooks.gamma.example/hook"),
+    "delta.yaml": hook("delta", "https://hooks.delta.example/hook"),
+  }, async (dir) => {
+    const run = await cli(
+      ["check", dir],
+      Object.fromEntries(
+        ids.map((id) => [`${id.toUpperCase()}_HOOK`, "h".repeat(40)]),
+      ),
+    );
+    strictEqual(run.code, 1);
+    deepStrictEqual(problemLines(run.stdout), [
+      `${dir}/beta.yaml:3:17 webhook-private-address`,
+      `${dir}/gamma.yaml:3:17 webhook-not-https`,
+    ]);
   });
 });
 

@@ -12,8 +12,9 @@
  * `apply` takes the texts of the files that changed (or `undefined` for a
  * removed file) and compiles only those. A file whose new version fails keeps
  * its organization's last good version in force; a broken `_parley.yaml`
- * keeps the last good settings. An edit to `defaults` recompiles every
- * organization, since they all inherit it; an edit to an organization's
+ * keeps the last good settings. An edit to `defaults` or
+ * `server.allowWebhookHosts` recompiles every organization, since they are
+ * all validated against them; an edit to an organization's
  * entry of `secrets:` recompiles that organization; any other edit compiles
  * one. An organization whose variables are no longer assigned to it loses
  * its version in force rather than keep secrets it may no longer name.
@@ -445,9 +446,13 @@ export class PolicyDirectory {
   #inheritanceChanged(before: SettingsInForce): (id: string) => boolean {
     const after = this.#settings;
     if (after === before) return () => false;
+    // Every organization is validated against the defaults and the hosts
+    // its webhook may name.
     if (
       JSON.stringify(after.settings.defaults) !==
-        JSON.stringify(before.settings.defaults)
+        JSON.stringify(before.settings.defaults) ||
+      JSON.stringify(after.settings.server.allowWebhookHosts) !==
+        JSON.stringify(before.settings.server.allowWebhookHosts)
     ) {
       return () => true;
     }
@@ -582,6 +587,7 @@ export class PolicyDirectory {
       options: {
         organizationId: id,
         defaults: this.#settings.settings.defaults,
+        allowWebhookHosts: this.#settings.settings.server.allowWebhookHosts,
         secrets,
         filename: name,
         now: this.#now(),

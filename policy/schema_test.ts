@@ -10,6 +10,7 @@ import {
   MAX_MESSAGES_RANGE,
   MAX_STREAMS_RANGE,
   MAX_TRUST_PROXY,
+  MAX_WEBHOOK_HOSTS,
   POLICY_DEFAULTS,
   POLICY_ENUMS,
   POLICY_FILE_KEYS,
@@ -195,6 +196,8 @@ Deno.test("schema.json states the validator's defaults and bounds", () => {
   strictEqual(server.maxBodyBytes?.minimum, MAX_BODY_BYTES_RANGE.min);
   strictEqual(server.maxBodyBytes?.maximum, MAX_BODY_BYTES_RANGE.max);
   strictEqual(server.onStoreError?.default, POLICY_DEFAULTS.onStoreError);
+  strictEqual(server.allowWebhookHosts?.maxItems, MAX_WEBHOOK_HOSTS);
+  deepStrictEqual(server.allowWebhookHosts?.default, []);
   const jwt = MAPPINGS.get("organizations.*.jwt")?.properties ?? {};
   strictEqual(jwt.keys?.maxItems, MAX_JWT_KEYS);
   const admin = MAPPINGS.get("organizations.*.admin")?.properties ?? {};

@@ -166,6 +166,11 @@ export interface ServerSettings {
   readonly maxStreamsPerIp: number;
   /** Live streams per server process (default 10000). */
   readonly maxStreams: number;
+  /**
+   * Hosts whose webhooks may use `http:` and private or loopback addresses
+   * (tests, local development), in URL `hostname` form; none by default.
+   */
+  readonly allowWebhookHosts: readonly string[];
 }
 
 /** A whole validated policy (version 1). */

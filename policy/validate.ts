@@ -18,6 +18,7 @@ import {
   WEEKDAYS,
 } from "./business_hours.ts";
 import { normalizeHost } from "./host.ts";
+import { canonicalHost } from "./network_address.ts";
 import {
   type ListNode,
   type MapEntry,
@@ -35,6 +36,7 @@ import {
   type SecretAssignment,
   type SecretRefusal,
 } from "./secret_assignment.ts";
+import { checkWebhookUrl } from "./webhook_url.ts";
 import type {
   AdminKeySpec,
   BusinessHours,
@@ -82,6 +84,8 @@ export interface ValidateOrganizationOptions extends ValidateOptions {
   readonly organizationId: string;
   /** The directory's defaults (from `_parley.yaml`); the built-in ones when absent. */
   readonly defaults?: PolicySpec["defaults"];
+  /** The directory's `server.allowWebhookHosts` (from `_parley.yaml`); none when absent. */
+  readonly allowWebhookHosts?: readonly string[];
   /**
    * The directory's `secrets:` map (`secret_assignment.ts`): when given, the
    * file may name only the variables assigned to its organization, and no
@@ -165,6 +169,7 @@ export const POLICY_KEYS: Readonly<Record<string, readonly string[]>> = Object
       "maxStreamsPerSession",
       "maxStreamsPerIp",
       "maxStreams",
+      "allowWebhookHosts",
     ],
     "organizations.*": [
       "name",
@@ -280,6 +285,7 @@ export const BUILT_IN_SERVER: ServerSettings = Object.freeze({
   maxStreamsPerSession: POLICY_DEFAULTS.maxStreamsPerSession,
   maxStreamsPerIp: POLICY_DEFAULTS.maxStreamsPerIp,
   maxStreams: POLICY_DEFAULTS.maxStreams,
+  allowWebhookHosts: Object.freeze([]),
 });
 
 /** `widget.unansweredAfter` when the policy leaves it out, milliseconds. */
@@ -297,6 +303,8 @@ export const MAX_BODY_BYTES_RANGE = Object.freeze({ min: 256, max: 1_048_576 });
 export const MAX_TRUST_PROXY = 32;
 /** Bounds of `server.maxStreamsPerSession`, `maxStreamsPerIp` and `maxStreams`. */
 export const MAX_STREAMS_RANGE = Object.freeze({ min: 1, max: 1_000_000 });
+/** Most entries of `server.allowWebhookHosts`. */
+export const MAX_WEBHOOK_HOSTS = 100;
 /** Bounds of `retention.messages`. */
 export const MAX_MESSAGES_RANGE = Object.freeze({ min: 1, max: 100_000 });
 
@@ -354,6 +362,7 @@ export function validateOrganizationFile(
         root,
         options.organizationId,
         options.defaults ?? BUILT_IN_DEFAULTS,
+        options.allowWebhookHosts ?? [],
       ),
     secrets &&
       ((name) => refuseUnassignedSecret(secrets, options.organizationId, name)),
@@ -459,6 +468,8 @@ class PolicyValidator {
   readonly #now: number;
   readonly #problems: PolicyProblem[];
   readonly #refuseSecret: (name: string) => SecretRefusal | undefined;
+  /** The operator's `server.allowWebhookHosts`, for the webhook URLs that follow. */
+  #allowWebhookHosts: readonly string[] = [];
 
   constructor(
     options: ValidateOptions,
@@ -758,6 +769,7 @@ class PolicyValidator {
     if (!top || root === undefined) return undefined;
     const defaults = this.#defaults(top.get("defaults"));
     const server = this.#server(top.get("server"));
+    this.#allowWebhookHosts = server.allowWebhookHosts;
     const organizations = new Map<string, OrganizationSpec>();
     const orgsEntry = top.get("organizations");
     if (orgsEntry === undefined) {
@@ -825,7 +837,9 @@ class PolicyValidator {
     root: PolicyNode | undefined,
     id: string,
     defaults: PolicySpec["defaults"],
+    allowWebhookHosts: readonly string[],
   ): OrganizationSpec | undefined {
+    this.#allowWebhookHosts = allowWebhookHosts;
     if (!ORGANIZATION_ID.test(id)) {
       this.#report(
         "bad-organization-id",
@@ -959,8 +973,42 @@ class PolicyValidator {
             MAX_STREAMS_RANGE.max,
           )) ?? settings[key];
       }
+      const hosts = section.get("allowWebhookHosts");
+      if (hosts) settings.allowWebhookHosts = this.#webhookHosts(hosts);
     }
     return Object.freeze(settings);
+  }
+
+  /** `server.allowWebhookHosts`: bare hosts, in the form URLs name them. */
+  #webhookHosts(entry: MapEntry): readonly string[] {
+    const path = "server.allowWebhookHosts";
+    const list = this.#list(entry, path);
+    const hosts: string[] = [];
+    if (list && list.items.length > MAX_WEBHOOK_HOSTS) {
+      this.#report(
+        "too-many-webhook-hosts",
+        path,
+        entry.value,
+        `At most ${MAX_WEBHOOK_HOSTS} webhook hosts may be listed`,
+      );
+      return Object.freeze(hosts);
+    }
+    list?.items.forEach((item, index) => {
+      const itemPath = `${path}[${index}]`;
+      const text = this.#string({ key: "", at: item, value: item }, itemPath);
+      if (text === undefined) return;
+      const host = canonicalHost(text);
+      if (host === undefined) {
+        this.#report(
+          "bad-webhook-host",
+          itemPath,
+          item,
+          `Webhook host "${clip(text)}" is not a host name or IP address`,
+          "List bare hosts, e.g. 127.0.0.1, ::1 or hooks.dev.test (no scheme, port or wildcard)",
+        );
+      } else if (!hosts.includes(host)) hosts.push(host);
+    });
+    return Object.freeze(hosts);
   }
 
   /**
@@ -1760,16 +1808,11 @@ class PolicyValidator {
     } else {
       const text = this.#string(urlEntry, `${path}.url`);
       if (text !== undefined) {
-        url = checkWebhookUrl(text);
-        if (url === undefined) {
-          // Webhook URLs often carry a token, so the value is not echoed.
-          this.#report(
-            "bad-url",
-            `${path}.url`,
-            urlEntry.value,
-            "Webhook URL is not an absolute http or https URL",
-            "Write url: https://host/path",
-          );
+        const checked = checkWebhookUrl(text, this.#allowWebhookHosts);
+        if ("url" in checked) url = checked.url;
+        else {
+          const { code, message, hint } = checked.refusal;
+          this.#report(code, `${path}.url`, urlEntry.value, message, hint);
         }
       }
     }
@@ -1919,18 +1962,6 @@ function normalizeIpv6(text: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function checkWebhookUrl(text: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    return undefined;
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") return undefined;
-  if (url.hostname === "") return undefined;
-  return url.href;
 }
 
 /** The `POLICY_KEYS` location of a secret reference, from its path. */

@@ -829,6 +829,7 @@ Deno.test("validatePolicy() accepts the example with most options and normalises
     maxStreamsPerSession: 2,
     maxStreamsPerIp: 50,
     maxStreams: 10_000,
+    allowWebhookHosts: [],
   });
 });
 
@@ -856,6 +857,7 @@ Deno.test("validatePolicy() fills in the documented defaults", () => {
     maxStreamsPerSession: 2,
     maxStreamsPerIp: 50,
     maxStreams: 10_000,
+    allowWebhookHosts: [],
   });
   const acme = spec.organizations.get("acme");
   ok(acme);

@@ -16,6 +16,7 @@
 
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { decodeBase64url } from "./base64url.ts";
+import { hasControlCharacter } from "./control_character.ts";
 import { parseRequestOrigin } from "./domain_matcher.ts";
 import { REASON } from "./reasons.ts";
 import type { JwtKeySpec, OrganizationSpec, TraceStep } from "./types.ts";
@@ -399,12 +400,12 @@ function checkClaims(
   const sub = claims.sub;
   if (
     typeof sub !== "string" || sub.length === 0 ||
-    sub.length > MAX_SUBJECT_LENGTH
+    sub.length > MAX_SUBJECT_LENGTH || hasControlCharacter(sub)
   ) {
     return step(
       "sub",
       REASON.jwtSub,
-      `Claim "sub" must be a string of 1 to ${MAX_SUBJECT_LENGTH} characters`,
+      `Claim "sub" must be a string of 1 to ${MAX_SUBJECT_LENGTH} characters, none a control character`,
     );
   }
   if (trace) step("sub", undefined, "Subject present");

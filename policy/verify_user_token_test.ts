@@ -394,6 +394,16 @@ const ROWS: readonly Row[] = [
     reason: "jwt.sub",
   },
   {
+    name: "sub holding a NUL",
+    token: () => sign(claims({ sub: "user\u000042" })),
+    reason: "jwt.sub",
+  },
+  {
+    name: "sub holding a terminal escape",
+    token: () => sign(claims({ sub: "user\u001b[2J" })),
+    reason: "jwt.sub",
+  },
+  {
     name: "user_data a string",
     token: () => sign(claims({ user_data: "admin" })),
     reason: "jwt.user_data",

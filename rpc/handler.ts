@@ -24,7 +24,10 @@ export type { PolicySource } from "./policy_source.ts";
 import { AgentPresence } from "../chat/agent_presence.ts";
 import { ChatStore, WEBHOOK_KINDS } from "../chat/chat_store.ts";
 import { LiveFeed } from "../chat/live_feed.ts";
-import { WebhookDispatcher } from "../chat/webhook_dispatcher.ts";
+import {
+  WebhookDispatcher,
+  type WebhookOutcome,
+} from "../chat/webhook_dispatcher.ts";
 import { createRateLimiter } from "../limits/rate_limiter.ts";
 import type { Evaluator } from "../policy/types.ts";
 import { createKvStore } from "../store/kv/kv_store.ts";
@@ -48,6 +51,7 @@ import {
   SecurityTally,
 } from "./security_tally.ts";
 import { readJsonBody } from "./read_json_body.ts";
+import { UNKNOWN_ORGANIZATION } from "./request_limits.ts";
 import { RpcError } from "./rpc_error.ts";
 import { refuseTokenInBody } from "./token_in_body.ts";
 import { failureReply, successReply } from "./rpc_reply.ts";
@@ -156,6 +160,8 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
       item.kind === WEBHOOK_KINDS.unanswered
         ? chat.unansweredBody(item.organizationId, item.id)
         : Promise.resolve(item.body),
+    allowHosts: () => source.current.spec.server.allowWebhookHosts,
+    onOutcome: webhookOutcomeRecorder(source, metrics),
     now,
   });
   webhooks.start();
@@ -348,6 +354,47 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
       await Promise.all([webhooks.close(), security.close()]);
     },
   });
+}
+
+/**
+ * Counts every delivery attempt in `/metrics`, and says once per
+ * organization and policy revision on stderr that its webhook was refused
+ * for the address it leads to (one line, however many messages follow).
+ */
+function webhookOutcomeRecorder(
+  source: PolicySource,
+  metrics: Metrics,
+): (outcome: WebhookOutcome) => void {
+  const warned = new Map<string, string>();
+  return (outcome) => {
+    const known = source.current.organization(outcome.organizationId) !==
+      undefined;
+    const organization = known ? outcome.organizationId : UNKNOWN_ORGANIZATION;
+    const refused = outcome.error === "private-address" ||
+      outcome.error === "not-https";
+    metrics.webhook(
+      organization,
+      outcome.ok
+        ? "delivered"
+        : refused
+        ? "refused"
+        : outcome.error === "no-webhook" || outcome.error === "not-due"
+        ? "dropped"
+        : outcome.final
+        ? "failed"
+        : "retrying",
+    );
+    const revision = source.current.revision;
+    if (!refused || !known || warned.get(organization) === revision) return;
+    warned.set(organization, revision);
+    console.warn(
+      `Webhook of organization "${organization}" refused, not retried: its URL ${
+        outcome.error === "not-https"
+          ? "is not https"
+          : `leads to an address webhooks may not reach (${outcome.addressKind})`
+      } (webhooks reach only public https endpoints; an operator allows a development host in server.allowWebhookHosts)`,
+    );
+  };
 }
 
 /** The store the options name. */

@@ -25,6 +25,7 @@ import {
 } from "../chat/event_stream.ts";
 import type { Evaluator, ServerSettings } from "../policy/types.ts";
 import type { PolicySource } from "./policy_source.ts";
+import { ChatError } from "../chat/chat_error.ts";
 import { RpcError } from "./rpc_error.ts";
 
 /** Who holds a stream, and how to tell whether they still may. */
@@ -174,10 +175,17 @@ export class LiveStreams {
     source: AsyncIterable<ServerSentEvent<unknown>>,
   ): AsyncGenerator<ServerSentEvent<unknown>, void, undefined> {
     try {
-      for await (const event of source) {
-        if (stream.reason === undefined) this.#checkIfStale(stream);
-        if (stream.reason !== undefined) break;
-        yield event;
+      try {
+        for await (const event of source) {
+          if (stream.reason === undefined) this.#checkIfStale(stream);
+          if (stream.reason !== undefined) break;
+          yield event;
+        }
+      } catch (error) {
+        // A refusal of the watch once the stream is open (its conversation
+        // went away): the client is told why, as with any other end.
+        if (!(error instanceof ChatError)) throw error;
+        stream.reason ??= `chat.${error.code}`;
       }
       if (stream.reason !== undefined) {
         yield { event: "closed", data: { reason: stream.reason } };

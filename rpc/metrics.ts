@@ -35,6 +35,7 @@ export class Metrics {
   readonly #storeErrors = new LabelledCounter(["action"]);
   readonly #throttleBlocks = new LabelledCounter(["organization"]);
   readonly #reloads = new LabelledCounter(["file", "result"]);
+  readonly #webhooks = new LabelledCounter(["organization", "outcome"]);
   #decisionLogDropped = 0;
   /** Bucket counts (the last one past every bound) by method. */
   readonly #latencyCounts = new Map<string, number[]>();
@@ -91,6 +92,15 @@ export class Metrics {
     this.#reloads.increment(file, result);
   }
 
+  /**
+   * Counts one webhook delivery attempt: `delivered`, `retrying`, `failed`
+   * (the last attempt), `refused` (a private address or plain http, never
+   * retried) or `dropped` (no webhook any more, or the event no longer holds).
+   */
+  webhook(organization: string, outcome: string): void {
+    this.#webhooks.increment(organization, outcome);
+  }
+
   /** Observes one request's latency. */
   latency(method: string, seconds: number): void {
     let counts = this.#latencyCounts.get(method);
@@ -138,6 +148,11 @@ export class Metrics {
       lines,
       "parley_policy_reloads_total",
       "Policy reloads by file and result.",
+    );
+    this.#webhooks.render(
+      lines,
+      "parley_webhook_deliveries_total",
+      "Webhook delivery attempts by organization and outcome.",
     );
     lines.push(
       "# HELP parley_decision_log_dropped_total Decision-log lines dropped: the writer could not keep up, or a write failed.",

@@ -2,9 +2,18 @@
  * Typed reading of RPC body fields: each method states the fields it takes,
  * with lengths, and a wrong type or length is a `BAD_REQUEST` naming the field.
  *
+ * No string field holds a control character: C0 (U+0000–U+001F), DEL and C1
+ * (U+007F–U+009F) are refused with reason `param.control_character`. They
+ * have no place in ids, names, addresses, cursors or page data; PostgreSQL
+ * cannot store a NUL (it would fail the request as if the store were down),
+ * and the others can rewrite the terminal or log line they are printed to.
+ * Message text (`optionalText`) keeps tab, line feed and carriage return, so
+ * pasted text and an API client's `\r\n` line ends arrive as written.
+ *
  * @module
  */
 
+import { hasControlCharacter } from "../policy/control_character.ts";
 import { RpcError } from "./rpc_error.ts";
 
 /** Reads fields of one request body. */
@@ -70,9 +79,30 @@ export class Params {
    * @param name Field name.
    * @param maxLength Longest accepted.
    * @returns The value, or `undefined`.
-   * @throws {RpcError} `BAD_REQUEST` when not a string or too long.
+   * @throws {RpcError} `BAD_REQUEST` when not a string, too long, or holding a control character.
    */
   optionalString(name: string, maxLength: number): string | undefined {
+    return this.#string(name, maxLength, false);
+  }
+
+  /**
+   * Optional message text: a string that may hold tab, line feed and
+   * carriage return, and no other control character.
+   *
+   * @param name Field name.
+   * @param maxLength Longest accepted.
+   * @returns The value, or `undefined`.
+   * @throws {RpcError} `BAD_REQUEST` when not a string, too long, or holding another control character.
+   */
+  optionalText(name: string, maxLength: number): string | undefined {
+    return this.#string(name, maxLength, true);
+  }
+
+  #string(
+    name: string,
+    maxLength: number,
+    keepLineBreaks: boolean,
+  ): string | undefined {
     const value = this.#body[name];
     if (value === undefined || value === null) return undefined;
     if (typeof value !== "string") {
@@ -87,6 +117,13 @@ export class Params {
         "BAD_REQUEST",
         `Field "${this.#path}${name}" is longer than ${maxLength} characters`,
         { reason: `param.${this.#path}${name}.length` },
+      );
+    }
+    if (hasControlCharacter(value, keepLineBreaks)) {
+      throw new RpcError(
+        "BAD_REQUEST",
+        `Field "${this.#path}${name}" holds a control character`,
+        { reason: "param.control_character" },
       );
     }
     return value;

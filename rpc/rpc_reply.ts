@@ -6,6 +6,7 @@
  */
 
 import { ChatError } from "../chat/chat_error.ts";
+import { StoreDataError } from "../store/store_data_error.ts";
 import { StoreUnavailableError } from "../store/store_unavailable_error.ts";
 import { rpcErrorFromChat } from "./chat_error_mapping.ts";
 import { corsHeaders, type HeaderEntry } from "./cors.ts";
@@ -119,6 +120,16 @@ function asRpcError(error: unknown): RpcError | undefined {
       "UNAVAILABLE",
       "Storage is unavailable; try again shortly",
       { reason: "store.unavailable" },
+    );
+  }
+  // The store is up and refused a value: input no check caught is the
+  // client's (400); any other refused value is a bug (500). Neither is an
+  // outage, so neither counts as a store error.
+  if (error instanceof StoreDataError && error.kind === "text") {
+    return new RpcError(
+      "BAD_REQUEST",
+      "The request holds text that cannot be stored",
+      { reason: "store.invalid_text" },
     );
   }
   return undefined;

@@ -230,9 +230,11 @@ export interface ConversationStore {
     },
   ): Promise<ChatMessage[]>;
   /**
-   * Conversations that have messages, newest `updatedAt` first.
+   * Conversations that have messages, newest `updatedAt` first. Cursors
+   * have one form on every engine (`conversation_cursor.ts`); a page that
+   * ends the inbox has none.
    *
-   * @throws {TypeError} For a cursor this store did not hand out.
+   * @throws {TypeError} For text that is not a cursor (the message names the cursor).
    */
   list(
     organizationId: string,

@@ -37,6 +37,18 @@ export interface LeasedOutboxItem extends OutboxItem {
   readonly leaseUntil: number;
 }
 
+/**
+ * How `claim` shares its leases between organizations, so one organization's
+ * backlog (a receiver that hangs, a flood of messages) cannot take every
+ * delivery slot of a host.
+ */
+export interface ClaimShare {
+  /** Most items of one organization the owner holds at a time, `held` included. */
+  readonly perOrganization: number;
+  /** Items the owner holds now, by organization. */
+  readonly held?: ReadonlyMap<string, number>;
+}
+
 /** Deliveries of every organization. */
 export interface OutboxStore {
   /**
@@ -47,13 +59,17 @@ export interface OutboxStore {
   enqueue(items: readonly OutboxItem[]): Promise<void>;
   /**
    * Leases up to `limit` items that are due at `now` and not leased to
-   * anyone else, oldest due first, to `owner` for `leaseMs`.
+   * anyone else, to `owner` for `leaseMs`: each organization's oldest due
+   * first, and with `share`, no more of one organization than it leaves
+   * room for. The cost grows with the organizations that have items and
+   * the items leased, not with one organization's backlog.
    */
   claim(
     owner: string,
     now: number,
     leaseMs: number,
     limit: number,
+    share?: ClaimShare,
   ): Promise<LeasedOutboxItem[]>;
   /**
    * Removes a leased item (delivered, or given up), if the lease is still

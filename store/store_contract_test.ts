@@ -16,7 +16,7 @@ import type {
   Participant,
 } from "./conversation_store.ts";
 import type { CounterSlot } from "./counter_store.ts";
-import type { OutboxItem } from "./outbox_store.ts";
+import type { LeasedOutboxItem, OutboxItem } from "./outbox_store.ts";
 import { openStore } from "./open_store.ts";
 import { startCluster } from "../tests/postgres_cluster.ts";
 import { openPostgresStore } from "./postgres/postgres_store.ts";
@@ -570,6 +570,28 @@ for (const engine of storeEngines()) {
     );
   });
 
+  test("list() hands out no cursor with a full last page, and a cursor of one engine's form on both", async () => {
+    await using store = await engine.open();
+    for (let index = 0; index < 4; index++) {
+      const conversation = await openFresh(store);
+      await say(store, conversation, "hi", {
+        at: Date.UTC(2026, 0, 5) + index * 1000,
+      });
+    }
+    const first = await store.conversations.list("acme", { limit: 2 });
+    assert.equal(first.conversations.length, 2);
+    assert.match(first.cursor ?? "", /^c1\.\d+\.[A-Za-z0-9_-]+$/);
+    const last = await store.conversations.list("acme", {
+      limit: 2,
+      cursor: first.cursor!,
+    });
+    assert.equal(last.conversations.length, 2);
+    assert.equal(last.cursor, undefined, "nothing follows a full last page");
+    const whole = await store.conversations.list("acme", { limit: 4 });
+    assert.equal(whole.conversations.length, 4);
+    assert.equal(whole.cursor, undefined);
+  });
+
   test("list() filters by assignee, and null means assigned to nobody", async () => {
     await using store = await engine.open();
     const assigned = await openFresh(store);
@@ -589,12 +611,23 @@ for (const engine of storeEngines()) {
     assert.deepEqual(await ids("agent-2"), []);
   });
 
-  test("list() refuses a cursor it did not hand out with a TypeError that names the cursor", async () => {
+  test("list() refuses text that is not a cursor with a TypeError that names the cursor", async () => {
     await using store = await engine.open();
-    // Deno KV takes any base64url text that decodes to a key inside the
-    // inbox as a position (e.g. "not-a-cursor"), so only text no adapter
-    // could have handed out is asserted here.
-    for (const cursor of ["c1.x.y", "%%%", "a b", "c1.1.bad*id"]) {
+    const conversation = await openFresh(store);
+    await say(store, conversation, "hi");
+    const rows = [
+      "c1.x.y",
+      "%%%",
+      "a b",
+      "c1.1.bad*id",
+      // Not base64url at all, and not Latin-1.
+      "€",
+      // Base64url text an engine's native cursor would read as a key.
+      "not-a-cursor",
+      "AmNoYXQAAmFjbWUAAmluYm94AA",
+      `c1.${"9".repeat(17)}.x`,
+    ];
+    for (const cursor of rows) {
       await assert.rejects(
         store.conversations.list("acme", { limit: 5, cursor }),
         (error: unknown) =>
@@ -867,6 +900,45 @@ for (const engine of storeEngines()) {
     assert.ok(a.every((entry) => entry.owner === "host-a"));
     assert.ok(b.every((entry) => entry.owner === "host-b"));
     assert.deepEqual(await first.outbox.claim("host-c", now, 10_000, 10), []);
+  });
+
+  test("outbox.claim() with a share leases no more of one organization than its room, and reaches the others behind its backlog", async () => {
+    await using store = await engine.open();
+    const now = Date.now();
+    await store.outbox.enqueue([
+      ...Array.from(
+        { length: 60 },
+        (_, index) => item(`beta-${index}`, index, "beta"),
+      ),
+      item("acme-1", 100, "acme"),
+      item("gamma-1", 200, "gamma"),
+      item("gamma-later", now + 60_000, "gamma"),
+    ]);
+    const organizations = (claimed: LeasedOutboxItem[]) =>
+      claimed.map((entry) => `${entry.organizationId}:${entry.id}`).sort();
+    const first = await store.outbox.claim("host", now, 10_000, 20, {
+      perOrganization: 3,
+      held: new Map([["beta", 1]]),
+    });
+    assert.deepEqual(organizations(first), [
+      "acme:acme-1",
+      "beta:beta-0",
+      "beta:beta-1",
+      "gamma:gamma-1",
+    ]);
+    // Beta's room is spent: nothing more of it, however much it has waiting.
+    assert.deepEqual(
+      await store.outbox.claim("host", now, 10_000, 20, {
+        perOrganization: 3,
+        held: new Map([["beta", 3]]),
+      }),
+      [],
+    );
+    // Without a share, the oldest due come first.
+    assert.deepEqual(
+      organizations(await store.outbox.claim("other", now, 10_000, 3)),
+      ["beta:beta-2", "beta:beta-3", "beta:beta-4"],
+    );
   });
 
   test("outbox leases lapse: an item whose holder never answered is due again for another", async () => {

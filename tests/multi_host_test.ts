@@ -12,6 +12,7 @@
 
 import assert from "node:assert/strict";
 import postgres from "postgres";
+import { MIGRATIONS } from "../store/postgres/migrations.ts";
 import { startCluster } from "./postgres_cluster.ts";
 import {
   awayFromWindowEdge,
@@ -424,7 +425,10 @@ if (engine !== undefined) {
       try {
         const rows = await sql<{ version: number }[]>`
           SELECT version FROM parley_schema_migrations ORDER BY version`;
-        assert.deepEqual(rows.map((row) => Number(row.version)), [1]);
+        assert.deepEqual(
+          rows.map((row) => Number(row.version)),
+          MIGRATIONS.map((migration) => migration.version),
+        );
       } finally {
         await sql.end();
       }
@@ -461,7 +465,10 @@ if (engine !== undefined) {
         return new Response("ok");
       },
     );
-    const policy = testPolicy().replace(
+    // The receiver listens on loopback, which the operator allows.
+    const policy = testPolicy({
+      serverExtra: "  allowWebhookHosts: [127.0.0.1]",
+    }).replace(
       "    admin:\n      keys: [{ secret: { env: ACME_ADMIN_KEY } }]\n  globex:",
       `    admin:\n      keys: [{ secret: { env: ACME_ADMIN_KEY } }]\n    webhook:\n      url: http://127.0.0.1:${receiver.addr.port}/hook\n      secret: { env: ACME_WEBHOOK_SECRET }\n  globex:`,
     );

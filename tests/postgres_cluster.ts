@@ -35,6 +35,13 @@ export interface PostgresCluster extends AsyncDisposable {
   stop(): Promise<void>;
   /** Starts it again on the same port and data. */
   start(): Promise<void>;
+  /**
+   * `SIGSTOP` to the postmaster and every backend: the database hangs with
+   * its sockets open, answering nothing (as a frozen VM or a stuck disk).
+   */
+  pause(): Promise<void>;
+  /** `SIGCONT` to the processes {@linkcode pause} stopped. */
+  resume(): Promise<void>;
 }
 
 /** The role every test database belongs to. */
@@ -185,9 +192,34 @@ class ClusterProcess implements PostgresCluster {
     await this.#run("pg_ctl", ["-D", this.#data, "-m", "immediate", "stop"]);
   }
 
+  #paused: number[] = [];
+
+  async pause(): Promise<void> {
+    const postmaster = Number(
+      (await Deno.readTextFile(`${this.#data}/postmaster.pid`)).split("\n")[0],
+    );
+    // The postmaster first, so it starts no backend after the list is read.
+    Deno.kill(postmaster, "SIGSTOP");
+    this.#paused = [postmaster, ...await childrenOf(postmaster)];
+    for (const pid of this.#paused.slice(1)) Deno.kill(pid, "SIGSTOP");
+  }
+
+  resume(): Promise<void> {
+    for (const pid of this.#paused.reverse()) {
+      try {
+        Deno.kill(pid, "SIGCONT");
+      } catch {
+        // Gone since.
+      }
+    }
+    this.#paused = [];
+    return Promise.resolve();
+  }
+
   stopSync(): void {
     if (this.#disposed) return;
     this.#disposed = true;
+    void this.resume();
     try {
       new Deno.Command(...this.#command("pg_ctl", [
         "-D",
@@ -220,6 +252,7 @@ class ClusterProcess implements PostgresCluster {
     if (this.#disposed) return;
     running.delete(this);
     this.#disposed = true;
+    await this.resume();
     await this.#run("pg_ctl", ["-D", this.#data, "-m", "immediate", "stop"])
       .catch(() => {});
     await Deno.remove(this.#dir, { recursive: true }).catch(() => {});
@@ -269,6 +302,23 @@ class ClusterProcess implements PostgresCluster {
       );
     }
   }
+}
+
+/** The processes whose parent is `pid` (Linux `/proc`). */
+async function childrenOf(pid: number): Promise<number[]> {
+  const children: number[] = [];
+  for await (const entry of Deno.readDir("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const stat = await Deno.readTextFile(`/proc/${entry.name}/stat`);
+      // "pid (comm) state ppid …": comm may hold spaces, so split after ")".
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid === pid) children.push(Number(entry.name));
+    } catch {
+      // Exited while listed.
+    }
+  }
+  return children;
 }
 
 async function idOf(flag: "-u" | "-g"): Promise<number> {

@@ -603,7 +603,10 @@ testEachEngine(
       },
     );
     try {
-      const policy = testPolicy().replace(
+      // The receiver listens on loopback, which the operator allows.
+      const policy = testPolicy({
+        serverExtra: "  allowWebhookHosts: [127.0.0.1]",
+      }).replace(
         "    admin:\n      keys: [{ secret: { env: ACME_ADMIN_KEY } }]\n  globex:",
         `    admin:\n      keys: [{ secret: { env: ACME_ADMIN_KEY } }]\n    webhook:\n      url: http://127.0.0.1:${receiver.addr.port}/hook\n      secret: { env: ACME_WEBHOOK_SECRET }\n  globex:`,
       );

@@ -27,7 +27,9 @@ function policy(webhookUrl = "http://127.0.0.1:9/unused"): string {
   return `version: 1
 defaults:
   limits: { organization: 1000/minute, ip: 1000/minute }
-server: { trustProxy: 1 }
+# The test receivers listen on loopback: the operator allows it, as in
+# local development.
+server: { trustProxy: 1, allowWebhookHosts: [127.0.0.1] }
 organizations:
   acme:
     name: Acme Inc.

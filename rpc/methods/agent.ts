@@ -7,6 +7,7 @@
  */
 
 import type { Conversation } from "../../chat/chat_store.ts";
+import { isFeedCursor } from "../../chat/live_feed.ts";
 import { bearerToken } from "../credentials.ts";
 import type { MethodContext, MethodDefinition } from "../method.ts";
 import { RpcError } from "../rpc_error.ts";
@@ -82,7 +83,7 @@ export const reply: MethodDefinition = {
   access: "agent",
   async run(context) {
     const text = messageText(
-      context.params.optionalString("text", MAX_MESSAGE_LENGTH * 2),
+      context.params.optionalText("text", MAX_MESSAGE_LENGTH * 2),
     );
     const conversation = await findConversation(context);
     const message = await context.services.chat.append(
@@ -168,12 +169,19 @@ export const close: MethodDefinition = {
  */
 export const streamAll: MethodDefinition = {
   access: "agent",
-  run(context) {
+  async run(context) {
     const organizationId = context.organization.spec.id;
     const key = bearerToken(context.request)!;
     const agent = context.agent!;
-    const after = resumeCursor(context);
-    return Promise.resolve(context.services.streams.open(
+    // A position past the feed's head was never handed out either.
+    const after = await resumeCursor(
+      context,
+      async (cursor) =>
+        isFeedCursor(cursor) &&
+        Number(cursor) <=
+          await context.services.live.feedHead(organizationId),
+    );
+    return context.services.streams.open(
       {
         credential: `agent:${organizationId}:${agent.id}`,
         ip: context.ip,
@@ -195,7 +203,7 @@ export const streamAll: MethodDefinition = {
             summarize(conversation, context.services.visitorReferences),
         ),
       context.request,
-    ));
+    );
   },
 };
 

@@ -6,7 +6,7 @@
  */
 
 import type { Conversation } from "../../chat/chat_store.ts";
-import type { WatchEvent } from "../../chat/live_feed.ts";
+import { isConversationCursor, type WatchEvent } from "../../chat/live_feed.ts";
 import type { ServerSentEvent } from "../../chat/event_stream.ts";
 import { sessionProblem } from "../credentials.ts";
 import type { MethodContext, MethodDefinition } from "../method.ts";
@@ -20,7 +20,7 @@ export const sendMessage: MethodDefinition = {
     { organization, params, session, services },
   ): Promise<{ message: ChatMessage }> {
     const text = messageText(
-      params.optionalString("text", MAX_MESSAGE_LENGTH * 2),
+      params.optionalText("text", MAX_MESSAGE_LENGTH * 2),
     );
     const webhook = organization.spec.webhook !== undefined;
     const message = await services.chat.append(
@@ -65,11 +65,11 @@ export const listMessages: MethodDefinition = {
  */
 export const streamMessages: MethodDefinition = {
   access: "session",
-  run(context): Promise<Response> {
+  async run(context): Promise<Response> {
     const session = context.session!;
     const organizationId = context.organization.spec.id;
-    const after = resumeCursor(context);
-    return Promise.resolve(context.services.streams.open(
+    const after = await resumeCursor(context, isConversationCursor);
+    return context.services.streams.open(
       {
         credential: `session:${session.sessionId}`,
         ip: context.ip,
@@ -92,14 +92,44 @@ export const streamMessages: MethodDefinition = {
           "visitor",
         ),
       context.request,
-    ));
+    );
   },
 };
 
-/** Where a stream resumes: `Last-Event-ID`, else the body's `after`. */
-export function resumeCursor(context: MethodContext): string | undefined {
-  return context.request.headers.get("last-event-id") ??
-    context.params.optionalString("after", 64);
+/**
+ * Where a stream resumes: `Last-Event-ID` (an empty one is none), else the
+ * body's `after`. Checked before the stream opens, so a cursor that is not
+ * one of this stream's event ids gets a 400, never a stream that breaks.
+ *
+ * @param context The request.
+ * @param isCursor Whether text is an event id of this kind of stream.
+ * @returns The cursor, or `undefined` to start from now.
+ * @throws {RpcError} `BAD_REQUEST` (`stream.last_event_id`, `param.after.invalid`).
+ */
+export async function resumeCursor(
+  context: MethodContext,
+  isCursor: (cursor: string) => boolean | Promise<boolean>,
+): Promise<string | undefined> {
+  const header = context.request.headers.get("last-event-id");
+  if (header !== null && header !== "") {
+    if (!await isCursor(header)) {
+      throw new RpcError(
+        "BAD_REQUEST",
+        "Header Last-Event-ID is not an event id of this stream",
+        { reason: "stream.last_event_id" },
+      );
+    }
+    return header;
+  }
+  const after = context.params.optionalString("after", 64);
+  if (after !== undefined && !await isCursor(after)) {
+    throw new RpcError(
+      "BAD_REQUEST",
+      'Field "after" is not an event id of this stream',
+      { reason: "param.after.invalid" },
+    );
+  }
+  return after;
 }
 
 /**

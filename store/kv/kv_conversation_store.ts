@@ -38,6 +38,11 @@ import type {
   OpenConversation,
   Participant,
 } from "../conversation_store.ts";
+import {
+  conversationCursor,
+  type ConversationPosition,
+  parseConversationCursor,
+} from "../conversation_cursor.ts";
 import { StoreUnavailableError } from "../store_unavailable_error.ts";
 import { BatchedReads } from "./batched_reads.ts";
 import { isDatabaseLocked, jitteredBackoff } from "./locked_retry.ts";
@@ -285,32 +290,42 @@ export class KvConversationStore implements ConversationStore {
     const prefix = assignee === undefined
       ? ["chat", organizationId, "inbox"]
       : ["chat", organizationId, "inbox-by", assignee ?? ""];
-    const ids: string[] = [];
-    let cursor: string | undefined;
+    // The engine's own cursors would take any key under the prefix as a
+    // position; the shared cursor form is refused the same on every engine.
+    const from = options.cursor === undefined
+      ? undefined
+      : parseConversationCursor(options.cursor);
+    const limit = Math.max(1, Math.floor(options.limit));
+    const positions: ConversationPosition[] = [];
     await this.#read(async () => {
-      ids.length = 0;
+      positions.length = 0;
       const iterator = this.#kv.list(
-        { prefix },
-        {
-          reverse: true,
-          limit: options.limit,
-          ...(options.cursor === undefined ? {} : { cursor: options.cursor }),
-        },
+        from === undefined
+          ? { prefix }
+          : { prefix, end: [...prefix, from.updatedAtMs, from.id] },
+        // One more than a page tells whether another page follows.
+        { reverse: true, limit: limit + 1 },
       );
       for await (const entry of iterator) {
-        ids.push(String(entry.key[entry.key.length - 1]));
+        positions.push({
+          updatedAtMs: Number(entry.key[entry.key.length - 2]),
+          id: String(entry.key[entry.key.length - 1]),
+        });
       }
-      cursor = ids.length === options.limit ? iterator.cursor : undefined;
     });
+    const page = positions.slice(0, limit);
     const entries = await Promise.all(
-      ids.map((id) =>
+      page.map(({ id }) =>
         this.#get<Conversation>(conversationKey(organizationId, id))
       ),
     );
     const conversations = entries.flatMap((entry) =>
       entry.value === null ? [] : [normalize(entry.value)]
     );
-    return cursor === undefined ? { conversations } : { conversations, cursor };
+    const last = page.at(-1);
+    return positions.length > limit && last !== undefined
+      ? { conversations, cursor: conversationCursor(last) }
+      : { conversations };
   }
 
   async publish(organizationId: string, event: FeedEvent): Promise<void> {

@@ -4,16 +4,23 @@
  * | key | value |
  * | --- | --- |
  * | `outbox, "item", organizationId, id` | the item, with its lease |
- * | `outbox, "due", dueMs, organizationId, id` | `null`: when the item is next due |
+ * | `outbox, "queue", organizationId, dueMs, id` | `null`: when the item is next due |
  *
- * An item's `due` entry is at its `dueAt`, or, while leased, at the lease's
- * end: a lease whose holder died simply comes due again, and `claim` only
- * ever scans the range that is due now.
+ * An item's `queue` entry is at its `dueAt`, or, while leased, at the
+ * lease's end: a lease whose holder died simply comes due again. `claim`
+ * steps from one organization with entries to the next (one read each) and
+ * reads only the part of each queue that is due now and that its share
+ * leaves room for, so one organization's backlog is never scanned.
+ *
+ * Stores written before the queues were per organization kept one global
+ * `outbox, "due", dueMs, organizationId, id` index; the first `claim` of a
+ * process moves what is left of it over.
  *
  * @module
  */
 
 import type {
+  ClaimShare,
   LeasedOutboxItem,
   OutboxItem,
   OutboxStore,
@@ -45,13 +52,14 @@ export function outboxMutations(
     op.set(itemKey(item), item satisfies StoredItem, {
       expireIn: ITEM_EXPIRE_MS,
     })
-      .set(dueKey(item.dueAt, item), null, { expireIn: ITEM_EXPIRE_MS });
+      .set(queueKey(item.dueAt, item), null, { expireIn: ITEM_EXPIRE_MS });
   }
 }
 
 /** The outbox of one Deno KV. */
 export class KvOutboxStore implements OutboxStore {
   readonly #kv: Deno.Kv;
+  #legacyMoved: Promise<void> | undefined;
 
   /** @param kv The store; the caller closes it. */
   constructor(kv: Deno.Kv) {
@@ -76,21 +84,51 @@ export class KvOutboxStore implements OutboxStore {
     now: number,
     leaseMs: number,
     limit: number,
+    share?: ClaimShare,
   ): Promise<LeasedOutboxItem[]> {
+    this.#legacyMoved ??= this.#moveLegacyDue().catch((error) => {
+      this.#legacyMoved = undefined; // Tried again by the next claim.
+      throw error;
+    });
+    await this.#legacyMoved;
+    const most = Math.max(0, Math.floor(limit));
+    if (most === 0) return [];
+    const perOrganization = Math.max(
+      0,
+      Math.floor(share?.perOrganization ?? most),
+    );
     const due = await this.#read(async () => {
-      const keys: Deno.KvKey[] = [];
-      const range = this.#kv.list({
-        start: ["outbox", "due"],
-        end: ["outbox", "due", now + 1],
-      }, { limit: limit * 2 });
-      for await (const entry of range) keys.push(entry.key);
-      return keys;
+      const found: { key: Deno.KvKey; dueMs: number }[] = [];
+      let after: string | undefined;
+      for (;;) {
+        const organizationId = await this.#nextQueue(after);
+        if (organizationId === undefined) break;
+        after = organizationId;
+        const room = perOrganization -
+          (share?.held?.get(organizationId) ?? 0);
+        if (room <= 0) continue;
+        const queue = ["outbox", "queue", organizationId];
+        // Twice the room: some entries may be leftovers of finished items.
+        const entries = this.#kv.list({
+          prefix: queue,
+          end: [...queue, now + 1],
+        }, {
+          limit: Math.min(room, most) * 2,
+        });
+        for await (const entry of entries) {
+          found.push({ key: entry.key, dueMs: Number(entry.key[3]) });
+        }
+      }
+      return found.sort((a, b) => a.dueMs - b.dueMs).map(({ key }) => key);
     });
     const claimed: LeasedOutboxItem[] = [];
+    const taken = new Map<string, number>();
     for (const key of due) {
-      if (claimed.length >= limit) break;
-      const organizationId = String(key[3]);
+      if (claimed.length >= most) break;
+      const organizationId = String(key[2]);
       const id = String(key[4]);
+      const room = perOrganization - (share?.held?.get(organizationId) ?? 0);
+      if ((taken.get(organizationId) ?? 0) >= room) continue;
       const entry = await this.#read(() =>
         this.#kv.get<StoredItem>(["outbox", "item", organizationId, id])
       );
@@ -100,7 +138,7 @@ export class KvOutboxStore implements OutboxStore {
         await this.#commit(() => this.#kv.atomic().delete(key));
         continue;
       }
-      if (Number(key[2]) !== nextDue(stored)) {
+      if (Number(key[3]) !== nextDue(stored)) {
         await this.#commit(() => this.#kv.atomic().delete(key));
         continue;
       }
@@ -117,20 +155,61 @@ export class KvOutboxStore implements OutboxStore {
             expireIn: ITEM_EXPIRE_MS,
           })
           .delete(key)
-          .set(dueKey(leased.leaseUntil, leased), null, {
+          .set(queueKey(leased.leaseUntil, leased), null, {
             expireIn: ITEM_EXPIRE_MS,
           })
       );
       // Another host claimed it first.
-      if (result.ok) claimed.push(leased);
+      if (!result.ok) continue;
+      claimed.push(leased);
+      taken.set(organizationId, (taken.get(organizationId) ?? 0) + 1);
     }
     return claimed;
+  }
+
+  /** The first organization after `after` whose queue has entries. */
+  async #nextQueue(after: string | undefined): Promise<string | undefined> {
+    // A key ["outbox", "queue", id + "\0"] sorts after every key of `id`'s
+    // queue and before the next organization's.
+    const entries = this.#kv.list(
+      after === undefined ? { prefix: ["outbox", "queue"] } : {
+        prefix: ["outbox", "queue"],
+        start: ["outbox", "queue", `${after}\0`],
+      },
+      { limit: 1 },
+    );
+    for await (const entry of entries) return String(entry.key[2]);
+    return undefined;
+  }
+
+  /** Moves the entries of the global due index of older stores to the queues. */
+  async #moveLegacyDue(): Promise<void> {
+    const legacy = await this.#read(async () => {
+      const keys: Deno.KvKey[] = [];
+      for await (const entry of this.#kv.list({ prefix: ["outbox", "due"] })) {
+        keys.push(entry.key);
+      }
+      return keys;
+    });
+    for (const key of legacy) {
+      const [, , dueMs, organizationId, id] = key;
+      await this.#commit(() =>
+        this.#kv.atomic().delete(key).set(
+          queueKey(Number(dueMs), {
+            organizationId: String(organizationId),
+            id: String(id),
+          }),
+          null,
+          { expireIn: ITEM_EXPIRE_MS },
+        )
+      );
+    }
   }
 
   async finish(item: LeasedOutboxItem): Promise<boolean> {
     return await this.#ifLeased(
       item,
-      (op, key) => op.delete(key).delete(dueKey(item.leaseUntil, item)),
+      (op, key) => op.delete(key).delete(queueKey(item.leaseUntil, item)),
     );
   }
 
@@ -144,8 +223,8 @@ export class KvOutboxStore implements OutboxStore {
       item,
       (op, key) =>
         op.set(key, next satisfies StoredItem, { expireIn: ITEM_EXPIRE_MS })
-          .delete(dueKey(item.leaseUntil, item))
-          .set(dueKey(dueAt, item), null, { expireIn: ITEM_EXPIRE_MS }),
+          .delete(queueKey(item.leaseUntil, item))
+          .set(queueKey(dueAt, item), null, { expireIn: ITEM_EXPIRE_MS }),
     );
   }
 
@@ -212,9 +291,9 @@ function itemKey(item: Pick<OutboxItem, "organizationId" | "id">): Deno.KvKey {
   return ["outbox", "item", item.organizationId, item.id];
 }
 
-function dueKey(
+function queueKey(
   dueMs: number,
   item: Pick<OutboxItem, "organizationId" | "id">,
 ): Deno.KvKey {
-  return ["outbox", "due", dueMs, item.organizationId, item.id];
+  return ["outbox", "queue", item.organizationId, dueMs, item.id];
 }

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { StoreDataError } from "../store_data_error.ts";
 import { StoreUnavailableError } from "../store_unavailable_error.ts";
 
 /** Bounds of {@linkcode retryWhileLocked}. */
@@ -75,12 +76,15 @@ export function jitteredBackoff(
 
 /**
  * Runs one KV call of a store part, retrying while SQLite is locked; any
- * failure left is the store's, and is reported as such.
+ * failure left is the store's, and is reported as such — except a
+ * `TypeError`, which is Deno KV refusing a value or key (too large, of a
+ * type it cannot hold), not an outage.
  *
  * @param part What is read or written, for the message (`"Presence"`).
  * @param operation The KV call; it must be safe to repeat.
  * @returns What `operation` returns.
  * @throws {StoreUnavailableError} When it still fails.
+ * @throws {StoreDataError} When Deno KV refuses a value or key.
  */
 export async function kvCall<T>(
   part: string,
@@ -90,6 +94,12 @@ export async function kvCall<T>(
     return await retryWhileLocked(operation);
   } catch (error) {
     if (error instanceof StoreUnavailableError) throw error;
+    if (error instanceof TypeError) {
+      throw new StoreDataError(`${part}: Deno KV refused a value or key`, {
+        kind: "other",
+        cause: error,
+      });
+    }
     throw new StoreUnavailableError(
       `${part} cannot be read or written: ${
         error instanceof Error ? error.message : String(error)

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { isDatabaseLocked, retryWhileLocked } from "./locked_retry.ts";
+import { StoreDataError } from "../store_data_error.ts";
+import { StoreUnavailableError } from "../store_unavailable_error.ts";
+import { isDatabaseLocked, kvCall, retryWhileLocked } from "./locked_retry.ts";
 
 Deno.test("isDatabaseLocked() recognises SQLite lock contention only", () => {
   assert.equal(isDatabaseLocked(new TypeError("database is locked")), true);
@@ -43,4 +45,18 @@ Deno.test("retryWhileLocked() rethrows other errors at once", async () => {
     RangeError,
   );
   assert.equal(calls, 1);
+});
+
+Deno.test("kvCall() reports a value Deno KV refuses as StoreDataError, and a closed store as unavailable", async () => {
+  const kv = await Deno.openKv(":memory:");
+  await assert.rejects(
+    kvCall("Presence", () => kv.set(["big"], "x".repeat(70_000))),
+    (error: unknown) =>
+      error instanceof StoreDataError && error.kind === "other",
+  );
+  kv.close();
+  await assert.rejects(
+    kvCall("Presence", () => kv.get(["big"])),
+    StoreUnavailableError,
+  );
 });

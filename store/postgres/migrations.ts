@@ -249,6 +249,17 @@ CREATE TABLE parley_security_counts (
 CREATE INDEX parley_security_counts_hour ON parley_security_counts (hour);
 `,
   },
+  {
+    version: 2,
+    name: "outbox due per organization",
+    sql: `
+-- claim() takes each organization's oldest due deliveries, as many as its
+-- share allows, so one organization's backlog is never scanned.
+CREATE INDEX parley_outbox_org_next_due
+  ON parley_outbox (organization_id, (coalesce(lease_until, due_at)));
+DROP INDEX parley_outbox_next_due;
+`,
+  },
 ];
 
 /**
@@ -264,7 +275,12 @@ export async function migrate(
   migrations: readonly Migration[] = MIGRATIONS,
 ): Promise<number[]> {
   // One connection of its own: a session-level advisory lock belongs to it.
-  const sql = database.connect({ max: 1 });
+  // Hosts starting together wait for each other's migration, and a
+  // migration may take long: no lock or statement bound here.
+  const sql = database.connect({
+    max: 1,
+    connection: { lock_timeout: 0, statement_timeout: 0 },
+  });
   const applied: number[] = [];
   try {
     database.counted();

@@ -35,10 +35,19 @@ import type {
   Participant,
 } from "../conversation_store.ts";
 import type { MessageChange } from "../conversation_store.ts";
+import {
+  conversationCursor,
+  type ConversationPosition,
+  parseConversationCursor,
+} from "../conversation_cursor.ts";
 import type { OutboxItem } from "../outbox_store.ts";
 import { StoreUnavailableError } from "../store_unavailable_error.ts";
 import { BatchedLookups } from "./batched_lookups.ts";
-import type { PgDatabase, Sql } from "./pg_database.ts";
+import {
+  BACKGROUND_DEADLINE_MS,
+  type PgDatabase,
+  type Sql,
+} from "./pg_database.ts";
 import { ceilMs, floorMs } from "./whole_ms.ts";
 
 /** How many times a change is re-read and retried after losing a race. */
@@ -49,8 +58,6 @@ const CONFLICT_BACKOFF_MAX_MS = 100;
 const TRIM_PER_APPEND = 200;
 /** Conversations one `purge` call deletes at most. */
 const PURGE_PER_CALL = 1_000;
-/** `list` cursors: version, updatedAt, conversation id. */
-const CURSOR_PATTERN = /^c1\.(\d{1,16})\.([A-Za-z0-9_-]{1,128})$/;
 
 /** A conversation as read, with the version a write must match. */
 interface Stored {
@@ -261,14 +268,9 @@ export class PgConversationStore implements ConversationStore {
       readonly filter?: ConversationFilter;
     },
   ): Promise<ConversationPage> {
-    let from: { updatedAt: number; id: string } | undefined;
-    if (options.cursor !== undefined) {
-      const match = CURSOR_PATTERN.exec(options.cursor);
-      if (match === null) {
-        throw new TypeError("Conversation cursor is invalid");
-      }
-      from = { updatedAt: Number(match[1]), id: match[2]! };
-    }
+    const from: ConversationPosition | undefined = options.cursor === undefined
+      ? undefined
+      : parseConversationCursor(options.cursor);
     const limit = Math.max(1, Math.floor(options.limit));
     const assignee = options.filter?.assignee;
     const rows = await this.#database.run(
@@ -285,7 +287,7 @@ export class PgConversationStore implements ConversationStore {
           ${
           from === undefined
             ? sql``
-            : sql`AND (updated_at, id) < (${from.updatedAt}, ${from.id})`
+            : sql`AND (updated_at, id) < (${from.updatedAtMs}, ${from.id})`
         }
         ORDER BY updated_at DESC, id DESC
         LIMIT ${limit + 1}`,
@@ -294,7 +296,13 @@ export class PgConversationStore implements ConversationStore {
     const conversations = page.map((row) => row.document);
     const last = page.at(-1);
     return rows.length > limit && last !== undefined
-      ? { conversations, cursor: `c1.${last.updated_at}.${last.id}` }
+      ? {
+        conversations,
+        cursor: conversationCursor({
+          updatedAtMs: last.updated_at,
+          id: last.id,
+        }),
+      }
       : { conversations };
   }
 
@@ -365,16 +373,21 @@ export class PgConversationStore implements ConversationStore {
             AND m.conversation_id = d.id
         )
         SELECT count(*)::integer AS deleted FROM doomed`,
+      { deadlineMs: BACKGROUND_DEADLINE_MS },
     );
     return rows[0]?.deleted ?? 0;
   }
 
   async sweepFeed(organizationId: string, beforeMs: number): Promise<number> {
-    const rows = await this.#database.run("Chat store", (sql) =>
-      sql`
+    const rows = await this.#database.run(
+      "Chat store",
+      (sql) =>
+        sql`
         DELETE FROM parley_feed
         WHERE organization_id = ${organizationId}
-          AND at < ${ceilMs(beforeMs)}`);
+          AND at < ${ceilMs(beforeMs)}`,
+      { deadlineMs: BACKGROUND_DEADLINE_MS },
+    );
     return rows.count;
   }
 

@@ -15,7 +15,7 @@ import {
   slotId,
   type SlotOutcome,
 } from "../counter_store.ts";
-import type { PgDatabase } from "./pg_database.ts";
+import { BACKGROUND_DEADLINE_MS, type PgDatabase } from "./pg_database.ts";
 import { ceilMs } from "./whole_ms.ts";
 
 /** Distinct counters one statement may lock (arrays, not checks, so large). */
@@ -95,6 +95,7 @@ export class PgCounterStore implements CounterStore {
       "Rate-limit counters",
       (sql) =>
         sql`DELETE FROM parley_counters WHERE window_end < ${ceilMs(now)}`,
+      { deadlineMs: BACKGROUND_DEADLINE_MS },
     );
     return rows.count;
   }

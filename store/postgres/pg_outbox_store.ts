@@ -4,12 +4,16 @@
  * due_at)` has passed, so a lease whose holder died simply comes due again.
  * `claim` takes due rows `FOR UPDATE SKIP LOCKED`: hosts claiming at once
  * split the due items between them instead of waiting on each other, and no
- * item is leased to two of them.
+ * item is leased to two of them. It walks the organizations that have items
+ * (a skip scan of the primary key, one probe each) and takes each one's
+ * oldest due rows through `parley_outbox_org_next_due`, as many as its
+ * share leaves room for: one organization's backlog is never scanned.
  *
  * @module
  */
 
 import type {
+  ClaimShare,
   LeasedOutboxItem,
   OutboxItem,
   OutboxStore,
@@ -58,18 +62,44 @@ export class PgOutboxStore implements OutboxStore {
     now: number,
     leaseMs: number,
     limit: number,
+    share?: ClaimShare,
   ): Promise<LeasedOutboxItem[]> {
     // Columns hold whole milliseconds; a lease never ends early.
     const at = floorMs(now);
     const leaseUntil = ceilMs(now + leaseMs);
+    const most = Math.max(0, Math.floor(limit));
+    const perOrganization = Math.max(
+      0,
+      Math.floor(share?.perOrganization ?? most),
+    );
+    // An object, not two arrays: the client cannot type an empty array.
+    const held = JSON.stringify(Object.fromEntries(share?.held ?? []));
     const rows = await this.#database.run("Webhook outbox", (sql) =>
       sql<Row[]>`
-        WITH due AS (
-          SELECT organization_id, id FROM parley_outbox
-          WHERE coalesce(lease_until, due_at) <= ${at}
-          ORDER BY coalesce(lease_until, due_at)
-          LIMIT ${Math.max(0, Math.floor(limit))}
-          FOR UPDATE SKIP LOCKED
+        WITH RECURSIVE organizations AS (
+          (SELECT organization_id FROM parley_outbox
+            ORDER BY organization_id LIMIT 1)
+          UNION ALL
+          SELECT (SELECT o.organization_id FROM parley_outbox o
+              WHERE o.organization_id > organizations.organization_id
+              ORDER BY o.organization_id LIMIT 1)
+          FROM organizations WHERE organizations.organization_id IS NOT NULL
+        ), due AS (
+          SELECT picked.organization_id, picked.id FROM organizations
+          CROSS JOIN LATERAL (
+            SELECT o.organization_id, o.id,
+              coalesce(o.lease_until, o.due_at) AS next_due
+            FROM parley_outbox o
+            WHERE o.organization_id = organizations.organization_id
+              AND coalesce(o.lease_until, o.due_at) <= ${at}
+            ORDER BY coalesce(o.lease_until, o.due_at)
+            LIMIT greatest(0, ${perOrganization} - coalesce(
+              (${held}::text::jsonb ->> organizations.organization_id)::integer,
+              0))
+            FOR UPDATE SKIP LOCKED
+          ) picked
+          ORDER BY picked.next_due
+          LIMIT ${most}
         )
         UPDATE parley_outbox o
         SET owner = ${owner}, lease_until = ${leaseUntil}

@@ -28,7 +28,11 @@ import {
   overflowUnheld,
 } from "../security_key_cap.ts";
 import type postgres from "postgres";
-import type { PgDatabase, Sql } from "./pg_database.ts";
+import {
+  BACKGROUND_DEADLINE_MS,
+  type PgDatabase,
+  type Sql,
+} from "./pg_database.ts";
 import { ceilMs, floorMs } from "./whole_ms.ts";
 
 /** The advisory locks' first key (`'parl'`), so they share no key with other users of the database. */
@@ -176,6 +180,7 @@ export class PgSecurityCounterStore implements SecurityCounterStore {
         sql`DELETE FROM parley_security_counts WHERE hour < ${
           ceilMs(beforeHour)
         }`,
+      { deadlineMs: BACKGROUND_DEADLINE_MS },
     );
     return rows.count;
   }

@@ -23,6 +23,9 @@ import { PgPresenceStore } from "./pg_presence_store.ts";
 import { PgSecurityCounterStore } from "./pg_security_counter_store.ts";
 import { PgSettingStore } from "./pg_setting_store.ts";
 
+/** `/healthz` answers within 2 s: its statement gets half of that. */
+const PING_DEADLINE_MS = 1_000;
+
 /** Options of {@linkcode openPostgresStore}. */
 export interface PostgresStoreOptions extends PgDatabaseOptions {
   /** Clock, epoch milliseconds (default `Date.now`). */
@@ -81,7 +84,9 @@ export async function openPostgresStore(
     securityCounters: new PgSecurityCounterStore(database),
     roundTrips: () => database.roundTrips(),
     async ping() {
-      await database.run("Health check", (sql) => sql`SELECT 1`);
+      await database.run("Health check", (sql) => sql`SELECT 1`, {
+        deadlineMs: PING_DEADLINE_MS,
+      });
     },
     async close() {
       await changes.close();

@@ -126,6 +126,8 @@ export function e2ePolicy(shopOrigin: string, webhookUrl: string): string {
   return `version: 1
 defaults:
   limits: { organization: 1000/minute, ip: 1000/minute }
+# The shop's webhook receiver listens on loopback, which the operator allows.
+server: { allowWebhookHosts: [127.0.0.1] }
 organizations:
   acme:
     name: Acme Inc.
