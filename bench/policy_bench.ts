@@ -15,6 +15,11 @@
  *   edit against compiling all of them, in one group (target: the edit at
  *   most 1/50 of the full compile).
  *
+ * `PARLEY_BENCH_BASELINE=DIR` (a checkout of the tree before a change, e.g. a
+ * `git worktree` of main) adds that tree's rows beside these in the same
+ * groups: the HS256 decision, the spread decision at 10,000 organizations,
+ * both compiles from text, so one run prints the ratios.
+ *
  * @module
  */
 
@@ -34,6 +39,27 @@ import {
 } from "./naive_domain_matcher.ts";
 
 const SIZES = [1, 1_000, 10_000] as const;
+
+/** The policy modules of another checkout, for before/after rows in one run. */
+interface PolicyTree {
+  readonly compile: typeof import("../policy/compile.ts");
+  readonly directory: typeof import("../policy/policy_directory.ts");
+  readonly testing: typeof import("../policy/testing_spec.ts");
+}
+const BASELINE_DIR = Deno.env.get("PARLEY_BENCH_BASELINE");
+const before: PolicyTree | undefined = BASELINE_DIR === undefined
+  ? undefined
+  : await policyTree(BASELINE_DIR);
+
+async function policyTree(dir: string): Promise<PolicyTree> {
+  const url = (path: string) =>
+    new URL(path, `file://${Deno.realPathSync(dir)}/`).href;
+  return {
+    compile: await import(url("policy/compile.ts")),
+    directory: await import(url("policy/policy_directory.ts")),
+    testing: await import(url("policy/testing_spec.ts")),
+  };
+}
 
 /** Five exact and five wildcard entries; the last wildcard is the one hit. */
 function allowList(i: number): string[] {
@@ -136,6 +162,28 @@ Deno.bench({
   },
 });
 
+if (before !== undefined) {
+  const beforeEvaluator = before.compile.compileSpec(
+    before.testing.testingPolicy([
+      before.testing.testingOrganization("acme", {
+        allow: ["acme.com", "*.acme.com"],
+        jwtMode: "required",
+        keys: [{ id: "k1", secret: SECRET }],
+      }),
+    ]),
+  );
+  Deno.bench({
+    name: "evaluate() with an HS256 token (before)",
+    group: "hs256",
+    async fn() {
+      const decision = await beforeEvaluator.evaluate(tokenFacts);
+      if (!decision.identity.verified) {
+        throw new Error("Expected a verified token");
+      }
+    },
+  });
+}
+
 Deno.bench({
   name: "evaluate() with an HS256 token",
   group: "hs256",
@@ -232,6 +280,26 @@ for (const size of SIZES) {
       if (!decision.allowed) throw new Error("Expected an admitted origin");
     },
   });
+  if (before !== undefined) {
+    const { compile, testing } = before;
+    let evaluator: ReturnType<typeof compile.compileSpec> | undefined;
+    const facts = spreadFacts(10_000);
+    Deno.bench({
+      name: "evaluate() 10,000 organizations, the next one each time (before)",
+      group: "decision, 1 against 10,000 organizations, spread",
+      async fn() {
+        evaluator ??= compile.compileSpec(testing.testingPolicy(
+          Array.from(
+            { length: 10_000 },
+            (_, i) =>
+              testing.testingOrganization(`org${i}`, { allow: allowList(i) }),
+          ),
+        ));
+        const decision = await evaluator.evaluate(facts[next++ % 10_000]!);
+        if (!decision.allowed) throw new Error("Expected an admitted origin");
+      },
+    });
+  }
 }
 
 // Compile time of a 10,000-organization policy from a spec, and of the
@@ -284,6 +352,22 @@ Deno.bench({
   },
 });
 
+if (before !== undefined) {
+  const { compilePolicy: compileBefore } = before.compile;
+  Deno.bench({
+    name: "compilePolicy() YAML, 10,000 organizations (before)",
+    group: "compile",
+    n: 5,
+    warmup: 1,
+    fn(b) {
+      bigYamlText ??= bigYaml();
+      b.start();
+      compileBefore(bigYamlText);
+      b.end();
+    },
+  });
+}
+
 // A policy directory of 10,000 organization files: one file's edit against
 // compiling them all, from texts in memory (the server reads only the
 // edited file; reading is left out of both).
@@ -333,6 +417,28 @@ Deno.bench({
     }
   },
 });
+
+if (before !== undefined) {
+  const { PolicyDirectory: DirectoryBefore } = before.directory;
+  Deno.bench({
+    name: "PolicyDirectory.apply() all 10,000 files (before)",
+    group: "policy directory, 10,000 organizations",
+    n: 5,
+    warmup: 1,
+    fn(b) {
+      const files = directoryTexts();
+      b.start();
+      const directory = new DirectoryBefore();
+      directory.apply(files);
+      b.end();
+      if (
+        directory.evaluator.spec.organizations.size !== DIRECTORY_ORGANIZATIONS
+      ) {
+        throw new Error("Expected every organization compiled");
+      }
+    },
+  });
+}
 
 Deno.bench({
   name: "PolicyDirectory.apply() one file's edit",

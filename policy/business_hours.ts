@@ -7,7 +7,9 @@
  * @module
  */
 
+import { clip, type DocumentPath } from "./problems.ts";
 import type { BusinessHours, OpeningRange, Weekday } from "./types.ts";
+import type { RuleContext, WrittenHours } from "./written_policy.ts";
 
 /** The day keys, Monday first; a day's index in `BusinessHours.weekly`. */
 export const WEEKDAYS: readonly Weekday[] = Object.freeze([
@@ -155,4 +157,85 @@ export function weeklyHoursText(
 function clock(minutes: number): string {
   const hours = String(Math.floor(minutes / 60)).padStart(2, "0");
   return `${hours}:${String(minutes % 60).padStart(2, "0")}`;
+}
+
+/**
+ * Reads `widget.hours` once the schema has checked its syntax: the zone's
+ * canonical name, and each day's ranges sorted, no day given twice (`mon-fri`
+ * and `fri`), no ranges of a day overlapping.
+ *
+ * @param hours The section as written and checked by the schema.
+ * @param path Its path.
+ * @param context The document and problems.
+ * @returns The hours, or `undefined` when they have a problem.
+ */
+export function readBusinessHours(
+  hours: WrittenHours | undefined,
+  path: DocumentPath,
+  { document, problems }: RuleContext,
+): BusinessHours | undefined {
+  if (hours?.weekly === undefined) return undefined;
+  const days: OpeningRange[][] = WEEKDAYS.map(() => []);
+  const givenBy = new Map<number, string>();
+  let failed = false;
+  for (const [key, value] of Object.entries(hours.weekly)) {
+    const dayPath = [...path, "weekly", key];
+    // Day keys and ranges the schema found wrong are reported already.
+    const indexes = parseDayKey(key);
+    // Array.from turns the holes of ranges found wrong into undefined.
+    const written = typeof value === "string"
+      ? [value]
+      : value === undefined
+      ? undefined
+      : Array.from(value);
+    const ranges = written?.map((text) =>
+      text === undefined ? undefined : parseOpeningRange(text)
+    );
+    if (indexes === undefined || ranges === undefined) {
+      failed = true;
+      continue;
+    }
+    const twice = indexes.find((index) => givenBy.has(index));
+    if (twice !== undefined) {
+      problems.error(
+        "hours-day-twice",
+        dayPath,
+        document.keyAt(dayPath),
+        `Day "${WEEKDAYS[twice]}" is given by both "${
+          clip(givenBy.get(twice) ?? "")
+        }" and "${clip(key)}"`,
+        'Give each day once; list several ranges for a day as ["09:00-12:00", "13:00-17:00"]',
+      );
+      failed = true;
+      continue;
+    }
+    if (ranges.some((range) => range === undefined)) {
+      failed = true;
+      continue;
+    }
+    const sorted = (ranges as OpeningRange[]).sort((a, b) => a.from - b.from);
+    if (sorted.some((range, i) => i > 0 && range.from < sorted[i - 1]!.to)) {
+      problems.error(
+        "bad-hours",
+        dayPath,
+        document.at(dayPath),
+        `Hours of "${clip(key)}" overlap`,
+        "Merge the overlapping ranges into one",
+      );
+      failed = true;
+      continue;
+    }
+    for (const index of indexes) {
+      givenBy.set(index, key);
+      days[index] = sorted;
+    }
+  }
+  const timezone = hours.timezone === undefined
+    ? undefined
+    : canonicalTimeZone(hours.timezone);
+  if (failed || timezone === undefined) return undefined;
+  return {
+    timezone,
+    weekly: days,
+  };
 }

@@ -10,9 +10,9 @@
  * @module
  */
 
-import { SignJWT } from "jose";
 import { parseArgs } from "node:util";
 import { parseOrigin } from "./host.ts";
+import { mintUserToken } from "./mint_user_token.ts";
 import {
   type CaseOutcome,
   describeDecision,
@@ -48,7 +48,7 @@ import type {
   OrganizationSpec,
   PolicyProblem,
 } from "./types.ts";
-import { AUDIENCE } from "./verify_user_token.ts";
+import { activeKey } from "./user_token.ts";
 
 const USAGE = `Usage (POLICY is a policy file or a policy directory):
   deno task policy check POLICY... [--allow-missing-env] [--json]
@@ -431,11 +431,7 @@ async function token(args: string[]): Promise<number> {
     return 1;
   }
   const keys = organization.jwt.keys;
-  const key = values.kid === undefined
-    ? keys.find((candidate) =>
-      candidate.until === undefined || candidate.until > now
-    )
-    : keys.find((candidate) => candidate.id === values.kid);
+  const key = activeKey(keys, now, values.kid);
   if (!key) {
     console.error(
       values.kid === undefined
@@ -449,18 +445,16 @@ async function token(args: string[]): Promise<number> {
       `Warning: TTL is longer than the organization's maxLifetime; the token will be refused`,
     );
   }
-  const issuedAt = Math.floor(now / 1000);
-  const jwt = await new SignJWT({
-    org_id: organizationId,
-    ...(userData === undefined ? {} : { user_data: userData }),
-  })
-    .setProtectedHeader({ alg: "HS256", typ: "JWT", kid: key.id })
-    .setIssuer(origin.origin)
-    .setAudience(AUDIENCE)
-    .setSubject(subject)
-    .setIssuedAt(issuedAt)
-    .setExpirationTime(issuedAt + Math.floor(ttlMs / 1000))
-    .sign(key.secret);
+  const jwt = await mintUserToken({
+    secret: key.secret,
+    kid: key.id,
+    organizationId,
+    subject,
+    issuer: origin.origin,
+    now,
+    expiresInMs: ttlMs,
+    ...(userData === undefined ? {} : { userData }),
+  });
   console.log(jwt);
   return 0;
 }

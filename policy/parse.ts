@@ -299,22 +299,3 @@ function firstSentence(message: string): string {
   const line = message.split("\n")[0] ?? "";
   return line.replace(/[.:]\s*$/, "");
 }
-
-const ISO_TIME =
-  /^\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:[Zz]|[+-]\d{2}:\d{2}))?$/;
-
-/**
- * The time a node holds: a YAML timestamp, or an ISO 8601 string in JSON.
- *
- * @param node A parsed node.
- * @returns Epoch milliseconds, or `undefined` when it holds no valid time.
- */
-export function timeOfNode(node: PolicyNode): number | undefined {
-  if (node.kind !== "scalar") return undefined;
-  const time = node.value instanceof Date
-    ? node.value.getTime()
-    : typeof node.value === "string" && ISO_TIME.test(node.value)
-    ? Date.parse(node.value)
-    : undefined;
-  return time === undefined || Number.isNaN(time) ? undefined : time;
-}

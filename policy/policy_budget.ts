@@ -11,7 +11,8 @@
  *   length, which a comment can pad): an alias may at most double the file,
  *   and a small file still gets {@linkcode MIN_NODE_BUDGET}.
  * - **Admin keys**: 1,000 agents per organization; each key is looked up by
- *   hash, but every key is also a secret read and kept in memory.
+ *   hash, but every key is also a secret read and kept in memory. The bound
+ *   is `schema.json`'s `maxItems` of `admin.keys` (too-many-admin-keys).
  *
  * @module
  */
@@ -23,9 +24,6 @@ export const MAX_POLICY_FILE_BYTES = 1_048_576;
 
 /** The expansion budget of a file with few nodes. */
 export const MIN_NODE_BUDGET = 100_000;
-
-/** The most admin keys one organization may hold. */
-export const MAX_ADMIN_KEYS = 1_000;
 
 /**
  * How many nodes a parsed tree may hold, aliases expanded.

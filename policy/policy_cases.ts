@@ -24,24 +24,19 @@
  * @module
  */
 
-import { SignJWT } from "jose";
 import { parseOrigin } from "./host.ts";
-import {
-  type MapEntry,
-  parsePolicyText,
-  type PolicyNode,
-  type Position,
-  timeOfNode,
-} from "./parse.ts";
-import { parseDuration } from "./rate.ts";
+import { mintUserToken } from "./mint_user_token.ts";
+import { parseIsoTime, parseSignedDuration } from "./policy_schema.ts";
+import { type DocumentPath, formatPath } from "./problems.ts";
+import { readDocument } from "./read_document.ts";
 import type {
   Decision,
   DecisionCode,
   Evaluator,
   PolicyProblem,
 } from "./types.ts";
-import { describeNode, ORGANIZATION_ID, suggestKey } from "./validate.ts";
-import { AUDIENCE } from "./verify_user_token.ts";
+import { activeKey } from "./user_token.ts";
+import type { RuleContext } from "./written_policy.ts";
 
 /** What a case may expect: admission, or one of the evaluator's codes. */
 export const EXPECTATIONS: readonly ("allowed" | DecisionCode)[] = Object
@@ -56,24 +51,6 @@ export const EXPECTATIONS: readonly ("allowed" | DecisionCode)[] = Object
 /** The methods that carry a user token (`Authorization: Bearer` at boot). */
 const USER_TOKEN_METHODS: ReadonlySet<string> = new Set(["chat.boot"]);
 
-const FILE_KEYS = ["organization", "cases"];
-const CASE_KEYS = [
-  "name",
-  "organization",
-  "origin",
-  "method",
-  "app_id",
-  "user_id",
-  "now",
-  "token",
-  "expect",
-  "reason",
-  "rule",
-  "verified",
-];
-const TOKEN_KEYS = ["kid", "sub", "expiresIn", "claims", "secret"];
-const METHOD_NAME = /^[a-z]+\.[A-Za-z]+$/;
-const DEFAULT_EXPIRES_IN_MS = 10 * 60_000;
 /** `sub` of a minted token when the case names none. */
 export const DEFAULT_SUBJECT = "test-user";
 
@@ -139,8 +116,36 @@ export interface ParseCaseFileOptions {
   readonly organizationId?: string;
 }
 
+/** A test file as written, once `cases.schema.json` has checked it. */
+interface WrittenCaseFile {
+  readonly organization?: string;
+  readonly cases?: readonly (WrittenCase | undefined)[];
+}
+
+interface WrittenCase {
+  readonly name?: string;
+  readonly organization?: string;
+  readonly origin?: string;
+  readonly method?: string;
+  readonly app_id?: string | number;
+  readonly user_id?: string | number;
+  readonly now?: string;
+  readonly token?: {
+    readonly kid?: string | number;
+    readonly sub?: string | number;
+    readonly expiresIn?: string;
+    readonly claims?: Readonly<Record<string, unknown>>;
+    readonly secret?: "other";
+  };
+  readonly expect?: "allowed" | DecisionCode;
+  readonly reason?: string;
+  readonly rule?: string;
+  readonly verified?: boolean;
+}
+
 /**
  * Parses a test file, reporting every problem at once with its position.
+ * It goes through the policy's own pipeline, against `cases.schema.json`.
  *
  * @param text The file's content, YAML or JSON.
  * @param options The organization a directory's test file belongs to.
@@ -150,412 +155,137 @@ export function parseCaseFile(
   text: string,
   options: ParseCaseFileOptions = {},
 ): CaseFile {
-  const parsed = parsePolicyText(text);
-  const reader = new CaseFileReader(parsed.problems, options.organizationId);
-  const file = reader.file(parsed.root);
-  const problems = [...reader.problems].sort((a, b) =>
-    a.line - b.line || a.column - b.column
-  );
+  const { document, data, problems } = readDocument(text, "cases", {
+    empty: {
+      code: "missing-key",
+      path: ["cases"],
+      message: "Test file is empty",
+      hint: "Write cases: followed by a list of cases",
+    },
+  });
+  const file = data as WrittenCaseFile | undefined;
+  const cases: PolicyCase[] = [];
+  const malformed: number[] = [];
+  let organizationId = options.organizationId;
+  if (document !== undefined) {
+    const context = { document, problems, env: undefined, now: 0 };
+    organizationId = ownOrganization(
+      file?.organization,
+      ["organization"],
+      options.organizationId,
+      context,
+    ) ?? organizationId;
+    const written = document.node(["cases"]);
+    if (written?.kind === "list") {
+      written.items.forEach((item, index) => {
+        const found = readCase(
+          file?.cases?.[index],
+          ["cases", index],
+          organizationId,
+          options.organizationId,
+          context,
+        );
+        if (found !== undefined) cases.push(found);
+        else malformed.push(item.line);
+      });
+    }
+  }
+  // A file without a list of cases says nothing, not even its organization.
+  const says = file?.cases !== undefined && organizationId !== undefined;
   return Object.freeze({
-    ...file,
-    problems: Object.freeze(problems.map((problem) => Object.freeze(problem))),
+    ...(says ? { organizationId } : {}),
+    cases: Object.freeze(cases),
+    malformed: Object.freeze(malformed),
+    problems: problems.sorted(),
   });
 }
 
-class CaseFileReader {
-  readonly problems: PolicyProblem[];
-  readonly #organizationId: string | undefined;
-
-  constructor(problems: readonly PolicyProblem[], organizationId?: string) {
-    this.problems = [...problems];
-    this.#organizationId = organizationId;
-  }
-
-  #report(
-    code: string,
-    path: string,
-    at: Position,
-    message: string,
-    hint?: string,
-  ): void {
-    this.problems.push({
-      code,
-      severity: "error",
-      path,
-      line: at.line,
-      column: at.column,
-      message,
-      ...(hint === undefined ? {} : { hint }),
-    });
-  }
-
-  #map(
-    node: PolicyNode,
-    path: string,
-    allowed: readonly string[],
-  ): Map<string, MapEntry> | undefined {
-    if (node.kind !== "map") {
-      this.#report(
-        "wrong-type",
-        path,
-        node,
-        `Expected a mapping at "${path || "top level"}", found ${
-          describeNode(node)
-        }`,
-      );
-      return undefined;
-    }
-    const entries = new Map<string, MapEntry>();
-    for (const entry of node.entries) {
-      const entryPath = path === "" ? entry.key : `${path}.${entry.key}`;
-      if (!allowed.includes(entry.key)) {
-        this.#report(
-          "unknown-key",
-          entryPath,
-          entry.at,
-          `Unknown key "${entry.key}"`,
-          suggestKey(entry.key, allowed),
-        );
-      } else if (entries.has(entry.key)) {
-        this.#report(
-          "duplicate-key",
-          entryPath,
-          entry.at,
-          `Key "${entry.key}" is written twice`,
-          "Keep one of the entries",
-        );
-      } else entries.set(entry.key, entry);
-    }
-    return entries;
-  }
-
-  #string(
-    entry: MapEntry | undefined,
-    path: string,
-    numbers = false,
-  ): string | undefined {
-    if (entry === undefined) return undefined;
-    const value = entry.value;
-    if (value.kind === "scalar" && typeof value.value === "string") {
-      return value.value;
-    }
-    if (numbers && value.kind === "scalar" && typeof value.value === "number") {
-      return String(value.value);
-    }
-    this.#report(
-      "wrong-type",
-      path,
-      value,
-      `Expected a string at "${path}", found ${describeNode(value)}`,
-      value.kind === "scalar" ? "Quote the value" : undefined,
-    );
-    return undefined;
-  }
-
-  #organization(
-    entry: MapEntry | undefined,
-    path: string,
-  ): string | undefined {
-    const id = this.#string(entry, path);
-    if (id === undefined || entry === undefined) return undefined;
-    if (!ORGANIZATION_ID.test(id)) {
-      this.#report(
-        "bad-organization-id",
-        path,
-        entry.value,
-        `Organization id "${id.slice(0, 80)}" is not allowed`,
-        "Use 1 to 64 letters, digits, '_' or '-'",
-      );
-      return undefined;
-    }
-    if (this.#organizationId !== undefined && id !== this.#organizationId) {
-      this.#report(
-        "foreign-organization",
-        path,
-        entry.value,
-        `This file tests "${this.#organizationId}", not "${id}"`,
-        `A test file is named for its organization: ${id}.test.yaml`,
-      );
-      return undefined;
-    }
-    return id;
-  }
-
-  file(root: PolicyNode | undefined): Omit<CaseFile, "problems"> {
-    const empty = { cases: Object.freeze([]), malformed: Object.freeze([]) };
-    if (root === undefined) {
-      this.#report(
-        "missing-key",
-        "cases",
-        { line: 1, column: 1 },
-        "Test file is empty",
-        "Write cases: followed by a list of cases",
-      );
-      return empty;
-    }
-    const top = this.#map(root, "", FILE_KEYS);
-    if (top === undefined) return empty;
-    const organizationId = this.#organization(
-      top.get("organization"),
-      "organization",
-    ) ?? this.#organizationId;
-    const casesEntry = top.get("cases");
-    if (casesEntry === undefined) {
-      this.#report(
-        "missing-key",
-        "cases",
-        root,
-        `Test file has no "cases"`,
-        "Write cases: followed by a list of cases",
-      );
-      return empty;
-    }
-    if (casesEntry.value.kind !== "list") {
-      this.#report(
-        "wrong-type",
-        "cases",
-        casesEntry.value,
-        `Expected a list at "cases", found ${describeNode(casesEntry.value)}`,
-        "Write one '- name: ...' per case",
-      );
-      return empty;
-    }
-    const cases: PolicyCase[] = [];
-    const malformed: number[] = [];
-    casesEntry.value.items.forEach((item, index) => {
-      const found = this.#case(item, `cases[${index}]`, organizationId);
-      if (found !== undefined) cases.push(found);
-      else malformed.push(item.line);
-    });
-    return {
-      ...(organizationId === undefined ? {} : { organizationId }),
-      cases: Object.freeze(cases),
-      malformed: Object.freeze(malformed),
-    };
-  }
-
-  #case(
-    node: PolicyNode,
-    path: string,
-    fileOrganization: string | undefined,
-  ): PolicyCase | undefined {
-    const before = this.problems.length;
-    const section = this.#map(node, path, CASE_KEYS);
-    if (section === undefined) return undefined;
-    const name = this.#string(section.get("name"), `${path}.name`);
-    if (!section.has("name")) {
-      this.#report(
-        "missing-key",
-        `${path}.name`,
-        node,
-        'Case has no "name"',
-        "Say what the case proves, e.g. name: the shop boots anonymously",
-      );
-    }
-    const organizationId = this.#organization(
-      section.get("organization"),
-      `${path}.organization`,
-    ) ?? fileOrganization;
-    const origin = this.#string(section.get("origin"), `${path}.origin`);
-    const methodEntry = section.get("method");
-    const method = this.#string(methodEntry, `${path}.method`) ?? "chat.boot";
-    if (methodEntry !== undefined && !METHOD_NAME.test(method)) {
-      this.#report(
-        "bad-method",
-        `${path}.method`,
-        methodEntry.value,
-        `Method "${method.slice(0, 64)}" is not an RPC method name`,
-        "Write a method such as chat.boot or chat.getConfig",
-      );
-    }
-    const appId = this.#string(section.get("app_id"), `${path}.app_id`, true);
-    const userId = this.#string(
-      section.get("user_id"),
-      `${path}.user_id`,
-      true,
-    );
-    const now = this.#time(section.get("now"), `${path}.now`);
-    const tokenEntry = section.get("token");
-    const token = tokenEntry && this.#token(tokenEntry, `${path}.token`);
-    if (tokenEntry !== undefined && !USER_TOKEN_METHODS.has(method)) {
-      this.#report(
-        "token-not-sent",
-        `${path}.token`,
-        tokenEntry.at,
-        `Method "${method}" does not take a user token`,
-        "Only chat.boot sends the page's user token; remove token or test chat.boot",
-      );
-    }
-    const expectEntry = section.get("expect");
-    const expectText = this.#string(expectEntry, `${path}.expect`);
-    const expect = EXPECTATIONS.find((value) => value === expectText);
-    if (expectEntry === undefined) {
-      this.#report(
-        "missing-key",
-        `${path}.expect`,
-        node,
-        'Case has no "expect"',
-        `Write expect: allowed, or a code: ${EXPECTATIONS.slice(1).join(", ")}`,
-      );
-    } else if (expectText !== undefined && expect === undefined) {
-      this.#report(
-        "bad-expect",
-        `${path}.expect`,
-        expectEntry.value,
-        `Expectation "${
-          expectText.slice(0, 64)
-        }" is not one the policy decides`,
-        `Write allowed, or one of ${EXPECTATIONS.slice(1).join(", ")}`,
-      );
-    }
-    const reason = this.#string(section.get("reason"), `${path}.reason`);
-    const rule = this.#string(section.get("rule"), `${path}.rule`);
-    const verifiedEntry = section.get("verified");
-    let verified: boolean | undefined;
-    if (verifiedEntry !== undefined) {
-      const value = verifiedEntry.value;
-      if (value.kind === "scalar" && typeof value.value === "boolean") {
-        verified = value.value;
-      } else {
-        this.#report(
-          "wrong-type",
-          `${path}.verified`,
-          value,
-          `Expected true or false at "${path}.verified", found ${
-            describeNode(value)
-          }`,
-        );
-      }
-    }
-    if (
-      this.problems.length > before || name === undefined ||
-      expect === undefined
-    ) {
-      return undefined;
-    }
-    return Object.freeze({
-      name,
-      line: node.line,
-      method,
-      expect,
-      ...(organizationId === undefined ? {} : { organizationId }),
-      ...(origin === undefined ? {} : { origin }),
-      ...(appId === undefined ? {} : { appId }),
-      ...(userId === undefined ? {} : { userId }),
-      ...(now === undefined ? {} : { now }),
-      ...(token === undefined ? {} : { token }),
-      ...(reason === undefined ? {} : { reason }),
-      ...(rule === undefined ? {} : { rule }),
-      ...(verified === undefined ? {} : { verified }),
-    });
-  }
-
-  #time(entry: MapEntry | undefined, path: string): number | undefined {
-    if (entry === undefined) return undefined;
-    const node = entry.value;
-    const time = timeOfNode(node);
-    if (time === undefined) {
-      this.#report(
-        "bad-time",
-        path,
-        node,
-        `Time at "${path}" is not an ISO time`,
-        "Write a time such as 2026-12-20T09:00:00Z",
-      );
-      return undefined;
-    }
-    return time;
-  }
-
-  #token(entry: MapEntry, path: string): CaseToken | undefined {
-    const section = this.#map(entry.value, path, TOKEN_KEYS);
-    if (section === undefined) return undefined;
-    const kid = this.#string(section.get("kid"), `${path}.kid`, true);
-    const sub = this.#string(section.get("sub"), `${path}.sub`, true);
-    const expiresEntry = section.get("expiresIn");
-    let expiresInMs = DEFAULT_EXPIRES_IN_MS;
-    if (expiresEntry !== undefined) {
-      const text = this.#string(expiresEntry, `${path}.expiresIn`);
-      const parsed = text === undefined ? undefined : signedDuration(text);
-      if (parsed === undefined) {
-        if (text !== undefined) {
-          this.#report(
-            "bad-duration",
-            `${path}.expiresIn`,
-            expiresEntry.value,
-            `Duration "${text.slice(0, 64)}" is not a duration`,
-            `Write a duration such as "10m", or "-1m" for a token that expired a minute ago`,
-          );
-        }
-      } else expiresInMs = parsed;
-    }
-    const claimsEntry = section.get("claims");
-    let claims: Record<string, unknown> | undefined;
-    if (claimsEntry !== undefined) {
-      if (claimsEntry.value.kind !== "map") {
-        this.#report(
-          "wrong-type",
-          `${path}.claims`,
-          claimsEntry.value,
-          `Expected a mapping at "${path}.claims", found ${
-            describeNode(claimsEntry.value)
-          }`,
-          "Write claims: { iss: https://other.example }",
-        );
-      } else claims = plainValue(claimsEntry.value) as Record<string, unknown>;
-    }
-    const secretEntry = section.get("secret");
-    const secret = this.#string(secretEntry, `${path}.secret`);
-    if (
-      secretEntry !== undefined && secret !== undefined && secret !== "other"
-    ) {
-      // The value may be a pasted secret, so it is never echoed.
-      this.#report(
-        "bad-token-secret",
-        `${path}.secret`,
-        secretEntry.value,
-        'A test token\'s secret can only be "other"',
-        "Write secret: other to sign with a wrong secret; the runner knows the right one",
-      );
-    }
-    return Object.freeze({
-      expiresInMs,
-      ...(kid === undefined ? {} : { kid }),
-      ...(sub === undefined ? {} : { sub }),
-      ...(claims === undefined ? {} : { claims: Object.freeze(claims) }),
-      ...(secret === "other" ? { secret: "other" as const } : {}),
-    });
-  }
+/** An `organization` key: the file's own organization, if the file has one. */
+function ownOrganization(
+  id: string | undefined,
+  path: DocumentPath,
+  own: string | undefined,
+  { document, problems }: RuleContext,
+): string | undefined {
+  if (id === undefined || own === undefined || id === own) return id;
+  problems.error(
+    "foreign-organization",
+    path,
+    document.at(path),
+    `This file tests "${own}", not "${id}"`,
+    `A test file is named for its organization: ${id}.test.yaml`,
+  );
+  return undefined;
 }
 
-/** `10m`, `-1m`: a duration that may be negative. */
-function signedDuration(text: string): number | undefined {
-  if (text.startsWith("-")) {
-    const ms = parseDuration(text.slice(1));
-    return ms === undefined ? undefined : -ms;
+function readCase(
+  written: WrittenCase | undefined,
+  path: DocumentPath,
+  fileOrganization: string | undefined,
+  own: string | undefined,
+  context: RuleContext,
+): PolicyCase | undefined {
+  const { document, problems } = context;
+  const tokenPath = [...path, "token"];
+  // A method name found wrong is still the method the token would go to.
+  const methodNode = document.node([...path, "method"]);
+  const method = methodNode?.kind === "scalar" &&
+      typeof methodNode.value === "string"
+    ? methodNode.value
+    : "chat.boot";
+  if (document.written(tokenPath) && !USER_TOKEN_METHODS.has(method)) {
+    problems.error(
+      "token-not-sent",
+      tokenPath,
+      document.keyAt(tokenPath),
+      `Method "${method}" does not take a user token`,
+      "Only chat.boot sends the page's user token; remove token or test chat.boot",
+    );
   }
-  return parseDuration(text);
+  const organizationId = ownOrganization(
+    written?.organization,
+    [...path, "organization"],
+    own,
+    context,
+  ) ?? fileOrganization;
+  if (
+    written?.name === undefined || written.expect === undefined ||
+    problems.within(formatPath(path))
+  ) return undefined;
+  const token = written.token;
+  const text = (value: string | number | undefined) =>
+    value === undefined ? undefined : String(value);
+  const optional = {
+    organizationId,
+    origin: written.origin,
+    appId: text(written.app_id),
+    userId: text(written.user_id),
+    now: written.now === undefined ? undefined : parseIsoTime(written.now),
+    token: token === undefined ? undefined : Object.freeze({
+      expiresInMs: parseSignedDuration(token.expiresIn ?? "10m")!,
+      kid: text(token.kid),
+      sub: text(token.sub),
+      claims: token.claims && Object.freeze({ ...token.claims }),
+      secret: token.secret,
+    }),
+    reason: written.reason,
+    rule: written.rule,
+    verified: written.verified,
+  };
+  return Object.freeze({
+    name: written.name,
+    line: document.at(path).line,
+    method,
+    expect: written.expect,
+    ...withoutUndefined(optional),
+  }) as PolicyCase;
 }
 
-/** A parsed node as plain JSON data (claims are written in YAML). */
-function plainValue(node: PolicyNode): unknown {
-  if (node.kind === "map") {
-    const object: Record<string, unknown> = {};
-    for (const entry of node.entries) {
-      Object.defineProperty(object, entry.key, {
-        value: plainValue(entry.value),
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
-    }
-    return object;
-  }
-  if (node.kind === "list") return node.items.map(plainValue);
-  const value = node.value;
-  if (value instanceof Date) return value.toISOString();
-  if (typeof value === "bigint") return Number(value);
-  return value;
+/** Optional fields are left out rather than set to `undefined`. */
+function withoutUndefined<T extends object>(fields: T): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(fields).filter(([, value]) => value !== undefined),
+  ) as Partial<T>;
 }
 
 /**
@@ -661,35 +391,24 @@ async function mintCaseToken(
 ): Promise<string> {
   const token = testCase.token!;
   const keys = evaluator.organization(organizationId)?.spec.jwt.keys ?? [];
-  const key = token.kid === undefined
-    ? keys.find((candidate) =>
-      candidate.until === undefined || candidate.until >= now
-    ) ?? keys[0]
-    : keys.find((candidate) => candidate.id === token.kid);
+  // With no key in force, sign with the first so the case sees it refused.
+  const key = activeKey(keys, now, token.kid) ??
+    (token.kid === undefined ? keys[0] : undefined);
   const kid = token.kid ?? key?.id;
-  const secret = token.secret === "other" || key === undefined
-    ? crypto.getRandomValues(new Uint8Array(48))
-    : key.secret;
-  const issuedAt = Math.floor(now / 1000);
-  const issuer = testCase.origin === undefined
-    ? undefined
-    : parseOrigin(testCase.origin)?.origin ?? testCase.origin;
-  const claims: Record<string, unknown> = {
-    ...(issuer === undefined ? {} : { iss: issuer }),
-    aud: AUDIENCE,
-    sub: token.sub ?? DEFAULT_SUBJECT,
-    org_id: organizationId,
-    iat: issuedAt,
-    exp: issuedAt + Math.trunc(token.expiresInMs / 1000),
-    ...token.claims,
-  };
-  return await new SignJWT(claims)
-    .setProtectedHeader({
-      alg: "HS256",
-      typ: "JWT",
-      ...(kid === undefined ? {} : { kid }),
-    })
-    .sign(secret);
+  return await mintUserToken({
+    secret: token.secret === "other" || key === undefined
+      ? crypto.getRandomValues(new Uint8Array(48))
+      : key.secret,
+    ...(kid === undefined ? {} : { kid }),
+    organizationId,
+    subject: token.sub ?? DEFAULT_SUBJECT,
+    ...(testCase.origin === undefined ? {} : {
+      issuer: parseOrigin(testCase.origin)?.origin ?? testCase.origin,
+    }),
+    now,
+    expiresInMs: token.expiresInMs,
+    ...(token.claims === undefined ? {} : { claims: token.claims }),
+  });
 }
 
 /**

@@ -49,9 +49,9 @@ import {
   BUILT_IN_SERVER,
   type DirectorySettings,
   type EnvLookup,
-  ORGANIZATION_ID,
   type OrganizationValidationResult,
 } from "./validate.ts";
+import { ORGANIZATION_ID } from "./policy_schema.ts";
 
 /** The name of a policy directory's settings file. */
 export const SETTINGS_FILE_NAME = "_parley.yaml";

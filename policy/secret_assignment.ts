@@ -25,6 +25,7 @@
  */
 
 import type { PolicyNode } from "./parse.ts";
+import { ORGANIZATION_ID, schemaAt } from "./policy_schema.ts";
 import type { PolicyProblem } from "./types.ts";
 
 /** Organization id → the variable names (exact, or a prefix ending in `*`) its file may name. */
@@ -41,9 +42,11 @@ export interface SecretRefusal {
   readonly hint: string;
 }
 
-const ORGANIZATION_ID = /^[A-Za-z0-9_-]{1,64}$/;
-/** A variable name, or a non-empty prefix of one followed by `*`. */
-const SECRET_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*\*?$/;
+/** A variable name, or a non-empty prefix of one followed by `*`: the schema's. */
+const SECRET_PATTERN = new RegExp(
+  schemaAt("#/$defs/settingsFile/properties/secrets/additionalProperties/items")
+    .pattern ?? "^$",
+);
 
 /**
  * Whether a variable is one of an organization's.

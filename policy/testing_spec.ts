@@ -6,12 +6,12 @@
  * @module
  */
 
+import { parseDomainPattern } from "./domain_pattern.ts";
 import {
   BUILT_IN_DEFAULTS,
   BUILT_IN_SERVER,
+  DEFAULT_MAX_MESSAGES,
   DEFAULT_UNANSWERED_AFTER_MS,
-  parseDomainPattern,
-  POLICY_DEFAULTS,
 } from "./validate.ts";
 import type {
   AdminKeySpec,
@@ -122,7 +122,7 @@ export function testingOrganization(
           : key
       ),
     ),
-    maxMessages: POLICY_DEFAULTS.maxMessages,
+    maxMessages: DEFAULT_MAX_MESSAGES,
   });
 }
 

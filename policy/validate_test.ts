@@ -3,9 +3,9 @@ import {
   ok,
   strictEqual as equal,
 } from "node:assert/strict";
+import { parseDomainPattern } from "./domain_pattern.ts";
 import type { PolicyProblem } from "./types.ts";
 import {
-  parseDomainPattern,
   validateOrganizationFile,
   validatePolicy,
   validateSettingsFile,

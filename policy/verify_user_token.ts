@@ -20,6 +20,7 @@ import { hasControlCharacter } from "./control_character.ts";
 import { parseRequestOrigin } from "./domain_matcher.ts";
 import { REASON } from "./reasons.ts";
 import type { JwtKeySpec, OrganizationSpec, TraceStep } from "./types.ts";
+import { AUDIENCE, isKeyActive } from "./user_token.ts";
 
 /** Largest accepted compact token, characters. */
 export const MAX_TOKEN_LENGTH = 8192;
@@ -29,8 +30,6 @@ export const MAX_USER_DATA_BYTES = 4096;
 export const MAX_SUBJECT_LENGTH = 256;
 /** Most keys tried for a token without `kid`. */
 export const MAX_KEYS_TRIED = 10;
-/** The only accepted audience. */
-export const AUDIENCE = "chat-widget";
 
 /** Header parameters that point at keys elsewhere or change processing. */
 const FORBIDDEN_HEADERS = ["crit", "jku", "x5u", "jwk", "x5c"] as const;
@@ -242,7 +241,7 @@ export function verifyUserToken(
       });
       return fail(REASON.jwtKidUnknown);
     }
-    if (key.until < expected.now) {
+    if (!isKeyActive(key, expected.now)) {
       trace?.push({
         check: "jwt.key",
         outcome: "fail",
@@ -255,7 +254,7 @@ export function verifyUserToken(
     }
     candidates = [key];
   } else {
-    candidates = keyring.keys.filter((key) => key.until >= expected.now)
+    candidates = keyring.keys.filter((key) => isKeyActive(key, expected.now))
       .slice(0, MAX_KEYS_TRIED);
   }
 

@@ -8,9 +8,12 @@
  */
 
 import {
+  canonicalHost,
   type PrivateAddressKind,
   webhookUrlProblem,
 } from "./network_address.ts";
+import type { DocumentPath } from "./problems.ts";
+import type { RuleContext } from "./written_policy.ts";
 
 /** A problem with a webhook URL, before it is given a position. */
 export interface WebhookUrlRefusal {
@@ -84,4 +87,49 @@ export function checkWebhookUrl(
     };
   }
   return { url: url.href };
+}
+
+/**
+ * Reads an organization's `webhook.url` once the schema has checked it is
+ * text, against the operator's allowed hosts.
+ *
+ * @param text The URL as written.
+ * @param path Its path.
+ * @param allowHosts `server.allowWebhookHosts`, canonical.
+ * @param context The document and problems.
+ * @returns The normalised URL, or `undefined` when it cannot be used.
+ */
+export function readWebhookUrl(
+  text: string | undefined,
+  path: DocumentPath,
+  allowHosts: readonly string[],
+  { document, problems }: RuleContext,
+): string | undefined {
+  if (text === undefined) return undefined;
+  const checked = checkWebhookUrl(text, allowHosts);
+  if ("url" in checked) return checked.url;
+  const { code, message, hint } = checked.refusal;
+  problems.error(code, path, document.at(path), message, hint);
+  return undefined;
+}
+
+/**
+ * `server.allowWebhookHosts` once the schema has checked each entry is a
+ * host: in the form URLs name them, each once; none past the schema's cap.
+ *
+ * @param hosts The entries as written; holes where one was found wrong.
+ * @param limit The schema's `maxItems`.
+ * @returns The canonical hosts.
+ */
+export function readWebhookHosts(
+  hosts: readonly (string | undefined)[] | undefined,
+  limit: number,
+): readonly string[] {
+  if (hosts === undefined || hosts.length > limit) return [];
+  const canonical = new Set<string>();
+  for (const host of hosts) {
+    const name = host === undefined ? undefined : canonicalHost(host);
+    if (name !== undefined) canonical.add(name);
+  }
+  return [...canonical];
 }

@@ -8,10 +8,8 @@
  */
 
 import type { OrganizationSpec } from "../../policy/types.ts";
+import { AUDIENCE, isKeyActive } from "../../policy/user_token.ts";
 import type { MethodDefinition } from "../method.ts";
-
-/** The fixed audience of every user token. */
-export const AUDIENCE = "chat-widget";
 
 /** The `chat.getJWTDocs` method. */
 export const getJwtDocs: MethodDefinition = {
@@ -34,7 +32,7 @@ export const getJwtDocs: MethodDefinition = {
       maxLifetimeSeconds: maxLifetime,
       clockToleranceSeconds: Math.floor(spec.jwt.clockToleranceMs / 1000),
       keys: spec.jwt.keys
-        .filter((key) => key.until === undefined || key.until > now)
+        .filter((key) => isKeyActive(key, now))
         .map((key) => ({
           id: key.id,
           ...(key.until === undefined
