@@ -6,13 +6,13 @@
  * warns at start when the open-file limit is low; `serve.ts` exports the same
  * handler for `deno serve --parallel`.
  *
- * Environment: `PORT` (8787), `HOSTNAME` (127.0.0.1), `PARLEY_POLICY`
- * (a policy file or directory; default `policy.yaml` if present, else the
- * built-in demo policy),
- * `PARLEY_STORE` (alias `PARLEY_KV`; default `.parley/kv.sqlite`, or a
- * `postgres://` URL), `PARLEY_SESSION_SECRET`, `PARLEY_SESSION_LIFETIME`
- * (default `30m`),
- * `PARLEY_DECISION_LOG` (a file; default stdout).
+ * Environment (checked at start, see `server_settings.ts`): `PORT` (8787),
+ * `HOSTNAME` (127.0.0.1), `PARLEY_POLICY` (a policy file or directory;
+ * default `policy.yaml` if present, else the built-in demo policy),
+ * `PARLEY_STORE` (alias `PARLEY_KV`; default `.parley/kv.sqlite`, or
+ * `:memory:`, or a `postgres://` URL), `PARLEY_SESSION_SECRET`,
+ * `PARLEY_SESSION_LIFETIME` (default `30m`), `PARLEY_DECISION_LOG` (a file;
+ * default stdout), `PARLEY_DEMO_ADMIN_KEY` (the built-in demo's inbox key).
  *
  * @module
  */
@@ -22,16 +22,21 @@ import {
   openFileLimitWarning,
   readSoftOpenFileLimit,
 } from "./listener/open_file_limit.ts";
-import { agentPage } from "./widget/agent_page.ts";
-import { buildAgentInbox, buildWidget } from "./widget/build.ts";
-import { demoPage } from "./widget/demo_page.ts";
-import { openStore } from "./store/open_store.ts";
-import type { Store } from "./store/store.ts";
 import { compilePolicy } from "./policy/compile.ts";
-import { parseDuration } from "./policy/rate.ts";
-import { PolicyError } from "./policy/error.ts";
+import { classifyPolicyFile } from "./policy/policy_directory.ts";
+import {
+  type SecretVariable,
+  secretVariables,
+} from "./policy/secret_variables.ts";
+import { policyFileNames } from "./policy_io/policy_directory_reader.ts";
+import { readPolicyFile } from "./policy_io/policy_file_reader.ts";
 import { openDecisionLogWriter } from "./rpc/decision_log_writer.ts";
-import { demoPolicyText, randomDemoAdminKey } from "./rpc/demo_policy.ts";
+import {
+  DEMO_ORGANIZATION,
+  DEMO_POLICY_FILE,
+  demoAdminKey,
+  demoPolicyText,
+} from "./rpc/demo_policy.ts";
 import {
   createHandler,
   type ParleyHandler,
@@ -39,15 +44,32 @@ import {
 } from "./rpc/handler.ts";
 import { Metrics } from "./rpc/metrics.ts";
 import { PolicyDirectorySource } from "./rpc/policy_directory_source.ts";
-import { problemLogLines } from "./rpc/policy_log_lines.ts";
 import {
   type FileReloadResult,
   PolicyFileSource,
 } from "./rpc/policy_file_source.ts";
+import {
+  cannotListenLine,
+  cannotStartLines,
+  listeningLines,
+  type PolicyVariables,
+  policyVariablesLine,
+  startLines,
+} from "./server_messages.ts";
+import { readServerSettings, type ServerSettings } from "./server_settings.ts";
+import { openStore } from "./store/open_store.ts";
+import { watchOutages } from "./store/outage_watch.ts";
+import type { Store } from "./store/store.ts";
+import { agentPage } from "./widget/agent_page.ts";
+import { buildAgentInbox, buildWidget } from "./widget/build.ts";
+import { demoPage } from "./widget/demo_page.ts";
+import { faviconIco } from "./widget/favicon.ts";
 
 /** A configured server, before it listens. */
 export interface ServerSetup {
   readonly handler: ParleyHandler;
+  /** The settings read from the environment. */
+  readonly settings: ServerSettings;
   /** The policy file or directory, or `null` for the built-in demo policy. */
   readonly policyFile: string | null;
   readonly policy: PolicySource;
@@ -55,164 +77,208 @@ export interface ServerSetup {
   readonly store: Store;
   /** The agent inbox key of the built-in demo policy (absent with a policy file). */
   readonly demoAdminKey?: string;
-  /** Re-targets the demo policy at the port actually bound (for `PORT=0`). */
-  listeningOn(port: number): void;
+  /**
+   * Re-targets the demo policy at the port actually bound (for `PORT=0`).
+   *
+   * @returns The start-up lines to print: where it listens, the demo's key.
+   */
+  listeningOn(hostname: string, port: number): string[];
   close(): Promise<void>;
 }
 
 /**
- * Reads the environment, opens the store, compiles the policy and builds the
- * widget.
+ * Reads and checks the environment, opens the store, compiles the policy and
+ * builds the widget.
  *
  * @returns The configured handler and its parts.
+ * @throws {ServerSettingsError} When a variable cannot be used.
  * @throws {PolicyError} When the policy file (or a directory's `_parley.yaml`) does not compile.
  */
 export async function setupFromEnvironment(): Promise<ServerSetup> {
-  const port = Number(Deno.env.get("PORT") ?? "8787");
-  const policyFile = Deno.env.get("PARLEY_POLICY") ??
-    (await exists("policy.yaml") ? "policy.yaml" : null);
-  const metrics = new Metrics();
-  const store = await openStore(storeLocation());
-
-  const demoAdminKey = randomDemoAdminKey();
-  let fileSource: PolicyFileSource | PolicyDirectorySource | undefined;
-  let demoSource: {
-    current: ReturnType<typeof compilePolicy>;
-    lastReloadError: null;
-  } | undefined;
-  if (policyFile !== null) {
-    const onReload = ({ ok, file }: FileReloadResult) =>
-      metrics.reload(ok ? "ok" : "error", file);
-    // A directory holds one file per organization, each reloaded on its own.
-    fileSource = (await Deno.stat(policyFile)).isDirectory
-      ? await PolicyDirectorySource.open(policyFile, { onReload })
-      : await PolicyFileSource.open(policyFile, { onReload });
-    fileSource.watch();
-  } else {
-    demoSource = {
-      // With PORT=0 the real port is known only once listening (listeningOn).
-      current: compilePolicy(demoPolicyText(port || 8787, demoAdminKey)),
-      lastReloadError: null,
-    };
-  }
-  const policy: PolicySource = fileSource ?? demoSource!;
-  const [widget, agentScript] = await Promise.all([
-    buildWidget(),
-    buildAgentInbox(),
-  ]);
-  const sessionLifetimeMs = sessionLifetime(
-    Deno.env.get("PARLEY_SESSION_LIFETIME"),
-  );
-  const decisionLogPath = Deno.env.get("PARLEY_DECISION_LOG");
-  const decisionLog = openDecisionLogWriter(
-    decisionLogPath === "" ? undefined : decisionLogPath,
-    { onDrop: () => metrics.decisionLogDropped() },
-  );
-  const sessionSecret = Deno.env.get("PARLEY_SESSION_SECRET");
-  const handler = createHandler({
-    policy,
-    store,
-    widget,
-    agentScript,
-    metrics,
-    decisionLog: decisionLog.write,
-    pages: {
-      agent: agentPage(),
-      ...(policy.current.organization("demo") === undefined
-        ? {}
-        : { home: demoPage({ organizationId: "demo" }) }),
-    },
-    ...(sessionSecret === undefined ? {} : { sessionSecret }),
-    ...(sessionLifetimeMs === undefined ? {} : { sessionLifetimeMs }),
-  });
-  return {
-    handler,
-    policyFile,
-    policy,
-    ...(demoSource === undefined ? {} : { demoAdminKey }),
-    listeningOn(actualPort: number): void {
-      if (demoSource !== undefined && actualPort !== port) {
-        demoSource.current = compilePolicy(
-          demoPolicyText(actualPort, demoAdminKey),
-        );
-      }
-    },
-    store,
-    async close(): Promise<void> {
-      fileSource?.close();
-      await handler.close();
-      await decisionLog.close();
-      await store.close();
-    },
-  };
+  return await setupServer(await readServerSettings(environment));
 }
 
 /**
- * `PARLEY_SESSION_LIFETIME` as milliseconds: a duration from 1 s to 24 h.
+ * Opens the store, compiles the policy and builds the widget, as `settings` say.
  *
- * @throws {RangeError} For anything else.
+ * @param settings Checked settings.
+ * @returns The configured handler and its parts.
+ * @throws {PolicyError} When the policy file (or a directory's `_parley.yaml`) does not compile.
  */
-function sessionLifetime(text: string | undefined): number | undefined {
-  if (text === undefined || text === "") return undefined;
-  const ms = parseDuration(text);
-  if (ms === undefined || ms < 1_000 || ms > 24 * 60 * 60 * 1000) {
-    throw new RangeError(
-      `PARLEY_SESSION_LIFETIME must be a duration from 1s to 24h, got "${text}"`,
-    );
-  }
-  return ms;
-}
-
-/** `PARLEY_STORE`, else its older name `PARLEY_KV`; unset or empty means the default file. */
-function storeLocation(): string | undefined {
-  const store = Deno.env.get("PARLEY_STORE");
-  return store !== undefined && store !== ""
-    ? store
-    : Deno.env.get("PARLEY_KV");
-}
-
-async function exists(path: string): Promise<boolean> {
+export async function setupServer(
+  settings: ServerSettings,
+): Promise<ServerSetup> {
+  const { port, policyPath } = settings;
+  const metrics = new Metrics();
+  const store = watchOutages(await openStore(settings.store), {
+    log: (line) => console.error(line),
+  });
   try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
+    let fileSource: PolicyFileSource | PolicyDirectorySource | undefined;
+    let demo: { text: string; adminKey: string } | undefined;
+    let demoSource: {
+      current: ReturnType<typeof compilePolicy>;
+      lastReloadError: null;
+    } | undefined;
+    if (policyPath !== null) {
+      const onReload = ({ ok, file }: FileReloadResult) =>
+        metrics.reload(ok ? "ok" : "error", file);
+      const options = { onReload };
+      // A directory holds one file per organization, each reloaded on its own.
+      fileSource = (await Deno.stat(policyPath)).isDirectory
+        ? await PolicyDirectorySource.open(policyPath, options)
+        : await PolicyFileSource.open(policyPath, options);
+      fileSource.watch();
+    } else {
+      demo = {
+        text: await Deno.readTextFile(DEMO_POLICY_FILE),
+        adminKey: await demoAdminKey(store.settings, settings.demoAdminKey),
+      };
+      demoSource = {
+        // With PORT=0 the real port is known only once listening (listeningOn).
+        current: compilePolicy(
+          demoPolicyText(demo.text, port || 8787, demo.adminKey),
+        ),
+        lastReloadError: null,
+      };
+    }
+    const policy: PolicySource = fileSource ?? demoSource!;
+    const [widget, agentScript] = await Promise.all([
+      buildWidget(),
+      buildAgentInbox(),
+    ]);
+    const decisionLog = openDecisionLogWriter(
+      settings.decisionLogPath ?? undefined,
+      { onDrop: () => metrics.decisionLogDropped() },
+    );
+    const handler = createHandler({
+      policy,
+      store,
+      widget,
+      agentScript,
+      favicon: faviconIco(),
+      metrics,
+      decisionLog: decisionLog.write,
+      pages: {
+        agent: agentPage(),
+        ...(policy.current.organization(DEMO_ORGANIZATION) === undefined
+          ? {}
+          : { home: demoPage({ organizationId: DEMO_ORGANIZATION }) }),
+      },
+      ...(settings.sessionSecret === null
+        ? {}
+        : { sessionSecret: settings.sessionSecret }),
+      ...(settings.sessionLifetimeMs === null
+        ? {}
+        : { sessionLifetimeMs: settings.sessionLifetimeMs }),
+    });
+    return {
+      handler,
+      settings,
+      policyFile: policyPath,
+      policy,
+      ...(demo === undefined ? {} : { demoAdminKey: demo.adminKey }),
+      listeningOn(hostname: string, actualPort: number): string[] {
+        if (demo !== undefined && demoSource !== undefined) {
+          const text = demoPolicyText(demo.text, actualPort, demo.adminKey);
+          const current = compilePolicy(text);
+          if (current.revision !== demoSource.current.revision) {
+            demoSource.current = current;
+          }
+        }
+        return listeningLines({
+          hostname,
+          port: actualPort,
+          policyPath,
+          revision: policy.current.revision,
+          store,
+          ...(demo === undefined ? {} : { demoAdminKey: demo.adminKey }),
+        });
+      },
+      store,
+      async close(): Promise<void> {
+        fileSource?.close();
+        await handler.close();
+        await decisionLog.close();
+        await store.close();
+      },
+    };
+  } catch (error) {
+    await store.close();
+    throw error;
   }
+}
+
+/**
+ * The start of both entries (`deno run server.ts`, `deno serve serve.ts`):
+ * sets up from the environment, prints what the operator needs (the policy's
+ * variables, how to sign in), or why it cannot start and exits 1.
+ *
+ * @returns The configured server.
+ */
+export async function setupOrExit(): Promise<ServerSetup> {
+  const policyPath = Deno.env.get("PARLEY_POLICY") || null;
+  try {
+    const setup = await setupFromEnvironment();
+    const variables = await policyVariablesOf(setup.policyFile);
+    const lines = startLines(
+      setup.policy.current,
+      variables,
+      variables.adminKeys,
+    );
+    for (const line of lines) console.error(line);
+    return setup;
+  } catch (error) {
+    const line = policyVariablesLine(await policyVariablesOf(policyPath));
+    if (line !== undefined) console.error(line);
+    for (const line of cannotStartLines(error, policyPath)) console.error(line);
+    Deno.exit(1);
+  }
+}
+
+/**
+ * The variables the policy at `path` names for its secrets (read from its
+ * text: the files are validated in a worker), which are unset, and which
+ * are admin keys'; none when it cannot be read.
+ */
+async function policyVariablesOf(
+  path: string | null,
+): Promise<PolicyVariables & { adminKeys: readonly string[] }> {
+  const found: SecretVariable[] = [];
+  try {
+    if (path !== null && (await Deno.stat(path)).isDirectory) {
+      const within = await Deno.realPath(path);
+      for (const name of await policyFileNames(path)) {
+        if (classifyPolicyFile(name).kind !== "organization") continue;
+        const read = await readPolicyFile(`${path}/${name}`, { within });
+        if (read.kind === "text") found.push(...secretVariables(read.text));
+      }
+    } else if (path !== null) {
+      const read = await readPolicyFile(path);
+      if (read.kind === "text") found.push(...secretVariables(read.text));
+    }
+  } catch {
+    // Unreadable: the policy's own problems say why.
+  }
+  const named = [...new Set(found.map((variable) => variable.name))];
+  return {
+    named,
+    missing: named.filter((name) => !environment(name)),
+    adminKeys: found.filter((variable) => variable.adminKey).map((variable) =>
+      variable.name
+    ),
+  };
+}
+
+function environment(name: string): string | undefined {
+  return Deno.env.get(name);
 }
 
 if (import.meta.main) {
-  let setup: ServerSetup;
-  try {
-    setup = await setupFromEnvironment();
-  } catch (error) {
-    if (error instanceof PolicyError) {
-      console.error(`parley: the policy has errors, not starting:`);
-      const policyPath = Deno.env.get("PARLEY_POLICY") ?? "policy.yaml";
-      const byFile = Map.groupBy(
-        error.problems,
-        (problem) =>
-          problem.file === undefined
-            ? policyPath
-            : `${policyPath.replace(/\/+$/, "")}/${problem.file}`,
-      );
-      for (const [file, problems] of byFile) {
-        for (const line of problemLogLines(file, problems, error.omitted)) {
-          console.error(line);
-        }
-      }
-    } else {
-      console.error(
-        `parley: cannot start: ${
-          error instanceof Error ? error.message : String(error)
-        }`,
-      );
-    }
-    Deno.exit(1);
-  }
+  const setup = await setupOrExit();
   const warning = openFileLimitWarning(await readSoftOpenFileLimit());
   if (warning !== undefined) console.error(warning);
-  const hostname = Deno.env.get("HOSTNAME") ?? "127.0.0.1";
-  const port = Number(Deno.env.get("PORT") ?? "8787");
+  const { hostname, port } = setup.settings;
   let listener: ListenerSupervisor;
   try {
     // Restarts the listener whenever accept() fails (EMFILE) instead of exiting.
@@ -221,25 +287,13 @@ if (import.meta.main) {
       port,
       handler: setup.handler,
       onListen({ hostname, port }) {
-        setup.listeningOn(port);
-        console.error(
-          `parley: listening on http://${hostname}:${port}/ · policy ${
-            setup.policyFile ?? "built-in demo"
-          } · revision ${setup.policy.current.revision} · store ${setup.store.engine} ${setup.store.location}`,
-        );
-        if (setup.demoAdminKey !== undefined) {
-          console.error(
-            `parley: agent inbox http://${hostname}:${port}/agent?org=demo · admin key ${setup.demoAdminKey}`,
-          );
+        for (const line of setup.listeningOn(hostname, port)) {
+          console.error(line);
         }
       },
     });
   } catch (error) {
-    console.error(
-      `parley: cannot listen on ${hostname}:${port}: ${
-        error instanceof Error ? error.message : String(error)
-      }`,
-    );
+    console.error(cannotListenLine(hostname, port, error));
     await setup.close();
     Deno.exit(1);
   }

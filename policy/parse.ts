@@ -115,7 +115,8 @@ export function parsePolicyText(text: string): ParsedPolicy {
       path: "",
       ...positionOf(error.pos[0]),
       message: `YAML syntax error: ${firstSentence(error.message)}`,
-      hint: "Check indentation, quotes and brackets near this position",
+      hint:
+        "Check indentation, quotes and brackets near this position; the rest of the file is checked once it parses",
     });
   }
   for (const warning of document.warnings) {

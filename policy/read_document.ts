@@ -58,6 +58,13 @@ export function readDocument(
 ): ReadDocument {
   const parsed = parsePolicyText(text);
   const problems = new Problems(parsed.problems);
+  // After a syntax error the tree is the parser's guess, so checking its
+  // shape reports problems the error made up (a mis-indented key read as
+  // unknown, a list read as missing): report what the parser found; the
+  // rest is checked once it parses.
+  if (parsed.problems.some((problem) => problem.code === "syntax")) {
+    return { data: undefined, problems };
+  }
   const document = parsed.root && new PolicyDocument(parsed.root);
   options.before?.(problems, document);
   // A refused text (too large) was not parsed: nothing is empty or missing.

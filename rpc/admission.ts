@@ -447,7 +447,8 @@ const DECISION_MESSAGES: Record<string, string> = {
   ORGANIZATION_NOT_FOUND: "Organization not found",
   DOMAIN_NOT_ALLOWED:
     "This site is not allowed to use this organization's chat",
-  JWT_REQUIRED: "This organization requires a signed user token (userJWT)",
+  JWT_REQUIRED:
+    'This organization requires a signed user token in the "Authorization: Bearer <token>" header (the widget\'s userJWT option sends it there)',
   JWT_INVALID: "The user token was rejected",
 };
 

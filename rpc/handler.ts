@@ -55,6 +55,7 @@ import {
 import { readJsonBody } from "./read_json_body.ts";
 import { UNKNOWN_ORGANIZATION } from "./request_limits.ts";
 import { RpcError } from "./rpc_error.ts";
+import { refuseTokenInBody } from "./token_in_body.ts";
 import { failureReply, successReply } from "./rpc_reply.ts";
 import {
   loadSessionSecret,
@@ -100,6 +101,8 @@ export interface HandlerOptions {
   readonly widget?: WidgetAsset;
   /** The agent inbox script, served at `/agent.js` for the `/agent` page. */
   readonly agentScript?: WidgetAsset;
+  /** The `.ico` served at `/favicon.ico`; 404 without it. */
+  readonly favicon?: Uint8Array<ArrayBuffer>;
   /** HTML of `GET /` and `GET /agent`, when served. */
   readonly pages?: { readonly home?: string; readonly agent?: string };
   /** Metrics registry; a new one when absent. */
@@ -259,6 +262,8 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
         return widgetResponse(request, options.widget, "sri");
       case "/agent.js":
         return widgetResponse(request, options.agentScript, "code");
+      case "/favicon.ico":
+        return faviconResponse(options.favicon);
       case "/healthz":
         return await health();
       case "/metrics":
@@ -279,8 +284,13 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
     } catch {
       reachable = false;
     }
+    // Degraded without organizations too, but 200: the process works and
+    // restarting it changes nothing; 503 takes it out of rotation only
+    // while it cannot reach its store.
+    const organizations = source.current.spec.organizations.size;
     const body = {
-      status: reachable ? "ok" : "degraded",
+      status: reachable && organizations > 0 ? "ok" : "degraded",
+      organizations,
       policyRevision: source.current.revision,
       lastReloadError: source.lastReloadError ?? null,
       policyErrors: source.policyErrors ?? [],
@@ -319,9 +329,12 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
     let response: Response;
     try {
       const known = await knownMethod(request, method, methodName);
-      const params = new Params(
-        await readJsonBody(request, evaluator.spec.server.maxBodyBytes),
+      const body = await readJsonBody(
+        request,
+        evaluator.spec.server.maxBodyBytes,
       );
+      refuseTokenInBody(known, body);
+      const params = new Params(body);
       const context = await admit(exchange, known, params, {
         limiter,
         metrics,
@@ -446,6 +459,16 @@ function html(page: string | undefined): Response {
       "Content-Type": "text/html; charset=utf-8",
       "Content-Security-Policy":
         "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    },
+  });
+}
+
+function faviconResponse(icon: Uint8Array<ArrayBuffer> | undefined): Response {
+  if (icon === undefined) return new Response("Not found\n", { status: 404 });
+  return new Response(icon, {
+    headers: {
+      "Content-Type": "image/x-icon",
+      "Cache-Control": "public, max-age=86400",
     },
   });
 }

@@ -13,6 +13,7 @@
  * @module
  */
 
+import { formatProblem } from "../policy/format_problem.ts";
 import type { PolicyProblem } from "../policy/types.ts";
 
 /** Problems printed of each code in one file before the rest are counted. */
@@ -46,6 +47,7 @@ export function escapeLogText(text: string): string {
 
 /**
  * The log lines of one file's problems: `WHERE:LINE:COL CODE message (hint)`,
+ * with `warning: ` before a warning's message,
  * at most {@linkcode PROBLEMS_SHOWN_PER_CODE} of each code, then one line
  * counting the rest of that code. Every line is escaped.
  *
@@ -69,11 +71,12 @@ export function problemLogLines(
     count.total += 1;
     if (count.printed >= PROBLEMS_SHOWN_PER_CODE) continue;
     count.printed += 1;
-    lines.push(
-      `${file}:${problem.line}:${problem.column} ${problem.code} ${
-        escapeLogText(problem.message)
-      }${problem.hint ? ` (${escapeLogText(problem.hint)})` : ""}`,
-    );
+    // The line `policy check` prints (a warning labelled so), escaped.
+    lines.push(formatProblem(file, {
+      ...problem,
+      message: escapeLogText(problem.message),
+      ...(problem.hint ? { hint: escapeLogText(problem.hint) } : {}),
+    }));
   }
   for (const [code, more] of Object.entries(omitted)) {
     const count = counts.get(code) ?? { total: 0, printed: 0 };

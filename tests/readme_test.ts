@@ -2,8 +2,9 @@
  * README and docs/ are part of the product: what they tell integrators must
  * match the code. Every fenced code block of README.md and docs/*.md is
  * checked by its language — a policy validates, a command names a real task,
- * CLI command and flags, TypeScript type-checks, the token example mints a
- * token the README's policy verifies — or is of a kind no test here can run
+ * CLI command and flags, TypeScript type-checks (and the library snippet, which
+ * says it runs, runs), the token example mints a token the README's policy
+ * verifies — or is of a kind no test here can run
  * (a proxy's configuration, a program's output).
  *
  * Blocks may rely on these names, which the tests supply: `user` (the site's
@@ -11,6 +12,7 @@
  */
 
 import assert from "node:assert/strict";
+import { SignJWT } from "jose";
 import { parseCaseFile } from "../policy/policy_cases.ts";
 import {
   validateOrganizationFile,
@@ -159,7 +161,7 @@ Deno.test("every YAML block is a policy, an organization file or policy tests, a
 /** Each policy CLI command with the flags its usage names. */
 async function policyCliUsage(): Promise<Map<string, Set<string>>> {
   const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-env", "cli.ts", "help"],
+    args: ["run", "--allow-read", "--allow-env", "cli/main.ts", "help"],
     cwd: ROOT,
     env: { NO_COLOR: "1" },
     stdout: "piped",
@@ -258,6 +260,68 @@ Deno.test("every TypeScript block type-checks against mod.ts", async () => {
       const result = await deno(["check", file]);
       assert.equal(result.code, 0, `${where(block)}:\n${result.stderr}`);
     }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the library snippet runs as written: it serves, judges a token, and exits by itself once closed", async () => {
+  const [snippet] = codeBlocks(docFile("docs/deploy.md")).filter((block) =>
+    block.language === "ts"
+  );
+  assert.ok(snippet, "docs/deploy.md has no library snippet");
+  assert.match(
+    snippet.code,
+    /await handler\.close\(\);\nawait store\.close\(\);/,
+  );
+  const policyBlock = codeBlocks(docFile("README.md")).find((block) =>
+    yamlKind(block.code) === "policy"
+  );
+  assert.ok(policyBlock, "README has no policy");
+  const env = envFor(policyBlock.code);
+  const now = Math.floor(Date.now() / 1000);
+  const token = await new SignJWT({ org_id: "acme" })
+    .setProtectedHeader({ alg: "HS256", kid: "2026-11" })
+    .setIssuer("https://shop.acme.com")
+    .setAudience("chat-widget")
+    .setSubject("user_123")
+    .setIssuedAt(now)
+    .setExpirationTime(now + 300)
+    .sign(new TextEncoder().encode(env.ACME_CHAT_JWT_SECRET!));
+  const dir = await Deno.makeTempDir({ prefix: "parley-docs-" });
+  try {
+    await Deno.writeTextFile(`${dir}/policy.yaml`, policyBlock.code);
+    await Deno.writeTextFile(
+      `${dir}/library.ts`,
+      snippet.code.replaceAll(
+        '"jsr:@parley/parley"',
+        JSON.stringify(new URL("mod.ts", ROOT).href),
+      ) + "console.log(JSON.stringify(decision.identity));\n",
+    );
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--frozen",
+        "--config",
+        `${ROOT.pathname}deno.json`,
+        "-A",
+        `${dir}/library.ts`,
+      ],
+      cwd: dir,
+      env: { ...env, USER_TOKEN: token, PORT: "0", NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+      // Still running after this means something kept it alive.
+      signal: AbortSignal.timeout(60_000),
+    }).output();
+    const stderr = new TextDecoder().decode(output.stderr);
+    assert.equal(output.code, 0, stderr);
+    const identity = JSON.parse(
+      new TextDecoder().decode(output.stdout).trim().split("\n").at(-1)!,
+    );
+    assert.equal(identity.verified, true);
+    assert.equal(identity.subject, "user_123");
+    assert.doesNotMatch(stderr, /request\.signal/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

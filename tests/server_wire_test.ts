@@ -87,6 +87,15 @@ Deno.test("server answers every error code with its status", async (t) => {
       reason: "jwt.required",
     },
     {
+      name: "a user token in the body (userJWT) instead of the header",
+      method: "chat.boot",
+      body: { organizationId: "acme", userJWT: "eyJhbGciOiJIUzI1NiJ9.e30.x" },
+      origin: ORIGINS.acme,
+      status: 400,
+      code: "BAD_REQUEST",
+      reason: "jwt.in_body",
+    },
+    {
       name: "garbage token in optional mode is rejected, not downgraded",
       method: "chat.boot",
       body: { organizationId: "acme" },
@@ -263,6 +272,23 @@ Deno.test("server answers every error code with its status", async (t) => {
       assert.equal(typeof reply.body.error.message, "string");
     });
   }
+
+  await t.step(
+    "a token in the body, or none where one is required, is told where it goes: the Authorization header",
+    async () => {
+      const inBody = await server.rpc("chat.boot", {
+        organizationId: "globex",
+        userJWT: "eyJhbGciOiJIUzI1NiJ9.e30.x",
+      }, { origin: "https://globex.example" });
+      assert.equal(inBody.body.error.reason, "jwt.in_body");
+      assert.match(inBody.body.error.message, /Authorization: Bearer/);
+      const missing = await server.rpc("chat.boot", {
+        organizationId: "globex",
+      }, { origin: "https://globex.example" });
+      assert.equal(missing.body.error.code, "JWT_REQUIRED");
+      assert.match(missing.body.error.message, /Authorization: Bearer/);
+    },
+  );
 
   await t.step("other HTTP verbs get 405 METHOD_NOT_ALLOWED", async () => {
     for (const verb of ["GET", "PUT", "DELETE"]) {

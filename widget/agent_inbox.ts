@@ -27,6 +27,11 @@ import {
 import { createChime } from "./inbox_chime.ts";
 import { callRpc, openRpcStream } from "./rpc_client.ts";
 import { reconnectDelay } from "./backoff.ts";
+import {
+  type SignInError,
+  signInError,
+  type SignInFailure,
+} from "./sign_in_error.ts";
 import { installSecurityView } from "./security_view.ts";
 import { TypingIndicator, TypingThrottle } from "./typing_signal.ts";
 import { contactField, pageFields, type Shown } from "./visitor_links.ts";
@@ -42,6 +47,7 @@ const apiBaseUrl = location.origin;
 const byId = <T extends HTMLElement>(id: string): T =>
   document.getElementById(id) as T;
 const loginForm = byId<HTMLFormElement>("login");
+const loginError = byId<HTMLElement>("login-error");
 const inbox = byId<HTMLElement>("inbox");
 const list = byId<HTMLUListElement>("conversations");
 const thread = byId<HTMLOListElement>("messages");
@@ -186,13 +192,22 @@ function appendMessage(message: ChatMessage): void {
   thread.scrollTop = thread.scrollHeight;
 }
 
+/** Counts list reads, so a reply that arrives after a newer read's is dropped. */
+let listReads = 0;
+
 async function refreshList(): Promise<void> {
+  const read = ++listReads;
+  const filter = filterSelect.value;
   const page = await call<{
     conversations: ConversationSummary[];
     agent?: AgentIdentity;
     agents?: AgentIdentity[];
-  }>("agent.listConversations", { filter: filterSelect.value });
+  }>("agent.listConversations", { filter });
+  // A stream event's read started before a filter change may answer after
+  // it: showing it would put the old filter's rows under the new filter.
+  if (read !== listReads) return;
   conversations = page.conversations;
+  list.dataset.filter = filter;
   if (page.agent) me = page.agent;
   if (page.agents) agents = page.agents;
   signedInAs.textContent = me ? `Signed in as ${me.name}` : "";
@@ -447,11 +462,13 @@ function signOut(reason: string): void {
 
 async function start(next: Credentials): Promise<void> {
   credentials = next;
+  loginError.hidden = true;
   try {
     await refreshList();
   } catch (error) {
     credentials = undefined;
-    say(`Sign-in failed: ${(error as { code?: string }).code ?? "error"}`);
+    const failure = error as SignInFailure;
+    showSignInError(signInError(failure, next.organizationId), failure.code);
     return;
   }
   sessionStorage.setItem(STORAGE_KEY, JSON.stringify(next));
@@ -462,6 +479,26 @@ async function start(next: Credentials): Promise<void> {
   stream = new AbortController();
   void listen(stream.signal);
 }
+
+/** The failure above the button; a refused key is cleared for another try. */
+function showSignInError(error: SignInError, code = "error"): void {
+  loginError.textContent = error.text;
+  // The wire code stays readable (support, tests) without being the message.
+  loginError.dataset.code = code;
+  loginError.hidden = false;
+  const key = loginForm.elements.namedItem("key");
+  if (error.keyRefused && key instanceof HTMLInputElement) {
+    key.value = "";
+    key.setAttribute("aria-invalid", "true");
+    key.focus();
+  }
+}
+
+loginForm.addEventListener("input", (event) => {
+  if (event.target instanceof HTMLInputElement) {
+    event.target.removeAttribute("aria-invalid");
+  }
+});
 
 loginForm.addEventListener("submit", (event) => {
   event.preventDefault();

@@ -18,6 +18,7 @@ export function agentPage(): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Parley inbox</title>
+<link rel="icon" href="/favicon.ico">
 <style>
   /* Visitors write names, titles, messages and origins, one unbroken word if
      they like: columns are minmax(0, …) and such text wraps anywhere or is
@@ -30,6 +31,8 @@ export function agentPage(): string {
   form#login { display: grid; gap: 12px; align-content: start; width: min(360px, 100% - 32px); margin: 48px auto; }
   form#login label { display: grid; gap: 4px; font-size: 13px; }
   form#login button { background: #0b5fff; color: #fff; border: 0; border-radius: 6px; cursor: pointer; }
+  #login-error { margin: 0; padding: 10px 12px; border-radius: 6px; font-size: 15px; color: light-dark(#8c1d18, #ffdad6); background: light-dark(#fde7e9, #5c1a17); border: 1px solid light-dark(#e8a5a8, #a8413c); }
+  form#login input[aria-invalid="true"] { border-color: light-dark(#b3261e, #ffb4ab); }
   input, textarea { border: 1px solid #8886; border-radius: 6px; }
   input, textarea, button { font: inherit; padding: 8px; }
   #inbox { display: grid; grid-template-columns: minmax(220px, 320px) minmax(0, 1fr) minmax(200px, 280px); grid-template-rows: auto 1fr; min-height: 0; }
@@ -85,6 +88,7 @@ export function agentPage(): string {
 <form id="login">
   <label>Organization id <input name="organizationId" required autocomplete="off"></label>
   <label>Admin key <input name="key" type="password" required autocomplete="off"></label>
+  <p id="login-error" role="alert" hidden></p>
   <button type="submit">Open inbox</button>
 </form>
 <div id="inbox" hidden>

@@ -42,6 +42,7 @@ export function demoPage(options: DemoPageOptions): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Parley — secure chat widget demo</title>
+<link rel="icon" href="/favicon.ico">
 <style>
 body{margin:0 auto;max-width:46rem;padding:2rem 1.25rem 6rem;font:16px/1.6 system-ui,sans-serif;color:#1b1b1f}
 pre{overflow:auto;padding:1rem;border-radius:8px;background:#f2f3f6}

@@ -55,15 +55,10 @@ export function summarizeSecurityReport(
   now: number,
 ): SecuritySummary {
   const window = windowInWords(report.hours);
-  const admitted = report.boots.admitted;
   const invalidEntries = Object.entries(report.invalidReasons);
   return {
     window,
-    tokens: admitted === 0
-      ? `No boots were admitted in the last ${window}.`
-      : `${share(report.boots.verified, admitted)} of the ${
-        count(admitted, "boot")
-      } admitted in the last ${window} carried a valid token.`,
+    tokens: tokensInWords(report, window),
     required: requiredInWords(report, window),
     enforced: enforcedInWords(report, window),
     ...(report.boots.invalid === 0 ? {} : {
@@ -80,13 +75,27 @@ export function summarizeSecurityReport(
   };
 }
 
+/** Under `off` no token is verified, so a share of valid ones would read as 0% of them valid. */
+function tokensInWords(report: SecurityReport, window: string): string {
+  const admitted = report.boots.admitted;
+  if (admitted === 0) return `No boots were admitted in the last ${window}.`;
+  if (report.modes.jwt === "off") {
+    return `${count(admitted, "boot")} ${
+      admitted === 1 ? "was" : "were"
+    } admitted in the last ${window}; their tokens were not checked, so none counts as verified.`;
+  }
+  return `${share(report.boots.verified, admitted)} of the ${
+    count(admitted, "boot")
+  } admitted in the last ${window} carried a valid token.`;
+}
+
 function requiredInWords(report: SecurityReport, window: string): string {
   const admitted = report.boots.admitted;
   switch (report.modes.jwt) {
     case "required":
       return "`jwt.mode` is `required`: boots without a valid token are refused.";
     case "off":
-      return "`jwt.mode` is `off`: tokens are not checked. Switch to `optional` to see how many boots carry a valid one before requiring it.";
+      return "`jwt.mode` is `off`: tokens are not checked. Under `optional`, a token sent is verified (an invalid one refused, a boot without one still admitted), and this report shows the share of boots with a valid token and what `required` would refuse — switch to it before requiring tokens.";
     case "optional":
       if (admitted === 0) {
         return `No boots in the last ${window} to tell what \`required\` would refuse.`;

@@ -139,6 +139,10 @@ Deno.test("summarizeSecurityReport() says what each mode can and cannot tell", (
   );
   assert.match(off.required, /^`jwt\.mode` is `off`/);
   assert.match(off.enforced, /^`domains\.mode` is `off`/);
+  // No token is verified under `off`: no share of valid tokens is claimed.
+  assert.doesNotMatch(off.tokens, /%/);
+  assert.match(off.tokens, /not checked/);
+  assert.match(off.required, /`optional`.*share of boots with a valid token/);
   const strict = summarizeSecurityReport(
     report({ modes: { jwt: "required", domains: "enforce" } }),
     NOW,

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { widgetParts, widgetReady } from "./browser.ts";
+import { screenshotPath } from "./screenshot_folder.ts";
 import {
   ACME_ADMIN_KEY,
   ACME_GRACE_KEY,
@@ -8,10 +9,14 @@ import {
   openWidgetFixture,
 } from "./widget_fixture.ts";
 
-const SCREENSHOTS = new URL("../../docs/screenshots/", import.meta.url);
 const WIDE = { viewport: { width: 1280, height: 720 } };
 
-/** Picks a list filter and waits until the list was fetched with it. */
+/**
+ * Picks a list filter and waits until the list shows what it was read with.
+ * Its reply arriving is not enough: the page renders it a moment later, and
+ * a read a stream event started before the change may answer after it (the
+ * inbox drops such a reply; `data-filter` names the filter of the rows shown).
+ */
 async function filterList(inbox: Page, filter: string): Promise<void> {
   const fetched = inbox.waitForResponse((response) =>
     response.url().endsWith("/rpc/agent.listConversations") &&
@@ -19,6 +24,9 @@ async function filterList(inbox: Page, filter: string): Promise<void> {
   );
   await inbox.locator("#filter").selectOption(filter);
   await fetched;
+  await inbox.locator(`#conversations[data-filter="${filter}"]`).waitFor({
+    state: "attached",
+  });
 }
 
 async function reply(inbox: Page, text: string): Promise<void> {
@@ -118,7 +126,7 @@ Deno.test("two agents: signed in by name, the first to reply is assigned, then t
 
   await ada.locator("#reply-text").fill("Your parcel is at the depot.");
   await ada.screenshot({
-    path: new URL("inbox-assigned.png", SCREENSHOTS).pathname,
+    path: await screenshotPath("inbox-assigned.png"),
     // Clock times would make every run's picture differ.
     style: "#messages time { visibility: hidden; }",
   });

@@ -78,7 +78,8 @@ Deno.test("the /agent inbox refuses a wrong admin key", async () => {
     "not-the-key-0123456789abcdef0123456789",
   );
   await agent.page.getByRole("button", { name: "Open inbox" }).click();
-  await agent.page.getByRole("status").filter({ hasText: "SESSION_INVALID" })
-    .waitFor();
+  await agent.page.getByRole("alert").and(
+    agent.page.locator('[data-code="SESSION_INVALID"]'),
+  ).waitFor();
   assert.equal(await agent.page.locator("#inbox").isVisible(), false);
 });

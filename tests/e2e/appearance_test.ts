@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { widgetParts, widgetReady } from "./browser.ts";
+import { screenshotPath } from "./screenshot_folder.ts";
 import {
   ACME_ADMIN_KEY,
   openWidgetFixture,
   type WidgetFixture,
 } from "./widget_fixture.ts";
 
-const SCREENSHOTS = new URL("../../docs/screenshots/", import.meta.url);
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47];
 
 /** Holds an `agent.stream` open (an agent online) until disposed. */
@@ -39,7 +39,6 @@ const schemes = [
 
 Deno.test("the widget follows the color scheme; screenshots of it closed and open", async (t) => {
   await using fixture = await openWidgetFixture();
-  await Deno.mkdir(SCREENSHOTS, { recursive: true });
   // An agent is online, so the screenshots show the chat as visitors see it
   // during opening hours (widget-away.png shows the away form).
   await using _inbox = await openAgentStream(fixture);
@@ -51,7 +50,7 @@ Deno.test("the widget follows the color scheme; screenshots of it closed and ope
       await widgetReady(page);
       const { launcher, panel, log, input, away } = widgetParts(page);
       await page.screenshot({
-        path: new URL(`widget-closed-${scheme}.png`, SCREENSHOTS).pathname,
+        path: await screenshotPath(`widget-closed-${scheme}.png`),
       });
 
       await launcher.click();
@@ -82,7 +81,7 @@ Deno.test("the widget follows the color scheme; screenshots of it closed and ope
         panelBackground,
       );
       await page.screenshot({
-        path: new URL(`widget-open-${scheme}.png`, SCREENSHOTS).pathname,
+        path: await screenshotPath(`widget-open-${scheme}.png`),
       });
     });
   }
@@ -90,7 +89,7 @@ Deno.test("the widget follows the color scheme; screenshots of it closed and ope
     const name of ["closed-light", "closed-dark", "open-light", "open-dark"]
   ) {
     const bytes = await Deno.readFile(
-      new URL(`widget-${name}.png`, SCREENSHOTS),
+      await screenshotPath(`widget-${name}.png`),
     );
     assert.deepEqual([...bytes.subarray(0, 4)], PNG_SIGNATURE, name);
   }

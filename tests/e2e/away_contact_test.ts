@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { verifyWebhookSignature } from "../../chat/webhook.ts";
 import { waitFor } from "../server_process.ts";
 import { widgetParts, widgetReady } from "./browser.ts";
+import { screenshotPath } from "./screenshot_folder.ts";
 import {
   ACME_ADMIN_KEY,
   ACME_WEBHOOK_SECRET,
@@ -9,7 +10,6 @@ import {
   UNANSWERED_AFTER_S,
 } from "./widget_fixture.ts";
 
-const SCREENSHOTS = new URL("../../docs/screenshots/", import.meta.url);
 const AWAY_TEXT = "We're away — leave your email and we'll answer there";
 
 Deno.test("with no agent online the away form takes an email (a malformed one is answered inline), agents see the contact and the page, and conversation.unanswered reaches the webhook once, signed", async () => {
@@ -41,7 +41,7 @@ Deno.test("with no agent online the away form takes an email (a malformed one is
   assert.equal(await email.getAttribute("aria-invalid"), null, "edited");
   assert.equal(await away.locator(".error").textContent(), "");
   await visitor.page.screenshot({
-    path: new URL("widget-away.png", SCREENSHOTS).pathname,
+    path: await screenshotPath("widget-away.png"),
   });
   await host.getByRole("button", { name: "Save" }).click();
   await away.getByRole("status").filter({
