@@ -106,7 +106,10 @@ interface CommitChange {
 /** The conversation store of one PostgreSQL database. */
 export class PgConversationStore implements ConversationStore {
   readonly #database: PgDatabase;
-  readonly #onFeed: (organizationId: string) => void;
+  readonly #onFeed: (
+    organizationId: string,
+    written: readonly FeedEntry[],
+  ) => void;
   readonly #now: () => number;
   readonly #byParticipant: BatchedLookups<
     readonly [string, Participant],
@@ -118,12 +121,13 @@ export class PgConversationStore implements ConversationStore {
 
   /**
    * @param database The store's database.
-   * @param onFeed Told after every commit that added to an organization's feed.
+   * @param onFeed Told after every commit that added to an organization's
+   *   feed, with the entry it added.
    * @param now Clock, epoch milliseconds.
    */
   constructor(
     database: PgDatabase,
-    onFeed: (organizationId: string) => void,
+    onFeed: (organizationId: string, written: readonly FeedEntry[]) => void,
     now: () => number = Date.now,
   ) {
     this.#database = database;
@@ -358,8 +362,10 @@ export class PgConversationStore implements ConversationStore {
 
   async publish(organizationId: string, event: FeedEvent): Promise<void> {
     const at = floorMs(this.#now());
-    await this.#database.run("Chat store", (sql) =>
-      sql`
+    const rows = await this.#database.run(
+      "Chat store",
+      (sql) =>
+        sql<{ seq: number }[]>`
         WITH head AS (
           INSERT INTO parley_feed_heads AS h (organization_id, seq)
           VALUES (${organizationId}, 1)
@@ -368,8 +374,10 @@ export class PgConversationStore implements ConversationStore {
         )
         INSERT INTO parley_feed (organization_id, seq, at, event)
         SELECT ${organizationId}, seq, ${at}, ${sql.json(event as never)}::jsonb
-        FROM head`);
-    this.#onFeed(organizationId);
+        FROM head
+        RETURNING seq`,
+    );
+    this.#onFeed(organizationId, written(rows[0]?.seq, at, event));
   }
 
   async feed(
@@ -517,6 +525,7 @@ export class PgConversationStore implements ConversationStore {
           version: number | null;
           current_version: number | null;
           current_document: Conversation | null;
+          seq?: number | null;
         }[]>`
         WITH conv AS (
           UPDATE parley_conversations SET
@@ -584,7 +593,9 @@ export class PgConversationStore implements ConversationStore {
         )`
         }
         SELECT conv.version, cur.version AS current_version,
-          cur.document AS current_document
+          cur.document AS current_document${
+          event === undefined ? sql`` : sql`, (SELECT seq FROM head) AS seq`
+        }
         FROM (SELECT 1) AS one
         LEFT JOIN conv ON true
         LEFT JOIN parley_conversations cur
@@ -595,7 +606,9 @@ export class PgConversationStore implements ConversationStore {
     const key = knownKey(organizationId, conversationId);
     if (row?.version !== null && row?.version !== undefined) {
       this.#remember(organizationId, { conversation, version: row.version });
-      if (event !== undefined) this.#onFeed(organizationId);
+      if (event !== undefined) {
+        this.#onFeed(organizationId, written(row.seq, at, event));
+      }
       return { written: true };
     }
     if (row?.current_version == null || row.current_document == null) {
@@ -633,6 +646,20 @@ export class PgConversationStore implements ConversationStore {
       this.#known.set(key, stored);
     }
   }
+}
+
+/**
+ * The entry a commit added, as the feed holds it (its event as stored:
+ * `jsonb` keeps no key order and no `undefined`), when its seq came back.
+ */
+function written(
+  seq: number | null | undefined,
+  at: number,
+  event: FeedEvent,
+): FeedEntry[] {
+  return seq === null || seq === undefined
+    ? []
+    : [{ seq, at, event: JSON.parse(JSON.stringify(event)) }];
 }
 
 /** A conversation's key among the known versions. */
