@@ -15,7 +15,7 @@
 
 import { parseArgs } from "node:util";
 import { main as policyMain } from "./policy/cli.ts";
-import type { Reply, SecurityReport } from "./rpc/wire.ts";
+import type { Reply, SecurityReport } from "./wire/mod.ts";
 import { summarizeSecurityReport } from "./widget/security_summary.ts";
 
 /** The environment variable the admin key is read from. */

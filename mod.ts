@@ -81,8 +81,6 @@ export type {
   SlotOutcome,
 } from "./store/counter_store.ts";
 export type {
-  AgentRef,
-  ChatMessage as StoredMessage,
   Conversation,
   ConversationAttributes,
   ConversationChange,
@@ -93,7 +91,6 @@ export type {
   FeedEvent,
   MessageChange,
   OpenConversation,
-  PageContext,
   Participant,
 } from "./store/conversation_store.ts";
 export type { ChangeFeed } from "./store/change_feed.ts";
@@ -110,7 +107,7 @@ export type {
   SecurityCounterStore,
   SumOptions,
 } from "./store/security_counter_store.ts";
-export { ERROR_STATUS } from "./rpc/wire.ts";
+export { ERROR_STATUS } from "./wire/mod.ts";
 export type {
   AgentIdentity,
   BootData,
@@ -127,4 +124,4 @@ export type {
   SecurityReportWouldRefuse,
   WidgetConfig,
   WireError,
-} from "./rpc/wire.ts";
+} from "./wire/mod.ts";

@@ -61,7 +61,7 @@ import {
   SessionSigner,
 } from "./session_token.ts";
 import { VisitorReferences } from "./visitor_reference.ts";
-import { MAX_MESSAGE_LENGTH } from "./wire.ts";
+import { MAX_MESSAGE_LENGTH } from "../wire/mod.ts";
 
 /** The bundled widget, served at `/widget.js`. */
 export interface WidgetAsset {

@@ -17,7 +17,7 @@ import {
   type ChatMessage,
   type ConversationSummary,
   VISITOR_REFERENCE_PREFIX,
-} from "../rpc/wire.ts";
+} from "../wire/mod.ts";
 import { readEventStream, type StreamEvent } from "./event_stream.ts";
 import {
   InboxAlerts,

@@ -54,7 +54,7 @@ export const LOCALE_GZIP_BUDGET_BYTES = 2 * 1024;
 let queue: Promise<unknown> = Promise.resolve();
 
 /**
- * Bundles `widget/main.ts` (and the `rpc/wire.ts` it imports) for browsers.
+ * Bundles `widget/main.ts` (and the `wire/mod.ts` it imports) for browsers.
  *
  * @param options `minify` (default `true`)
  * @returns the code, its SRI hash, ETag and sizes

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { RateLimitState } from "../rpc/wire.ts";
+import type { RateLimitState } from "../wire/mod.ts";
 import { networkError, widgetErrorFromWire } from "./widget_error.ts";
 
 /** Per-call options. */

@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { SecurityReport, SecurityReportHour } from "../rpc/wire.ts";
+import type { SecurityReport, SecurityReportHour } from "../wire/mod.ts";
 import { summarizeSecurityReport } from "./security_summary.ts";
 
 /** Calls an `agent.*` method for the signed-in organization. */

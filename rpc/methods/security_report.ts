@@ -11,7 +11,7 @@ import {
   MAX_REPORT_HOURS,
   readSecurityReport,
 } from "../security_report.ts";
-import type { SecurityReport } from "../wire.ts";
+import type { SecurityReport } from "../../wire/mod.ts";
 
 /** The `agent.securityReport` method. */
 export const securityReport: MethodDefinition = {
