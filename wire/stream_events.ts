@@ -41,7 +41,7 @@ export interface ConversationClosedEvent {
  */
 export interface StreamEndedEvent {
   readonly event: "closed";
-  readonly data: { readonly reason: string };
+  readonly data: { readonly reason: string; readonly conversationId?: never };
 }
 
 /** `event: conversation` (agents only): its assignment, contact or page changed. */
