@@ -24,12 +24,12 @@ import {
 } from "./listener/open_file_limit.ts";
 import { compilePolicy } from "./policy/compile.ts";
 import { classifyPolicyFile } from "./policy/policy_directory.ts";
-import { readPolicyFile } from "./policy/policy_file_reader.ts";
-import { policyFileNames } from "./policy/policy_files.ts";
 import {
   type SecretVariable,
   secretVariables,
 } from "./policy/secret_variables.ts";
+import { policyFileNames } from "./policy_io/policy_directory_reader.ts";
+import { readPolicyFile } from "./policy_io/policy_file_reader.ts";
 import { openDecisionLogWriter } from "./rpc/decision_log_writer.ts";
 import {
   DEMO_ORGANIZATION,

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { waitFor } from "../tests/server_process.ts";
 import { testEachEngine } from "../tests/store_engines.ts";
 import { AgentPresence } from "./agent_presence.ts";
 
@@ -14,13 +15,19 @@ testEachEngine(
     const release = local.hold("acme", "ada");
     assert.equal(await local.online("acme"), true);
     clock.ms += 3_000; // past the remote read cache
-    await new Promise((resolve) => setTimeout(resolve, 50)); // the first beat lands
+    // The first beat is written in the background; wait until the store holds it.
+    await waitFor(async () =>
+      (await there.presence.present("acme", clock.ms)).length > 0
+    );
     assert.equal(await remote.online("acme"), true);
     assert.equal(await remote.online("globex"), false);
     release();
     release(); // idempotent
     assert.equal(await local.online("acme"), false);
-    await new Promise((resolve) => setTimeout(resolve, 50)); // the leave lands
+    // The leave is written in the background too.
+    await waitFor(async () =>
+      (await there.presence.present("acme", clock.ms)).length === 0
+    );
     clock.ms += 3_000;
     assert.equal(await remote.online("acme"), false);
   },

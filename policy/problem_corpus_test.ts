@@ -4,7 +4,7 @@
  * `testdata/problems/` must report exactly the `(file, line, column, code,
  * severity)` recorded in `testdata/problems.expected.json` from the
  * validator before its rewrite. The entries are read with a fixed clock and
- * a fixed environment (`testdata/problem_corpus.ts`).
+ * a fixed environment (`tests/problem_corpus.ts`).
  */
 
 import { deepStrictEqual as deepEqual, ok } from "node:assert/strict";
@@ -13,7 +13,7 @@ import {
   corpusEntries,
   problemsOf,
   type RecordedProblem,
-} from "./testdata/problem_corpus.ts";
+} from "../tests/problem_corpus.ts";
 
 /**
  * Every problem code the policy language reports, where it is written today.
@@ -24,11 +24,11 @@ import {
  * Not listed: `internal` (validate.ts reports it when the validator itself
  * throws, which no input should make it do), and the runner's `missing-key`
  * of `deno task policy test` for a case naming no organization of a policy
- * with several (policy/cli.ts; the code itself is listed). Nor the codes of
+ * with several (cli/test.ts; the code itself is listed). Nor the codes of
  * reading and compiling files rather than of their text: `file-too-large`
  * (a fixture over 1 MiB; policy_budget_test.ts, parse_test.ts and
- * policy_file_reader_test.ts hold it), `symlink-outside`
- * (policy_file_reader.ts), `compile-timeout` and `compile-failed`
+ * policy_io/policy_file_reader_test.ts hold it), `symlink-outside`
+ * (policy_io/policy_file_reader.ts), `compile-timeout` and `compile-failed`
  * (rpc/policy_worker.ts).
  */
 const PROBLEM_CODES: readonly string[] = [

@@ -27,6 +27,7 @@
 import type { PolicyNode } from "./parse.ts";
 import { ORGANIZATION_ID, schemaAt } from "./policy_schema.ts";
 import type { PolicyProblem } from "./types.ts";
+import type { SecretRefusal } from "./written_policy.ts";
 
 /** Organization id → the variable names (exact, or a prefix ending in `*`) its file may name. */
 export type SecretAssignment = ReadonlyMap<string, readonly string[]>;
@@ -35,12 +36,6 @@ export type SecretAssignment = ReadonlyMap<string, readonly string[]>;
 export const NO_SECRETS: SecretAssignment = Object.freeze(
   new Map<string, readonly string[]>(),
 );
-
-/** Why a name was refused, for the problem's message and hint. */
-export interface SecretRefusal {
-  readonly message: string;
-  readonly hint: string;
-}
 
 /** A variable name, or a non-empty prefix of one followed by `*`: the schema's. */
 const SECRET_PATTERN = new RegExp(

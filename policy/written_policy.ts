@@ -10,7 +10,6 @@
 
 import type { PolicyDocument } from "./document.ts";
 import type { Problems } from "./problems.ts";
-import type { SecretRefusal } from "./secret_assignment.ts";
 import type {
   DomainMode,
   JwtMode,
@@ -22,6 +21,12 @@ import type {
 export type EnvLookup =
   | Record<string, string>
   | ((name: string) => string | undefined);
+
+/** Why a file may not name a variable, for the problem's message and hint. */
+export interface SecretRefusal {
+  readonly message: string;
+  readonly hint: string;
+}
 
 /** What every rule reads beside the data. */
 export interface RuleContext {

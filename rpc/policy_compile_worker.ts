@@ -17,25 +17,17 @@ import {
   foldOutcome,
   validateFile,
 } from "../policy/file_validation.ts";
+import { readProcessEnv } from "../policy_io/process_env.ts";
 import type { CompileJob } from "./policy_worker.ts";
 
 /** Problems of each code sent back; the rest are counted (`omitted`). */
 const PROBLEMS_KEPT_PER_CODE = 100;
 
-/** A denied permission reads as a missing variable. */
-function processEnv(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch {
-    return undefined;
-  }
-}
-
 function withEnv(request: FileValidationRequest): FileValidationRequest {
   // One spread per kind, so the options keep their kind's type.
   return request.kind === "organization"
-    ? { ...request, options: { ...request.options, env: processEnv } }
-    : { ...request, options: { ...request.options, env: processEnv } };
+    ? { ...request, options: { ...request.options, env: readProcessEnv } }
+    : { ...request, options: { ...request.options, env: readProcessEnv } };
 }
 
 self.onmessage = (event: MessageEvent<CompileJob>) => {

@@ -10,7 +10,7 @@
  * Later, every broken file keeps its last good version in force.
  *
  * Files are read bounded and confined to the directory
- * (`policy_file_reader.ts`) and validated in a worker with a time limit
+ * (`policy_io/policy_directory_reader.ts`) and validated in a worker with a time limit
  * (`policy_worker.ts`), so requests are answered while any file is read and
  * compiled. Only positions and codes reach `/healthz`; the log gets every
  * message, escaped and folded (`policy_log_lines.ts`).
@@ -20,14 +20,18 @@
 
 import { PolicyError } from "../policy/error.ts";
 import {
-  classifyPolicyFile,
   PolicyDirectory,
   type PolicyFileChange,
   type PolicyFileReport,
   SETTINGS_FILE_NAME,
 } from "../policy/policy_directory.ts";
-import { readFailure, readPolicyFile } from "../policy/policy_file_reader.ts";
 import type { Evaluator, PolicyFileError } from "../policy/types.ts";
+import {
+  type FileStamp,
+  isPolicyFileName,
+  PolicyDirectoryReader,
+} from "../policy_io/policy_directory_reader.ts";
+import { readFailure } from "../policy_io/read_failure.ts";
 import { escapeLogText, problemLogLines } from "./policy_log_lines.ts";
 import type { PolicySource } from "./policy_source.ts";
 import { PolicyWorker } from "./policy_worker.ts";
@@ -45,27 +49,22 @@ export interface PolicyDirectorySourceOptions {
 }
 
 /** What a file looked like when it was last read; size -1 when it could not be. */
-interface Seen {
-  readonly mtime: number | null;
-  readonly size: number;
-}
-
-const UNREAD: Seen = Object.freeze({ mtime: null, size: -1 });
+const UNREAD: FileStamp = Object.freeze({ mtime: null, size: -1 });
 
 /** Files read at once during a full scan. */
 const READ_CONCURRENCY = 32;
 
 /** A hot-reloading policy directory. */
 export class PolicyDirectorySource implements PolicySource {
-  /** The directory, as given. */
+  /** The directory, as given without trailing slashes. */
   readonly path: string;
   readonly #directory: PolicyDirectory;
   readonly #worker: PolicyWorker;
-  /** The directory's real path: files must resolve inside it. */
-  #within = "";
+  /** Reads the directory's files, confined to it. */
+  readonly #files: PolicyDirectoryReader;
   readonly #options: PolicyDirectorySourceOptions;
   readonly #log: (line: string) => void;
-  readonly #seen = new Map<string, Seen>();
+  readonly #seen = new Map<string, FileStamp>();
   #lastReloadError: string | null = null;
   #lastFailedFile: string | null = null;
   #policyErrors: readonly PolicyFileError[] = [];
@@ -73,8 +72,12 @@ export class PolicyDirectorySource implements PolicySource {
   /** Reloads run one after another, never interleaved. */
   #queue: Promise<unknown> = Promise.resolve();
 
-  private constructor(path: string, options: PolicyDirectorySourceOptions) {
-    this.path = path.replace(/\/+$/, "") || "/";
+  private constructor(
+    files: PolicyDirectoryReader,
+    options: PolicyDirectorySourceOptions,
+  ) {
+    this.path = files.path;
+    this.#files = files;
     this.#options = options;
     this.#log = options.log ?? ((line) => console.error(line));
     this.#worker = new PolicyWorker(
@@ -101,10 +104,12 @@ export class PolicyDirectorySource implements PolicySource {
     path: string,
     options: PolicyDirectorySourceOptions = {},
   ): Promise<PolicyDirectorySource> {
-    const source = new PolicyDirectorySource(path, options);
+    const source = new PolicyDirectorySource(
+      await PolicyDirectoryReader.open(path),
+      options,
+    );
     try {
-      source.#within = await Deno.realPath(source.path);
-      const names = await source.#list();
+      const names = await source.#files.policyFileNames();
       const update = await source.#directory.apply(
         await source.#readAll(names),
       );
@@ -177,7 +182,7 @@ export class PolicyDirectorySource implements PolicySource {
     this.#trigger = new ReloadTrigger(this.path, ({ names, rescan }) => {
       if (rescan) void this.reload();
       else if (names.size > 0) void this.reload(names);
-    }, { relevant: (name) => this.#relevant(name) });
+    }, { relevant: isPolicyFileName });
     this.#trigger.start();
   }
 
@@ -275,29 +280,14 @@ export class PolicyDirectorySource implements PolicySource {
     return escapeLogText(`${this.path}/${name}`);
   }
 
-  #relevant(name: string): boolean {
-    const { kind } = classifyPolicyFile(name);
-    return kind !== "ignored" && kind !== "test";
-  }
-
-  async #list(): Promise<string[]> {
-    const names: string[] = [];
-    for await (const entry of Deno.readDir(this.path)) {
-      if (!entry.isDirectory && this.#relevant(entry.name)) {
-        names.push(entry.name);
-      }
-    }
-    return names.sort();
-  }
-
   /** The files whose modification time or size changed, appeared or went. */
   async #rescan(): Promise<[string, PolicyFileChange][]> {
-    const names = await this.#list();
+    const names = await this.#files.policyFileNames();
     const listed = new Set(names);
     const changed: string[] = [];
     await forEachLimited(names, async (name) => {
       const seen = this.#seen.get(name);
-      const now = await statOf(`${this.path}/${name}`);
+      const now = await this.#files.stamp(name);
       if (
         seen === undefined || typeof now !== "object" || seen.size === -1 ||
         "unreadable" in now || now.mtime !== seen.mtime ||
@@ -321,9 +311,7 @@ export class PolicyDirectorySource implements PolicySource {
   ): Promise<[string, PolicyFileChange][]> {
     const changes: [string, PolicyFileChange][] = [];
     await forEachLimited(names, async (name) => {
-      const read = await readPolicyFile(`${this.path}/${name}`, {
-        within: this.#within,
-      });
+      const read = await this.#files.read(name);
       switch (read.kind) {
         case "missing":
           // Only a file the directory knows can be removed from it.
@@ -359,20 +347,6 @@ function failureSummary(report: PolicyFileReport): string {
   return `${report.file}:${first?.line ?? 0}:${first?.column ?? 0} ${
     first?.code ?? "invalid-policy"
   }${errors.length > 1 ? ` (and ${errors.length - 1} more errors)` : ""}`;
-}
-
-/** A file's modification time and size; a directory or dangling link is missing. */
-async function statOf(
-  path: string,
-): Promise<Seen | "missing" | { readonly unreadable: string }> {
-  try {
-    const info = await Deno.stat(path);
-    if (!info.isFile) return "missing";
-    return { mtime: info.mtime?.getTime() ?? null, size: info.size };
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return "missing";
-    return { unreadable: readFailure(error) };
-  }
 }
 
 async function forEachLimited<T>(

@@ -4,7 +4,7 @@
  * text fails — the last good evaluator stays in force while the error is kept
  * for `/healthz` and every problem is logged with its line.
  *
- * The file is read bounded (1 MiB, `policy_file_reader.ts`) and validated
+ * The file is read bounded (1 MiB, `policy_io/policy_file_reader.ts`) and validated
  * in a worker with a time limit (`policy_worker.ts`), so requests are
  * answered while it is read and compiled. `/healthz` gets the position and
  * code of the first error; the log gets every message, escaped and folded.
@@ -18,12 +18,15 @@ import {
   fingerprintOf,
 } from "../policy/compile.ts";
 import { PolicyError } from "../policy/error.ts";
-import { readPolicyFile } from "../policy/policy_file_reader.ts";
 import type {
   Evaluator,
   PolicyFileError,
   PolicyProblem,
 } from "../policy/types.ts";
+import {
+  readPolicyFile,
+  refusalProblem,
+} from "../policy_io/policy_file_reader.ts";
 import { escapeLogText, problemLogLines } from "./policy_log_lines.ts";
 import type { PolicySource } from "./policy_source.ts";
 import { PolicyWorker } from "./policy_worker.ts";
@@ -245,15 +248,7 @@ async function compileFile(
 ): Promise<Compiled> {
   const read = await readPolicyFile(path);
   if (read.kind === "refused") {
-    return {
-      problems: [{
-        ...read.refused,
-        severity: "error",
-        path: "",
-        line: 1,
-        column: 1,
-      }],
-    };
+    return { problems: [refusalProblem(read.refused)] };
   }
   if (read.kind === "missing") {
     throw new Deno.errors.NotFound(`No policy file at ${path}`);

@@ -161,7 +161,7 @@ Deno.test("every YAML block is a policy, an organization file or policy tests, a
 /** Each policy CLI command with the flags its usage names. */
 async function policyCliUsage(): Promise<Map<string, Set<string>>> {
   const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-env", "cli.ts", "help"],
+    args: ["run", "--allow-read", "--allow-env", "cli/main.ts", "help"],
     cwd: ROOT,
     env: { NO_COLOR: "1" },
     stdout: "piped",

@@ -15,8 +15,10 @@
  * @module
  */
 
-import { MAX_POLICY_FILE_BYTES } from "./policy_budget.ts";
-import type { PolicyFileRefusal } from "./policy_directory.ts";
+import { MAX_POLICY_FILE_BYTES } from "../policy/policy_budget.ts";
+import type { PolicyFileRefusal } from "../policy/policy_directory.ts";
+import type { PolicyProblem } from "../policy/types.ts";
+import { readFailure } from "./read_failure.ts";
 
 /** What reading a policy file found. */
 export type PolicyFileRead =
@@ -127,18 +129,12 @@ async function readAtMost(
 }
 
 /**
- * Why a file operation failed, in words that never hold a path or content.
+ * The problem a refused file gets when it is read alone (a directory's
+ * `PolicyDirectory` makes its own, naming the file).
  *
- * @param error What the operation threw.
- * @returns `permission denied`, `is a directory` or `read error`.
+ * @param refused Why the reader refused the file.
+ * @returns An error at the top of the file.
  */
-export function readFailure(error: unknown): string {
-  if (
-    error instanceof Deno.errors.PermissionDenied ||
-    error instanceof Deno.errors.NotCapable
-  ) {
-    return "permission denied";
-  }
-  if (error instanceof Deno.errors.IsADirectory) return "is a directory";
-  return "read error";
+export function refusalProblem(refused: PolicyFileRefusal): PolicyProblem {
+  return { ...refused, severity: "error", path: "", line: 1, column: 1 };
 }

@@ -1,32 +1,35 @@
 /**
- * Reads a policy for the command line: one file, or a policy directory
- * compiled file by file (`policy_directory.ts`). Only the CLI reads files;
- * the server watches them with `rpc/policy_directory_source.ts`.
+ * Reads and compiles a whole policy in this thread, for the command line:
+ * one file, or a policy directory compiled file by file
+ * (`policy/policy_directory.ts`). The server reads the same files through
+ * the same readers, but keeps them current and validates in a worker
+ * (`rpc/policy_directory_source.ts`, `rpc/policy_file_source.ts`).
+ *
+ * Whatever cannot be read is an {@linkcode UnreadableFileError}; whatever
+ * the readers refuse (`file-too-large`, `symlink-outside`) is a problem of
+ * its file.
  *
  * @module
  */
 
-import { compileSpec } from "./compile.ts";
+import { compileSpec } from "../policy/compile.ts";
 import {
   classifyPolicyFile,
   PolicyDirectory,
   type PolicyFileChange,
-} from "./policy_directory.ts";
-import { readPolicyFile } from "./policy_file_reader.ts";
-import type { Evaluator, OrganizationSpec, PolicyProblem } from "./types.ts";
-import { type EnvLookup, validatePolicy } from "./validate.ts";
-
-/** A file or directory that cannot be read: the CLI's exit code 2. */
-export class UnreadableFileError extends Error {
-  /** Stable code. */
-  readonly code = "unreadable-file";
-
-  /** @param message Names the file and why, never its content. */
-  constructor(message: string) {
-    super(message);
-    this.name = "UnreadableFileError";
-  }
-}
+} from "../policy/policy_directory.ts";
+import type {
+  Evaluator,
+  OrganizationSpec,
+  PolicyProblem,
+} from "../policy/types.ts";
+import { type EnvLookup, validatePolicy } from "../policy/validate.ts";
+import {
+  directoryPath,
+  PolicyDirectoryReader,
+} from "./policy_directory_reader.ts";
+import { readPolicyFile, refusalProblem } from "./policy_file_reader.ts";
+import { readFailure, UnreadableFileError } from "./read_failure.ts";
 
 /** One file of a loaded policy, with its problems. */
 export interface LoadedFile {
@@ -66,7 +69,8 @@ export interface LoadPolicyOptions {
 }
 
 /**
- * Reads a file's text, turning every failure into an {@linkcode UnreadableFileError}.
+ * Reads a file's whole text (a policy test file), turning every failure
+ * into an {@linkcode UnreadableFileError}.
  *
  * @param file The path.
  * @returns The text.
@@ -76,19 +80,8 @@ export async function readPolicyText(file: string): Promise<string> {
   try {
     return await Deno.readTextFile(file);
   } catch (error) {
-    throw new UnreadableFileError(`Cannot read "${file}": ${reasonOf(error)}`);
+    throw UnreadableFileError.of(file, readFailure(error));
   }
-}
-
-function reasonOf(error: unknown): string {
-  return error instanceof Deno.errors.NotFound
-    ? "no such file"
-    : error instanceof Deno.errors.IsADirectory
-    ? "is a directory"
-    : error instanceof Deno.errors.PermissionDenied ||
-        error instanceof Deno.errors.NotCapable
-    ? "permission denied"
-    : "cannot be read";
 }
 
 /**
@@ -102,7 +95,7 @@ export async function isDirectory(path: string): Promise<boolean> {
   try {
     return (await Deno.stat(path)).isDirectory;
   } catch (error) {
-    throw new UnreadableFileError(`Cannot read "${path}": ${reasonOf(error)}`);
+    throw UnreadableFileError.of(path, readFailure(error));
   }
 }
 
@@ -118,27 +111,26 @@ export async function loadPolicy(
   path: string,
   options: LoadPolicyOptions,
 ): Promise<LoadedPolicy> {
-  const trimmed = path.length > 1 ? path.replace(/\/+$/, "") : path;
+  const trimmed = directoryPath(path);
   if (!await isDirectory(trimmed)) return await loadFile(trimmed, options);
+  const { reader, names: listed } = await openDirectory(trimmed);
   const directory = new PolicyDirectory({
     env: options.env,
     ...(options.now === undefined ? {} : { now: () => options.now! }),
   });
-  const names = (await policyFileNames(trimmed)).filter((name) =>
+  const names = listed.filter((name) =>
     options.organizationId === undefined ||
     classifyPolicyFile(name).kind === "settings" ||
     classifyPolicyFile(name).organizationId === options.organizationId
   );
-  const within = await Deno.realPath(trimmed);
   const changes: [string, PolicyFileChange][] = [];
   for (const name of names) {
-    const file = `${trimmed}/${name}`;
-    const read = await readPolicyFile(file, { within });
+    const read = await reader.read(name);
     if (read.kind === "text") changes.push([name, read.text]);
     else if (read.kind === "refused") {
       changes.push([name, { refused: read.refused }]);
     } else if (read.kind === "unreadable") {
-      throw new UnreadableFileError(`Cannot read "${file}": ${read.reason}`);
+      throw UnreadableFileError.of(`${trimmed}/${name}`, read.reason);
     }
   }
   await directory.apply(changes);
@@ -163,6 +155,18 @@ export async function loadPolicy(
   };
 }
 
+/** The directory's reader and its policy files' names. */
+async function openDirectory(
+  path: string,
+): Promise<{ reader: PolicyDirectoryReader; names: string[] }> {
+  try {
+    const reader = await PolicyDirectoryReader.open(path);
+    return { reader, names: await reader.policyFileNames() };
+  } catch (error) {
+    throw UnreadableFileError.of(path, readFailure(error));
+  }
+}
+
 async function loadFile(
   file: string,
   options: LoadPolicyOptions,
@@ -175,13 +179,7 @@ async function loadFile(
       files: [{
         file,
         ok: false,
-        problems: [{
-          ...read.refused,
-          severity: "error",
-          path: "",
-          line: 1,
-          column: 1,
-        }],
+        problems: [refusalProblem(read.refused)],
         organizations: [],
       }],
     };
@@ -206,46 +204,4 @@ async function loadFile(
       ? {}
       : { evaluator: compileSpec(spec, { warnings }) }),
   };
-}
-
-/**
- * The names of a directory's policy files: `_parley.yaml`, organization
- * files and badly named ones; not test files, hidden or other files.
- *
- * @param directory The policy directory.
- * @returns The names, sorted.
- * @throws {UnreadableFileError} When the directory cannot be listed.
- */
-export async function policyFileNames(directory: string): Promise<string[]> {
-  return (await entryNames(directory)).filter((name) => {
-    const { kind } = classifyPolicyFile(name);
-    return kind !== "ignored" && kind !== "test";
-  });
-}
-
-/**
- * The test files of a policy directory, `<organizationId>.test.yaml`.
- *
- * @param directory The policy directory.
- * @returns The names, sorted.
- * @throws {UnreadableFileError} When the directory cannot be listed.
- */
-export async function testFileNames(directory: string): Promise<string[]> {
-  return (await entryNames(directory)).filter((name) =>
-    classifyPolicyFile(name).kind === "test"
-  );
-}
-
-async function entryNames(directory: string): Promise<string[]> {
-  const names: string[] = [];
-  try {
-    for await (const entry of Deno.readDir(directory)) {
-      if (!entry.isDirectory) names.push(entry.name);
-    }
-  } catch (error) {
-    throw new UnreadableFileError(
-      `Cannot read "${directory}": ${reasonOf(error)}`,
-    );
-  }
-  return names.sort();
 }

@@ -1,90 +1,62 @@
 /**
- * `deno task policy …`: the policy commands of `policy/cli.ts`, and
- * `report`, which asks a running server for an organization's security
- * report. `report` lives here, not in `policy/`, because it uses the
- * network and `policy/` stays pure.
+ * `deno task policy report --url URL --org ID [--hours N] [--json]`: asks a
+ * running server for an organization's security report (the one command
+ * that uses the network). The admin key is read from `PARLEY_ADMIN_KEY`,
+ * never a flag: flags end up in shell history and process lists. Never
+ * prints the key.
  *
- * `deno task policy report --url URL --org ID [--hours N] [--json]` reads
- * the admin key from `PARLEY_ADMIN_KEY` (never a flag: flags end up in shell
- * history and process lists). Exit codes: 0 the report, 1 the server
- * refused (the key, the organization, a limit), 2 bad usage, no key, or no
- * Parley server answering at the URL. Never prints the key.
+ * Exit codes: 0 the report, 1 the server refused (the key, the
+ * organization, a limit), 2 bad usage, no key, or no Parley server
+ * answering at the URL.
  *
  * @module
  */
 
-import { parseArgs } from "node:util";
-import { main as policyMain } from "./policy/cli.ts";
-import type { Reply, SecurityReport } from "./wire/mod.ts";
-import { summarizeSecurityReport } from "./widget/security_summary.ts";
+import { readProcessEnv } from "../policy_io/process_env.ts";
+import type { Reply, SecurityReport } from "../wire/mod.ts";
+import { summarizeSecurityReport } from "../widget/security_summary.ts";
+import { parseArguments, UsageError } from "./arguments.ts";
+import { printJson } from "./output.ts";
 
 /** The environment variable the admin key is read from. */
-export const ADMIN_KEY_ENV = "PARLEY_ADMIN_KEY";
+const ADMIN_KEY_ENV = "PARLEY_ADMIN_KEY";
 /** How long the server may take to answer. */
 const TIMEOUT_MS = 15_000;
 
-const REPORT_USAGE =
+/** `report`'s own usage: printed after its bad-usage messages. */
+export const REPORT_USAGE =
   `Usage: ${ADMIN_KEY_ENV}=… deno task policy report --url URL --org ID [--hours 1-168] [--json]
 
 Exit codes: 0 the report, 1 the server refused, 2 bad usage, no key, or no Parley server at URL`;
 
-/** A failure of `report`, with its exit code. */
-class ReportError extends Error {
-  readonly exitCode: 1 | 2;
-  /** Bad usage: the usage is printed after the message. */
-  readonly showUsage: boolean;
-  constructor(message: string, exitCode: 1 | 2, showUsage = false) {
-    super(message);
-    this.name = "ReportError";
-    this.exitCode = exitCode;
-    this.showUsage = showUsage;
-  }
-}
-
 /**
- * `report`: fetches and prints the security report.
+ * Runs `report`: fetches and prints the security report.
  *
  * @param args The arguments after `report`.
- * @param env Environment lookup (the admin key).
  * @returns The exit code.
+ * @throws {UsageError} When an option is missing or malformed.
  */
-export async function reportCommand(
-  args: readonly string[],
-  env: (name: string) => string | undefined,
-): Promise<number> {
-  try {
-    const options = reportOptions(args);
-    const key = env(ADMIN_KEY_ENV)?.trim();
-    if (key === undefined || key === "") {
-      throw new ReportError(
-        `${ADMIN_KEY_ENV} is not set: export the organization's admin key first (it is never taken as a flag)`,
-        2,
-      );
-    }
-    const report = await fetchReport({ ...options, key });
-    if (options.json) {
-      console.log(JSON.stringify(report, null, 2));
-    } else {
-      for (const line of reportLines(report, Date.now())) console.log(line);
-    }
-    return 0;
-  } catch (error) {
-    if (error instanceof ReportError) {
-      console.error(
-        error.showUsage ? `${error.message}\n\n${REPORT_USAGE}` : error.message,
-      );
-      return error.exitCode;
-    }
-    // node:util parseArgs reports unknown or malformed options as TypeErrors.
-    if (error instanceof TypeError) {
-      console.error(`${error.message}\n\n${REPORT_USAGE}`);
-      return 2;
-    }
+export async function report(args: readonly string[]): Promise<number> {
+  const options = reportOptions(args);
+  const key = readProcessEnv(ADMIN_KEY_ENV)?.trim();
+  if (key === undefined || key === "") {
     console.error(
-      `Unexpected error: ${error instanceof Error ? error.message : error}`,
+      `${ADMIN_KEY_ENV} is not set: export the organization's admin key first (it is never taken as a flag)`,
     );
     return 2;
   }
+  const fetched = await fetchReport({ ...options, key });
+  if (!fetched.ok) {
+    console.error(fetched.message);
+    return fetched.exitCode;
+  }
+  if (options.json) printJson(fetched.report);
+  else {
+    for (const line of reportLines(fetched.report, Date.now())) {
+      console.log(line);
+    }
+  }
+  return 0;
 }
 
 interface ReportOptions {
@@ -95,38 +67,37 @@ interface ReportOptions {
 }
 
 function reportOptions(args: readonly string[]): ReportOptions {
-  const { values, positionals } = parseArgs({
-    args: [...args],
-    options: {
-      url: { type: "string" },
-      org: { type: "string" },
-      hours: { type: "string" },
-      json: { type: "boolean" },
-    },
-    allowPositionals: true,
-    strict: true,
+  const { values, positionals } = parseArguments(args, {
+    url: { type: "string" },
+    org: { type: "string" },
+    hours: { type: "string" },
+    json: { type: "boolean" },
   });
   if (positionals.length > 0) {
-    throw usage(`Unexpected argument "${positionals[0]!.slice(0, 64)}"`);
+    throw new UsageError(
+      `Unexpected argument "${positionals[0]!.slice(0, 64)}"`,
+    );
   }
-  if (values.url === undefined) throw usage(`Option "--url" is required`);
+  if (values.url === undefined) {
+    throw new UsageError(`Option "--url" is required`);
+  }
   if (values.org === undefined || values.org === "") {
-    throw usage(`Option "--org" is required`);
+    throw new UsageError(`Option "--org" is required`);
   }
   let url: URL;
   try {
     url = new URL(values.url);
   } catch {
-    throw usage(`"${values.url.slice(0, 256)}" is not a URL`);
+    throw new UsageError(`"${values.url.slice(0, 256)}" is not a URL`);
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw usage(`"${values.url.slice(0, 256)}" is not an http(s) URL`);
+    throw new UsageError(`"${values.url.slice(0, 256)}" is not an http(s) URL`);
   }
   let hours: number | undefined;
   if (values.hours !== undefined) {
     hours = Number(values.hours);
     if (!/^\d+$/.test(values.hours) || hours < 1 || hours > 168) {
-      throw usage(
+      throw new UsageError(
         `Option "--hours" must be a whole number from 1 to 168, got "${
           values.hours.slice(0, 32)
         }"`,
@@ -141,14 +112,15 @@ function reportOptions(args: readonly string[]): ReportOptions {
   };
 }
 
-function usage(message: string): ReportError {
-  return new ReportError(message, 2, true);
-}
+/** The report, or why there is none and the exit code that says so. */
+type Fetched =
+  | { readonly ok: true; readonly report: SecurityReport }
+  | { readonly ok: false; readonly message: string; readonly exitCode: 1 | 2 };
 
 /** `POST <url>/rpc/agent.securityReport` with the key as its bearer. */
 async function fetchReport(
   options: ReportOptions & { readonly key: string },
-): Promise<SecurityReport> {
+): Promise<Fetched> {
   const endpoint = new URL(
     `${options.url.pathname.replace(/\/+$/, "")}/rpc/agent.securityReport`,
     options.url,
@@ -173,7 +145,7 @@ async function fetchReport(
       : error instanceof Error
       ? error.message
       : String(error);
-    throw new ReportError(`Cannot reach ${options.url.origin}: ${why}`, 2);
+    return failure(`Cannot reach ${options.url.origin}: ${why}`, 2);
   }
   let reply: Reply<SecurityReport> | undefined;
   try {
@@ -185,40 +157,44 @@ async function fetchReport(
     typeof reply !== "object" || reply === null ||
     typeof reply.ok !== "boolean"
   ) {
-    throw new ReportError(
+    return failure(
       `${endpoint.origin} did not answer as a Parley server (HTTP ${response.status})`,
       2,
     );
   }
-  if (reply.ok) return reply.data;
+  if (reply.ok) return { ok: true, report: reply.data };
   const { code, reason, retryAfter } = reply.error;
   const detail = `${code}${reason === undefined ? "" : ` ${reason}`}`;
   switch (code) {
     case "SESSION_INVALID":
-      throw new ReportError(
+      return failure(
         `The server refused the admin key for "${options.organizationId}" (${detail}): check ${ADMIN_KEY_ENV}`,
         1,
       );
     case "ORGANIZATION_NOT_FOUND":
-      throw new ReportError(
+      return failure(
         `The server has no organization "${options.organizationId}" (${detail})`,
         1,
       );
     case "RATE_LIMITED":
-      throw new ReportError(
+      return failure(
         `The server refused: too many requests (${detail}); try again in ${
           retryAfter ?? 60
         } s`,
         1,
       );
     case "METHOD_NOT_FOUND":
-      throw new ReportError(
+      return failure(
         `The server has no agent.securityReport (${detail}): it is older than this CLI`,
         2,
       );
     default:
-      throw new ReportError(`The server refused (${detail})`, 1);
+      return failure(`The server refused (${detail})`, 1);
   }
+}
+
+function failure(message: string, exitCode: 1 | 2): Fetched {
+  return { ok: false, message, exitCode };
 }
 
 /**
@@ -257,21 +233,4 @@ export function reportLines(report: SecurityReport, now: number): string[] {
     );
   }
   return lines;
-}
-
-function readEnv(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch {
-    return undefined;
-  }
-}
-
-if (import.meta.main) {
-  const [command, ...rest] = Deno.args;
-  Deno.exit(
-    command === "report"
-      ? await reportCommand(rest, readEnv)
-      : await policyMain(Deno.args),
-  );
 }

@@ -17,7 +17,7 @@ function cli(
   env: Record<string, string> = {},
 ): Promise<Run> {
   return runDeno(
-    ["run", "--allow-read", "--allow-env", "policy/cli.ts", ...args],
+    ["run", "--allow-read", "--allow-env", "cli/main.ts", ...args],
     env,
   );
 }

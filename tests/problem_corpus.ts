@@ -1,5 +1,5 @@
 /**
- * The corpus of broken policies under `problems/`, and how each entry is
+ * The corpus of broken policies under `policy/testdata/problems/`, and how each entry is
  * read through the public entry points, with a fixed clock and a fixed
  * environment (never the real one):
  *
@@ -15,20 +15,20 @@
  * Each entry is named for the code it must produce, and yields its problems
  * as `[file, line, column, code, severity]` in the order reported. The
  * expectations in `problems.expected.json` were recorded from the validator
- * before its rewrite (`record_expected.ts`); `problem_corpus_test.ts` holds
+ * before its rewrite (`record_problem_corpus.ts`); `problem_corpus_test.ts` holds
  * every later version to them.
  *
  * @module
  */
 
-import { parseCaseFile } from "../policy_cases.ts";
+import { parseCaseFile } from "../policy/policy_cases.ts";
 import {
   classifyPolicyFile,
   PolicyDirectory,
   type PolicyFileChange,
-} from "../policy_directory.ts";
-import type { PolicyProblem } from "../types.ts";
-import { validatePolicy } from "../validate.ts";
+} from "../policy/policy_directory.ts";
+import type { PolicyProblem } from "../policy/types.ts";
+import { validatePolicy } from "../policy/validate.ts";
 
 /** One problem as recorded: where, which code, how severe. */
 export type RecordedProblem = readonly [
@@ -51,8 +51,11 @@ export interface CorpusEntry {
   readonly kind: CorpusEntryKind;
 }
 
-/** The corpus, beside this file. */
-export const CORPUS_ROOT: URL = new URL("./problems/", import.meta.url);
+/** The corpus, beside `policy/problem_corpus_test.ts` that holds it. */
+export const CORPUS_ROOT: URL = new URL(
+  "../policy/testdata/problems/",
+  import.meta.url,
+);
 
 /** The clock of every entry: `until-past` depends on it. */
 export const CORPUS_NOW: number = Date.parse("2026-06-01T00:00:00Z");

@@ -1,5 +1,6 @@
 /**
- * Records `problems.expected.json` from the validator as it is now.
+ * Records `policy/testdata/problems.expected.json` from the validator as
+ * it is now.
  *
  * Run by hand, and only when a change to the expectations is intended (a new
  * corpus entry, a new problem code): the point of the corpus is that a
@@ -8,7 +9,7 @@
  *
  *     deno run --allow-read=policy/testdata --allow-env=LOG_TOKENS,LOG_STREAM \
  *       --allow-write=policy/testdata/problems.expected.json \
- *       policy/testdata/record_expected.ts
+ *       tests/record_problem_corpus.ts
  *     deno fmt policy/testdata/problems.expected.json
  *
  * It writes only that file, under policy/testdata/. The corpus test never
@@ -19,7 +20,10 @@
 
 import { corpusEntries, problemsOf } from "./problem_corpus.ts";
 
-const target = new URL("./problems.expected.json", import.meta.url);
+const target = new URL(
+  "../policy/testdata/problems.expected.json",
+  import.meta.url,
+);
 const entries = await corpusEntries();
 const lines: string[] = [];
 for (const entry of entries) {

@@ -1,5 +1,5 @@
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
-import { MAX_POLICY_FILE_BYTES } from "./policy_budget.ts";
+import { MAX_POLICY_FILE_BYTES } from "../policy/policy_budget.ts";
 import { readPolicyFile } from "./policy_file_reader.ts";
 
 async function withDirectories(
