@@ -154,6 +154,8 @@ export async function setupServer(
       buildStylesheet(INBOX_CSS),
       buildStylesheet(DEMO_CSS),
     ]);
+    const hasDemo =
+      policy.current.organization(DEMO_ORGANIZATION) !== undefined;
     const decisionLog = openDecisionLogWriter(
       settings.decisionLogPath ?? undefined,
       { onDrop: () => metrics.decisionLogDropped() },
@@ -168,11 +170,11 @@ export async function setupServer(
       decisionLog: decisionLog.write,
       pages: {
         agent: agentPage(),
-        ...(policy.current.organization(DEMO_ORGANIZATION) === undefined
-          ? {}
-          : { home: demoPage({ organizationId: DEMO_ORGANIZATION }) }),
+        ...(hasDemo
+          ? { home: demoPage({ organizationId: DEMO_ORGANIZATION }) }
+          : {}),
       },
-      styles: { agent: agentStyles, home: homeStyles },
+      styles: { agent: agentStyles, ...(hasDemo ? { home: homeStyles } : {}) },
       ...(settings.sessionSecret === null
         ? {}
         : { sessionSecret: settings.sessionSecret }),

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { DARK, FONT_STACK, LIGHT, RADIUS } from "./design_system.ts";
+import { DARK, FONT_STACK, LIGHT, RADIUS } from "./design_tokens.ts";
 
 /** The demo page's stylesheet, served as `/demo.css`. */
 export const DEMO_CSS: string = `

@@ -1,7 +1,7 @@
 /**
  * The agent inbox's stylesheet, served as `/agent.css` (with an ETag) so the
  * page needs no `<style>` and its CSP no `'unsafe-inline'`. It is the design
- * system's tokens and controls (`design_system.ts`) and the inbox's layout:
+ * system's tokens and controls (`design_controls.ts`) and the inbox's layout:
  * a top bar, then the conversation list, the thread and the details panel
  * side by side; the sign-in card; the Security view.
  *
@@ -15,7 +15,7 @@
  * @module
  */
 
-import { CONTROLS_CSS, themeCss } from "./design_system.ts";
+import { CONTROLS_CSS, themeCss } from "./design_controls.ts";
 
 const LAYOUT_CSS = `
 *,*::before,*::after{box-sizing:border-box}

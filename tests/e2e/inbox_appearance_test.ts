@@ -9,7 +9,7 @@
  */
 
 import assert from "node:assert/strict";
-import { DARK, LIGHT } from "../../widget/design_system.ts";
+import { DARK, LIGHT } from "../../widget/design_tokens.ts";
 import { seedInbox, visitorWrites, visitorWritesAgain } from "./inbox_seed.ts";
 import { screenshotPath } from "./screenshot_folder.ts";
 import { ACME_ADMIN_KEY, openWidgetFixture } from "./widget_fixture.ts";
