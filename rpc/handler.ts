@@ -41,7 +41,7 @@ import { foldRefusals } from "./refusal_fold.ts";
 import type { Exchange } from "./exchange.ts";
 import { LiveStreams } from "./live_streams.ts";
 import type { MethodDefinition, Services } from "./method.ts";
-import { METHODS } from "./methods/table.ts";
+import { methodNamed } from "./methods/table.ts";
 import { Metrics } from "./metrics.ts";
 import { Params } from "./params.ts";
 import {
@@ -320,9 +320,7 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
       limits: [],
       organizationId: null,
     };
-    const method = Object.hasOwn(METHODS, methodName)
-      ? METHODS[methodName]
-      : undefined;
+    const method = methodNamed(methodName);
     let response: Response;
     try {
       const known = await knownMethod(request, method, methodName);

@@ -12,14 +12,14 @@ import { randomId } from "../../chat/random_id.ts";
 import type { MethodDefinition } from "../method.ts";
 import { sessionOrigin } from "../session_token.ts";
 import { pageContext } from "../page_context.ts";
-import type { BootData } from "../wire.ts";
+import type { BootData } from "../../wire/mod.ts";
 import { availability } from "./availability.ts";
 
 /** Recent messages returned with the session. */
 const RECENT_MESSAGES = 50;
 
 /** The `chat.boot` method. */
-export const boot: MethodDefinition = {
+export const boot: MethodDefinition<"chat.boot"> = {
   access: "public",
   takesUserToken: true,
   async run(context): Promise<BootData> {

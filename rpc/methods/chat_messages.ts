@@ -7,14 +7,18 @@
 
 import type { Conversation } from "../../chat/chat_store.ts";
 import { isConversationCursor, type WatchEvent } from "../../chat/live_feed.ts";
-import type { ServerSentEvent } from "../../chat/event_stream.ts";
 import { sessionProblem } from "../credentials.ts";
 import type { MethodContext, MethodDefinition } from "../method.ts";
 import { RpcError } from "../rpc_error.ts";
-import { type ChatMessage, MAX_MESSAGE_LENGTH } from "../wire.ts";
+import {
+  type AgentStreamEvent,
+  type ChatMessage,
+  type ConversationSummary,
+  MAX_MESSAGE_LENGTH,
+} from "../../wire/mod.ts";
 
 /** `chat.sendMessage {text}` → `{message}`. */
-export const sendMessage: MethodDefinition = {
+export const sendMessage: MethodDefinition<"chat.sendMessage"> = {
   access: "session",
   async run(
     { organization, params, session, services },
@@ -40,7 +44,7 @@ export const sendMessage: MethodDefinition = {
 };
 
 /** `chat.listMessages {after?, limit?}` → `{messages}`, oldest first. */
-export const listMessages: MethodDefinition = {
+export const listMessages: MethodDefinition<"chat.listMessages"> = {
   access: "session",
   async run(
     { organization, params, session, services },
@@ -63,7 +67,7 @@ export const listMessages: MethodDefinition = {
  * `chat.stream` → `text/event-stream` of the conversation's new messages,
  * then `closed` once it is closed — or once the session stops being valid.
  */
-export const streamMessages: MethodDefinition = {
+export const streamMessages: MethodDefinition<"chat.stream"> = {
   access: "session",
   async run(context): Promise<Response> {
     const session = context.session!;
@@ -144,8 +148,12 @@ export async function resumeCursor(
 export async function* frames(
   events: AsyncIterable<WatchEvent>,
   audience: "visitor" | "agents",
-  summarize?: (conversation: Conversation) => unknown,
-): AsyncGenerator<ServerSentEvent<unknown>, void, undefined> {
+  summarize?: (conversation: Conversation) => ConversationSummary,
+): AsyncGenerator<
+  AgentStreamEvent & { readonly id?: string },
+  void,
+  undefined
+> {
   for await (const update of events) {
     switch (update.kind) {
       case "message":

@@ -9,12 +9,12 @@
 import { weeklyHoursText } from "../../policy/business_hours.ts";
 import type { MethodDefinition } from "../method.ts";
 import { availability } from "./availability.ts";
-import type { WidgetConfig } from "../wire.ts";
+import type { WidgetConfig } from "../../wire/mod.ts";
 
 const DEFAULT_COLOR = "#0b5fff";
 
 /** The `chat.getConfig` method. */
-export const getConfig: MethodDefinition = {
+export const getConfig: MethodDefinition<"chat.getConfig"> = {
   access: "public",
   async run(context): Promise<WidgetConfig> {
     const { organization, params, evaluator } = context;

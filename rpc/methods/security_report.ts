@@ -14,7 +14,7 @@ import {
 import type { SecurityReport } from "../../wire/mod.ts";
 
 /** The `agent.securityReport` method. */
-export const securityReport: MethodDefinition = {
+export const securityReport: MethodDefinition<"agent.securityReport"> = {
   access: "agent",
   async run({ organization, params, services, now }): Promise<SecurityReport> {
     const hours = params.optionalInteger("hours", 1, MAX_REPORT_HOURS) ??
