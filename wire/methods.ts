@@ -26,6 +26,7 @@ import type { WidgetConfig } from "./widget_config.ts";
 
 /** What every public and agent call names. */
 export interface OrganizationParams {
+  /** The organization's id as written in the policy. */
   readonly organizationId: string;
 }
 
@@ -34,6 +35,7 @@ export interface OrganizationParams {
  * it is (an `organizationId` that says otherwise is refused).
  */
 export interface SessionParams {
+  /** When given, it must be the session's organization. */
   readonly organizationId?: string;
 }
 
@@ -50,10 +52,13 @@ export interface ConfigParams extends OrganizationParams {
 
 /** `chat.boot` parameters (the user token rides in `Authorization: Bearer`). */
 export interface BootParams extends OrganizationParams {
+  /** One of the organization's `appIds`, when the policy lists them. */
   readonly app_id?: string;
   /** Kept as an unverified attribute unless a token proves it. */
   readonly user_id?: string;
+  /** Shown to agents; unverified unless a token's `user_data` says it. */
   readonly email?: string;
+  /** Shown to agents; unverified unless a token's `user_data` says it. */
   readonly name?: string;
   /** The anonymous visitor id an earlier boot handed out. */
   readonly visitorId?: string;
@@ -89,22 +94,31 @@ export interface BootData {
 
 /** One claim or header field of {@linkcode JwtDocs}, with its rule. */
 export interface JwtDocsField {
+  /** The claim or header field, e.g. `iss`. */
   readonly name: string;
+  /** What its value must be, in words. */
   readonly rule: string;
 }
 
 /** `chat.getJWTDocs` reply data: how to mint this organization's user tokens. */
 export interface JwtDocs {
+  /** The organization the tokens are for (their `org_id`). */
   readonly organizationId: string;
+  /** Whether `chat.boot` needs a token. */
   readonly mode: WidgetConfig["jwt"]["mode"];
+  /** The one algorithm accepted. */
   readonly algorithm: "HS256";
   /** Where the token goes. */
   readonly header: string;
+  /** The `aud` a token must name. */
   readonly audience: string;
+  /** The longest `exp` − `iat` accepted, seconds. */
   readonly maxLifetimeSeconds: number;
+  /** The clock skew allowed on `iat` and `nbf`, seconds. */
   readonly clockToleranceSeconds: number;
   /** The active keys' ids (never a secret), with their retirement time. */
   readonly keys: readonly { readonly id: string; readonly until?: string }[];
+  /** Every claim and header field, with its rule. */
   readonly claims: {
     readonly required: readonly JwtDocsField[];
     readonly optional: readonly JwtDocsField[];
@@ -134,37 +148,45 @@ export interface ConversationList {
 
 /** The parameters of a call about one conversation. */
 export interface ConversationParams extends OrganizationParams {
+  /** The conversation, of this organization. */
   readonly conversationId: string;
 }
 
 /** A conversation as the agent side reads it after a change. */
 export interface ConversationData {
+  /** The conversation as it is now. */
   readonly conversation: ConversationSummary;
 }
 
 /** A message just written. */
 export interface MessageData {
+  /** The message as stored, with its id and time. */
   readonly message: ChatMessage;
 }
 
 /** Every RPC method by its wire name: what it takes and what it answers. */
 export interface RpcMethods {
+  /** The organization's public widget settings; with `origin`, whether that origin would be admitted. */
   readonly "chat.getConfig": {
     readonly params: ConfigParams;
     readonly data: WidgetConfig;
   };
+  /** How to mint the organization's user tokens: claims, rules, key ids, examples. */
   readonly "chat.getJWTDocs": {
     readonly params: ConfigParams;
     readonly data: JwtDocs;
   };
+  /** A page load: a session (with the user token, when sent) and the visitor's conversation. */
   readonly "chat.boot": {
     readonly params: BootParams;
     readonly data: BootData;
   };
+  /** The visitor writes (session). */
   readonly "chat.sendMessage": {
     readonly params: SessionParams & { readonly text: string };
     readonly data: MessageData;
   };
+  /** The visitor's messages after a cursor (session). */
   readonly "chat.listMessages": {
     readonly params: SessionParams & {
       /** Messages after this id, oldest first. */
@@ -173,25 +195,30 @@ export interface RpcMethods {
     };
     readonly data: { readonly messages: readonly ChatMessage[] };
   };
+  /** The visitor's live conversation as `text/event-stream` (session). */
   readonly "chat.stream": {
     /** `after`, or the `Last-Event-ID` header, resumes after an event id. */
     readonly params: SessionParams & { readonly after?: string };
     readonly data: never;
     readonly events: ChatStreamEvent;
   };
+  /** The visitor types: agents' streams hear of it (session). */
   readonly "chat.typing": {
     readonly params: SessionParams;
     readonly data: EmptyData;
   };
+  /** Where the visitor wants an answer by email (session). */
   readonly "chat.setContact": {
     readonly params: SessionParams & { readonly email: string };
     readonly data: { readonly contact: Contact };
   };
+  /** The page the visitor moved to (session). */
   readonly "chat.setPage": {
     readonly params: SessionParams & PageInfo;
     /** `null` when the URL is not on the session's origin (not stored). */
     readonly data: { readonly page: PageInfo | null };
   };
+  /** A page of the organization's conversations, newest first, in one view. */
   readonly "agent.listConversations": {
     readonly params: OrganizationParams & {
       readonly cursor?: string;
@@ -200,34 +227,41 @@ export interface RpcMethods {
     };
     readonly data: ConversationList;
   };
+  /** One conversation and its messages. */
   readonly "agent.getConversation": {
     readonly params: ConversationParams & { readonly after?: string };
     readonly data: ConversationData & {
       readonly messages: readonly ChatMessage[];
     };
   };
+  /** An agent answers; the first to answer is assigned. */
   readonly "agent.reply": {
     readonly params: ConversationParams & { readonly text: string };
     readonly data: MessageData;
   };
+  /** Closes a conversation; the visitor's session ends with it. */
   readonly "agent.close": {
     readonly params: ConversationParams;
     readonly data: ConversationData;
   };
+  /** Hands a conversation to one of the organization's agents, or to nobody. */
   readonly "agent.assign": {
     /** `null` assigns it to nobody. */
     readonly params: ConversationParams & { readonly agentId: string | null };
     readonly data: ConversationData;
   };
+  /** The agent types: the visitor sees it. */
   readonly "agent.typing": {
     readonly params: ConversationParams;
     readonly data: EmptyData;
   };
+  /** Every conversation's live changes as `text/event-stream`. */
   readonly "agent.stream": {
     readonly params: OrganizationParams & { readonly after?: string };
     readonly data: never;
     readonly events: AgentStreamEvent;
   };
+  /** What the organization's traffic says about its policy. */
   readonly "agent.securityReport": {
     readonly params: OrganizationParams & {
       /** The window in hours, 1 to 168 (default 24). */

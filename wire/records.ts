@@ -40,6 +40,7 @@ export interface PageInfo {
 
 /** Where a visitor asked to be answered, from the away form (unverified). */
 export interface Contact {
+  /** The address, checked by `isEmailAddress` when it was left. */
   readonly email: string;
 }
 
@@ -57,7 +58,9 @@ export type ConversationView = (typeof CONVERSATION_VIEWS)[number];
 
 /** A conversation as the agent inbox shows it. */
 export interface ConversationSummary {
+  /** The conversation's id. */
   readonly id: string;
+  /** Who the visitor is, as far as agents may know. */
   readonly visitor: {
     /**
      * A verified user's `sub`; an anonymous visitor's reference
@@ -71,8 +74,11 @@ export interface ConversationSummary {
   };
   /** Whether the visitor's identity was proven by a signed token. */
   readonly verified: boolean;
+  /** `closed` once an agent closed it. */
   readonly status: "open" | "closed";
+  /** The newest message, `null` before the first. */
   readonly lastMessage: ChatMessage | null;
+  /** ISO 8601 time of the last message or change. */
   readonly updatedAt: string;
   /** Older messages removed to keep the conversation within `retention.messages`. */
   readonly trimmed: number;

@@ -16,18 +16,23 @@ import type {
 
 /** A message, with the conversation it belongs to. */
 export interface ConversationMessage extends ChatMessage {
+  /** The conversation it was written in. */
   readonly conversationId: string;
 }
 
 /** `event: message` — a new message. */
 export interface NewMessageEvent {
+  /** The `event:` name. */
   readonly event: "message";
+  /** The `data:` line. */
   readonly data: ConversationMessage;
 }
 
 /** `event: closed` for a conversation: it was closed and takes no more messages. */
 export interface ConversationClosedEvent {
+  /** The `event:` name. */
   readonly event: "closed";
+  /** The `data:` line. */
   readonly data: {
     readonly conversationId: string;
     readonly reason: "conversation.closed";
@@ -40,13 +45,17 @@ export interface ConversationClosedEvent {
  * `stream.replaced`, `server.stopping`, …). Nothing follows it.
  */
 export interface StreamEndedEvent {
+  /** The `event:` name. */
   readonly event: "closed";
+  /** The `data:` line. */
   readonly data: { readonly reason: string; readonly conversationId?: never };
 }
 
 /** `event: conversation` (agents only): its assignment, contact or page changed. */
 export interface ConversationChangedEvent {
+  /** The `event:` name. */
   readonly event: "conversation";
+  /** The `data:` line. */
   readonly data: {
     readonly conversationId: string;
     readonly conversation: ConversationSummary;
@@ -55,7 +64,9 @@ export interface ConversationChangedEvent {
 
 /** `event: typing` — the other side is typing; never replayed on resume. */
 export interface TypingEvent {
+  /** The `event:` name. */
   readonly event: "typing";
+  /** The `data:` line. */
   readonly data: {
     readonly conversationId: string;
     readonly author: "visitor" | "agent";
