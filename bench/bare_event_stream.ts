@@ -1,8 +1,8 @@
 /**
  * The baseline of `bench/idle_streams.ts`: what `Deno.serve` alone spends on
  * idle `text/event-stream` replies — a heartbeat every 15 s, like Parley's,
- * and nothing else. `POST /rpc/chat.boot` answers a dummy session so the
- * benchmark's client runs unchanged against it.
+ * and nothing else. `POST /rpc/chat.boot` and `chat.sendMessage` answer
+ * dummy replies so the benchmark's client runs unchanged against it.
  *
  * ```sh
  * deno serve --port 8080 --host 127.0.0.1 bench/bare_event_stream.ts
@@ -20,8 +20,12 @@ const encoder = new TextEncoder();
  * @returns The reply.
  */
 export function serveIdle(request: Request): Response {
-  if (new URL(request.url).pathname === "/rpc/chat.boot") {
+  const { pathname } = new URL(request.url);
+  if (pathname === "/rpc/chat.boot") {
     return Response.json({ ok: true, data: { session: { token: "bare" } } });
+  }
+  if (pathname === "/rpc/chat.sendMessage") {
+    return Response.json({ ok: true, data: {} });
   }
   let heartbeat: ReturnType<typeof setInterval> | undefined;
   const body = new ReadableStream<Uint8Array>({

@@ -3,14 +3,28 @@
  * the real server process over a quiet window with no streams open (the
  * baseline), then with `--streams` idle `chat.stream`s open, in one run.
  *
- * Every stream is a real session (one `chat.boot` each) on a real KV file,
- * opened over loopback; nothing is sent while the windows are measured, so
- * what is left is what the server spends keeping streams alive (heartbeats,
- * timers, credential re-checks, change notices).
+ * Every stream is a real session (one `chat.boot` each) with a conversation
+ * (its first `chat.sendMessage`: the widget holds a stream only for a
+ * conversation or an open panel) on a real KV file, opened over loopback;
+ * nothing is sent while the windows are measured, so what is left is what
+ * the server spends keeping streams alive (heartbeats, timers, credential
+ * re-checks, change notices).
  *
- * Run: `deno run -A bench/idle_streams.ts [--streams 500] [--seconds 10]
- * [--engine kv|postgres]` (Linux: reads `/proc/<pid>/stat` and `status`;
- * `postgres` starts a throwaway cluster as the tests do).
+ * RSS is sampled every second of a window and the lowest sample is the
+ * window's figure, on both servers alike: the garbage collector returns
+ * memory in steps, and the lowest sample is the steady state rather than
+ * wherever the last collection happened to leave it. Per stream, the
+ * figures are each server's growth over its own no-stream window; Parley's
+ * own share is its figure minus bare `Deno.serve`'s (the HTTP connection
+ * and response both hold).
+ *
+ * Run: `deno run -A bench/idle_streams.ts [--streams 500] [--seconds 30]
+ * [--engine kv|postgres] [--compare DIR]` (Linux: reads `/proc/<pid>/stat`
+ * and `status`; `postgres` starts a throwaway cluster as the tests do).
+ * `--compare DIR` measures another checkout's server (e.g. the tree before
+ * a change) the same way in the same run. Windows shorter than about 30 s
+ * often end before the collector returns the setup's garbage, and then
+ * measure that rather than the streams.
  *
  * @module
  */
@@ -23,8 +37,9 @@ const { values: flags } = parseArgs({
   args: Deno.args,
   options: {
     streams: { type: "string", default: "500" },
-    seconds: { type: "string", default: "10" },
+    seconds: { type: "string", default: "30" },
     engine: { type: "string", default: "kv" },
+    compare: { type: "string" },
   },
 });
 const STREAMS = Number(flags.streams);
@@ -65,14 +80,19 @@ async function sample(pid: number): Promise<{ cpuS: number; rss: number }> {
   return { cpuS: ticks / CLOCK_TICKS_PER_SECOND, rss: rssKb * 1024 };
 }
 
-/** The process's cost over a quiet window of `SECONDS`. */
+/** The process's cost over a quiet window of `SECONDS`: CPU, and the lowest RSS sampled. */
 async function quietWindow(pid: number) {
   const before = await sample(pid);
-  await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000));
-  const after = await sample(pid);
+  let lowest = before.rss;
+  let after = before;
+  for (let second = 0; second < SECONDS; second++) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    after = await sample(pid);
+    lowest = Math.min(lowest, after.rss);
+  }
   return {
     corePercent: (after.cpuS - before.cpuS) / SECONDS * 100,
-    rssMb: after.rss / 2 ** 20,
+    rssMb: lowest / 2 ** 20,
     growthMb: (after.rss - before.rss) / 2 ** 20,
   };
 }
@@ -117,10 +137,13 @@ async function startBare(): Promise<Target & AsyncDisposable> {
   throw new Error(`The bare server did not start: ${output}`);
 }
 
-/** Opens `STREAMS` idle streams, each on its own session; returns their abort. */
-async function openStreams(target: Target): Promise<AbortController> {
+/** Opens `count` idle streams, each on its own session; returns their abort. */
+async function openStreams(
+  target: Target,
+  count: number,
+): Promise<AbortController> {
   const controller = new AbortController();
-  for (let i = 0; i < STREAMS; i++) {
+  for (let i = 0; i < count; i++) {
     // One client IP per 40 streams keeps under server.maxStreamsPerIp (50).
     const headers = {
       "Content-Type": "application/json",
@@ -136,9 +159,22 @@ async function openStreams(target: Target): Promise<AbortController> {
       throw new Error(`Boot ${i} failed: ${boot.status}`);
     }
     const { data } = await boot.json();
+    const authorized = {
+      ...headers,
+      Authorization: `Bearer ${data.session.token}`,
+    };
+    const sent = await fetch(`${target.baseUrl}/rpc/chat.sendMessage`, {
+      method: "POST",
+      headers: authorized,
+      body: JSON.stringify({ text: "Hello" }),
+    });
+    if (sent.status !== 200) {
+      throw new Error(`Message ${i} failed: ${sent.status}`);
+    }
+    await sent.body?.cancel();
     const response = await fetch(`${target.baseUrl}/rpc/chat.stream`, {
       method: "POST",
-      headers: { ...headers, Authorization: `Bearer ${data.session.token}` },
+      headers: authorized,
       body: "{}",
       signal: controller.signal,
     });
@@ -155,56 +191,42 @@ async function openStreams(target: Target): Promise<AbortController> {
 /** The target's cost with no streams, then with `STREAMS` idle ones. */
 async function measure(target: Target) {
   // Warm up the paths the streams take, so the baseline has loaded them too.
-  const warm = await openStreamsOnce(target);
+  const warm = await openStreams(target, 1);
   warm.abort();
   await new Promise((resolve) => setTimeout(resolve, 2_000));
   const none = await quietWindow(target.pid);
-  const streams = await openStreams(target);
+  const streams = await openStreams(target, STREAMS);
   await new Promise((resolve) => setTimeout(resolve, 2_000));
   const idle = await quietWindow(target.pid);
   streams.abort();
   return { none, idle };
 }
 
-async function openStreamsOnce(target: Target): Promise<AbortController> {
-  const controller = new AbortController();
-  const boot = await fetch(`${target.baseUrl}/rpc/chat.boot`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json", Origin: ORIGIN },
-    body: JSON.stringify({ organizationId: "bench" }),
-  });
-  const { data } = await boot.json();
-  const response = await fetch(`${target.baseUrl}/rpc/chat.stream`, {
-    method: "POST",
-    headers: {
-      "Content-Type": "application/json",
-      Origin: ORIGIN,
-      Authorization: `Bearer ${data.session.token}`,
-    },
-    body: "{}",
-    signal: controller.signal,
-  });
-  response.body!.pipeTo(new WritableStream()).catch(() => {});
-  return controller;
-}
-
 const bare = await (async () => {
   await using target = await startBare();
   return await measure(target);
 })();
-const parley = await (async () => {
+/** A Parley server of `root` (this checkout, or `--compare`'s), measured. */
+async function measureParley(root?: string) {
   await using cluster = flags.engine === "postgres"
     ? await startCluster()
     : undefined;
   await using server = await startServer({
     policy,
     ...(cluster === undefined ? {} : { store: await cluster.createDatabase() }),
+    ...(root === undefined ? {} : {
+      entry: new URL("server.ts", `file://${Deno.realPathSync(root)}/`).href,
+    }),
   });
   const figures = await measure(server);
   const health = await (await fetch(`${server.baseUrl}/healthz`)).json();
   if (health.status !== "ok") throw new Error("The server is not healthy");
   return figures;
-})();
+}
+const before = flags.compare === undefined
+  ? undefined
+  : await measureParley(flags.compare);
+const parley = await measureParley();
 
 type Window = Awaited<ReturnType<typeof quietWindow>>;
 const row = (name: string, figures: Window) =>
@@ -222,19 +244,28 @@ console.log("| server | CPU (one core) | RSS | RSS growth in window |");
 console.log("| --- | ---: | ---: | ---: |");
 console.log(row("bare Deno.serve, no streams", bare.none));
 console.log(row(`bare Deno.serve, ${STREAMS} idle streams`, bare.idle));
+if (before !== undefined) {
+  console.log(row("Parley before, no streams", before.none));
+  console.log(row(`Parley before, ${STREAMS} idle streams`, before.idle));
+}
 console.log(row("Parley, no streams", parley.none));
 console.log(row(`Parley, ${STREAMS} idle streams`, parley.idle));
-const extraCpu = parley.idle.corePercent - parley.none.corePercent;
-const extraRss = parley.idle.rssMb - parley.none.rssMb;
 const bareRss = bare.idle.rssMb - bare.none.rssMb;
-console.log(
-  `\n${STREAMS} idle streams cost Parley ${
+const perStreamKb = (mb: number) => mb * 1024 / STREAMS;
+/** One server's streams against bare Deno.serve's. */
+function summary(name: string, figures: typeof parley): string {
+  const extraCpu = figures.idle.corePercent - figures.none.corePercent;
+  const extraRss = figures.idle.rssMb - figures.none.rssMb;
+  return `${name}: ${perStreamKb(extraRss).toFixed(1)} KB a stream against ${
+    perStreamKb(bareRss).toFixed(1)
+  } KB for bare Deno.serve, so Parley's own share is ${
+    perStreamKb(extraRss - bareRss).toFixed(1)
+  } KB (target ≤ 8 KB); ${
     extraCpu.toFixed(2)
-  }% of one core over its own baseline (target < 2%); its RSS moved ${
-    parley.idle.growthMb.toFixed(1)
-  } MB while they idled (target < 20 MB). Holding them took ${
-    extraRss.toFixed(1)
-  } MB, against ${bareRss.toFixed(1)} MB for bare Deno.serve (${
-    (extraRss / bareRss).toFixed(2)
-  }×).`,
-);
+  }% of one core over its own baseline (target < 2%); RSS moved ${
+    figures.idle.growthMb.toFixed(1)
+  } MB while they idled (target < 20 MB).`;
+}
+console.log("");
+if (before !== undefined) console.log(summary("Before", before));
+console.log(summary(before === undefined ? "Parley" : "After", parley));

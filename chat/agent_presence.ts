@@ -25,6 +25,7 @@ export class AgentPresence {
   /** Streams held here, by organization: online without asking the store. */
   readonly #held = new Map<string, number>();
   readonly #cache = new Map<string, { at: number; online: Promise<boolean> }>();
+  #onChange: ((organizationId: string) => void) | undefined;
 
   /**
    * @param store Where presence is shared with other hosts.
@@ -33,6 +34,14 @@ export class AgentPresence {
   constructor(store: PresenceStore, now: () => number = Date.now) {
     this.#store = store;
     this.#now = now;
+  }
+
+  /**
+   * Calls `listener` whenever an agent's stream opens or ends here (another
+   * host's agents are only seen by reading {@linkcode online}).
+   */
+  onChange(listener: (organizationId: string) => void): void {
+    this.#onChange = listener;
   }
 
   /**
@@ -50,6 +59,7 @@ export class AgentPresence {
           // The store is down: the next beat tries again; the lease covers two misses.
         });
     void beat();
+    this.#onChange?.(organizationId);
     const timer = setInterval(beat, BEAT_MS);
     let released = false;
     return () => {
@@ -60,7 +70,10 @@ export class AgentPresence {
       if (left === 0) this.#held.delete(organizationId);
       else this.#held.set(organizationId, left);
       this.#cache.delete(organizationId);
-      void this.#store.leave(organizationId, holder).catch(() => {});
+      // Told once the store no longer lists the agent, so a read then agrees.
+      void this.#store.leave(organizationId, holder).catch(() => {}).then(
+        () => this.#onChange?.(organizationId),
+      );
     };
   }
 

@@ -140,27 +140,80 @@ export class ChatStore {
   ): Promise<Conversation> {
     checkParticipant(participant);
     return await this.#records.open(organizationId, participant, {
-      create: () => {
-        const at = new Date(this.#now()).toISOString();
-        return {
-          id: randomId(16),
-          organizationId,
-          participant: copyParticipant(participant),
-          verified: participant.kind === "user",
-          attributes: mergeAttributes({}, attributes),
-          status: "open",
-          createdAt: at,
-          updatedAt: at,
-          messageCount: 0,
-          trimmed: 0,
-        };
-      },
+      create: () =>
+        this.#newConversation(organizationId, participant, attributes),
       refresh: (current) => {
         const merged = mergeAttributes(current.attributes, attributes);
         return sameAttributes(merged, current.attributes)
           ? undefined
           : { ...current, attributes: merged };
       },
+    });
+  }
+
+  /**
+   * The participant's open conversation, with the attributes given recorded
+   * on it, or `undefined` when there is none: creates nothing, so a boot of
+   * a visitor who never writes leaves no row.
+   *
+   * @param attributes Defined fields replace the stored ones.
+   * @returns The open conversation, or `undefined`.
+   * @throws {ChatError} `participant-invalid`.
+   * @throws {StoreUnavailableError} When the store fails.
+   */
+  async findConversation(
+    organizationId: string,
+    participant: Participant,
+    attributes: ConversationAttributes = {},
+  ): Promise<Conversation | undefined> {
+    checkParticipant(participant);
+    const found = await this.#records.find(organizationId, participant);
+    if (found === undefined) return found;
+    if (
+      sameAttributes(
+        mergeAttributes(found.attributes, attributes),
+        found.attributes,
+      )
+    ) {
+      return found;
+    }
+    return await this.#records.update(organizationId, found.id, (current) => ({
+      conversation: {
+        ...current,
+        attributes: mergeAttributes(current.attributes, attributes),
+      },
+    }));
+  }
+
+  /**
+   * The participant's open conversation, or a new one with the attributes
+   * (and the page) given — an open one keeps its own: where a visitor's first
+   * message, or the address they leave, starts the conversation.
+   *
+   * @param page Where the visitor is, recorded on a new conversation.
+   * @returns The open conversation.
+   * @throws {ChatError} `participant-invalid`.
+   * @throws {StoreUnavailableError} When the store fails.
+   */
+  async conversationFor(
+    organizationId: string,
+    participant: Participant,
+    attributes: ConversationAttributes,
+    page?: PageInfo,
+  ): Promise<Conversation> {
+    checkParticipant(participant);
+    return await this.#records.open(organizationId, participant, {
+      create: () => {
+        const created = this.#newConversation(
+          organizationId,
+          participant,
+          attributes,
+        );
+        return page === undefined
+          ? created
+          : { ...created, page: copyPage(page) };
+      },
+      refresh: () => undefined,
     });
   }
 
@@ -320,6 +373,36 @@ export class ChatStore {
   }
 
   /**
+   * Messages of a conversation just read, after the message id `after`,
+   * oldest first: what a resuming stream missed, with no second read of the
+   * conversation.
+   *
+   * @param conversation From {@linkcode findConversation} or {@linkcode getConversation}.
+   * @param after A message id, exclusive.
+   * @param limit At most 200.
+   * @returns Up to `limit` messages.
+   * @throws {ChatError} `cursor-invalid`.
+   */
+  async messagesAfter(
+    conversation: Conversation,
+    after: string,
+    limit: number,
+  ): Promise<ChatMessage[]> {
+    if (parseMessageId(after) === undefined) {
+      throw new ChatError(
+        "cursor-invalid",
+        'Cursor "after" is not a message id',
+      );
+    }
+    if (conversation.lastMessage === undefined) return [];
+    return await this.#records.messages(
+      conversation.organizationId,
+      conversation.id,
+      { after, limit: pageSize(limit, DEFAULT_PAGE, MAX_PAGE) },
+    );
+  }
+
+  /**
    * Conversations that have messages, newest `updatedAt` first.
    *
    * @param options `cursor` from the previous page; `limit` default 20, at
@@ -444,18 +527,12 @@ export class ChatStore {
     conversationId: string,
     page: PageInfo,
   ): Promise<Conversation | undefined> {
-    const next: PageInfo = {
-      url: page.url,
-      ...(page.title === undefined ? {} : { title: page.title }),
-      ...(page.referrer === undefined ? {} : { referrer: page.referrer }),
-    };
+    const next = copyPage(page);
     return await this.#change(
       organizationId,
       conversationId,
       (current) =>
-        JSON.stringify(current.page) === JSON.stringify(next)
-          ? undefined
-          : { ...current, page: next },
+        samePage(current.page, next) ? undefined : { ...current, page: next },
     );
   }
 
@@ -526,6 +603,26 @@ export class ChatStore {
         : { contact: conversation.contact }),
       ...(message?.id === messageId ? { message } : {}),
     });
+  }
+
+  #newConversation(
+    organizationId: string,
+    participant: Participant,
+    attributes: ConversationAttributes,
+  ): Conversation {
+    const at = new Date(this.#now()).toISOString();
+    return {
+      id: randomId(16),
+      organizationId,
+      participant: copyParticipant(participant),
+      verified: participant.kind === "user",
+      attributes: mergeAttributes({}, attributes),
+      status: "open",
+      createdAt: at,
+      updatedAt: at,
+      messageCount: 0,
+      trimmed: 0,
+    };
   }
 
   /** Changes a conversation with an `updated` feed event; `undefined` from `next` changes nothing. */
@@ -642,6 +739,29 @@ function checkParticipant(participant: Participant): void {
       `Participant ${participant.kind} id is invalid`,
     );
   }
+}
+
+/**
+ * Whether two pages are the same page (a conversation's, and one a visitor
+ * reports), so a caller holding the conversation can skip a write.
+ *
+ * @param stored The conversation's page, if any.
+ * @param page The page reported.
+ * @returns `true` when recording `page` would change nothing.
+ */
+export function samePage(
+  stored: PageInfo | undefined,
+  page: PageInfo,
+): boolean {
+  return JSON.stringify(stored) === JSON.stringify(copyPage(page));
+}
+
+function copyPage(page: PageInfo): PageInfo {
+  return {
+    url: page.url,
+    ...(page.title === undefined ? {} : { title: page.title }),
+    ...(page.referrer === undefined ? {} : { referrer: page.referrer }),
+  };
 }
 
 function copyParticipant(participant: Participant): Participant {

@@ -11,7 +11,7 @@ import {
   type Conversation,
   type Participant,
 } from "./chat_store.ts";
-import { LiveFeed, type WatchEvent } from "./live_feed.ts";
+import { LiveFeed, type WatchEvent, type WatchListener } from "./live_feed.ts";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -714,6 +714,127 @@ testEachEngine(
           signal: new AbortController().signal,
         })[Symbol.asyncIterator]().next(),
         "cursor-invalid",
+      );
+    });
+  },
+);
+
+/** A pushed watch's listener that collects what it hears. */
+class Heard implements WatchListener {
+  readonly events: WatchEvent[] = [];
+  ended: { error?: unknown } | undefined;
+  event(event: WatchEvent): void {
+    this.events.push(event);
+  }
+  end(error?: unknown): void {
+    this.ended = { error };
+  }
+  /** Waits until `count` events or the end arrived. */
+  async until(count: number, timeoutMs = 5_000): Promise<WatchEvent[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.events.length < count && this.ended === undefined) {
+      if (Date.now() > deadline) {
+        throw new Error(`Heard ${this.events.length} of ${count}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return this.events;
+  }
+}
+
+testEachEngine(
+  "LiveFeed.prepare() holds what the feed brings until follow(), so a read made after prepare() needs no catch-up read",
+  async (engine) => {
+    await withStore(engine, {}, async (fixture) => {
+      const { store } = fixture;
+      const conversation = await newVisitorConversation(store);
+      const other = await newVisitorConversation(store);
+      const pending = fixture.live.prepare("acme");
+      await pending.ready;
+      const shown = await store.append(
+        "acme",
+        conversation.id,
+        "visitor",
+        "read",
+      );
+      // Between the caller's read and follow(): held, then delivered.
+      await store.append("acme", conversation.id, "agent", "held");
+      await store.append("acme", other.id, "agent", "someone else's");
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const heard = new Heard();
+      const watch = pending.follow(conversation.id, shown.id, heard);
+      await store.append("acme", conversation.id, "agent", "live");
+      assert.deepEqual(texts(await heard.until(2)), ["held", "live"]);
+      await store.close("acme", conversation.id);
+      await heard.until(3);
+      assert.deepEqual(texts(heard.events), ["held", "live", "(closed)"]);
+      assert.deepEqual(heard.ended, { error: undefined });
+      watch.stop();
+    });
+  },
+);
+
+testEachEngine(
+  "LiveFeed.prepare() then cancel() leaves nothing registered, and a lingering hub ends with close()",
+  async (engine) => {
+    await withStore(engine, {}, async (fixture) => {
+      const live = new LiveFeed(
+        fixture.records.conversations,
+        fixture.records.changes,
+        { lingerMs: 60_000 },
+      );
+      const pending = live.prepare("acme");
+      await pending.ready;
+      pending.cancel();
+      pending.cancel();
+      assert.equal(live.watchedOrganizations, 1, "the hub lingers");
+      const conversation = await newVisitorConversation(fixture.store);
+      const heard = new Heard();
+      const watch = live.watchConversation("acme", conversation.id, {}, heard);
+      await fixture.store.append("acme", conversation.id, "agent", "hi");
+      assert.deepEqual(texts(await heard.until(1)), ["hi"]);
+      watch.stop();
+      assert.equal(live.watchedOrganizations, 1);
+      live.close();
+      assert.equal(live.watchedOrganizations, 0);
+      assert.equal(fixture.live.watchedOrganizations, 0);
+    });
+  },
+);
+
+testEachEngine(
+  "LiveFeed.watchConversation() pushes the rest after a cursor, then live, to its listener; stop() silences it",
+  async (engine) => {
+    await withStore(engine, {}, async (fixture) => {
+      const { store } = fixture;
+      const conversation = await newVisitorConversation(store);
+      const ids = await appendMany(fixture, "acme", conversation.id, [
+        "a",
+        "b",
+      ]);
+      const heard = new Heard();
+      const watch = fixture.live.watchConversation(
+        "acme",
+        conversation.id,
+        { after: ids[0] },
+        heard,
+      );
+      await heard.until(1);
+      await store.append("acme", conversation.id, "agent", "c");
+      assert.deepEqual(texts(await heard.until(2)), ["b", "c"]);
+      watch.stop();
+      await store.append("acme", conversation.id, "agent", "d");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.deepEqual(texts(heard.events), ["b", "c"]);
+      assert.equal(heard.ended, undefined, "a stopped watch is not ended");
+      assert.equal(fixture.live.watchedOrganizations, 0);
+      assert.throws(
+        () =>
+          fixture.live.watchConversation("acme", conversation.id, {
+            after: "forged",
+          }, heard),
+        (error: unknown) =>
+          error instanceof ChatError && error.code === "cursor-invalid",
       );
     });
   },

@@ -35,6 +35,8 @@ export const EVENT_STREAM_HEADERS: Readonly<Record<string, string>> = Object
   });
 
 const LINE_BREAK = /[\r\n\0]/;
+/** One encoder for every stream: it holds no state between calls. */
+const encoder = new TextEncoder();
 
 /**
  * Frames an async iterable of events as `text/event-stream` bytes, with
@@ -67,7 +69,6 @@ export function eventStream<T>(
 ): ReadableStream<Uint8Array> {
   const { signal } = options;
   const heartbeatMs = Math.max(1, options.heartbeatMs ?? 15_000);
-  const encoder = new TextEncoder();
   const iterator = events[Symbol.asyncIterator]();
   let heartbeat: ReturnType<typeof setInterval> | undefined;
   let finished = false;
@@ -107,7 +108,7 @@ export function eventStream<T>(
         while (!finished) {
           const step = await iterator.next();
           if (step.done) break;
-          if (!finished) send(frame(step.value));
+          if (!finished) send(frameEvent(step.value));
         }
         close();
       })().catch((error: unknown) => {
@@ -122,7 +123,15 @@ export function eventStream<T>(
   });
 }
 
-function frame<T>(event: ServerSentEvent<T>): string {
+/**
+ * One event as `text/event-stream` text: `id:` (when given), `event:` and
+ * one `data:` line of JSON, then a blank line.
+ *
+ * @param event The event.
+ * @returns The frame's text.
+ * @throws {TypeError} When the `id` or `event` holds a line break.
+ */
+export function frameEvent<T>(event: ServerSentEvent<T>): string {
   if (
     (event.id !== undefined && LINE_BREAK.test(event.id)) ||
     LINE_BREAK.test(event.event)

@@ -10,6 +10,15 @@
  * nothing committed after it joined can be missed (the hub reads every entry
  * in commit order), and nothing is delivered twice (cursors only grow).
  *
+ * Watches are pushed to ({@linkcode LiveFeed.watchConversation},
+ * {@linkcode LiveFeed.watchOrganization}): a hub hands each entry to the
+ * watches of its conversation (an index, so a message costs nothing for the
+ * others) and to the organization's watches, and a watch calls its listener
+ * at once. An idle watch is one small object, with no promise, generator or
+ * timer of its own, which is what lets a process hold thousands of streams.
+ * `conversation()` and `organization()` read the same watches as async
+ * iterables.
+ *
  * @module
  */
 
@@ -77,9 +86,63 @@ export interface WatchOptions {
   readonly signal: AbortSignal;
 }
 
+/** Receives a pushed watch's events, in order. */
+export interface WatchListener {
+  /** One event. */
+  event(event: WatchEvent): void;
+  /**
+   * The watch ended by itself: a conversation watch after its `closed`
+   * event (no error), or any watch with an error (`conversation-not-found`,
+   * `watch-lagging`, a store failure). Not called after `stop()`.
+   */
+  end(error?: unknown): void;
+}
+
+/** A running pushed watch. */
+export interface LiveWatch {
+  /** Stops the watch; its listener hears nothing more. Idempotent. */
+  stop(): void;
+}
+
+/**
+ * A watch registered before the caller knows which conversation it will
+ * follow ({@linkcode LiveFeed.prepare}): it holds what the organization's
+ * feed brings meanwhile, so the caller's own reads need no catch-up read.
+ */
+export interface PendingWatch {
+  /** Resolves once the hub knows its feed position (rejects when the store fails). */
+  readonly ready: Promise<void>;
+  /**
+   * Follows one conversation after the message id `cursor` (`""`: the
+   * caller has shown none): what the feed brought since `prepare`, then its
+   * live events, as {@linkcode LiveFeed.watchConversation} would. The
+   * caller read the conversation (open) and its messages after `prepare`.
+   *
+   * @returns The watch, to stop.
+   */
+  follow(
+    conversationId: string,
+    cursor: string,
+    listener: WatchListener,
+  ): LiveWatch;
+  /** Gives up the registration (nothing to follow). Idempotent. */
+  cancel(): void;
+}
+
+/** Options of {@linkcode LiveFeed}. */
+export interface LiveFeedOptions {
+  /**
+   * How long an organization's hub stays after its last watch ends,
+   * milliseconds (default 0): a visitor's next page reopens its stream
+   * without reading the feed's position again. {@linkcode LiveFeed.close}
+   * ends lingering hubs.
+   */
+  readonly lingerMs?: number;
+}
+
 /** Entries read per feed or message page. */
 const PAGE = 200;
-/** Entries a stream may fall behind by before it is ended (it may resume). */
+/** Entries a watch may hold back while it catches up (or an iterable reader lags) before it is ended. */
 const MAX_QUEUED = 1_000;
 /** Longest wait before reading a feed again after the store failed. */
 const MAX_RETRY_MS = 5_000;
@@ -89,14 +152,39 @@ export class LiveFeed {
   readonly #records: ConversationStore;
   readonly #changes: ChangeFeed;
   readonly #hubs = new Map<string, OrganizationHub>();
+  readonly #lingerMs: number;
 
   /**
    * @param records Where the feeds are read.
    * @param changes Which feeds grew.
+   * @param options How long idle hubs linger.
    */
-  constructor(records: ConversationStore, changes: ChangeFeed) {
+  constructor(
+    records: ConversationStore,
+    changes: ChangeFeed,
+    options: LiveFeedOptions = {},
+  ) {
     this.#records = records;
     this.#changes = changes;
+    this.#lingerMs = Math.max(0, options.lingerMs ?? 0);
+  }
+
+  /** Ends the hubs that linger with no watch (open watches are the callers' to stop). */
+  close(): void {
+    for (const hub of [...this.#hubs.values()]) hub.closeIfIdle();
+  }
+
+  /**
+   * Registers a watch with the organization's hub before the caller reads
+   * which conversation to follow and where it stands; see {@linkcode PendingWatch}.
+   *
+   * @returns The pending watch: `follow` it, or `cancel` it.
+   */
+  prepare(organizationId: string): PendingWatch {
+    const hub = this.#hub(organizationId);
+    const pending = new PreparedWatch(hub);
+    hub.add(pending);
+    return pending;
   }
 
   /**
@@ -117,26 +205,232 @@ export class LiveFeed {
   }
 
   /**
-   * Live messages of one conversation after the message id `after` (or, by
-   * default, after its newest message), ending with a `closed` event once it
-   * is closed (or purged).
+   * Pushes one conversation's messages after the message id `after` (`""`:
+   * from its first message; by default, after its newest) to `listener`,
+   * then its live events, ending with `closed` once it is closed (or
+   * purged).
    *
-   * @throws {ChatError} `conversation-not-found`, `cursor-invalid` (on first iteration).
+   * @returns The watch, to stop.
+   * @throws {ChatError} `cursor-invalid`; `conversation-not-found` reaches `listener.end`.
+   */
+  watchConversation(
+    organizationId: string,
+    conversationId: string,
+    options: { readonly after?: string | undefined },
+    listener: WatchListener,
+  ): LiveWatch {
+    const after = options.after;
+    if (
+      after !== undefined && after !== "" && parseMessageId(after) === undefined
+    ) {
+      throw new ChatError("cursor-invalid", "Watch cursor is invalid");
+    }
+    const hub = this.#hub(organizationId);
+    const watch = new ConversationWatch(hub, conversationId, listener);
+    hub.add(watch);
+    void watch.catchUp(this.#records, organizationId, after);
+    return watch;
+  }
+
+  /**
+   * Pushes every conversation's live events of an organization after the
+   * feed position `after` (or from now) to `listener`, in commit order. A
+   * close is reported and the watch goes on.
+   *
+   * @returns The watch, to stop.
+   * @throws {ChatError} `cursor-invalid` (a cursor ahead of the feed reaches `listener.end`).
+   */
+  watchOrganization(
+    organizationId: string,
+    options: { readonly after?: string | undefined },
+    listener: WatchListener,
+  ): LiveWatch {
+    const after = options.after === undefined
+      ? undefined
+      : parseFeedCursor(options.after);
+    if (after === null) {
+      throw new ChatError("cursor-invalid", "Watch cursor is invalid");
+    }
+    const hub = this.#hub(organizationId);
+    const watch = new OrganizationWatch(hub, listener);
+    hub.add(watch);
+    void watch.catchUp(this.#records, organizationId, after);
+    return watch;
+  }
+
+  /**
+   * {@linkcode watchConversation} as an async iterable.
+   *
+   * @throws {ChatError} `conversation-not-found`, `cursor-invalid`, `watch-lagging` (while iterating).
    */
   async *conversation(
     organizationId: string,
     conversationId: string,
     options: WatchOptions,
   ): AsyncGenerator<WatchEvent, void, undefined> {
-    if (
-      options.after !== undefined && parseMessageId(options.after) === undefined
-    ) {
-      throw new ChatError("cursor-invalid", "Watch cursor is invalid");
+    if (options.signal.aborted) return;
+    const queue = new WatchQueue(options.signal);
+    const watch = this.watchConversation(
+      organizationId,
+      conversationId,
+      options,
+      queue,
+    );
+    try {
+      yield* queue;
+    } finally {
+      watch.stop();
     }
-    yield* this.#watch(organizationId, options.signal, async function* (
-      records,
-      live,
-    ) {
+  }
+
+  /**
+   * {@linkcode watchOrganization} as an async iterable.
+   *
+   * @throws {ChatError} `cursor-invalid`, `watch-lagging` (while iterating).
+   */
+  async *organization(
+    organizationId: string,
+    options: WatchOptions,
+  ): AsyncGenerator<WatchEvent, void, undefined> {
+    if (options.signal.aborted) return;
+    const queue = new WatchQueue(options.signal);
+    const watch = this.watchOrganization(organizationId, options, queue);
+    try {
+      yield* queue;
+    } finally {
+      watch.stop();
+    }
+  }
+
+  #hub(organizationId: string): OrganizationHub {
+    let hub = this.#hubs.get(organizationId);
+    if (hub === undefined) {
+      hub = new OrganizationHub(
+        organizationId,
+        this.#records,
+        this.#changes,
+        this.#lingerMs,
+        () => {
+          if (this.#hubs.get(organizationId) === hub) {
+            this.#hubs.delete(organizationId);
+          }
+        },
+      );
+      this.#hubs.set(organizationId, hub);
+    }
+    return hub;
+  }
+}
+
+/**
+ * A watch: it holds back the live entries that arrive while it catches up,
+ * then takes them as they come.
+ */
+abstract class Watch implements LiveWatch {
+  readonly hub: OrganizationHub;
+  readonly #listener: WatchListener;
+  /** Live entries held back while catching up; `undefined` once live. */
+  #held: FeedEntry[] | undefined = [];
+  #stopped = false;
+
+  constructor(hub: OrganizationHub, listener: WatchListener) {
+    this.hub = hub;
+    this.#listener = listener;
+  }
+
+  /** The conversation it follows, or `undefined` for all of them. */
+  abstract readonly conversationId: string | undefined;
+
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+
+  /** A live entry from the hub. */
+  push(entry: FeedEntry): void {
+    if (this.#stopped) return;
+    if (this.#held === undefined) {
+      this.take(entry);
+    } else if (this.#held.length >= MAX_QUEUED) {
+      this.finish(lagging());
+    } else {
+      this.#held.push(entry);
+    }
+  }
+
+  /** Live entries held back so far, handed over (the watch holds no more). */
+  takeHeld(): FeedEntry[] {
+    const held = this.#held ?? [];
+    this.#held = [];
+    return held;
+  }
+
+  /** Caught up: takes what was held back, then goes live. */
+  goLive(): void {
+    const held = this.#held ?? [];
+    this.#held = undefined;
+    for (const entry of held) {
+      if (this.#stopped) return;
+      this.take(entry);
+    }
+  }
+
+  emit(event: WatchEvent): void {
+    if (!this.#stopped) this.#listener.event(event);
+  }
+
+  /** Ends the watch by itself, telling the listener. */
+  finish(error?: unknown): void {
+    if (this.#stopped) return;
+    this.stop();
+    this.#listener.end(error);
+  }
+
+  stop(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#held = undefined;
+    this.hub.remove(this);
+  }
+
+  /** A live entry of this watch's conversation (or organization). */
+  abstract take(entry: FeedEntry): void;
+}
+
+/** One conversation's watch. */
+class ConversationWatch extends Watch {
+  readonly conversationId: string;
+  #cursor = "";
+
+  /**
+   * Goes live at once after `cursor`, with the entries a prepared watch
+   * held (the caller read the conversation after they started).
+   */
+  adopt(cursor: string, held: readonly FeedEntry[]): void {
+    this.#cursor = cursor;
+    for (const entry of held) {
+      if (this.stopped) return;
+      if (entry.event.conversationId === this.conversationId) this.take(entry);
+    }
+    this.goLive();
+  }
+
+  constructor(
+    hub: OrganizationHub,
+    conversationId: string,
+    listener: WatchListener,
+  ) {
+    super(hub, listener);
+    this.conversationId = conversationId;
+  }
+
+  async catchUp(
+    records: ConversationStore,
+    organizationId: string,
+    after: string | undefined,
+  ): Promise<void> {
+    const conversationId = this.conversationId;
+    try {
+      await this.hub.ready;
       // Status first: a closed conversation takes no more messages, so the
       // pages read after it hold every message it will ever have.
       const conversation = await records.get(organizationId, conversationId);
@@ -146,68 +440,71 @@ export class LiveFeed {
           `Conversation "${conversationId}" not found`,
         );
       }
-      let cursor = options.after ?? conversation.lastMessage?.id ?? "";
+      let cursor = after ?? conversation.lastMessage?.id ?? "";
       for (;;) {
+        if (this.stopped) return;
         const page = await records.messages(organizationId, conversationId, {
           ...(cursor === "" ? {} : { after: cursor }),
           limit: PAGE,
         });
         for (const message of page) {
           cursor = message.id;
-          yield { kind: "message", conversationId, message, cursor };
+          this.emit({ kind: "message", conversationId, message, cursor });
         }
         if (page.length < PAGE) break;
       }
+      this.#cursor = cursor;
       if (conversation.status === "closed") {
-        yield { kind: "closed", conversationId, cursor };
+        this.emit({ kind: "closed", conversationId, cursor });
+        this.finish();
         return;
       }
-      for await (const entry of live) {
-        const event = entry.event;
-        if (event.conversationId !== conversationId) continue;
-        if (event.kind === "message") {
-          if (event.message.id <= cursor) continue;
-          cursor = event.message.id;
-          yield {
-            kind: "message",
-            conversationId,
-            message: event.message,
-            cursor,
-          };
-        } else if (event.kind === "closed") {
-          yield { kind: "closed", conversationId, cursor };
-          return;
-        } else if (event.kind === "updated") {
-          yield { ...event, cursor };
-        } else {
-          yield event;
-        }
-      }
-    });
+      this.goLive();
+    } catch (error) {
+      this.finish(error);
+    }
   }
 
-  /**
-   * Live events of every conversation of an organization, after the feed
-   * position `after` (or from now), in commit order. A close is reported and
-   * the watch goes on.
-   *
-   * @throws {ChatError} `cursor-invalid` (on first iteration).
-   */
-  async *organization(
-    organizationId: string,
-    options: WatchOptions,
-  ): AsyncGenerator<WatchEvent, void, undefined> {
-    const after = options.after === undefined
-      ? undefined
-      : parseFeedCursor(options.after);
-    if (after === null) {
-      throw new ChatError("cursor-invalid", "Watch cursor is invalid");
+  take(entry: FeedEntry): void {
+    const event = entry.event;
+    const conversationId = this.conversationId;
+    switch (event.kind) {
+      case "message":
+        if (event.message.id <= this.#cursor) return;
+        this.#cursor = event.message.id;
+        this.emit({
+          kind: "message",
+          conversationId,
+          message: event.message,
+          cursor: this.#cursor,
+        });
+        return;
+      case "closed":
+        this.emit({ kind: "closed", conversationId, cursor: this.#cursor });
+        this.finish();
+        return;
+      case "updated":
+        this.emit({ ...event, cursor: this.#cursor });
+        return;
+      case "typing":
+        this.emit(event);
+        return;
     }
-    yield* this.#watch(organizationId, options.signal, async function* (
-      records,
-      live,
-      head,
-    ) {
+  }
+}
+
+/** Every conversation of an organization. */
+class OrganizationWatch extends Watch {
+  readonly conversationId = undefined;
+  #seen = 0;
+
+  async catchUp(
+    records: ConversationStore,
+    organizationId: string,
+    after: number | undefined,
+  ): Promise<void> {
+    try {
+      const head = await this.hub.ready;
       if (
         after !== undefined && after > (await records.feedHead(organizationId))
       ) {
@@ -219,56 +516,73 @@ export class LiveFeed {
       let seen = after ?? head;
       if (after !== undefined) {
         for (;;) {
+          if (this.stopped) return;
           const page = await records.feed(organizationId, seen, PAGE);
           for (const entry of page) {
             seen = entry.seq;
             // A resuming stream is not told who typed while it was away.
-            if (entry.event.kind !== "typing") yield organizationEvent(entry);
+            if (entry.event.kind !== "typing") {
+              this.emit(organizationEvent(entry));
+            }
           }
           if (page.length < PAGE) break;
         }
       }
-      for await (const entry of live) {
-        if (entry.seq <= seen) continue;
-        seen = entry.seq;
-        yield organizationEvent(entry);
-      }
-    });
-  }
-
-  /**
-   * Registers with the organization's hub before `body` catches up, so the
-   * live entries it then reads include everything committed after it joined.
-   */
-  async *#watch(
-    organizationId: string,
-    signal: AbortSignal,
-    body: (
-      records: ConversationStore,
-      live: AsyncIterable<FeedEntry>,
-      head: number,
-    ) => AsyncGenerator<WatchEvent, void, undefined>,
-  ): AsyncGenerator<WatchEvent, void, undefined> {
-    if (signal.aborted) return;
-    const hub = this.#hub(organizationId);
-    const subscriber = new Subscriber(signal);
-    hub.add(subscriber);
-    try {
-      const head = await hub.ready;
-      yield* body(this.#records, subscriber, head);
-    } finally {
-      subscriber.end();
-      if (hub.remove(subscriber)) this.#hubs.delete(organizationId);
+      this.#seen = seen;
+      this.goLive();
+    } catch (error) {
+      this.finish(error);
     }
   }
 
-  #hub(organizationId: string): OrganizationHub {
-    let hub = this.#hubs.get(organizationId);
-    if (hub === undefined) {
-      hub = new OrganizationHub(organizationId, this.#records, this.#changes);
-      this.#hubs.set(organizationId, hub);
-    }
-    return hub;
+  take(entry: FeedEntry): void {
+    if (entry.seq <= this.#seen) return;
+    this.#seen = entry.seq;
+    this.emit(organizationEvent(entry));
+  }
+}
+
+const NO_LISTENER: WatchListener = { event: () => {}, end: () => {} };
+
+/** A watch that holds entries until it knows which conversation it follows. */
+class PreparedWatch extends Watch implements PendingWatch {
+  readonly conversationId = undefined;
+  readonly ready: Promise<void>;
+  #error: unknown;
+
+  constructor(hub: OrganizationHub) {
+    super(hub, NO_LISTENER);
+    this.ready = hub.ready.then(() => {});
+  }
+
+  /** Held too much before `follow`: the watch it becomes ends with the error. */
+  override finish(error?: unknown): void {
+    this.#error ??= error;
+    this.stop();
+  }
+
+  follow(
+    conversationId: string,
+    cursor: string,
+    listener: WatchListener,
+  ): LiveWatch {
+    const watch = new ConversationWatch(this.hub, conversationId, listener);
+    // Registered before this one leaves, so the hub never empties between.
+    this.hub.add(watch);
+    const held = this.takeHeld();
+    const error = this.#error;
+    super.stop();
+    if (error !== undefined) watch.finish(error);
+    else watch.adopt(cursor, held);
+    return watch;
+  }
+
+  cancel(): void {
+    this.stop();
+  }
+
+  take(): void {
+    // Nothing is live before `follow`: everything is held.
   }
 }
 
@@ -317,14 +631,28 @@ function parseFeedCursor(cursor: string): number | null {
   return Number(cursor);
 }
 
-/** One organization's feed, read once per change for all its watchers here. */
+function lagging(): ChatError {
+  return new ChatError(
+    "watch-lagging",
+    "The stream fell too far behind; resume from its last event",
+  );
+}
+
+/** One organization's feed, read once per change for all its watches here. */
 class OrganizationHub {
   readonly #organizationId: string;
   readonly #records: ConversationStore;
-  readonly #subscribers = new Set<Subscriber>();
+  /** Watches of the whole organization. */
+  readonly #all = new Set<Watch>();
+  /** Watches of one conversation, by its id (one watch on its own: the common case costs no `Set`). */
+  readonly #byConversation = new Map<string, Watch | Set<Watch>>();
   readonly #unwatch: () => void;
+  readonly #onEmpty: () => void;
+  readonly #lingerMs: number;
+  #linger: ReturnType<typeof setTimeout> | undefined;
   /** The feed position read up to; resolves once known. */
   readonly ready: Promise<number>;
+  #size = 0;
   #head = 0;
   #reading = false;
   #again = false;
@@ -336,33 +664,85 @@ class OrganizationHub {
     organizationId: string,
     records: ConversationStore,
     changes: ChangeFeed,
+    lingerMs: number,
+    onEmpty: () => void,
   ) {
     this.#organizationId = organizationId;
     this.#records = records;
+    this.#lingerMs = lingerMs;
+    this.#onEmpty = onEmpty;
     // Watch before reading the head: a write in between wakes the hub.
     this.#unwatch = changes.watch(organizationId, () => void this.#pull());
     this.ready = this.#start();
-    // A failed start is the first watcher's error; later ones see it too.
+    // A failed start is each watch's error (they end, and the hub with them).
     this.ready.catch(() => {});
   }
 
-  add(subscriber: Subscriber): void {
-    this.#subscribers.add(subscriber);
+  add(watch: Watch): void {
+    clearTimeout(this.#linger);
+    this.#linger = undefined;
+    const conversationId = watch.conversationId;
+    if (conversationId === undefined) {
+      this.#all.add(watch);
+    } else {
+      const watches = this.#byConversation.get(conversationId);
+      if (watches === undefined) {
+        this.#byConversation.set(conversationId, watch);
+      } else if (watches instanceof Set) {
+        watches.add(watch);
+      } else {
+        this.#byConversation.set(conversationId, new Set([watches, watch]));
+      }
+    }
+    this.#size++;
   }
 
-  /** @returns Whether the hub is now empty (and closed). */
-  remove(subscriber: Subscriber): boolean {
-    this.#subscribers.delete(subscriber);
-    if (this.#subscribers.size > 0) return false;
+  remove(watch: Watch): void {
+    const conversationId = watch.conversationId;
+    let removed: boolean;
+    if (conversationId === undefined) {
+      removed = this.#all.delete(watch);
+    } else {
+      const watches = this.#byConversation.get(conversationId);
+      if (watches instanceof Set) {
+        removed = watches.delete(watch);
+        if (watches.size === 0) this.#byConversation.delete(conversationId);
+      } else {
+        removed = watches === watch;
+        if (removed) this.#byConversation.delete(conversationId);
+      }
+    }
+    if (!removed || --this.#size > 0) return;
+    if (this.#lingerMs === 0) return this.#close();
+    this.#linger = setTimeout(() => this.#close(), this.#lingerMs);
+  }
+
+  /** Closes the hub if no watch is left (it may be lingering). */
+  closeIfIdle(): void {
+    if (this.#size === 0 && !this.#closed) this.#close();
+  }
+
+  #close(): void {
+    clearTimeout(this.#linger);
     this.#closed = true;
     this.#unwatch();
     clearTimeout(this.#retry);
-    return true;
+    this.#onEmpty();
   }
 
   async #start(): Promise<number> {
     this.#head = await this.#records.feedHead(this.#organizationId);
     return this.#head;
+  }
+
+  #deliver(entry: FeedEntry): void {
+    for (const watch of this.#all) watch.push(entry);
+    const watches = this.#byConversation.get(entry.event.conversationId);
+    if (watches instanceof Set) {
+      for (const watch of [...watches]) watch.push(entry);
+    } else {
+      watches?.push(entry);
+    }
   }
 
   async #pull(): Promise<void> {
@@ -383,7 +763,7 @@ class OrganizationHub {
         );
         for (const entry of page) {
           this.#head = entry.seq;
-          for (const subscriber of this.#subscribers) subscriber.push(entry);
+          this.#deliver(entry);
         }
         if (page.length < PAGE && !this.#again) break;
       }
@@ -401,44 +781,40 @@ class OrganizationHub {
   }
 }
 
-/** A watch's queue of live entries, read as an async iterable. */
-class Subscriber implements AsyncIterable<FeedEntry> {
-  readonly #queue: FeedEntry[] = [];
+/** A pushed watch read as an async iterable, for `conversation()` and `organization()`. */
+class WatchQueue implements WatchListener, AsyncIterable<WatchEvent> {
+  readonly #queue: WatchEvent[] = [];
   readonly #signal: AbortSignal;
   #wake: (() => void) | undefined;
   #ended = false;
-  #lagging = false;
+  #error: unknown;
 
   constructor(signal: AbortSignal) {
     this.#signal = signal;
     signal.addEventListener("abort", () => this.end(), { once: true });
   }
 
-  push(entry: FeedEntry): void {
+  event(event: WatchEvent): void {
     if (this.#ended) return;
     if (this.#queue.length >= MAX_QUEUED) {
-      this.#lagging = true;
-      this.end();
+      this.end(lagging());
       return;
     }
-    this.#queue.push(entry);
+    this.#queue.push(event);
     this.#wake?.();
   }
 
-  end(): void {
+  end(error?: unknown): void {
+    if (this.#ended) return;
     this.#ended = true;
+    this.#error = error;
     this.#wake?.();
   }
 
-  async *[Symbol.asyncIterator](): AsyncGenerator<FeedEntry, void, undefined> {
+  async *[Symbol.asyncIterator](): AsyncGenerator<WatchEvent, void, undefined> {
     for (;;) {
       while (this.#queue.length > 0) yield this.#queue.shift()!;
-      if (this.#lagging) {
-        throw new ChatError(
-          "watch-lagging",
-          "The stream fell too far behind; resume from its last event",
-        );
-      }
+      if (this.#error !== undefined) throw this.#error;
       if (this.#ended || this.#signal.aborted) return;
       await new Promise<void>((resolve) => this.#wake = resolve);
       this.#wake = undefined;

@@ -10,9 +10,15 @@ import type { CompiledOrganization } from "../policy/types.ts";
 import { RpcError } from "./rpc_error.ts";
 import { matchesSessionOrigin, type SessionClaims } from "./session_token.ts";
 
+/** What {@linkcode sessionProblem} reads of a session. */
+export type SessionBinding = Pick<
+  SessionClaims,
+  "organizationId" | "securityRevision" | "origin"
+>;
+
 /** Why a verified session may no longer be used, if it may not. */
 export function sessionProblem(
-  session: SessionClaims,
+  session: SessionBinding,
   organization: CompiledOrganization | undefined,
   named: string | undefined,
   origin: string | null,

@@ -33,6 +33,8 @@ import type { Evaluator } from "../policy/types.ts";
 import { createKvStore } from "../store/kv/kv_store.ts";
 import type { Store } from "../store/store.ts";
 import { admit } from "./admission.ts";
+import { AvailabilityWatch } from "./availability_watch.ts";
+import { availabilityOf } from "./methods/availability.ts";
 import { clientIp } from "./client_ip.ts";
 import { preflightResponse } from "./cors.ts";
 import type { PolicySource } from "./policy_source.ts";
@@ -134,6 +136,8 @@ export interface ParleyHandler {
 }
 
 const SWEEP_INTERVAL_MS = 60_000;
+/** How long an organization's live hub outlasts its last stream. */
+const HUB_LINGER_MS = 30_000;
 /** Feed entries older than this are swept; a stream resuming from further back starts from what is left. */
 const FEED_KEEP_MS = 7 * 24 * 60 * 60 * 1000;
 
@@ -158,8 +162,18 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
     maxMessageLength: MAX_MESSAGE_LENGTH,
     now,
   });
-  const live = new LiveFeed(store.conversations, store.changes);
+  // A visitor's next page reopens its stream without the hub's start-up read.
+  const live = new LiveFeed(store.conversations, store.changes, {
+    lingerMs: HUB_LINGER_MS,
+  });
   const presence = new AgentPresence(store.presence, now);
+  const availability = new AvailabilityWatch(async (organizationId) => {
+    const organization = source.current.organization(organizationId);
+    return organization === undefined
+      ? undefined
+      : await availabilityOf(organization, presence, now());
+  });
+  presence.onChange((organizationId) => availability.refresh(organizationId));
   const streams = new LiveStreams(source, { now });
   const webhooks = new WebhookDispatcher(store.outbox, {
     target: (organizationId) =>
@@ -193,6 +207,7 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
     live,
     streams,
     presence,
+    availability,
     sessions: new SessionSigner(secret),
     visitorReferences: new VisitorReferences(secret),
     sessionLifetimeMs: options.sessionLifetimeMs ?? SESSION_TTL_MS,
@@ -360,6 +375,8 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
       clearInterval(sweeper);
       limiter.close();
       streams.close();
+      availability.close();
+      live.close();
       decisions?.close();
       await Promise.all([webhooks.close(), security.close()]);
     },

@@ -1,6 +1,7 @@
 /**
  * The open `chat.stream` and `agent.stream` replies of this process: capped,
- * and held to the credential that opened them for as long as they last.
+ * held to the credential that opened them for as long as they last, and
+ * cheap to hold.
  *
  * - **Caps.** At most `server.maxStreamsPerSession` per session or admin key
  *   (a newer stream ends the oldest, so a reconnect after a network blip just
@@ -14,19 +15,24 @@
  *   expiry. A stream whose credential fails ends with a last
  *   `event: closed` whose data names the reason (`session.revoked`,
  *   `session.expired`, `agent.key_invalid`, …); nothing is delivered after.
+ * - **Cost.** A stream is one object that is at once the body's source, the
+ *   sink its events are pushed into and an entry of one timing wheel
+ *   (`timer_wheel.ts`) that sends every stream's heartbeat, re-check and
+ *   expiry from a single interval. No per-stream timer, `AbortController`,
+ *   `request.signal` listener (reading `request.signal` alone costs Deno
+ *   about 4 KB a request), generator or encoder: a client that goes away
+ *   cancels the body, which ends the stream.
  *
  * @module
  */
 
-import {
-  EVENT_STREAM_HEADERS,
-  eventStream,
-  type ServerSentEvent,
-} from "../chat/event_stream.ts";
+import { EVENT_STREAM_HEADERS, frameEvent } from "../chat/event_stream.ts";
 import type { Evaluator, ServerSettings } from "../policy/types.ts";
+import type { StreamFrame } from "../wire/mod.ts";
 import type { PolicySource } from "./policy_source.ts";
 import { ChatError } from "../chat/chat_error.ts";
 import { RpcError } from "./rpc_error.ts";
+import { TimerWheel, type WheelEntry } from "./timer_wheel.ts";
 
 /** Who holds a stream, and how to tell whether they still may. */
 export interface StreamHolder {
@@ -43,6 +49,22 @@ export interface StreamHolder {
    * called once when the stream ends, however it ends.
    */
   hold?(): () => void;
+}
+
+/** Where a stream's source pushes its events. */
+export interface StreamSink {
+  /** Sends one event (nothing once the stream has ended). */
+  send(event: StreamFrame): void;
+  /** Ends the stream after what was sent: the source is done. */
+  close(): void;
+  /** Ends the stream with an error; the client sees the body fail and resumes. */
+  fail(error: unknown): void;
+}
+
+/** What a stream stops when it ends. */
+export interface StreamSource {
+  /** Called once, however the stream ends; the sink takes nothing after. */
+  stop(): void;
 }
 
 /** Options of {@linkcode LiveStreams}. */
@@ -62,32 +84,35 @@ interface StreamCaps {
   readonly total: number;
 }
 
-interface OpenStream {
-  readonly holder: StreamHolder;
-  /** Ends what `holder.hold` started. */
-  readonly release: () => void;
-  /** Ends the stream's source, so its last event can be sent. */
-  readonly ending: AbortController;
-  /** The policy revision its credential was last checked under. */
-  checkedRevision: string;
-  checkedAt: number;
-  /** Why it ends, once it does. */
-  reason?: string;
+/** What a stream asks of the registry that holds it. */
+interface Registry {
+  readonly recheckMs: number;
+  readonly heartbeatMs: number;
+  now(): number;
+  /** The revision of the policy in force. */
+  revision(): string;
+  /** Checks the stream's credential now; it may end. */
+  check(stream: OpenStream): void;
+  /** Schedules the stream's next heartbeat, re-check or expiry. */
+  schedule(stream: OpenStream): void;
+  /** The stream ended: forget it. */
+  removed(stream: OpenStream): void;
 }
 
-/** How often the registry looks at revisions and expiries, milliseconds. */
-const TICK_MS = 1_000;
+/** Chunks a client may leave unread before its stream is ended (it may resume). */
+const MAX_BACKLOG = 1_000;
+const encoder = new TextEncoder();
+const PING = ": ping\n\n";
 
 /** The open streams of this process. */
 export class LiveStreams {
   readonly #source: PolicySource;
-  readonly #now: () => number;
-  readonly #recheckMs: number;
-  readonly #heartbeatMs: number;
   readonly #open = new Set<OpenStream>();
-  readonly #byCredential = new Map<string, OpenStream[]>();
+  /** Streams by credential, oldest first (one on its own: the common case costs no array). */
+  readonly #byCredential = new Map<string, OpenStream | OpenStream[]>();
   readonly #byIp = new Map<string, number>();
-  #timer: ReturnType<typeof setInterval> | undefined;
+  readonly #wheel: TimerWheel<OpenStream>;
+  readonly #registry: Registry;
   #revision: string;
 
   /**
@@ -96,10 +121,21 @@ export class LiveStreams {
    */
   constructor(source: PolicySource, options: LiveStreamsOptions = {}) {
     this.#source = source;
-    this.#now = options.now ?? Date.now;
-    this.#recheckMs = options.recheckMs ?? 30_000;
-    this.#heartbeatMs = options.heartbeatMs ?? 15_000;
+    const now = options.now ?? Date.now;
     this.#revision = source.current.revision;
+    this.#wheel = new TimerWheel<OpenStream>(
+      (stream, at) => stream.visit(at),
+      { now, onTick: (at) => this.#tick(at) },
+    );
+    this.#registry = {
+      recheckMs: options.recheckMs ?? 30_000,
+      heartbeatMs: options.heartbeatMs ?? 15_000,
+      now,
+      revision: () => this.#source.current.revision,
+      check: (stream) => this.#check(stream, now()),
+      schedule: (stream) => this.#wheel.schedule(stream, stream.nextVisit()),
+      removed: (stream) => this.#remove(stream),
+    };
   }
 
   /** Streams open now. */
@@ -108,22 +144,24 @@ export class LiveStreams {
   }
 
   /**
-   * Opens a stream for `holder`: `events` is called with a signal that
-   * aborts when the client goes away or the stream must end.
+   * Opens a stream for `holder`. `start` is called at once with the stream's
+   * sink and returns what to stop when the stream ends; an error it throws
+   * refuses the stream (nothing was sent yet).
    *
    * @param holder Who opens it.
-   * @param events The source of the stream's events.
-   * @param request The request; its signal aborts on disconnect.
+   * @param start Starts the stream's source.
+   * @param first An event sent before anything the source sends.
    * @returns The `text/event-stream` reply.
    * @throws {RpcError} `RATE_LIMITED` (`stream.too_many`) beyond the caps.
    */
   open(
     holder: StreamHolder,
-    events: (signal: AbortSignal) => AsyncIterable<ServerSentEvent<unknown>>,
-    request: Request,
+    start: (sink: StreamSink) => StreamSource,
+    first?: StreamFrame,
   ): Response {
     const caps = streamCaps(this.#source.current.spec.server);
-    const same = this.#byCredential.get(holder.credential) ?? [];
+    const held = this.#byCredential.get(holder.credential);
+    const same = held === undefined ? [] : Array.isArray(held) ? held : [held];
     const replaced = same.slice(
       0,
       Math.max(0, same.length - caps.perCredential + 1),
@@ -138,135 +176,230 @@ export class LiveStreams {
         retryAfter: 30,
       });
     }
-    for (const stream of replaced) this.#end(stream, "stream.replaced");
+    for (const stream of replaced) stream.end("stream.replaced");
 
-    const now = this.#now();
-    const stream: OpenStream = {
-      holder,
-      release: holder.hold?.() ?? (() => {}),
-      ending: new AbortController(),
-      checkedRevision: this.#source.current.revision,
-      checkedAt: now,
-    };
+    const stream = new OpenStream(holder, this.#registry, start, first);
     this.#add(stream);
-    const signal = AbortSignal.any([request.signal, stream.ending.signal]);
-    const source = events(signal);
-    const held = this.#held(stream, source);
-    const body = eventStream(held, {
-      signal: request.signal,
-      heartbeatMs: this.#heartbeatMs,
-    });
-    request.signal.addEventListener("abort", () => this.#remove(stream), {
-      once: true,
-    });
+    let body: ReadableStream<Uint8Array>;
+    try {
+      body = new ReadableStream(stream);
+    } catch (error) {
+      stream.cancel();
+      throw error;
+    }
     return new Response(body, { headers: EVENT_STREAM_HEADERS });
   }
 
   /** Ends every stream (shutdown) and stops the timer. */
   close(): void {
-    for (const stream of [...this.#open]) this.#end(stream, "server.stopping");
-    clearInterval(this.#timer);
-    this.#timer = undefined;
-  }
-
-  /** The source's events while the credential holds, then the last `closed`. */
-  async *#held(
-    stream: OpenStream,
-    source: AsyncIterable<ServerSentEvent<unknown>>,
-  ): AsyncGenerator<ServerSentEvent<unknown>, void, undefined> {
-    try {
-      try {
-        for await (const event of source) {
-          if (stream.reason === undefined) this.#checkIfStale(stream);
-          if (stream.reason !== undefined) break;
-          yield event;
-        }
-      } catch (error) {
-        // A refusal of the watch once the stream is open (its conversation
-        // went away): the client is told why, as with any other end.
-        if (!(error instanceof ChatError)) throw error;
-        stream.reason ??= `chat.${error.code}`;
-      }
-      if (stream.reason !== undefined) {
-        yield { event: "closed", data: { reason: stream.reason } };
-      }
-    } finally {
-      this.#remove(stream);
-    }
-  }
-
-  /** Checks a stream whose last check was under another revision. */
-  #checkIfStale(stream: OpenStream): void {
-    if (stream.checkedRevision !== this.#source.current.revision) {
-      this.#check(stream, this.#now());
-    }
+    for (const stream of [...this.#open]) stream.end("server.stopping");
+    this.#wheel.close();
   }
 
   #check(stream: OpenStream, now: number): void {
     const evaluator = this.#source.current;
-    const expired = stream.holder.expiresAt !== undefined &&
-      stream.holder.expiresAt <= now;
-    const reason = expired
+    const expiresAt = stream.holder.expiresAt;
+    const reason = expiresAt !== undefined && expiresAt <= now
       ? "session.expired"
       : stream.holder.check(evaluator, now);
-    stream.checkedRevision = evaluator.revision;
-    stream.checkedAt = now;
-    if (reason !== undefined) this.#end(stream, reason);
+    stream.checked(evaluator.revision, now);
+    if (reason !== undefined) stream.end(reason);
   }
 
-  #tick(): void {
-    const now = this.#now();
+  /** A new policy revision re-checks every stream within a tick. */
+  #tick(now: number): void {
     const revision = this.#source.current.revision;
-    const changed = revision !== this.#revision;
+    if (revision === this.#revision) return;
     this.#revision = revision;
     for (const stream of [...this.#open]) {
-      if (
-        changed || now - stream.checkedAt >= this.#recheckMs ||
-        (stream.holder.expiresAt !== undefined &&
-          stream.holder.expiresAt <= now)
-      ) {
-        this.#check(stream, now);
-      }
+      if (stream.checkedRevision !== revision) this.#check(stream, now);
     }
-  }
-
-  #end(stream: OpenStream, reason: string): void {
-    if (stream.reason !== undefined) return;
-    stream.reason = reason;
-    stream.ending.abort();
-    this.#remove(stream);
   }
 
   #add(stream: OpenStream): void {
+    if (this.#open.size === 0) this.#revision = this.#source.current.revision;
     this.#open.add(stream);
     const { credential, ip } = stream.holder;
-    this.#byCredential.set(credential, [
-      ...(this.#byCredential.get(credential) ?? []),
-      stream,
-    ]);
+    const same = this.#byCredential.get(credential);
+    this.#byCredential.set(
+      credential,
+      same === undefined
+        ? stream
+        : [...(Array.isArray(same) ? same : [same]), stream],
+    );
     this.#byIp.set(ip, (this.#byIp.get(ip) ?? 0) + 1);
-    if (this.#timer === undefined) {
-      this.#revision = this.#source.current.revision;
-      this.#timer = setInterval(() => this.#tick(), TICK_MS);
-    }
+    this.#wheel.schedule(stream, stream.nextVisit());
   }
 
   #remove(stream: OpenStream): void {
     if (!this.#open.delete(stream)) return;
-    stream.release();
+    this.#wheel.cancel(stream);
     const { credential, ip } = stream.holder;
-    const rest = (this.#byCredential.get(credential) ?? []).filter((open) =>
-      open !== stream
-    );
+    const held = this.#byCredential.get(credential);
+    const rest = Array.isArray(held)
+      ? held.filter((open) => open !== stream)
+      : held === undefined || held === stream
+      ? []
+      : [held];
     if (rest.length === 0) this.#byCredential.delete(credential);
-    else this.#byCredential.set(credential, rest);
+    else {this.#byCredential.set(
+        credential,
+        rest.length === 1 ? rest[0]! : rest,
+      );}
     const count = (this.#byIp.get(ip) ?? 1) - 1;
     if (count === 0) this.#byIp.delete(ip);
     else this.#byIp.set(ip, count);
-    if (this.#open.size === 0) {
-      clearInterval(this.#timer);
-      this.#timer = undefined;
+  }
+}
+
+/**
+ * One open stream: the body's underlying source, its events' sink, and an
+ * entry of the registry's timing wheel.
+ */
+class OpenStream
+  implements UnderlyingDefaultSource<Uint8Array>, StreamSink, WheelEntry {
+  wheelSlot = -1;
+  wheelDueAt = 0;
+  readonly holder: StreamHolder;
+  readonly #registry: Registry;
+  #start: ((sink: StreamSink) => StreamSource) | undefined;
+  #first: StreamFrame | undefined;
+  #controller: ReadableStreamDefaultController<Uint8Array> | undefined;
+  #source: StreamSource | undefined;
+  #release: (() => void) | undefined;
+  /** The policy revision its credential was last checked under. */
+  checkedRevision: string;
+  #checkedAt: number;
+  #pingAt: number;
+  #ended = false;
+
+  constructor(
+    holder: StreamHolder,
+    registry: Registry,
+    start: (sink: StreamSink) => StreamSource,
+    first: StreamFrame | undefined,
+  ) {
+    this.holder = holder;
+    this.#registry = registry;
+    this.#start = start;
+    this.#first = first;
+    const now = registry.now();
+    this.checkedRevision = registry.revision();
+    this.#checkedAt = now;
+    this.#pingAt = now + registry.heartbeatMs;
+  }
+
+  // ---- the body's underlying source ---------------------------------------
+
+  start(controller: ReadableStreamDefaultController<Uint8Array>): void {
+    this.#controller = controller;
+    const start = this.#start!;
+    const first = this.#first;
+    this.#start = undefined;
+    this.#first = undefined;
+    this.#release = this.holder.hold?.();
+    if (first !== undefined) this.#write(frameEvent<unknown>(first));
+    const source = start(this);
+    if (this.#ended) source.stop();
+    else this.#source = source;
+  }
+
+  /** The client went away (or the stream could not start). */
+  cancel(): void {
+    this.#finish();
+  }
+
+  // ---- the sink ------------------------------------------------------------
+
+  send(event: StreamFrame): void {
+    if (this.#ended) return;
+    if (this.checkedRevision !== this.#registry.revision()) {
+      this.#registry.check(this);
+      if (this.#ended) return;
     }
+    this.#write(frameEvent<unknown>(event));
+  }
+
+  close(): void {
+    if (this.#ended) return;
+    this.#finish();
+    this.#controller?.close();
+  }
+
+  fail(error: unknown): void {
+    if (this.#ended) return;
+    // A refusal of the watch once the stream is open (its conversation went
+    // away): the client is told why, as with any other end.
+    if (error instanceof ChatError) return this.end(`chat.${error.code}`);
+    this.#finish();
+    this.#controller?.error(error);
+  }
+
+  // ---- the registry's side ---------------------------------------------------
+
+  /** Ends the stream with a last `closed` event naming `reason`. */
+  end(reason: string): void {
+    if (this.#ended) return;
+    this.#write(frameEvent({ event: "closed", data: { reason } }));
+    this.close();
+  }
+
+  checked(revision: string, now: number): void {
+    this.checkedRevision = revision;
+    this.#checkedAt = now;
+  }
+
+  /** When the wheel should visit next: the heartbeat, re-check or expiry due first. */
+  nextVisit(): number {
+    const due = Math.min(
+      this.#pingAt,
+      this.#checkedAt + this.#registry.recheckMs,
+    );
+    const expiresAt = this.holder.expiresAt;
+    return expiresAt === undefined ? due : Math.min(due, expiresAt);
+  }
+
+  /** The wheel's visit: expiry, re-check and heartbeat, whichever are due. */
+  visit(now: number): void {
+    if (this.#ended) return;
+    const registry = this.#registry;
+    if (
+      now - this.#checkedAt >= registry.recheckMs ||
+      (this.holder.expiresAt !== undefined && this.holder.expiresAt <= now)
+    ) {
+      registry.check(this);
+      if (this.#ended) return;
+    }
+    if (now >= this.#pingAt) {
+      this.#write(PING);
+      this.#pingAt = now + registry.heartbeatMs;
+    }
+    if (!this.#ended) registry.schedule(this);
+  }
+
+  #write(text: string): void {
+    const controller = this.#controller;
+    if (controller === undefined || this.#ended) return;
+    controller.enqueue(encoder.encode(text));
+    if ((controller.desiredSize ?? 0) < -MAX_BACKLOG) {
+      this.fail(
+        new RpcError("RATE_LIMITED", "The stream fell too far behind", {
+          reason: "stream.lagging",
+        }),
+      );
+    }
+  }
+
+  #finish(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#registry.removed(this);
+    const source = this.#source;
+    const release = this.#release;
+    this.#source = undefined;
+    this.#release = undefined;
+    source?.stop();
+    release?.();
   }
 }
 

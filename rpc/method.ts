@@ -14,6 +14,7 @@ import type {
   Evaluator,
 } from "../policy/types.ts";
 import type { SecurityCounterStore } from "../store/security_counter_store.ts";
+import type { AvailabilityWatch } from "./availability_watch.ts";
 import type { LiveStreams } from "./live_streams.ts";
 import type { Params } from "./params.ts";
 import type { SecurityTally } from "./security_tally.ts";
@@ -42,6 +43,8 @@ export interface Services {
   readonly streams: LiveStreams;
   /** Which organizations have an agent online, on any host. */
   readonly presence: AgentPresence;
+  /** Tells visitors' streams when their organization's availability changes. */
+  readonly availability: AvailabilityWatch;
   readonly sessions: SessionSigner;
   /** What agents see of an anonymous visitor instead of the `visitorId`. */
   readonly visitorReferences: VisitorReferences;

@@ -66,15 +66,17 @@ async function readLimited(
   request: Request,
   maxBytes: number,
 ): Promise<string> {
-  if (request.body === null) return "";
   // With a declared length (already checked against the limit) the HTTP
   // layer stops at that length, so one native read is safe and much cheaper
-  // than pulling chunks through a stream reader.
+  // than pulling chunks through a stream reader. It also never makes
+  // `request.body` a JS stream, which a streaming reply's request would
+  // hold for as long as the stream lasts (about 1.4 KB each).
   if (request.headers.has("content-length")) {
     return decodeUtf8(
       new Uint8Array(await unlessClientLeft(request.arrayBuffer())),
     );
   }
+  if (request.body === null) return "";
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;

@@ -5,12 +5,18 @@
  * organization's security revision — a policy change that touches domains,
  * app ids or JWT settings revokes every session of that organization.
  *
+ * A token names the participant, not a conversation: every session call acts
+ * on the participant's open conversation, which the first message creates.
+ * Tokens of servers before that named the boot's conversation; the field is
+ * ignored.
+ *
  * @module
  */
 
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { decodeBase64url, encodeBase64url } from "../policy/base64url.ts";
 import { parseRequestOrigin } from "../policy/domain_matcher.ts";
+import type { ConversationAttributes } from "../store/conversation_store.ts";
 import type { SettingStore } from "../store/store.ts";
 import { RpcError } from "./rpc_error.ts";
 
@@ -31,7 +37,12 @@ export interface SessionClaims {
   readonly origin: string | null;
   readonly participant: SessionParticipant;
   readonly verified: boolean;
-  readonly conversationId: string;
+  /**
+   * What the page said at boot (`user_id`, `email`, `name`, the verified
+   * token's `user_data`), kept for the conversation the visitor's first
+   * message creates: a boot itself stores nothing.
+   */
+  readonly attributes?: ConversationAttributes;
   readonly securityRevision: string;
   /** Epoch milliseconds. */
   readonly expiresAt: number;
@@ -69,6 +80,11 @@ export function matchesSessionOrigin(
 export const SESSION_TTL_MS = 30 * 60 * 1000;
 
 const PREFIX = "v1";
+/**
+ * Longest token accepted, characters: a token carries the boot's
+ * attributes, `user_data` (≤ 4 KiB of JSON) included, about 9 KB encoded.
+ */
+export const MAX_SESSION_TOKEN_LENGTH = 12_288;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -112,7 +128,10 @@ export class SessionSigner {
    */
   verify(token: string, now: number): SessionClaims {
     const parts = token.split(".");
-    if (parts.length !== 3 || parts[0] !== PREFIX || token.length > 4096) {
+    if (
+      parts.length !== 3 || parts[0] !== PREFIX ||
+      token.length > MAX_SESSION_TOKEN_LENGTH
+    ) {
       throw invalid("session.malformed");
     }
     const signature = decodeBase64url(parts[2]!);

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { RpcError } from "./rpc_error.ts";
 import {
   matchesSessionOrigin,
+  MAX_SESSION_TOKEN_LENGTH,
   type SessionClaims,
   sessionOrigin,
   SessionSigner,
@@ -16,7 +17,7 @@ const claims: SessionClaims = {
   origin: "https://shop.acme.com",
   participant: { kind: "user", subject: "user_1" },
   verified: true,
-  conversationId: "c1",
+  attributes: { name: "Ada", userData: { plan: "pro" } },
   securityRevision: "abc",
   expiresAt: 2_000_000,
 };
@@ -82,13 +83,30 @@ Deno.test("SessionSigner refuses tokens it did not sign as they are", () => {
     ],
     [
       "an oversized token",
-      `${prefix}.${"A".repeat(5000)}.${signature}`,
+      `${prefix}.${"A".repeat(MAX_SESSION_TOKEN_LENGTH)}.${signature}`,
       "session.malformed",
     ],
   ];
   for (const [name, candidate, reason] of rows) {
     assert.equal(reasonOf(() => signer.verify(candidate, 0)), reason, name);
   }
+});
+
+Deno.test("SessionSigner carries the largest boot attributes (user_data of 4 KiB) within its length bound", () => {
+  const signer = new SessionSigner(secret);
+  const largest: SessionClaims = {
+    ...claims,
+    participant: { kind: "user", subject: "u".repeat(256) },
+    attributes: {
+      userId: "u".repeat(256),
+      email: "\u00e9".repeat(254),
+      name: "\u4e2d".repeat(200),
+      userData: { blob: "\u00e9".repeat(2040) },
+    },
+  };
+  const token = signer.issue(largest);
+  assert.ok(token.length <= MAX_SESSION_TOKEN_LENGTH, `${token.length}`);
+  assert.deepEqual(signer.verify(token, 0), largest);
 });
 
 Deno.test("SessionSigner needs a secret of at least 32 bytes", () => {

@@ -160,6 +160,16 @@ export interface ConversationStore {
     participant: Participant,
     how: OpenConversation,
   ): Promise<Conversation>;
+  /**
+   * The participant's open conversation, if there is one; creates nothing
+   * (a boot asks this, so visitors who never write leave no rows).
+   *
+   * @throws {StoreUnavailableError}
+   */
+  find(
+    organizationId: string,
+    participant: Participant,
+  ): Promise<Conversation | undefined>;
   /** A conversation of this organization (another organization's id is not found). */
   get(
     organizationId: string,

@@ -336,6 +336,50 @@ for (const engine of storeEngines()) {
     );
   });
 
+  test("find() answers the participant's open conversation and creates none", async () => {
+    await using store = await engine.open();
+    await using other = await engine.open(store.location);
+    const participant = visitor();
+    assert.equal(
+      await store.conversations.find("acme", participant),
+      undefined,
+    );
+    assert.equal(
+      await store.conversations.find("acme", participant),
+      undefined,
+    );
+    const first = await openFresh(store, "acme", participant);
+    assert.equal(
+      (await store.conversations.find("acme", participant))?.id,
+      first.id,
+    );
+    assert.equal(
+      (await other.conversations.find("acme", participant))?.id,
+      first.id,
+    );
+    assert.equal(
+      await store.conversations.find("globex", participant),
+      undefined,
+    );
+    await store.conversations.update("acme", first.id, (current) => ({
+      conversation: { ...current, status: "closed" },
+      event: { kind: "closed", conversationId: current.id },
+    }));
+    assert.equal(
+      await store.conversations.find("acme", participant),
+      undefined,
+    );
+    assert.equal(
+      await other.conversations.find("acme", participant),
+      undefined,
+    );
+    const next = await openFresh(other, "acme", participant);
+    assert.equal(
+      (await store.conversations.find("acme", participant))?.id,
+      next.id,
+    );
+  });
+
   test("get() keeps each organization's conversations to itself", async () => {
     await using store = await engine.open();
     const participant = visitor();

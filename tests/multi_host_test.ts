@@ -230,7 +230,12 @@ if (engine !== undefined) {
     try {
       const [a, b, c] = hosts as [ServerProcess, ServerProcess, ServerProcess];
       const visitor = await boot(a);
-      const conversationId = visitor.conversation.id;
+      // A boot creates no conversation; the first message does.
+      const first = await a.rpc("chat.sendMessage", { text: "Hello" }, {
+        origin,
+        token: visitor.session.token,
+      });
+      const conversationId = first.body.data.conversationId;
       const visitorStream = await stream(
         a,
         "chat.stream",

@@ -59,13 +59,17 @@ function openStream(
   });
 }
 
+/** Sends a visitor message; the first one creates the conversation. */
 async function send(server: ServerProcess, session: string, text: string) {
   const reply = await server.rpc("chat.sendMessage", { text }, {
     origin,
     token: session,
   });
   assert.equal(reply.status, 200, JSON.stringify(reply.body));
-  return reply.body.data.message;
+  return reply.body.data as {
+    message: { id: string; text: string };
+    conversationId: string;
+  };
 }
 
 testEachEngine(
@@ -77,13 +81,17 @@ testEachEngine(
       env: SECRETS,
     });
     const laptop = await boot(server, {}, userToken("user_123"));
-    await send(server, laptop.session.token, "My order is late");
+    const { conversationId } = await send(
+      server,
+      laptop.session.token,
+      "My order is late",
+    );
 
     await t.step(
       "the same user on another device with a fresh token sees the conversation",
       async () => {
         const phone = await boot(server, {}, userToken("user_123"));
-        assert.equal(phone.conversation.id, laptop.conversation.id);
+        assert.equal(phone.conversation.id, conversationId);
         assert.deepEqual(
           phone.conversation.messages.map((m: { text: string }) => m.text),
           ["My order is late"],
@@ -99,8 +107,7 @@ testEachEngine(
           email: "ada@example.com",
         });
         assert.equal(impostor.user.verified, false);
-        assert.notEqual(impostor.conversation.id, laptop.conversation.id);
-        assert.deepEqual(impostor.conversation.messages, []);
+        assert.equal(impostor.conversation, null);
         const listed = await server.rpc("chat.listMessages", {}, {
           origin,
           token: impostor.session.token,
@@ -113,12 +120,12 @@ testEachEngine(
       "a visitor id is the anonymous visitor's only key back",
       async () => {
         const first = await boot(server);
-        await send(server, first.session.token, "hello");
+        const sent = await send(server, first.session.token, "hello");
         const again = await boot(server, { visitorId: first.visitorId });
-        assert.equal(again.conversation.id, first.conversation.id);
+        assert.equal(again.conversation.id, sent.conversationId);
         const forged = await boot(server, { visitorId: "not a server id!" });
         assert.notEqual(forged.visitorId, "not a server id!");
-        assert.notEqual(forged.conversation.id, first.conversation.id);
+        assert.equal(forged.conversation, null);
       },
     );
   },
@@ -135,9 +142,17 @@ testEachEngine(
     });
     const grace = await boot(server, { name: "Grace" });
     const credential: string = grace.visitorId;
-    await send(server, grace.session.token, "My card ends in 4242");
+    const { conversationId: graceConversation } = await send(
+      server,
+      grace.session.token,
+      "My card ends in 4242",
+    );
     const other = await boot(server);
-    await send(server, other.session.token, "Hello");
+    const { conversationId: otherConversation } = await send(
+      server,
+      other.session.token,
+      "Hello",
+    );
 
     const listed = await server.rpc("agent.listConversations", {
       organizationId: "acme",
@@ -145,19 +160,19 @@ testEachEngine(
     assert.equal(listed.status, 200);
     const summary = listed.body.data.conversations.find((
       conversation: { id: string },
-    ) => conversation.id === grace.conversation.id);
+    ) => conversation.id === graceConversation);
     const reference: string = summary.visitor.id;
     assert.match(reference, /^v\.[A-Za-z0-9_-]{22}$/);
     assert.notEqual(
       listed.body.data.conversations.find((conversation: { id: string }) =>
-        conversation.id === other.conversation.id
+        conversation.id === otherConversation
       ).visitor.id,
       reference,
       "two visitors, one reference",
     );
     const read = await server.rpc("agent.getConversation", {
       organizationId: "acme",
-      conversationId: grace.conversation.id,
+      conversationId: graceConversation,
     }, admin);
     assert.equal(read.body.data.conversation.visitor.id, reference);
 
@@ -177,13 +192,13 @@ testEachEngine(
     try {
       const assigned = await server.rpc("agent.assign", {
         organizationId: "acme",
-        conversationId: grace.conversation.id,
+        conversationId: graceConversation,
         agentId: listed.body.data.agent.id,
       }, admin);
       assert.equal(assigned.body.data.conversation.visitor.id, reference);
       const event = await stream.next((event) =>
         event.event === "conversation" &&
-        event.data.conversationId === grace.conversation.id
+        event.data.conversationId === graceConversation
       );
       assert.equal(event.data.conversation.visitor.id, reference);
     } finally {
@@ -212,7 +227,7 @@ testEachEngine(
     });
     const elsewhere = await second.rpc("agent.getConversation", {
       organizationId: "acme",
-      conversationId: grace.conversation.id,
+      conversationId: graceConversation,
     }, admin);
     assert.equal(elsewhere.body.data.conversation.visitor.id, reference);
 
@@ -220,8 +235,7 @@ testEachEngine(
     const impostor = await boot(server, { visitorId: reference });
     assert.notEqual(impostor.visitorId, reference);
     assert.notEqual(impostor.visitorId, credential);
-    assert.notEqual(impostor.conversation.id, grace.conversation.id);
-    assert.deepEqual(impostor.conversation.messages, []);
+    assert.equal(impostor.conversation, null);
     const history = await server.rpc("chat.listMessages", {}, {
       origin,
       token: impostor.session.token,
@@ -230,7 +244,7 @@ testEachEngine(
     await send(server, impostor.session.token, "Send the card to me");
     const after = await server.rpc("agent.getConversation", {
       organizationId: "acme",
-      conversationId: grace.conversation.id,
+      conversationId: graceConversation,
     }, admin);
     assert.deepEqual(
       after.body.data.messages.map((message: { text: string }) => message.text),
@@ -248,20 +262,27 @@ testEachEngine(
       env: SECRETS,
     });
     const visitor = await boot(server, { name: "Grace" });
-    await send(server, visitor.session.token, "Hi, anyone there?");
-    const conversationId = visitor.conversation.id;
+    const { conversationId } = await send(
+      server,
+      visitor.session.token,
+      "Hi, anyone there?",
+    );
 
     await t.step(
       "listConversations shows the visitor, newest first, unverified",
       async () => {
         const other = await boot(server);
-        await send(server, other.session.token, "Second visitor");
+        const second = await send(
+          server,
+          other.session.token,
+          "Second visitor",
+        );
         const reply = await server.rpc("agent.listConversations", {
           organizationId: "acme",
         }, admin);
         assert.equal(reply.status, 200);
         const [newest, older] = reply.body.data.conversations;
-        assert.equal(newest.id, other.conversation.id);
+        assert.equal(newest.id, second.conversationId);
         assert.equal(older.id, conversationId);
         assert.equal(older.verified, false);
         assert.equal(older.visitor.name, "Grace");
@@ -317,25 +338,23 @@ testEachEngine(
     );
 
     await t.step(
-      "closing ends the visitor's session; a new boot opens a new conversation",
+      "after a close the visitor's next message, on the same session, starts a new conversation",
       async () => {
         const closed = await server.rpc("agent.close", {
           organizationId: "acme",
           conversationId,
         }, admin);
         assert.equal(closed.body.data.conversation.status, "closed");
-        const refused = await server.rpc(
-          "chat.sendMessage",
-          { text: "hello?" },
-          {
-            origin,
-            token: visitor.session.token,
-          },
-        );
-        assert.equal(refused.body.error.code, "SESSION_INVALID");
-        assert.equal(refused.body.error.reason, "session.conversation_closed");
-        const again = await boot(server, { visitorId: visitor.visitorId });
-        assert.notEqual(again.conversation.id, conversationId);
+        const between = await boot(server, { visitorId: visitor.visitorId });
+        assert.equal(between.conversation, null);
+        const next = await send(server, visitor.session.token, "hello?");
+        assert.notEqual(next.conversationId, conversationId);
+        const old = await server.rpc("agent.getConversation", {
+          organizationId: "acme",
+          conversationId,
+        }, admin);
+        assert.equal(old.body.data.conversation.status, "closed");
+        assert.equal(old.body.data.messages.length, 2);
       },
     );
   },
@@ -351,6 +370,7 @@ testEachEngine(
     });
     const visitor = await boot(server);
     const session = { origin, token: visitor.session.token };
+    const { conversationId } = await send(server, visitor.session.token, "hi");
     const rows: {
       name: string;
       method: string;
@@ -417,17 +437,14 @@ testEachEngine(
       {
         name: "reply without text",
         method: "agent.reply",
-        body: {
-          organizationId: "acme",
-          conversationId: visitor.conversation.id,
-        },
+        body: { organizationId: "acme", conversationId },
         init: admin,
         code: "BAD_REQUEST",
       },
       {
         name: "close without organizationId",
         method: "agent.close",
-        body: { conversationId: visitor.conversation.id },
+        body: { conversationId },
         init: admin,
         code: "BAD_REQUEST",
       },
@@ -473,7 +490,11 @@ testEachEngine(
       env: SECRETS,
     });
     const visitor = await boot(server);
-    const conversationId = visitor.conversation.id;
+    const { conversationId } = await send(
+      server,
+      visitor.session.token,
+      "Anyone?",
+    );
     const controller = new AbortController();
     const response = await openStream(server, visitor.session.token, {
       signal: controller.signal,
@@ -500,10 +521,12 @@ testEachEngine(
     }
     controller.abort();
     await reader.cancel().catch(() => {});
-    assert.match(text, /event: message/);
-    const id = /^id: (.+)$/m.exec(text)?.[1];
-    assert.ok(id, "the event has an id");
-    const data = JSON.parse(/^data: (.+)$/m.exec(text)![1]!);
+    // The stream starts with `ready`, then the live message.
+    assert.match(text, /^id: .+\nevent: ready\n/);
+    const message = /^id: (.+)\nevent: message\ndata: (.+)$/m.exec(text);
+    assert.ok(message, "the message event has an id");
+    const id = message[1]!;
+    const data = JSON.parse(message[2]!);
     assert.equal(data.text, "Live hello");
     assert.equal(data.author, "agent");
 
@@ -548,7 +571,11 @@ testEachEngine(
       env: SECRETS,
     });
     const visitor = await boot(server);
-    const conversationId = visitor.conversation.id;
+    const { conversationId } = await send(
+      server,
+      visitor.session.token,
+      "Hello",
+    );
     const response = await openStream(server, visitor.session.token, {
       signal: AbortSignal.timeout(10_000),
     });
@@ -567,13 +594,9 @@ testEachEngine(
       reason: "conversation.closed",
     });
 
-    // The closed session takes no more messages; a new boot moves on.
-    const late = await send(server, visitor.session.token, "still there?")
-      .catch((error: Error) => error);
-    assert.ok(late instanceof Error);
-    assert.match(late.message, /session\.conversation_closed/);
-    const next = await boot(server, { visitorId: visitor.visitorId });
-    assert.notEqual(next.conversation.id, conversationId);
+    // The next message starts a new conversation, on the same session.
+    const late = await send(server, visitor.session.token, "still there?");
+    assert.notEqual(late.conversationId, conversationId);
   },
 );
 
@@ -618,7 +641,7 @@ testEachEngine(
       });
       const visitor = await boot(server);
       const started = performance.now();
-      const message = await send(
+      const { message, conversationId } = await send(
         server,
         visitor.session.token,
         "Is anyone there?",
@@ -651,7 +674,7 @@ testEachEngine(
       const event = JSON.parse(delivery.body);
       assert.equal(event.type, "message.created");
       assert.equal(event.organizationId, "acme");
-      assert.equal(event.conversationId, visitor.conversation.id);
+      assert.equal(event.conversationId, conversationId);
       assert.equal(event.message.id, message.id);
       assert.ok(
         !delivery.body.includes(visitor.visitorId),

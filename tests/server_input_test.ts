@@ -34,7 +34,7 @@ async function chatting(server: ServerProcess) {
   assert.equal(sent.status, 200, JSON.stringify(sent.body));
   return {
     session: visitor.session.token as string,
-    conversationId: visitor.conversation.id as string,
+    conversationId: sent.body.data.conversationId as string,
     messageId: sent.body.data.message.id as string,
   };
 }
@@ -235,7 +235,7 @@ testEachEngine(
     assert.equal(sent.status, 200, JSON.stringify(sent.body));
     const read = await server.rpc("agent.getConversation", {
       organizationId: "acme",
-      conversationId: user.conversation.id,
+      conversationId: sent.body.data.conversationId,
     }, admin);
     assert.equal(read.status, 200, JSON.stringify(read.body));
     assert.equal(await storeErrors(server), 0);

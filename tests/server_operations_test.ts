@@ -277,10 +277,9 @@ testEachEngine(
         origin: ORIGINS.acme,
       });
       const token = boot.body.data.session.token;
-      await first.rpc("chat.sendMessage", { text: "before restart" }, {
-        origin: ORIGINS.acme,
-        token,
-      });
+      const sent = await first.rpc("chat.sendMessage", {
+        text: "before restart",
+      }, { origin: ORIGINS.acme, token });
       await first.stop();
       await using second = await startServer({
         ...shared,
@@ -309,7 +308,7 @@ testEachEngine(
       }, { origin: ORIGINS.acme });
       assert.equal(
         again.body.data.conversation.id,
-        boot.body.data.conversation.id,
+        sent.body.data.conversationId,
       );
       assert.equal(again.body.data.conversation.messages.length, 2);
     } finally {

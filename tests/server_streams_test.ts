@@ -23,6 +23,17 @@ async function boot(server: ServerProcess, from = origin) {
   return reply.body.data;
 }
 
+/** A visitor with a conversation: a boot creates none, the first message does. */
+async function bootWithConversation(server: ServerProcess) {
+  const visitor = await boot(server);
+  const sent = await server.rpc("chat.sendMessage", { text: "Hello" }, {
+    origin,
+    token: visitor.session.token,
+  });
+  assert.equal(sent.status, 200, JSON.stringify(sent.body));
+  return { ...visitor, conversationId: sent.body.data.conversationId };
+}
+
 /** Opens a stream method with a bearer, from the shop's origin. */
 async function openStream(
   server: ServerProcess,
@@ -133,7 +144,7 @@ testEachEngine(
       policy: testPolicy(),
       env,
     });
-    const visitor = await boot(server);
+    const visitor = await bootWithConversation(server);
     const controller = new AbortController();
     const stream = new EventLog(
       await openStream(
@@ -147,7 +158,7 @@ testEachEngine(
       const reply = (text: string) =>
         server.rpc("agent.reply", {
           organizationId: "acme",
-          conversationId: visitor.conversation.id,
+          conversationId: visitor.conversationId,
           text,
         }, admin);
       await reply("before");
@@ -211,7 +222,7 @@ testEachEngine(
       policy: testPolicy(),
       env,
     });
-    const visitor = await boot(server);
+    const visitor = await bootWithConversation(server);
     const controller = new AbortController();
     try {
       const streams: EventLog[] = [];
@@ -231,7 +242,7 @@ testEachEngine(
       await first.ended;
       await server.rpc("agent.reply", {
         organizationId: "acme",
-        conversationId: visitor.conversation.id,
+        conversationId: visitor.conversationId,
         text: "to the live ones",
       }, admin);
       await second.next((event) => event.data.text === "to the live ones");

@@ -95,6 +95,16 @@ async function boot(
   };
 }
 
+/** The visitor's first message, which creates their conversation; its id. */
+async function firstMessage(
+  visitor: Awaited<ReturnType<typeof boot>>,
+  body: Record<string, unknown> = { text: "Hello?" },
+): Promise<string> {
+  const reply = await visitor.call("chat.sendMessage", body);
+  assert.equal(reply.status, 200, JSON.stringify(reply.body));
+  return reply.body.data.conversationId;
+}
+
 function agent(server: ServerProcess, key: string, organizationId = "acme") {
   return (method: string, args: Record<string, unknown> = {}) =>
     server.rpc(method, { organizationId, ...args }, { token: key });
@@ -127,7 +137,7 @@ testEachEngine(
   async (engine) => {
     await using server = await start(engine);
     const visitor = await boot(server);
-    const conversationId = visitor.data.conversation.id;
+    const conversationId = await firstMessage(visitor);
     const controller = new AbortController();
     try {
       const visitorStream = await openStream(
@@ -144,7 +154,6 @@ testEachEngine(
         KEYS.GRACE,
         controller.signal,
       );
-      await visitor.call("chat.sendMessage", { text: "Hello?" });
       const reply = await ada("agent.reply", { conversationId, text: "Hi!" });
       assert.deepEqual(reply.body.data.message.agent, ADA);
       await grace("agent.reply", { conversationId, text: "Me too" });
@@ -181,8 +190,7 @@ testEachEngine(
     const ids: string[] = [];
     for (const text of ["first", "second", "third"]) {
       const visitor = await boot(server);
-      await visitor.call("chat.sendMessage", { text });
-      ids.push(visitor.data.conversation.id);
+      ids.push(await firstMessage(visitor, { text }));
     }
     const [first, second, third] = ids as [string, string, string];
     await ada("agent.reply", { conversationId: first, text: "mine" });
@@ -228,7 +236,7 @@ testEachEngine(
   async (engine) => {
     await using server = await start(engine);
     const visitor = await boot(server);
-    const conversationId = visitor.data.conversation.id;
+    const conversationId = await firstMessage(visitor);
     const controller = new AbortController();
     try {
       const visitorStream = await openStream(
@@ -300,8 +308,12 @@ testEachEngine(
       title: "Your cart",
       referrer: "https://www.example.com/",
     };
+    // Nothing is stored before the first message: the page goes with it.
     const visitor = await boot(server, { page });
-    const conversationId = visitor.data.conversation.id;
+    assert.equal(visitor.data.conversation, null);
+    const early = await visitor.call("chat.setPage", { url: page.url });
+    assert.equal(early.body.data.page, null);
+    const conversationId = await firstMessage(visitor, { text: "Hi", page });
     const ada = agent(server, KEYS.ADA);
     const read = async () =>
       (await ada("agent.getConversation", { conversationId })).body.data
@@ -322,15 +334,26 @@ testEachEngine(
     assert.deepEqual((await read()).page, {
       url: "https://shop.acme.com/checkout",
     });
-    const offOrigin = await boot(server, {
+    const offOrigin = await boot(server);
+    const offOriginId = await firstMessage(offOrigin, {
+      text: "Hi",
       page: { url: "https://evil.example/" },
     });
     assert.equal(
       (await ada("agent.getConversation", {
-        conversationId: offOrigin.data.conversation.id,
+        conversationId: offOriginId,
       })).body.data.conversation.page,
       undefined,
     );
+    // A returning visitor's boot records its page on the open conversation.
+    const back = await boot(server, {
+      visitorId: visitor.data.visitorId,
+      page: { url: "https://shop.acme.com/orders" },
+    });
+    assert.equal(back.data.conversation.id, conversationId);
+    assert.deepEqual((await read()).page, {
+      url: "https://shop.acme.com/orders",
+    });
 
     const contact = await visitor.call("chat.setContact", {
       email: " ada@example.com ",
@@ -368,12 +391,16 @@ testEachEngine(
       );
       const ignored = await boot(server);
       const answered = await boot(server);
-      await ignored.call("chat.sendMessage", { text: "Is anyone there?" });
+      const ignoredId = await firstMessage(ignored, {
+        text: "Is anyone there?",
+      });
       await ignored.call("chat.sendMessage", { text: "Hello??" });
       await ignored.call("chat.setContact", { email: "ada@example.com" });
-      await answered.call("chat.sendMessage", { text: "Quick question" });
+      const answeredId = await firstMessage(answered, {
+        text: "Quick question",
+      });
       await agent(server, KEYS.ADA)("agent.reply", {
-        conversationId: answered.data.conversation.id,
+        conversationId: answeredId,
         text: "Yes?",
       });
       await waitFor(() =>
@@ -392,7 +419,7 @@ testEachEngine(
       assert.equal(unanswered.length, 1);
       const [event] = unanswered;
       const payload = JSON.parse(event!.body);
-      assert.equal(payload.conversationId, ignored.data.conversation.id);
+      assert.equal(payload.conversationId, ignoredId);
       assert.equal(payload.organizationId, "acme");
       assert.deepEqual(payload.contact, { email: "ada@example.com" });
       assert.equal(payload.message.text, "Is anyone there?");
@@ -466,7 +493,8 @@ testEachEngine(
   async (engine, t) => {
     await using server = await start(engine);
     const visitor = await boot(server);
-    const conversationId = visitor.data.conversation.id;
+    // Another visitor's conversation, so the rows below fit `visitor`'s session budget.
+    const conversationId = await firstMessage(await boot(server));
     const ada = agent(server, KEYS.ADA);
     const rows: {
       name: string;
@@ -577,14 +605,15 @@ testEachEngine(
       env: ENV,
     });
     const visitor = await boot(server);
-    for (const text of ["one", "two", "three", "four", "five"]) {
+    const conversationId = await firstMessage(visitor, { text: "one" });
+    for (const text of ["two", "three", "four", "five"]) {
       assert.equal(
         (await visitor.call("chat.sendMessage", { text })).status,
         200,
       );
     }
     const { body } = await agent(server, KEYS.ADA)("agent.getConversation", {
-      conversationId: visitor.data.conversation.id,
+      conversationId,
     });
     assert.equal(body.data.conversation.trimmed, 2);
     assert.deepEqual(

@@ -8,7 +8,6 @@
  * @module
  */
 
-import { AGENT_STREAM_EVENTS } from "../wire/mod.ts";
 import { readEventStream, streamEventOf } from "./event_stream.ts";
 import {
   type AlertSettings,
@@ -42,7 +41,7 @@ export function fetchTransport(apiBaseUrl: string): InboxTransport {
       });
       opened();
       await readEventStream(body, (frame) => {
-        const event = streamEventOf(frame, AGENT_STREAM_EVENTS);
+        const event = streamEventOf(frame, "agent.stream");
         if (event === undefined) return;
         try {
           onEvent(event, frame.id);

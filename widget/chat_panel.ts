@@ -12,7 +12,7 @@
  * @module
  */
 
-import { MAX_MESSAGE_LENGTH } from "../rpc/wire.ts";
+import { MAX_MESSAGE_LENGTH } from "../wire/mod.ts";
 import { isEmailAddress } from "./email_address.ts";
 import { PANEL_CSS } from "./panel_styles.ts";
 
@@ -26,13 +26,19 @@ export interface PanelMessage {
   readonly agentName?: string | undefined;
 }
 
-/** The look and the callbacks of a panel. */
-export interface ChatPanelOptions {
+/** How a panel looks: the organization's widget settings. */
+export interface PanelLook {
   readonly title: string;
   readonly greeting: string;
   /** A CSS hex color (`#0b5fff`); anything else keeps the default. */
   readonly color: string;
   readonly position: "left" | "right";
+}
+
+/** The look and the callbacks of a panel. */
+export interface ChatPanelOptions extends PanelLook {
+  /** Called when the panel opens (`true`) or closes (`false`). */
+  readonly onToggle?: (open: boolean) => void;
   /** Called with the trimmed text when the visitor sends a message. */
   readonly onSend: (text: string) => void;
   /** Called with a message's key when the visitor retries a failed message. */
@@ -52,7 +58,11 @@ const CHAT_ICON_PATH =
 /** The launcher and chat panel of one booted widget. */
 export class ChatPanel {
   #options: ChatPanelOptions;
+  #look: PanelLook;
   #host: HTMLElement;
+  #root: HTMLDivElement;
+  #title: HTMLHeadingElement;
+  #greeting: HTMLLIElement;
   #launcher: HTMLButtonElement;
   #badge: HTMLSpanElement;
   #panel: HTMLDivElement;
@@ -69,19 +79,14 @@ export class ChatPanel {
   /** Builds the DOM (not yet attached; see `mount`). */
   constructor(options: ChatPanelOptions) {
     this.#options = options;
+    this.#look = options;
     this.#host = document.createElement("parley-chat");
     const shadow = this.#host.attachShadow({ mode: "open" });
     const sheet = new CSSStyleSheet();
     sheet.replaceSync(PANEL_CSS);
     shadow.adoptedStyleSheets = [sheet];
 
-    const root = element("div", {
-      class: options.position === "left" ? "root left" : "root",
-    });
-    if (/^#[0-9a-f]{3}([0-9a-f]{3})?$/i.test(options.color)) {
-      root.style.setProperty("--c", options.color);
-      root.style.setProperty("--on", readableTextOn(options.color));
-    }
+    const root = this.#root = element("div", {});
 
     this.#badge = element("span", {
       class: "badge",
@@ -95,7 +100,7 @@ export class ChatPanel {
       "aria-controls": "parley-panel",
     }, [chatIcon(), this.#badge]);
 
-    const title = element("h2", { id: "parley-title" }, [options.title]);
+    const title = this.#title = element("h2", { id: "parley-title" });
     const close = element("button", {
       type: "button",
       class: "close",
@@ -110,11 +115,8 @@ export class ChatPanel {
       "aria-label": "Messages",
       tabindex: "0",
     });
-    if (options.greeting) {
-      this.#log.append(
-        element("li", { class: "msg agent greeting" }, [options.greeting]),
-      );
-    }
+    this.#greeting = element("li", { class: "msg agent greeting" });
+    this.#log.append(this.#greeting);
     this.#input = element("textarea", {
       id: "parley-input",
       rows: "1",
@@ -156,7 +158,7 @@ export class ChatPanel {
 
     root.append(this.#launcher, this.#panel);
     shadow.append(root);
-    this.#updateLauncherLabel();
+    this.restyle(options);
 
     this.#launcher.addEventListener(
       "click",
@@ -203,6 +205,22 @@ export class ChatPanel {
     });
   }
 
+  /** Applies the organization's current look (settings changed since the page loaded). */
+  restyle(look: PanelLook): void {
+    this.#look = look;
+    const root = this.#root;
+    root.className = look.position === "left" ? "root left" : "root";
+    const color = /^#[0-9a-f]{3}([0-9a-f]{3})?$/i.test(look.color)
+      ? look.color
+      : "";
+    root.style.setProperty("--c", color || null);
+    root.style.setProperty("--on", color ? readableTextOn(color) : null);
+    this.#title.textContent = look.title;
+    this.#greeting.textContent = look.greeting;
+    this.#greeting.hidden = !look.greeting;
+    this.#updateLauncherLabel();
+  }
+
   /** Whether the panel is open. */
   get isOpen(): boolean {
     return !this.#panel.hidden;
@@ -229,6 +247,7 @@ export class ChatPanel {
     this.#updateLauncherLabel();
     this.#scrollToEnd();
     this.#input.focus();
+    this.#options.onToggle?.(true);
   }
 
   /** Closes the panel and returns focus to the launcher. */
@@ -237,6 +256,7 @@ export class ChatPanel {
     this.#panel.hidden = true;
     this.#launcher.setAttribute("aria-expanded", "false");
     this.#launcher.focus();
+    this.#options.onToggle?.(false);
   }
 
   /**
@@ -378,9 +398,8 @@ export class ChatPanel {
     const unread = this.#unread;
     this.#badge.hidden = unread === 0;
     this.#badge.textContent = unread > 99 ? "99+" : String(unread);
-    const label = unread === 0
-      ? this.#options.title
-      : `${this.#options.title} (${unread} unread)`;
+    const title = this.#look.title;
+    const label = unread === 0 ? title : `${title} (${unread} unread)`;
     this.#launcher.setAttribute("aria-label", label);
   }
 

@@ -1,9 +1,21 @@
 /**
- * One visitor's session with the server: boot (with the user's JWT, renewed
- * once when it expired), rate-limit backoff, the live message stream with
- * reconnects, silent session renewal, sending, and the visitor's side of
- * typing, the page they are on and the contact they leave. Reports every
- * error through `onError` and never throws into the host page.
+ * One visitor's session with the server, as cheap as what the visitor does:
+ *
+ * - **A page view reuses the stored session** (`stored_session.ts`) when it
+ *   is the same identity and has time left, and asks the server nothing;
+ *   otherwise it boots once (`chat.boot`, which carries the settings).
+ * - **The live stream runs only while it is wanted**: while the panel is
+ *   open, or while the visitor has an open conversation. It says which
+ *   conversation it follows and what the settings are now (`ready`), then
+ *   brings messages, typing and availability changes; a closed conversation
+ *   ends it unless the panel is open.
+ * - **Calls renew the session** when it is about to end, or once when the
+ *   server no longer knows it; a renewal the policy refuses ends the
+ *   session for good (reported, and forgotten from storage).
+ * - The page goes with the first message of a page view, then `chat.setPage`
+ *   on SPA navigations, and only while there is a conversation.
+ *
+ * Reports every error through `onError` and never throws into the host page.
  *
  * @module
  */
@@ -14,8 +26,11 @@ import type {
   ChatMessage,
   ErrorCode,
   PageInfo,
+  SentMessage,
+  StreamReady,
+  VisitorConversation,
   WidgetConfig,
-} from "../rpc/wire.ts";
+} from "../wire/mod.ts";
 import {
   MAX_RATE_LIMIT_RETRIES,
   MAX_STREAM_RECONNECTS,
@@ -25,6 +40,17 @@ import {
 } from "./backoff.ts";
 import { readEventStream } from "./event_stream.ts";
 import { callRpc, openRpcStream, type RpcCallOptions } from "./rpc_client.ts";
+import {
+  forgetStoredSession,
+  identityOf,
+  isReusable,
+  readStoredSession,
+  reuseMargin,
+  sessionKey,
+  type SessionStorage,
+  type StoredSession,
+  writeStoredSession,
+} from "./stored_session.ts";
 import { readVisitorId, writeVisitorId } from "./visitor_id_store.ts";
 import { WidgetError } from "./widget_error.ts";
 
@@ -38,36 +64,44 @@ export interface ChatSessionOptions {
   readonly userId?: string | undefined;
   readonly email?: string | undefined;
   readonly name?: string | undefined;
-  /** The page the visitor is on now, sent at every boot. */
+  /** The page the visitor is on now. */
   readonly page: () => PageInfo | undefined;
+  /** Where the session is kept between page loads (default `localStorage`). */
+  readonly storage?: SessionStorage | undefined;
   /** Every error, including the rate limits that are being retried. */
   readonly onError: (error: WidgetError) => void;
-  /** A message from the live stream or a renewed boot (may repeat an id). */
+  /** The conversation and its recent messages (a boot, or a stream's start); may repeat ids. */
+  readonly onConversation: (conversation: VisitorConversation) => void;
+  /** A live message (may repeat an id). */
   readonly onMessage: (message: ChatMessage) => void;
   /** An agent is typing in this conversation (live only, never replayed). */
   readonly onTyping: (agent: AgentIdentity) => void;
-  /** A later boot (a renewal, a new conversation) with fresh availability. */
-  readonly onRenewed: (boot: BootData) => void;
-  /** The session is over for good (a renewal was refused). */
+  /** Settings (and availability) as a renewal or a stream found them. */
+  readonly onSettings: (config: WidgetConfig) => void;
+  /** Availability changed while the stream was open. */
+  readonly onAvailability: (
+    availability: { agentsOnline: boolean; withinHours: boolean },
+  ) => void;
+  /** The session is over for good (the server refused it). */
   readonly onEnded: () => void;
-  /**
-   * An agent closed the conversation; the session has already moved to a new
-   * one, where the visitor's next message goes.
-   */
+  /** An agent closed the conversation; the visitor's next message starts a new one. */
   readonly onConversationClosed: () => void;
 }
 
-/** A successful start: the widget settings and the boot data. */
+/** A successful start: the settings, and the conversation when a boot brought it. */
 export interface SessionStart {
   readonly config: WidgetConfig;
-  readonly boot: BootData;
+  /** From a boot; a reused session's conversation comes on its stream. */
+  readonly conversation: VisitorConversation | null;
+  /** Whether this start booted (false: a stored session was reused). */
+  readonly booted: boolean;
 }
 
 /**
  * Codes after which retrying cannot help until the page or policy changes
  * (`SESSION_INVALID` only once renewing the session has failed too).
  */
-const FINAL_STREAM_CODES: readonly ErrorCode[] = [
+const FINAL_CODES: readonly ErrorCode[] = [
   "DOMAIN_NOT_ALLOWED",
   "JWT_REQUIRED",
   "JWT_INVALID",
@@ -79,20 +113,35 @@ const FINAL_STREAM_CODES: readonly ErrorCode[] = [
 
 /** A stream that stayed open this long counts as healthy again. */
 const HEALTHY_STREAM_MS = 10_000;
+/** Messages a stream's `ready` event repeats when the panel has none yet. */
+const RECENT_MESSAGES = 50;
 
-/** A visitor's live session. */
+/** A visitor's session. */
 export class ChatSession {
   #options: ChatSessionOptions;
+  #key: string;
   #abort = new AbortController();
-  #boot: BootData | undefined;
+  #session: StoredSession | undefined;
+  #renewing: Promise<void> | undefined;
   #renewTimer: ReturnType<typeof setTimeout> | undefined;
+  #panelOpen = false;
+  /** The stream running now, and the token it opened with. */
+  #stream: AbortController | undefined;
+  #streamToken = "";
+  /** The conversation the stream follows, and where it resumes. */
+  #following: string | null = null;
   #lastEventId = "";
   /** The page last reported (JSON), so a navigation to the same page sends nothing. */
   #reportedPage = "";
 
-  /** Prepares a session; nothing is sent until `start`. */
+  /** Prepares a session; nothing is read or sent until `start`. */
   constructor(options: ChatSessionOptions) {
     this.#options = options;
+    this.#key = sessionKey(
+      options.apiBaseUrl,
+      options.organizationId,
+      options.appId,
+    );
   }
 
   /** Whether `close` was called. */
@@ -101,48 +150,81 @@ export class ChatSession {
   }
 
   /**
-   * Fetches the settings and boots. On success the live stream and the
-   * renewal timer run until `close`.
+   * Reuses the stored session, or boots. The stream starts with the first
+   * `setPanelOpen`, once the page can show what it brings.
    *
-   * @returns the settings and boot data, or `undefined` after a reported failure
+   * @returns the settings, or `undefined` after a reported failure
    */
   async start(): Promise<SessionStart | undefined> {
     try {
-      const [config, boot] = await Promise.all([
-        this.#withRateLimitRetries(() =>
-          this.#call<WidgetConfig>("chat.getConfig", this.#identity(false))
-        ),
-        this.#bootWithToken(),
-      ]);
-      if (this.closed) return undefined;
-      this.#adopt(boot);
-      void this.#runStream();
-      return { config, boot };
+      const token = await this.#userToken();
+      const identity = identityOf(
+        token,
+        readVisitorId(this.#options.organizationId),
+      );
+      const stored = readStoredSession(this.#key, this.#options.storage);
+      let start: SessionStart;
+      if (isReusable(stored, identity, this.#inputs(), Date.now())) {
+        this.#session = stored;
+        start = { config: stored.config, conversation: null, booted: false };
+      } else {
+        const boot = await this.#boot(token);
+        start = {
+          config: boot.config,
+          conversation: boot.conversation,
+          booted: true,
+        };
+        // The boot showed the history: the stream starts after it.
+        this.#following = boot.conversation?.id ?? null;
+        this.#lastEventId = boot.conversation?.messages.at(-1)?.id ?? "";
+      }
+      return this.closed ? undefined : start;
     } catch (error) {
-      this.#fail(error);
-      this.close();
+      this.#end(error);
       return undefined;
     }
   }
 
+  /** Whether the visitor has an open conversation. */
+  get hasConversation(): boolean {
+    return this.#session?.conversation ?? false;
+  }
+
   /**
-   * Sends a message; renews the session once if the server no longer knows it.
+   * The panel is open or closed (called once the panel is on the page, then
+   * at each change): the stream runs while it is open or while there is a
+   * conversation.
+   */
+  setPanelOpen(open: boolean): void {
+    this.#panelOpen = open;
+    if (this.#wanted()) this.#streamIfWanted();
+    else this.#stopStream();
+  }
+
+  /**
+   * Sends a message (the first one starts the conversation), with the page
+   * when this page view has not reported it yet.
    *
    * @throws {WidgetError} when the server refuses (already reported through `onError`)
    * @returns the stored message
    */
   async send(text: string): Promise<ChatMessage> {
-    const data = await this.#withSession<{ message: ChatMessage }>(
+    const page = this.#options.page();
+    const json = JSON.stringify(page);
+    const withPage = page && json !== this.#reportedPage;
+    const data = await this.#withSession<SentMessage>(
       "chat.sendMessage",
-      { text },
+      withPage ? { text, page } : { text },
     );
+    if (withPage) this.#reportedPage = json;
+    this.#conversationStarted(data.conversationId, data.message.id);
     return data.message;
   }
 
   /**
-   * Leaves an address to be answered at (`chat.setContact`); renews the
-   * session once if needed. A malformed address (`BAD_REQUEST`) is the
-   * visitor's to fix, so it is not reported through `onError`.
+   * Leaves an address to be answered at (`chat.setContact`). A malformed
+   * address (`BAD_REQUEST`) is the visitor's to fix, so it is not reported
+   * through `onError`.
    *
    * @throws {WidgetError} when the server refuses
    * @returns the stored address
@@ -157,38 +239,47 @@ export class ChatSession {
   }
 
   /**
-   * Tells the agents the visitor is typing. Best effort: a lost typing
-   * signal is not worth a retry or a report.
+   * Tells the agents the visitor is typing, when there is a conversation
+   * for them to see it in. Best effort: never retried or reported.
    */
   typing(): void {
-    this.#call("chat.typing", {}, { token: this.#boot?.session.token })
+    if (!this.hasConversation) return;
+    this.#call("chat.typing", {}, { token: this.#session?.token })
       .catch(() => {});
   }
 
   /**
    * Reports the current page after an SPA navigation (`chat.setPage`),
-   * unless it is the one reported last. Best effort, like `typing`: the
-   * next boot sends the page anyway.
+   * unless there is no conversation (the first message carries it) or it is
+   * the page reported last. Best effort, like `typing`.
    */
   pageChanged(): void {
     const page = this.#options.page();
     const json = JSON.stringify(page);
-    if (!page || json === this.#reportedPage || !this.#boot) return;
+    if (!page || json === this.#reportedPage || !this.hasConversation) return;
     this.#reportedPage = json;
-    this.#call("chat.setPage", { ...page }, {
-      token: this.#boot.session.token,
-    }).catch(() => {});
+    this.#call("chat.setPage", { ...page }, { token: this.#session?.token })
+      .catch(() => {});
   }
 
-  /** Stops the stream and timers; pending calls resolve quietly. */
+  /** Stops the stream and timers; pending calls resolve quietly. Storage is kept. */
   close(): void {
     this.#abort.abort();
+    this.#stream?.abort();
     clearTimeout(this.#renewTimer);
   }
 
+  /** Forgets the stored session (`shutdown()`, sign-out). */
+  forget(): void {
+    forgetStoredSession(this.#key, this.#options.storage);
+  }
+
+  // ---- the session -----------------------------------------------------------
+
   /**
-   * A session call, made again once after renewing a session the server no
-   * longer knows. Errors are reported unless their code is in `quiet`.
+   * A session call: renewed first when the session is about to end, and
+   * made again once after renewing a session the server no longer knows.
+   * Errors are reported unless their code is in `quiet`.
    */
   async #withSession<T>(
     method: string,
@@ -196,8 +287,9 @@ export class ChatSession {
     quiet: readonly ErrorCode[] = [],
   ): Promise<T> {
     const once = (): Promise<T> =>
-      this.#call<T>(method, body, { token: this.#boot?.session.token });
+      this.#call<T>(method, body, { token: this.#session?.token });
     try {
+      if (this.#expiring()) await this.#renew();
       try {
         return await once();
       } catch (error) {
@@ -216,33 +308,60 @@ export class ChatSession {
     }
   }
 
-  #identity(withVisitor: boolean): Record<string, unknown> {
+  /** Whether the session has less left than a reuse needs. */
+  #expiring(): boolean {
+    const session = this.#session;
+    return !session ||
+      session.expiresAt - Date.now() < reuseMargin(session.lifetime);
+  }
+
+  #inputs(): string {
+    const o = this.#options;
+    return JSON.stringify([o.userId, o.email, o.name]);
+  }
+
+  /** Boots with the page's identity and keeps the session. */
+  async #boot(token?: string): Promise<BootData> {
     const o = this.#options;
     const body: Record<string, unknown> = { organizationId: o.organizationId };
     if (o.appId) body.app_id = o.appId;
-    if (!withVisitor) return body;
     if (o.userId) body.user_id = o.userId;
     if (o.email) body.email = o.email;
     if (o.name) body.name = o.name;
-    const visitorId = this.#boot?.visitorId ?? readVisitorId(o.organizationId);
+    const visitorId = readVisitorId(o.organizationId);
     if (visitorId) body.visitorId = visitorId;
     const page = o.page();
-    if (page) {
-      body.page = page;
-      this.#reportedPage = JSON.stringify(page);
-    }
-    return body;
+    if (page) body.page = page;
+    const { boot, token: used } = await this.#bootWithToken(body, token);
+    if (this.closed) return boot;
+    if (boot.visitorId) writeVisitorId(o.organizationId, boot.visitorId);
+    // The page was recorded on the conversation, if there is one.
+    if (page && boot.conversation) this.#reportedPage = JSON.stringify(page);
+    const expiresAt = Date.parse(boot.session.expiresAt);
+    this.#keep({
+      token: boot.session.token,
+      expiresAt,
+      lifetime: expiresAt - Date.now(),
+      identity: identityOf(used, boot.visitorId),
+      inputs: this.#inputs(),
+      config: boot.config,
+      conversation: (boot.conversation?.messages.length ?? 0) > 0,
+    });
+    return boot;
   }
 
   /** Boots with the page's JWT; asks `getUserJWT` for a new one once if it expired. */
-  async #bootWithToken(): Promise<BootData> {
-    let token = await this.#userToken();
+  async #bootWithToken(
+    body: Record<string, unknown>,
+    token: string | undefined,
+  ): Promise<{ boot: BootData; token: string | undefined }> {
     let refreshed = false;
     for (;;) {
       try {
-        return await this.#withRateLimitRetries(() =>
-          this.#call<BootData>("chat.boot", this.#identity(true), { token })
+        const boot = await this.#withRateLimitRetries(() =>
+          this.#call<BootData>("chat.boot", body, { token })
         );
+        return { boot, token };
       } catch (error) {
         const expired = error instanceof WidgetError &&
           error.code === "JWT_INVALID" &&
@@ -265,6 +384,221 @@ export class ChatSession {
     }
   }
 
+  /** Boots again for a fresh session (concurrent callers share one boot). */
+  #renew(): Promise<void> {
+    this.#renewing ??= (async () => {
+      try {
+        const boot = await this.#boot(await this.#userToken());
+        if (this.closed) return;
+        this.#options.onSettings(boot.config);
+        if (boot.conversation) this.#options.onConversation(boot.conversation);
+      } catch (error) {
+        // Refused by the policy now: the session is over, here and in storage.
+        if (error instanceof WidgetError && FINAL_CODES.includes(error.code)) {
+          this.#end(error);
+        }
+        throw error;
+      } finally {
+        this.#renewing = undefined;
+      }
+    })();
+    return this.#renewing;
+  }
+
+  #keep(session: StoredSession): void {
+    this.#session = session;
+    writeStoredSession(this.#key, session, this.#options.storage);
+    this.#scheduleRenewal();
+  }
+
+  /** Updates what is kept of the session (the latest settings, the conversation). */
+  #update(changes: Partial<StoredSession>): void {
+    const session = this.#session;
+    if (session) this.#keep({ ...session, ...changes });
+  }
+
+  /** While a stream runs, the session is renewed before it ends, so the stream goes on. */
+  #scheduleRenewal(): void {
+    clearTimeout(this.#renewTimer);
+    const session = this.#session;
+    if (!session || !this.#stream || this.closed) return;
+    this.#renewTimer = setTimeout(
+      () => this.#renew().catch(() => {}),
+      sessionRenewalDelay(
+        new Date(session.expiresAt).toISOString(),
+        Date.now(),
+      ),
+    );
+  }
+
+  #conversationStarted(conversationId: string, messageId: string): void {
+    if (!this.hasConversation) this.#update({ conversation: true });
+    if (conversationId === this.#following) return this.#streamIfWanted();
+    // A new stream for the new conversation, after the message just sent (shown already).
+    this.#stopStream();
+    this.#following = conversationId;
+    this.#lastEventId = messageId;
+    this.#streamIfWanted();
+  }
+
+  // ---- the stream ------------------------------------------------------------
+
+  #wanted(): boolean {
+    return !this.closed && (this.#panelOpen || this.hasConversation);
+  }
+
+  #streamIfWanted(): void {
+    if (!this.#stream && this.#wanted()) void this.#runStream();
+  }
+
+  #stopStream(): void {
+    this.#stream?.abort();
+    this.#stream = undefined;
+    clearTimeout(this.#renewTimer);
+  }
+
+  async #runStream(): Promise<void> {
+    const stream = new AbortController();
+    this.#stream = stream;
+    this.#scheduleRenewal();
+    // close() aborts it too.
+    const signal = stream.signal;
+    let failures = 0;
+    let renewed = false;
+    try {
+      while (!signal.aborted && this.#wanted()) {
+        const openedAt = Date.now();
+        try {
+          if (this.#expiring()) await this.#renew();
+          const ended = await this.#streamOnce(signal);
+          if (signal.aborted) return;
+          // A newer stream of this session (another tab) took over.
+          if (ended === "stream.replaced") return;
+          if (ended === "conversation.closed") {
+            this.#following = null;
+            this.#lastEventId = "";
+            this.#update({ conversation: false });
+            this.#options.onConversationClosed();
+            failures = 0;
+            continue;
+          }
+          if (ended?.startsWith("session.")) {
+            // Renewed meanwhile (the timer): the new token just needs a new stream.
+            if (this.#streamToken === this.#session?.token) await this.#renew();
+            failures = 0;
+            continue;
+          }
+        } catch (caught) {
+          if (signal.aborted) return;
+          let error = caught;
+          if (
+            error instanceof WidgetError && error.code === "SESSION_INVALID" &&
+            !renewed
+          ) {
+            renewed = true;
+            try {
+              await this.#renew();
+              continue;
+            } catch (renewError) {
+              error = renewError;
+            }
+          }
+          if (error instanceof WidgetError) {
+            if (FINAL_CODES.includes(error.code)) {
+              this.#end(error);
+              return;
+            }
+            this.#options.onError(error);
+            if (error.code === "RATE_LIMITED") {
+              await this.#sleep(rateLimitDelay(error.retryAfter), signal);
+              if (++failures >= MAX_STREAM_RECONNECTS) return;
+              continue;
+            }
+          }
+        }
+        if (Date.now() - openedAt >= HEALTHY_STREAM_MS) {
+          failures = 0;
+          renewed = false;
+        }
+        if (failures >= MAX_STREAM_RECONNECTS) return;
+        await this.#sleep(reconnectDelay(failures++), signal);
+      }
+    } finally {
+      if (this.#stream === stream) {
+        this.#stream = undefined;
+        clearTimeout(this.#renewTimer);
+      }
+    }
+  }
+
+  /**
+   * One stream connection, read to its end.
+   *
+   * @returns why the server ended it, if it said
+   */
+  async #streamOnce(signal: AbortSignal): Promise<string | undefined> {
+    const token = this.#session?.token;
+    this.#streamToken = token ?? "";
+    const body: Record<string, unknown> = {};
+    // A resumed stream has shown its history; a new one asks for it.
+    if (!this.#lastEventId) body.recent = RECENT_MESSAGES;
+    const page = this.#options.page();
+    const json = JSON.stringify(page);
+    if (page && json !== this.#reportedPage) body.page = page;
+    const events = await openRpcStream(
+      this.#options.apiBaseUrl,
+      "chat.stream",
+      body,
+      { token, lastEventId: this.#lastEventId, signal },
+    );
+    let ended: string | undefined;
+    await readEventStream(events, (event) => {
+      // Kept per event, so a connection cut mid-stream still resumes where it was.
+      this.#lastEventId = event.id;
+      const data = parseJson(event.data);
+      if (!data) return;
+      switch (event.event) {
+        case "ready": {
+          const { conversation, config } = data as unknown as StreamReady;
+          this.#following = conversation?.id ?? null;
+          // The page was recorded on the conversation, if there is one.
+          if (body.page && conversation) this.#reportedPage = json;
+          this.#update({
+            config,
+            // Open, and (when its history was asked for) with a message in it.
+            conversation: conversation !== null &&
+              (!body.recent || conversation.messages.length > 0),
+          });
+          this.#options.onSettings(config);
+          if (conversation) this.#options.onConversation(conversation);
+          break;
+        }
+        case "message":
+          if (typeof data.id === "string" && typeof data.text === "string") {
+            this.#options.onMessage(data as unknown as ChatMessage);
+          }
+          break;
+        case "typing": {
+          const agent = data.agent as AgentIdentity | undefined;
+          if (typeof agent?.name === "string") this.#options.onTyping(agent);
+          break;
+        }
+        case "availability":
+          this.#options.onAvailability(
+            data as { agentsOnline: boolean; withinHours: boolean },
+          );
+          break;
+        case "closed":
+          ended = typeof data.reason === "string"
+            ? data.reason
+            : "conversation.closed";
+      }
+    }, this.#lastEventId);
+    return ended;
+  }
+
+  // ---- plumbing ---------------------------------------------------------------
+
   async #withRateLimitRetries<T>(call: () => Promise<T>): Promise<T> {
     for (let attempt = 0;; attempt++) {
       try {
@@ -275,7 +609,7 @@ export class ChatSession {
           attempt >= MAX_RATE_LIMIT_RETRIES || this.closed
         ) throw error;
         this.#options.onError(error);
-        await this.#sleep(rateLimitDelay(error.retryAfter));
+        await this.#sleep(rateLimitDelay(error.retryAfter), this.#abort.signal);
       }
     }
   }
@@ -292,117 +626,11 @@ export class ChatSession {
     return data;
   }
 
-  #adopt(boot: BootData): void {
-    if (this.#boot?.conversation.id !== boot.conversation.id) {
-      // Event ids are positions in one conversation.
-      this.#lastEventId = "";
-    }
-    this.#boot = boot;
-    if (boot.visitorId) {
-      writeVisitorId(this.#options.organizationId, boot.visitorId);
-    }
-    clearTimeout(this.#renewTimer);
-    this.#renewTimer = setTimeout(() => {
-      this.#renew().catch((error) => this.#end(error));
-    }, sessionRenewalDelay(boot.session.expiresAt, Date.now()));
-  }
-
-  /** Boots again for a fresh session token, keeping the conversation. */
-  async #renew(): Promise<void> {
-    const boot = await this.#bootWithToken();
-    if (this.closed) return;
-    this.#adopt(boot);
-    this.#options.onRenewed(boot);
-    for (const message of boot.conversation.messages) {
-      this.#options.onMessage(message);
-    }
-  }
-
-  async #runStream(): Promise<void> {
-    let failures = 0;
-    let renewed = false;
-    while (!this.closed && failures < MAX_STREAM_RECONNECTS) {
-      const openedAt = Date.now();
-      try {
-        const body = await openRpcStream(
-          this.#options.apiBaseUrl,
-          "chat.stream",
-          {},
-          {
-            token: this.#boot?.session.token,
-            lastEventId: this.#lastEventId,
-            signal: this.#abort.signal,
-          },
-        );
-        // Why the server ended the stream, if it said.
-        let ended: string | undefined;
-        await readEventStream(body, (event) => {
-          // Kept per event, so a connection cut mid-stream still resumes where it was.
-          this.#lastEventId = event.id;
-          if (event.event === "closed") ended = closedReason(event.data);
-          if (event.event === "typing") {
-            const agent = parseTypingAgent(event.data);
-            if (agent) this.#options.onTyping(agent);
-          }
-          if (event.event !== "message") return;
-          const message = parseMessage(event.data);
-          if (message) this.#options.onMessage(message);
-        }, this.#lastEventId);
-        if (this.closed) return;
-        // A newer stream of this session took over.
-        if (ended === "stream.replaced") return;
-        if (ended === "conversation.closed" || ended?.startsWith("session.")) {
-          // Boot again now: a closed conversation is replaced by a new one,
-          // a revoked or expired session by a fresh one (or a security
-          // error), and the stream follows.
-          await this.#renew();
-          if (this.closed) return;
-          if (ended === "conversation.closed") {
-            this.#options.onConversationClosed();
-          }
-          failures = 0;
-          continue;
-        }
-      } catch (caught) {
-        if (this.closed) return;
-        let error = caught;
-        if (
-          error instanceof WidgetError && error.code === "SESSION_INVALID" &&
-          !renewed
-        ) {
-          renewed = true;
-          try {
-            await this.#renew();
-            continue;
-          } catch (renewError) {
-            error = renewError;
-          }
-        }
-        if (error instanceof WidgetError) {
-          if (FINAL_STREAM_CODES.includes(error.code)) {
-            this.#end(error);
-            return;
-          }
-          this.#options.onError(error);
-          if (error.code === "RATE_LIMITED") {
-            await this.#sleep(rateLimitDelay(error.retryAfter));
-            failures++;
-            continue;
-          }
-        }
-      }
-      if (Date.now() - openedAt >= HEALTHY_STREAM_MS) {
-        failures = 0;
-        renewed = false;
-      }
-      await this.#sleep(reconnectDelay(failures++));
-    }
-  }
-
-  /** Reports a final error and ends the session. */
+  /** Reports a final error, forgets the session and ends it. */
   #end(error: unknown): void {
     if (this.closed) return;
     this.#fail(error);
+    this.forget();
     this.close();
     this.#options.onEnded();
   }
@@ -416,8 +644,7 @@ export class ChatSession {
     );
   }
 
-  #sleep(ms: number): Promise<void> {
-    const signal = this.#abort.signal;
+  #sleep(ms: number, signal: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
       const wake = (): void => {
         clearTimeout(timer);
@@ -430,37 +657,15 @@ export class ChatSession {
   }
 }
 
-function parseMessage(data: string): ChatMessage | undefined {
+/** An event's JSON object; a malformed one is skipped (the next may be fine). */
+function parseJson(data: string): Record<string, unknown> | undefined {
   try {
-    const value = JSON.parse(data) as Partial<ChatMessage> | null;
-    if (
-      value && typeof value.id === "string" && typeof value.text === "string" &&
-      (value.author === "visitor" || value.author === "agent")
-    ) return value as ChatMessage;
+    const value: unknown = JSON.parse(data);
+    if (typeof value === "object" && value !== null) {
+      return value as Record<string, unknown>;
+    }
   } catch {
-    // A malformed event is skipped; the next one may be fine.
+    // Skipped.
   }
   return undefined;
-}
-
-/** The agent of a `typing` event. */
-function parseTypingAgent(data: string): AgentIdentity | undefined {
-  try {
-    const agent = (JSON.parse(data) as { agent?: Partial<AgentIdentity> })
-      .agent;
-    if (typeof agent?.name === "string") return agent as AgentIdentity;
-  } catch {
-    // Skipped like a malformed message.
-  }
-  return undefined;
-}
-
-/** The reason of a `closed` event; servers before 0.2 sent only the conversation. */
-function closedReason(data: string): string {
-  try {
-    const reason = (JSON.parse(data) as { reason?: unknown }).reason;
-    return typeof reason === "string" ? reason : "conversation.closed";
-  } catch {
-    return "conversation.closed";
-  }
 }

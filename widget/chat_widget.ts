@@ -9,15 +9,16 @@
  */
 
 import type {
-  BootData,
   ChatMessage,
   ErrorCode,
+  VisitorConversation,
   WidgetConfig,
-} from "../rpc/wire.ts";
-import { ChatPanel, type ChatPanelOptions } from "./chat_panel.ts";
+} from "../wire/mod.ts";
+import { ChatPanel, type PanelLook } from "./chat_panel.ts";
 import { ChatSession } from "./chat_session.ts";
 import { TitleFlash } from "./title_flash.ts";
 import { TypingIndicator, TypingThrottle } from "./typing_signal.ts";
+import { forgetStoredSession, sessionKey } from "./stored_session.ts";
 import { forgetVisitorId } from "./visitor_id_store.ts";
 import { currentPage, watchNavigations } from "./visitor_page.ts";
 import { WidgetError } from "./widget_error.ts";
@@ -45,7 +46,7 @@ export interface BootOptions {
 export interface ChatWidgetApi {
   /** Boots (or re-boots) the widget; resolves when booted or when the failure was reported. */
   boot(options: BootOptions): Promise<void>;
-  /** Removes the widget and forgets the visitor (call it when the user logs out). */
+  /** Removes the widget and forgets the visitor and its stored session (call it when the user logs out). */
   shutdown(): void;
   /** Boots again with the current options merged with `options`. */
   update(options: Partial<BootOptions>): Promise<void>;
@@ -138,7 +139,7 @@ export function createChatWidget(defaultApiBaseUrl: string): ChatWidgetApi {
     );
     typingShown = typing;
     const current = new ChatSession({
-      apiBaseUrl: next.apiBaseUrl || defaultApiBaseUrl,
+      apiBaseUrl: apiBaseUrlOf(next),
       organizationId: next.organizationId,
       appId: next.app_id,
       userJWT: next.userJWT,
@@ -148,9 +149,14 @@ export function createChatWidget(defaultApiBaseUrl: string): ChatWidgetApi {
       name: next.name,
       page: () => currentPage(location, document),
       onError: (error) => report(error, next.onSecurityError),
+      onConversation: (conversation) => showConversation(conversation),
       onMessage: (message) => showMessage(message),
       onTyping: (agent) => typing.typing(`${agent.name} is typing…`),
-      onRenewed: (boot) => showAvailability(boot),
+      onSettings: (config) => {
+        panel?.restyle(panelLook(config));
+        showAvailability(config);
+      },
+      onAvailability: (availability) => showAvailability(availability),
       onEnded: () => {
         if (session === current) teardown();
       },
@@ -180,9 +186,19 @@ export function createChatWidget(defaultApiBaseUrl: string): ChatWidgetApi {
       panel?.showAway(false);
       titleFlash.start();
     };
-    const showAvailability = (boot: BootData): void => {
-      away = !boot.agentsOnline || !boot.withinHours;
-      panel?.showAway(away, boot.conversation.contact?.email);
+    let contact: string | undefined;
+    const showAvailability = (
+      availability: { agentsOnline: boolean; withinHours: boolean },
+    ): void => {
+      away = !availability.agentsOnline || !availability.withinHours;
+      panel?.showAway(away, contact);
+    };
+    const showConversation = (conversation: VisitorConversation): void => {
+      contact = conversation.contact?.email ?? contact;
+      panel?.showAway(away, contact);
+      for (const message of conversation.messages) {
+        showMessage(message, false);
+      }
     };
     const throttle = new TypingThrottle(() => {
       if (!away) current.typing();
@@ -203,7 +219,9 @@ export function createChatWidget(defaultApiBaseUrl: string): ChatWidgetApi {
     if (!started || session !== current) return;
     await whenBodyExists();
     if (session !== current) return;
-    panel = createPanel(started.config, {
+    panel = new ChatPanel({
+      ...panelLook(started.config),
+      onToggle: (open) => current.setPanelOpen(open),
       onSend: (text) => {
         const key = `local:${++localCount}`;
         pendingMessages.set(key, text);
@@ -217,16 +235,16 @@ export function createChatWidget(defaultApiBaseUrl: string): ChatWidgetApi {
       onContact: (email) => current.setContact(email),
     });
     panel.mount();
-    showAvailability(started.boot);
-    for (const message of started.boot.conversation.messages) {
-      showMessage(message, false);
-    }
+    showAvailability(started.config);
+    if (started.conversation) showConversation(started.conversation);
     stopWatchingNavigations ??= watchNavigations(
       globalThis,
       () => session?.pageChanged(),
     );
     if (openWhenReady) panel.open();
     openWhenReady = false;
+    // The stream starts once the panel can show what it brings.
+    current.setPanelOpen(panel.isOpen);
     if (next.onReady) callSafely(next.onReady);
     for (const callback of readyCallbacks.splice(0)) callSafely(callback);
   };
@@ -235,7 +253,16 @@ export function createChatWidget(defaultApiBaseUrl: string): ChatWidgetApi {
     version: WIDGET_VERSION,
     boot: (next) => start(next).catch(reportUnexpected),
     shutdown: () => {
-      if (options?.organizationId) forgetVisitorId(options.organizationId);
+      if (options?.organizationId) {
+        forgetVisitorId(options.organizationId);
+        forgetStoredSession(
+          sessionKey(
+            apiBaseUrlOf(options),
+            options.organizationId,
+            options.app_id,
+          ),
+        );
+      }
       stopWatchingNavigations?.();
       stopWatchingNavigations = undefined;
       teardown();
@@ -269,24 +296,22 @@ export function createChatWidget(defaultApiBaseUrl: string): ChatWidgetApi {
     );
   }
 
+  function apiBaseUrlOf(boot: BootOptions): string {
+    return boot.apiBaseUrl || defaultApiBaseUrl;
+  }
+
   return api;
 }
 
-function createPanel(
-  config: WidgetConfig,
-  actions: Pick<
-    ChatPanelOptions,
-    "onSend" | "onRetry" | "onTyping" | "onContact"
-  >,
-): ChatPanel {
+/** How the panel looks under `config`. */
+function panelLook(config: WidgetConfig): PanelLook {
   const widget = config.widget;
-  return new ChatPanel({
+  return {
     title: widget?.title || config.name || "Chat",
     greeting: widget?.greeting ?? "",
     color: widget?.color ?? "",
     position: widget?.position === "left" ? "left" : "right",
-    ...actions,
-  });
+  };
 }
 
 function whenBodyExists(): Promise<void> {

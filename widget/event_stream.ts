@@ -6,7 +6,11 @@
  * @module
  */
 
-import type { StreamEvent } from "../wire/mod.ts";
+import {
+  type RpcEvents,
+  STREAM_EVENT_NAMES,
+  type StreamMethod,
+} from "../wire/mod.ts";
 
 /** One dispatched server-sent event, as text. */
 export interface EventFrame {
@@ -87,14 +91,15 @@ export async function readEventStream(
  * working.
  *
  * @param frame A frame `readEventStream` dispatched.
- * @param names The event names of the stream (`AGENT_STREAM_EVENTS`, …).
+ * @param method The stream it came from.
  * @returns The event, or `undefined`.
  */
-export function streamEventOf<Event extends StreamEvent>(
+export function streamEventOf<M extends StreamMethod>(
   frame: EventFrame,
-  names: readonly Event["event"][],
-): Event | undefined {
-  if (!(names as readonly string[]).includes(frame.event)) return undefined;
+  method: M,
+): RpcEvents<M> | undefined {
+  const names: readonly string[] = STREAM_EVENT_NAMES[method];
+  if (!names.includes(frame.event)) return undefined;
   let data: unknown;
   try {
     data = JSON.parse(frame.data);
@@ -104,5 +109,5 @@ export function streamEventOf<Event extends StreamEvent>(
   if (typeof data !== "object" || data === null) return undefined;
   // The contract's one trust point: the server frames each event name with
   // that event's data (its frames are typed from the same union).
-  return { event: frame.event, data } as Event;
+  return { event: frame.event, data } as RpcEvents<M>;
 }

@@ -19,10 +19,11 @@ import type {
   ConversationSummary,
   ConversationView,
   PageInfo,
+  VisitorConversation,
 } from "./records.ts";
 import type { SecurityReport } from "./security_report.ts";
 import type { AgentStreamEvent, ChatStreamEvent } from "./stream_events.ts";
-import type { WidgetConfig } from "./widget_config.ts";
+import type { Availability, WidgetConfig } from "./widget_config.ts";
 
 /** What every public and agent call names. */
 export interface OrganizationParams {
@@ -67,7 +68,7 @@ export interface BootParams extends OrganizationParams {
 }
 
 /** `chat.boot` reply data. */
-export interface BootData {
+export interface BootData extends Availability {
   /** Session token for later calls, and its ISO 8601 expiry. */
   readonly session: { readonly token: string; readonly expiresAt: string };
   /** Who the session speaks for: the token's `sub` when verified, else the visitor id. */
@@ -79,17 +80,21 @@ export interface BootData {
   };
   /** The anonymous visitor id to keep in `localStorage` (absent when verified). */
   readonly visitorId?: string;
-  /** The person's conversation and its most recent messages. */
-  readonly conversation: {
-    readonly id: string;
-    readonly messages: readonly ChatMessage[];
-    /** The address the visitor left on the away form, if any. */
-    readonly contact?: Contact;
-  };
-  /** Whether an agent has the inbox open (a live `agent.stream` on any host). */
-  readonly agentsOnline: boolean;
-  /** `false` outside the organization's `widget.hours`; `true` without hours. */
-  readonly withinHours: boolean;
+  /**
+   * The person's open conversation and its most recent messages, or `null`
+   * when they have none: a boot creates none, the first message does.
+   */
+  readonly conversation: VisitorConversation | null;
+  /** The widget settings: the same object `chat.getConfig` returns. */
+  readonly config: WidgetConfig;
+}
+
+/** `chat.sendMessage` reply data. */
+export interface SentMessage {
+  /** The stored message. */
+  readonly message: ChatMessage;
+  /** The conversation it went to (the first message creates it). */
+  readonly conversationId: string;
 }
 
 /** One claim or header field of {@linkcode JwtDocs}, with its rule. */
@@ -183,8 +188,12 @@ export interface RpcMethods {
   };
   /** The visitor writes (session). */
   readonly "chat.sendMessage": {
-    readonly params: SessionParams & { readonly text: string };
-    readonly data: MessageData;
+    /** The `page` is recorded when the message creates the conversation. */
+    readonly params: SessionParams & {
+      readonly text: string;
+      readonly page?: PageInfo;
+    };
+    readonly data: SentMessage;
   };
   /** The visitor's messages after a cursor (session). */
   readonly "chat.listMessages": {
@@ -197,8 +206,16 @@ export interface RpcMethods {
   };
   /** The visitor's live conversation as `text/event-stream` (session). */
   readonly "chat.stream": {
-    /** `after`, or the `Last-Event-ID` header, resumes after an event id. */
-    readonly params: SessionParams & { readonly after?: string };
+    /**
+     * `recent` messages repeated in the `ready` event (0–50), the `page` the
+     * visitor is on, and `after` (or the `Last-Event-ID` header) to resume
+     * after an event id.
+     */
+    readonly params: SessionParams & {
+      readonly recent?: number;
+      readonly page?: PageInfo;
+      readonly after?: string;
+    };
     readonly data: never;
     readonly events: ChatStreamEvent;
   };

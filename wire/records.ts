@@ -44,6 +44,16 @@ export interface Contact {
   readonly email: string;
 }
 
+/** A visitor's open conversation, as `chat.boot` and a stream's `ready` event show it. */
+export interface VisitorConversation {
+  /** The conversation's id. */
+  readonly id: string;
+  /** The most recent messages, oldest first (on a stream: those asked for with `recent`). */
+  readonly messages: readonly ChatMessage[];
+  /** The address the visitor left on the away form, if any. */
+  readonly contact?: Contact;
+}
+
 /**
  * How an anonymous visitor's reference starts, for agents (a `visitorId`
  * never holds a `.`, so `chat.boot` never takes a reference for one).

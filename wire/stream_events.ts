@@ -12,7 +12,10 @@ import type {
   AgentIdentity,
   ChatMessage,
   ConversationSummary,
+  VisitorConversation,
 } from "./records.ts";
+import type { Availability, WidgetConfig } from "./widget_config.ts";
+import type { RpcEvents, StreamMethod } from "./methods.ts";
 
 /** A message, with the conversation it belongs to. */
 export interface ConversationMessage extends ChatMessage {
@@ -75,11 +78,42 @@ export interface TypingEvent {
   };
 }
 
+/**
+ * The data of `event: ready`, the first event of every `chat.stream`: the
+ * conversation the stream follows (`null` when the visitor has none yet: the
+ * stream then carries only `availability` events until it is replaced), and
+ * the widget settings as they are now. Its `id` is the stream's resume cursor.
+ */
+export interface StreamReady {
+  /** The conversation the stream follows, or `null`. */
+  readonly conversation: VisitorConversation | null;
+  /** The widget settings now: the same object `chat.getConfig` returns. */
+  readonly config: WidgetConfig;
+}
+
+/** `event: ready` (visitors only): the first event of a `chat.stream`. */
+export interface ReadyEvent {
+  /** The `event:` name. */
+  readonly event: "ready";
+  /** The `data:` line. */
+  readonly data: StreamReady;
+}
+
+/** `event: availability` (visitors only): an agent came or went, or the hours turned. */
+export interface AvailabilityEvent {
+  /** The `event:` name. */
+  readonly event: "availability";
+  /** The `data:` line. */
+  readonly data: Availability;
+}
+
 /** The events of a visitor's `chat.stream`. */
 export type ChatStreamEvent =
+  | ReadyEvent
   | NewMessageEvent
   | ConversationClosedEvent
   | TypingEvent
+  | AvailabilityEvent
   | StreamEndedEvent;
 
 /** The events of an agent's `agent.stream`, over every conversation. */
@@ -93,20 +127,29 @@ export type AgentStreamEvent =
 /** Any event of either stream. */
 export type StreamEvent = ChatStreamEvent | AgentStreamEvent;
 
-/** The `event:` names of `chat.stream`; a client skips any other. */
-export const CHAT_STREAM_EVENTS: readonly ChatStreamEvent["event"][] = [
-  "message",
-  "closed",
-  "typing",
-];
+/**
+ * An event as the server frames it: with its `id:` when it can be resumed
+ * after (the stream's cursor).
+ */
+export type StreamFrame<Event extends StreamEvent = StreamEvent> = Event & {
+  readonly id?: string;
+};
 
-/** The `event:` names of `agent.stream`; a client skips any other. */
-export const AGENT_STREAM_EVENTS: readonly AgentStreamEvent["event"][] = [
-  "message",
-  "closed",
-  "conversation",
-  "typing",
-];
+/** The `event:` names of a union of events. */
+export type EventName<Event> = Event extends { readonly event: infer Name }
+  ? Name
+  : never;
+
+/**
+ * The `event:` names each stream sends; a client skips any other, so a newer
+ * server's new events leave an older client working.
+ */
+export const STREAM_EVENT_NAMES: {
+  readonly [M in StreamMethod]: readonly EventName<RpcEvents<M>>[];
+} = {
+  "chat.stream": ["ready", "message", "closed", "typing", "availability"],
+  "agent.stream": ["message", "closed", "conversation", "typing"],
+};
 
 /**
  * Whether a `closed` event ends the stream itself rather than reporting a

@@ -4,8 +4,16 @@
  * @module
  */
 
+/** Whether visitors can expect an answer now; the widget shows its away form otherwise. */
+export interface Availability {
+  /** Whether an agent has the inbox open (a live `agent.stream` on any host). */
+  readonly agentsOnline: boolean;
+  /** `false` outside `widget.hours`; `true` without hours. */
+  readonly withinHours: boolean;
+}
+
 /** Public widget settings returned by `chat.getConfig`. */
-export interface WidgetConfig {
+export interface WidgetConfig extends Availability {
   /** The organization's id as written in the policy. */
   readonly organizationId: string;
   /** The organization's display name. */
@@ -46,8 +54,4 @@ export interface WidgetConfig {
     readonly reason: string;
     readonly rule?: string;
   };
-  /** Whether an agent has the inbox open (a live `agent.stream` on any host). */
-  readonly agentsOnline: boolean;
-  /** `false` outside `widget.hours`; `true` without hours. */
-  readonly withinHours: boolean;
 }

@@ -19,7 +19,8 @@ import {
   type ConversationSummary,
   MAX_MESSAGE_LENGTH,
 } from "../../wire/mod.ts";
-import { frames, messageText, resumeCursor } from "./chat_messages.ts";
+import { messageText, resumeCursor } from "./chat_messages.ts";
+import { FramedWatch } from "./watch_frames.ts";
 
 /**
  * `agent.listConversations {organizationId, cursor?, limit?, filter?}`,
@@ -190,17 +191,17 @@ export const streamAll: MethodDefinition<"agent.stream"> = {
         // Visitors see an agent online while the inbox is open.
         hold: () => context.services.presence.hold(organizationId, agent.id),
       },
-      (signal) =>
-        frames(
-          context.services.live.organization(organizationId, {
-            signal,
-            ...(after === undefined ? {} : { after }),
-          }),
-          "agents",
-          (conversation) =>
-            summarize(conversation, context.services.visitorReferences),
+      (sink) =>
+        context.services.live.watchOrganization(
+          organizationId,
+          { after },
+          new FramedWatch(
+            sink,
+            "agents",
+            (conversation) =>
+              summarize(conversation, context.services.visitorReferences),
+          ),
         ),
-      context.request,
     );
   },
 };

@@ -1,32 +1,47 @@
 /**
  * Whether visitors can expect an answer now: an agent is online (a live
  * `agent.stream` on any host) and the organization's `widget.hours`, when
- * set, are open. `chat.getConfig` and `chat.boot` both tell the widget, which
- * shows its away form otherwise.
+ * set, are open. The widget settings (`chat.getConfig`, `chat.boot`'s
+ * `config`, a stream's `ready` event) carry it, and a visitor's stream hears
+ * of each change (`availability_watch.ts`); the widget shows its away form
+ * otherwise.
  *
  * @module
  */
 
+import type { AgentPresence } from "../../chat/agent_presence.ts";
 import { isWithinHours } from "../../policy/business_hours.ts";
+import type { CompiledOrganization } from "../../policy/types.ts";
+import type { Availability } from "../../wire/mod.ts";
 import type { MethodContext } from "../method.ts";
 
-/** What the widget needs to choose between the chat and the away form. */
-export interface Availability {
-  readonly agentsOnline: boolean;
-  readonly withinHours: boolean;
+/**
+ * @param organization The organization.
+ * @param presence Who is online.
+ * @param now Epoch milliseconds.
+ * @returns The organization's availability at `now`.
+ */
+export async function availabilityOf(
+  organization: CompiledOrganization,
+  presence: AgentPresence,
+  now: number,
+): Promise<Availability> {
+  const { spec } = organization;
+  return {
+    agentsOnline: await presence.online(spec.id),
+    withinHours: spec.widget.hours === undefined ||
+      isWithinHours(spec.widget.hours, now),
+  };
 }
 
 /**
  * @param context The admitted request.
  * @returns The organization's availability now.
  */
-export async function availability(
-  context: MethodContext,
-): Promise<Availability> {
-  const { spec } = context.organization;
-  return {
-    agentsOnline: await context.services.presence.online(spec.id),
-    withinHours: spec.widget.hours === undefined ||
-      isWithinHours(spec.widget.hours, context.now),
-  };
+export function availability(context: MethodContext): Promise<Availability> {
+  return availabilityOf(
+    context.organization,
+    context.services.presence,
+    context.now,
+  );
 }

@@ -4,16 +4,23 @@
  * is an anonymous visitor with a server-issued random id, and the `user_id`,
  * `email` and `name` they send are kept only as unverified attributes.
  *
+ * A boot stores nothing: it finds the participant's open conversation when
+ * there is one (a new visitor has none, so that is not even read), and
+ * otherwise carries the attributes in the session token for the
+ * conversation the first message creates. The widget settings come with it
+ * as `config`, so a page load costs one public request.
+ *
  * @module
  */
 
 import { isVisitorId, type Participant } from "../../chat/chat_store.ts";
 import { randomId } from "../../chat/random_id.ts";
+import type { ConversationAttributes } from "../../store/conversation_store.ts";
 import type { MethodDefinition } from "../method.ts";
-import { sessionOrigin } from "../session_token.ts";
 import { pageContext } from "../page_context.ts";
+import { sessionOrigin } from "../session_token.ts";
 import type { BootData } from "../../wire/mod.ts";
-import { availability } from "./availability.ts";
+import { widgetConfig } from "./widget_config.ts";
 
 /** Recent messages returned with the session. */
 const RECENT_MESSAGES = 50;
@@ -37,35 +44,43 @@ export const boot: MethodDefinition<"chat.boot"> = {
       : pageContext(pageFields, bound);
 
     const userData = identity.userData ?? {};
+    const returning = identity.verified ||
+      (sentVisitorId !== undefined && isVisitorId(sentVisitorId));
     const participant: Participant = identity.verified
       ? { kind: "user", subject: identity.subject! }
       : {
         kind: "visitor",
-        visitorId: sentVisitorId !== undefined && isVisitorId(sentVisitorId)
-          ? sentVisitorId
-          : services.chat.newVisitorId(),
+        visitorId: returning ? sentVisitorId! : services.chat.newVisitorId(),
       };
     const shownName = stringField(userData, "name") ?? name;
     const shownEmail = stringField(userData, "email") ?? email;
-    const conversation = await services.chat.openConversation(
-      organizationId,
-      participant,
-      {
-        ...(userId === undefined ? {} : { userId }),
-        ...(shownEmail === undefined ? {} : { email: shownEmail }),
-        ...(shownName === undefined ? {} : { name: shownName }),
-        ...(identity.userData === undefined
-          ? {}
-          : { userData: { ...identity.userData } }),
-      },
-    );
-    const [messages, available, withPage] = await Promise.all([
-      services.chat.recentMessages(conversation, RECENT_MESSAGES),
-      availability(context),
-      page === undefined
-        ? conversation
-        : services.chat.setPage(organizationId, conversation.id, page),
+    const attributes: ConversationAttributes = {
+      ...(userId === undefined ? {} : { userId }),
+      ...(shownEmail === undefined ? {} : { email: shownEmail }),
+      ...(shownName === undefined ? {} : { name: shownName }),
+      ...(identity.userData === undefined
+        ? {}
+        : { userData: { ...identity.userData } }),
+    };
+    const [conversation, config] = await Promise.all([
+      // A visitor id minted just now has no conversation to find.
+      returning
+        ? services.chat.findConversation(
+          organizationId,
+          participant,
+          attributes,
+        )
+        : undefined,
+      widgetConfig(organization, services.presence, now),
     ]);
+    const [messages, withPage] = conversation === undefined
+      ? [[], undefined]
+      : await Promise.all([
+        services.chat.recentMessages(conversation, RECENT_MESSAGES),
+        page === undefined
+          ? conversation
+          : services.chat.setPage(organizationId, conversation.id, page),
+      ]);
     const expiresAt = now + services.sessionLifetimeMs;
     const token = services.sessions.issue({
       sessionId: randomId(16),
@@ -73,10 +88,11 @@ export const boot: MethodDefinition<"chat.boot"> = {
       origin: bound,
       participant,
       verified: identity.verified,
-      conversationId: conversation.id,
+      ...(Object.keys(attributes).length === 0 ? {} : { attributes }),
       securityRevision: organization.securityRevision,
       expiresAt,
     });
+    const contact = withPage?.contact ?? conversation?.contact;
     return {
       session: { token, expiresAt: new Date(expiresAt).toISOString() },
       user: {
@@ -90,14 +106,14 @@ export const boot: MethodDefinition<"chat.boot"> = {
       ...(participant.kind === "visitor"
         ? { visitorId: participant.visitorId }
         : {}),
-      conversation: {
+      conversation: conversation === undefined ? null : {
         id: conversation.id,
         messages,
-        ...(withPage?.contact === undefined
-          ? {}
-          : { contact: withPage.contact }),
+        ...(contact === undefined ? {} : { contact }),
       },
-      ...available,
+      agentsOnline: config.agentsOnline,
+      withinHours: config.withinHours,
+      config,
     };
   },
 };

@@ -1,49 +1,78 @@
 /**
- * The visitor's session methods: `chat.sendMessage`, `chat.listMessages` and
- * `chat.stream`. Each acts only on the conversation named in the session.
+ * The visitor's message methods: `chat.sendMessage` and `chat.listMessages`.
+ * Each acts only on the session's participant's open conversation; the
+ * first message creates it (a boot creates none), with the attributes the
+ * boot recorded in the session.
  *
  * @module
  */
 
-import type { Conversation } from "../../chat/chat_store.ts";
-import { isConversationCursor, type WatchEvent } from "../../chat/live_feed.ts";
-import { sessionProblem } from "../credentials.ts";
+import { ChatError } from "../../chat/chat_error.ts";
+import { samePage } from "../../chat/chat_store.ts";
 import type { MethodContext, MethodDefinition } from "../method.ts";
+import { pageContext } from "../page_context.ts";
 import { RpcError } from "../rpc_error.ts";
 import {
-  type AgentStreamEvent,
   type ChatMessage,
-  type ConversationSummary,
   MAX_MESSAGE_LENGTH,
+  type SentMessage,
 } from "../../wire/mod.ts";
 
-/** `chat.sendMessage {text}` → `{message}`. */
+/**
+ * `chat.sendMessage {text, page?}` → `{message, conversationId}`. The
+ * `page` the visitor is on is recorded with it (the widget sends it with
+ * the first message of a page, as nothing was sent for the page before).
+ */
 export const sendMessage: MethodDefinition<"chat.sendMessage"> = {
   access: "session",
-  async run(
-    { organization, params, session, services },
-  ): Promise<{ message: ChatMessage }> {
+  async run(context): Promise<SentMessage> {
+    const { organization, params, services } = context;
+    const session = context.session!;
     const text = messageText(
       params.optionalText("text", MAX_MESSAGE_LENGTH * 2),
     );
+    const pageFields = params.optionalObject("page");
+    const page = pageFields === undefined
+      ? undefined
+      : pageContext(pageFields, session.origin);
+    const organizationId = organization.spec.id;
     const webhook = organization.spec.webhook !== undefined;
-    const message = await services.chat.append(
-      organization.spec.id,
-      session!.conversationId,
-      "visitor",
-      text,
-      {
-        keep: organization.spec.maxMessages,
-        webhook,
-        unansweredAfterMs: organization.spec.widget.unansweredAfterMs,
-      },
-    );
-    if (webhook) services.webhooksDue();
-    return { message };
+    for (let attempt = 0;; attempt++) {
+      // A new conversation is created with the page; an open one may need it.
+      const conversation = await services.chat.conversationFor(
+        organizationId,
+        session.participant,
+        session.attributes ?? {},
+        page,
+      );
+      try {
+        if (page !== undefined && !samePage(conversation.page, page)) {
+          await services.chat.setPage(organizationId, conversation.id, page);
+        }
+        const message = await services.chat.append(
+          organizationId,
+          conversation.id,
+          "visitor",
+          text,
+          {
+            keep: organization.spec.maxMessages,
+            webhook,
+            unansweredAfterMs: organization.spec.widget.unansweredAfterMs,
+          },
+        );
+        if (webhook) services.webhooksDue();
+        return { message, conversationId: conversation.id };
+      } catch (error) {
+        // Closed between finding and writing: the next one is a new conversation.
+        const closed = error instanceof ChatError &&
+          error.code === "conversation-closed";
+        if (!closed || attempt > 0) throw error;
+      }
+    }
   },
 };
 
-/** `chat.listMessages {after?, limit?}` → `{messages}`, oldest first. */
+/** `chat.listMessages {after?, limit?}` → `{messages}`, oldest first (none before the first message). */
 export const listMessages: MethodDefinition<"chat.listMessages"> = {
   access: "session",
   async run(
@@ -51,52 +80,20 @@ export const listMessages: MethodDefinition<"chat.listMessages"> = {
   ): Promise<{ messages: ChatMessage[] }> {
     const after = params.optionalString("after", 64);
     const limit = params.optionalInteger("limit", 1, 200);
+    const conversation = await services.chat.findConversation(
+      organization.spec.id,
+      session!.participant,
+    );
+    if (conversation === undefined) return { messages: [] };
     const messages = await services.chat.listMessages(
       organization.spec.id,
-      session!.conversationId,
+      conversation.id,
       {
         ...(after === undefined ? {} : { after }),
         ...(limit === undefined ? {} : { limit }),
       },
     );
     return { messages };
-  },
-};
-
-/**
- * `chat.stream` → `text/event-stream` of the conversation's new messages,
- * then `closed` once it is closed — or once the session stops being valid.
- */
-export const streamMessages: MethodDefinition<"chat.stream"> = {
-  access: "session",
-  async run(context): Promise<Response> {
-    const session = context.session!;
-    const organizationId = context.organization.spec.id;
-    const after = await resumeCursor(context, isConversationCursor);
-    return context.services.streams.open(
-      {
-        credential: `session:${session.sessionId}`,
-        ip: context.ip,
-        expiresAt: session.expiresAt,
-        check: (evaluator) =>
-          sessionProblem(
-            session,
-            evaluator.organization(session.organizationId),
-            undefined,
-            context.origin,
-          )?.reason,
-      },
-      (signal) =>
-        frames(
-          context.services.live.conversation(
-            organizationId,
-            session.conversationId,
-            { signal, ...(after === undefined ? {} : { after }) },
-          ),
-          "visitor",
-        ),
-      context.request,
-    );
   },
 };
 
@@ -134,70 +131,6 @@ export async function resumeCursor(
     );
   }
   return after;
-}
-
-/**
- * Watch events as Server-Sent Events, with the watch cursor as event id so
- * `Last-Event-ID` resumes exactly where a stream left off. A visitor hears
- * the agents type; agents hear the visitor type and see conversations change.
- *
- * @param events The watch.
- * @param audience Who the stream is for.
- * @param summarize How agents see a conversation (agent streams only).
- */
-export async function* frames(
-  events: AsyncIterable<WatchEvent>,
-  audience: "visitor" | "agents",
-  summarize?: (conversation: Conversation) => ConversationSummary,
-): AsyncGenerator<
-  AgentStreamEvent & { readonly id?: string },
-  void,
-  undefined
-> {
-  for await (const update of events) {
-    switch (update.kind) {
-      case "message":
-        yield {
-          id: update.cursor,
-          event: "message",
-          data: { conversationId: update.conversationId, ...update.message },
-        };
-        break;
-      case "closed":
-        yield {
-          id: update.cursor,
-          event: "closed",
-          data: {
-            conversationId: update.conversationId,
-            reason: "conversation.closed",
-          },
-        };
-        break;
-      case "updated":
-        if (summarize === undefined) break;
-        yield {
-          id: update.cursor,
-          event: "conversation",
-          data: {
-            conversationId: update.conversationId,
-            conversation: summarize(update.conversation),
-          },
-        };
-        break;
-      case "typing":
-        // Nobody is told of their own side typing.
-        if (audience === "visitor" && update.author === "visitor") break;
-        yield {
-          event: "typing",
-          data: {
-            conversationId: update.conversationId,
-            author: update.author,
-            ...(update.agent === undefined ? {} : { agent: update.agent }),
-          },
-        };
-        break;
-    }
-  }
 }
 
 /**

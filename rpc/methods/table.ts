@@ -8,11 +8,12 @@ import type { RpcMethod } from "../../wire/mod.ts";
 import type { MethodDefinition } from "../method.ts";
 import * as agent from "./agent.ts";
 import { boot } from "./boot.ts";
-import { listMessages, sendMessage, streamMessages } from "./chat_messages.ts";
+import { listMessages, sendMessage } from "./chat_messages.ts";
 import { getConfig } from "./get_config.ts";
 import { getJwtDocs } from "./get_jwt_docs.ts";
 import { securityReport } from "./security_report.ts";
 import * as visitor from "./visitor_context.ts";
+import { streamMessages } from "./visitor_stream.ts";
 
 /** Every method of the wire contract, each typed by its name. */
 export type MethodTable = {

@@ -2,7 +2,9 @@
  * What the visitor's session tells agents besides messages: that they are
  * typing (`chat.typing`), where to answer them when nobody is online
  * (`chat.setContact`), and the page they moved to (`chat.setPage`, for
- * single-page sites that navigate without booting again).
+ * single-page sites that navigate without booting again). Typing and pages
+ * go to the participant's open conversation and are dropped while there is
+ * none; leaving an address starts one, as a first message does.
  *
  * @module
  */
@@ -17,11 +19,17 @@ import { isEmailAddress, MAX_EMAIL_LENGTH } from "../../wire/mod.ts";
 export const typing: MethodDefinition<"chat.typing"> = {
   access: "session",
   async run({ organization, session, services }) {
-    await services.chat.typing(
+    const conversation = await services.chat.findConversation(
       organization.spec.id,
-      session!.conversationId,
-      "visitor",
+      session!.participant,
     );
+    if (conversation !== undefined) {
+      await services.chat.typing(
+        organization.spec.id,
+        conversation.id,
+        "visitor",
+      );
+    }
     return {};
   },
 };
@@ -31,9 +39,14 @@ export const setContact: MethodDefinition<"chat.setContact"> = {
   access: "session",
   async run({ organization, params, session, services }) {
     const email = emailAddress(params);
+    const open = await services.chat.conversationFor(
+      organization.spec.id,
+      session!.participant,
+      session!.attributes ?? {},
+    );
     const conversation = await services.chat.setContact(
       organization.spec.id,
-      session!.conversationId,
+      open.id,
       email,
     );
     return { contact: conversation?.contact ?? { email } };
@@ -42,18 +55,21 @@ export const setContact: MethodDefinition<"chat.setContact"> = {
 
 /**
  * `chat.setPage {url, title?, referrer?}` → `{page}`, or `{page: null}` when
- * the URL is not on the session's origin (it is then not stored).
+ * the URL is not on the session's origin or the visitor has no open
+ * conversation yet (it is then not stored; the widget sends the page with
+ * the first message).
  */
 export const setPage: MethodDefinition<"chat.setPage"> = {
   access: "session",
   async run({ organization, params, session, services }) {
     const page = pageContext(params, session!.origin);
     if (page === undefined) return { page: null };
-    await services.chat.setPage(
+    const conversation = await services.chat.findConversation(
       organization.spec.id,
-      session!.conversationId,
-      page,
+      session!.participant,
     );
+    if (conversation === undefined) return { page: null };
+    await services.chat.setPage(organization.spec.id, conversation.id, page);
     return { page };
   },
 };

@@ -102,15 +102,37 @@ export class KvConversationStore implements ConversationStore {
     this.#now = now;
   }
 
+  async find(
+    organizationId: string,
+    participant: Participant,
+  ): Promise<Conversation | undefined> {
+    const pointerKey = participantKey(organizationId, participant);
+    const cacheKey = pointerCacheKey(organizationId, pointerKey);
+    const remembered = this.#pointers.get(cacheKey);
+    if (remembered !== undefined) {
+      const known = await this.#get<Conversation>(
+        conversationKey(organizationId, remembered),
+      );
+      if (known.value?.status === "open") return normalize(known.value);
+      this.#pointers.delete(cacheKey);
+    }
+    const pointer = await this.#get<string>(pointerKey);
+    if (pointer.value === null) return undefined;
+    const entry = await this.#get<Conversation>(
+      conversationKey(organizationId, pointer.value),
+    );
+    if (entry.value?.status !== "open") return undefined;
+    this.#remember(cacheKey, entry.value.id);
+    return normalize(entry.value);
+  }
+
   async open(
     organizationId: string,
     participant: Participant,
     how: OpenConversation,
   ): Promise<Conversation> {
     const pointerKey = participantKey(organizationId, participant);
-    const cacheKey = `${organizationId}\u0000${
-      pointerKey.slice(3).join("\u0000")
-    }`;
+    const cacheKey = pointerCacheKey(organizationId, pointerKey);
     const remembered = this.#pointers.get(cacheKey);
     if (remembered !== undefined) {
       const known = await this.#get<Conversation>(
@@ -677,6 +699,11 @@ function messageKey(
   messageId: string,
 ): Key {
   return ["chat", organizationId, "msg", conversationId, messageId];
+}
+
+/** The process cache's key of a participant pointer. */
+function pointerCacheKey(organizationId: string, pointerKey: Key): string {
+  return `${organizationId}\u0000${pointerKey.slice(3).join("\u0000")}`;
 }
 
 function participantKey(organizationId: string, participant: Participant): Key {

@@ -123,6 +123,14 @@ export class PgConversationStore implements ConversationStore {
     });
   }
 
+  async find(
+    organizationId: string,
+    participant: Participant,
+  ): Promise<Conversation | undefined> {
+    return (await this.#byParticipant.get([organizationId, participant]))
+      ?.conversation;
+  }
+
   async open(
     organizationId: string,
     participant: Participant,

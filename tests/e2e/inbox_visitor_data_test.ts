@@ -18,10 +18,14 @@ import {
 
 const ATTACK_ADDRESS = "billing?cc=attacker%40evil.example&subject=re@acme.com";
 
-/** A visitor of the shop over the wire: boots with a page, writes once. */
+/**
+ * A visitor of the shop over the wire: boots, and writes once with the page
+ * it is on (as the widget does: a boot stores nothing, the first message
+ * creates the conversation and records the page).
+ */
 async function visitorWrites(
   fixture: WidgetFixture,
-  body: Record<string, unknown>,
+  { page, ...body }: Record<string, unknown>,
   text: string,
 ): Promise<string> {
   const origin = fixture.site.origin(SHOP_HOST);
@@ -31,7 +35,10 @@ async function visitorWrites(
   }, { origin });
   assert.equal(boot.status, 200, JSON.stringify(boot.body));
   const token = boot.body.data.session.token;
-  const sent = await fixture.server.rpc("chat.sendMessage", { text }, {
+  const sent = await fixture.server.rpc("chat.sendMessage", {
+    text,
+    ...(page === undefined ? {} : { page }),
+  }, {
     origin,
     token,
   });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { securityErrors, widgetReady } from "./browser.ts";
+import { securityErrors, widgetParts, widgetReady } from "./browser.ts";
 import {
   ACME_ADMIN_KEY,
   openWidgetFixture,
@@ -45,10 +45,17 @@ Deno.test("the /agent inbox asks to sign in again once its key leaves the policy
   assert.deepEqual(agent.watch.pageErrors, []);
 });
 
-Deno.test("a widget whose origin leaves the policy boots again and reports DOMAIN_NOT_ALLOWED", async () => {
+Deno.test("a widget whose open panel's origin leaves the policy boots again and reports DOMAIN_NOT_ALLOWED", async () => {
   await using fixture = await openWidgetFixture();
   const { page, watch } = await fixture.visit({});
   await widgetReady(page);
+  // An open panel holds a stream; a closed one with no conversation asks
+  // nothing until its next call (tests/e2e/page_views_test.ts).
+  const streaming = page.waitForResponse((response) =>
+    response.url().endsWith("/rpc/chat.stream")
+  );
+  await widgetParts(page).launcher.click();
+  await streaming;
   const shop = fixture.site.origin(SHOP_HOST);
   await reload(
     fixture,
@@ -59,5 +66,6 @@ Deno.test("a widget whose origin leaves the policy boots again and reports DOMAI
   );
   const [error] = await securityErrors(page);
   assert.equal(error?.code, "DOMAIN_NOT_ALLOWED");
+  await widgetParts(page).host.waitFor({ state: "detached" });
   assert.deepEqual(watch.pageErrors, []);
 });
