@@ -9,7 +9,8 @@
 
 import assert from "node:assert/strict";
 import { LiveFeed, type WatchEvent } from "../chat/live_feed.ts";
-import type { ChatMessage, Conversation } from "../store/conversation_store.ts";
+import type { Conversation } from "../store/conversation_store.ts";
+import type { ChatMessage } from "../wire/records.ts";
 import { storeEngines, type TestStore } from "./store_engines.ts";
 
 const engine = storeEngines().find((each) => each.name === "postgres");

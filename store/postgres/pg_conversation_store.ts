@@ -33,7 +33,6 @@
  */
 
 import type {
-  ChatMessage,
   Conversation,
   ConversationChange,
   ConversationFilter,
@@ -52,6 +51,7 @@ import {
 } from "../conversation_cursor.ts";
 import type { OutboxItem } from "../outbox_store.ts";
 import { StoreUnavailableError } from "../store_unavailable_error.ts";
+import type { ChatMessage } from "../../wire/records.ts";
 import { BatchedLookups } from "./batched_lookups.ts";
 import { KnownVersions } from "./known_versions.ts";
 import {
