@@ -61,7 +61,7 @@ import { openStore } from "./store/open_store.ts";
 import { watchOutages } from "./store/outage_watch.ts";
 import type { Store } from "./store/store.ts";
 import { agentPage } from "./widget/agent_page.ts";
-import { buildAgentInbox, buildWidget } from "./widget/build.ts";
+import { buildAgentInbox, buildLocales, buildWidget } from "./widget/build.ts";
 import { demoPage } from "./widget/demo_page.ts";
 import { faviconIco } from "./widget/favicon.ts";
 
@@ -143,9 +143,10 @@ export async function setupServer(
       };
     }
     const policy: PolicySource = fileSource ?? demoSource!;
-    const [widget, agentScript] = await Promise.all([
+    const [widget, agentScript, locales] = await Promise.all([
       buildWidget(),
       buildAgentInbox(),
+      buildLocales(),
     ]);
     const decisionLog = openDecisionLogWriter(
       settings.decisionLogPath ?? undefined,
@@ -156,6 +157,7 @@ export async function setupServer(
       store,
       widget,
       agentScript,
+      locales: new Map(locales.map((built) => [built.locale, built])),
       favicon: faviconIco(),
       metrics,
       decisionLog: decisionLog.write,

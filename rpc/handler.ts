@@ -99,6 +99,12 @@ export interface HandlerOptions {
   readonly decisionLog?: DecisionLogSink;
   /** The widget bundle; `/widget.js` answers 404 without it. */
   readonly widget?: WidgetAsset;
+  /**
+   * The widget's locale files by locale (`de`, `pt-BR`), served at
+   * `/locales/<locale>.json` for a widget speaking another language than
+   * its built-in English; 404 for a locale not given.
+   */
+  readonly locales?: ReadonlyMap<string, WidgetAsset>;
   /** The agent inbox script, served at `/agent.js` for the `/agent` page. */
   readonly agentScript?: WidgetAsset;
   /** The `.ico` served at `/favicon.ico`; 404 without it. */
@@ -273,7 +279,9 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
           },
         });
       default:
-        return new Response("Not found\n", { status: 404 });
+        return url.pathname.startsWith("/locales/")
+          ? localeResponse(request, url.pathname, options.locales)
+          : new Response("Not found\n", { status: 404 });
     }
   }
 
@@ -473,18 +481,35 @@ function faviconResponse(icon: Uint8Array<ArrayBuffer> | undefined): Response {
   });
 }
 
+/**
+ * `GET /locales/<locale>.json`: public and the same for everyone, so any
+ * page may fetch it without credentials, and browsers revalidate it by ETag.
+ */
+function localeResponse(
+  request: Request,
+  path: string,
+  locales: ReadonlyMap<string, WidgetAsset> | undefined,
+): Response {
+  const match = /^\/locales\/([A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*)\.json$/
+    .exec(path);
+  const locale = match ? locales?.get(match[1]!) : undefined;
+  return widgetResponse(request, locale, "json");
+}
+
 function widgetResponse(
   request: Request,
   widget: WidgetAsset | undefined,
-  part: "code" | "sri",
+  part: "code" | "sri" | "json",
 ): Response {
   if (widget === undefined) return new Response("Not found\n", { status: 404 });
-  const etag = part === "code"
-    ? widget.etag
-    : `"sri-${widget.etag.replaceAll('"', "")}"`;
+  const etag = part === "sri"
+    ? `"sri-${widget.etag.replaceAll('"', "")}"`
+    : widget.etag;
   const headers = new Headers({
     "Content-Type": part === "code"
       ? "text/javascript; charset=utf-8"
+      : part === "json"
+      ? "application/json; charset=utf-8"
       : "text/plain; charset=utf-8",
     "Cache-Control": "public, max-age=300, must-revalidate",
     "ETag": etag,
@@ -494,7 +519,7 @@ function widgetResponse(
   if (request.headers.get("if-none-match") === etag) {
     return new Response(null, { status: 304, headers });
   }
-  return new Response(part === "code" ? widget.code : widget.sri + "\n", {
+  return new Response(part === "sri" ? widget.sri + "\n" : widget.code, {
     headers,
   });
 }

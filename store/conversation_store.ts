@@ -90,6 +90,8 @@ export interface Conversation {
   readonly page?: PageContext;
   /** What the visitor left to be answered at (unverified). */
   readonly contact?: { readonly email: string };
+  /** The locale the visitor reads the widget in (`de`, `pt-BR`), as its last message said. */
+  readonly language?: string;
   /** Id of the first visitor message no agent has answered yet. */
   readonly awaitingReplySince?: string;
 }

@@ -34,6 +34,7 @@ import {
 } from "./sign_in_error.ts";
 import { installSecurityView } from "./security_view.ts";
 import { TypingIndicator, TypingThrottle } from "./typing_signal.ts";
+import { languageLabel } from "./language_label.ts";
 import { contactField, pageFields, type Shown } from "./visitor_links.ts";
 
 interface Credentials {
@@ -235,7 +236,7 @@ function renderDetails(conversation: ConversationSummary): void {
   }));
   handOverButton.parentElement!.hidden = others.length === 0;
 
-  const { visitor, page, contact, userData } = conversation;
+  const { visitor, page, contact, language, userData } = conversation;
   const fields: [string, string | Node][] = [];
   if (visitor.name) fields.push(["Name", visitor.name]);
   if (visitor.email) fields.push(["Email", visitor.email]);
@@ -247,6 +248,8 @@ function renderDetails(conversation: ConversationSummary): void {
     conversation.verified ? "Verified ✓" : "Unverified",
   ]);
   // The visitor wrote these: links only where they cannot lead elsewhere.
+  // The language the visitor reads the widget in: the one to answer in.
+  if (language) fields.push(["Language", languageLabel(language)]);
   if (contact) fields.push(["Contact", shown(contactField(contact.email))]);
   if (page) {
     const { page: where, referrer } = pageFields(page);
