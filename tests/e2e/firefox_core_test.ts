@@ -5,8 +5,9 @@
  *
  * Rows: a visitor's page views (the launcher on every page, one boot, no
  * stream), writing opens the stream and the agent's reply arrives live and is
- * there on the next page; the shadow DOM under a strict CSP; keyboard only;
- * a narrow viewport; right to left.
+ * there on the next page, and after `shutdown()` a reload starts empty;
+ * storage that throws boots on every page; the shadow DOM under a strict CSP;
+ * keyboard only; a narrow viewport; right to left.
  */
 
 import assert from "node:assert/strict";
@@ -162,6 +163,68 @@ Deno.test("Firefox: the widget's core suite", async (t) => {
         await ready(page);
         await (await part(page, "button.launcher")).click();
         await shown(page, "li.agent", "Answered live");
+
+        // After shutdown() and a reload, an anonymous visitor starts empty.
+        await page.evaluate(() =>
+          (globalThis as unknown as { ChatWidget: { shutdown(): void } })
+            .ChatWidget.shutdown()
+        );
+        assert.equal(
+          await page.evaluate(() =>
+            localStorage.getItem("parley:visitor:acme")
+          ),
+          null,
+        );
+        await page.goto(url);
+        await ready(page);
+        await (await part(page, "button.launcher")).click();
+        await shown(page, "li.greeting", "Hi! How can we help?");
+        assert.equal(
+          await page.evaluate(() =>
+            document.querySelector("parley-chat")!.shadowRoot!
+              .querySelectorAll("li.agent:not(.greeting), li.visitor").length
+          ),
+          0,
+        );
+        assert.deepEqual(watch.pageErrors, []);
+        await page.browserContext().close();
+      },
+    );
+
+    await t.step(
+      "localStorage that throws (private mode, blocked storage): a boot per page, the launcher on each",
+      async () => {
+        const { page, watch } = await openFirefoxPage(browser);
+        await page.evaluateOnNewDocument(() => {
+          for (const name of ["getItem", "setItem", "removeItem"] as const) {
+            Storage.prototype[name] = () => {
+              throw new DOMException(
+                "The operation is insecure.",
+                "SecurityError",
+              );
+            };
+          }
+        });
+        let boots = 0;
+        page.on("request", (request) => {
+          if (
+            request.method() === "POST" &&
+            request.url().endsWith("/rpc/chat.boot")
+          ) boots++;
+        });
+        const url = hostUrl("no-storage");
+        for (let view = 0; view < 3; view++) {
+          await page.goto(url);
+          await ready(page);
+          await part(page, "button.launcher");
+        }
+        assert.equal(boots, 3);
+        assert.deepEqual(
+          await page.evaluate(() =>
+            (globalThis as unknown as { parleyErrors: unknown[] }).parleyErrors
+          ),
+          [],
+        );
         assert.deepEqual(watch.pageErrors, []);
         await page.browserContext().close();
       },
