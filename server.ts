@@ -61,8 +61,14 @@ import { openStore } from "./store/open_store.ts";
 import { watchOutages } from "./store/outage_watch.ts";
 import type { Store } from "./store/store.ts";
 import { agentPage } from "./widget/agent_page.ts";
-import { buildAgentInbox, buildLocales, buildWidget } from "./widget/build.ts";
-import { demoPage } from "./widget/demo_page.ts";
+import {
+  buildAgentInbox,
+  buildLocales,
+  buildStylesheet,
+  buildWidget,
+} from "./widget/build.ts";
+import { INBOX_CSS } from "./widget/inbox_styles.ts";
+import { DEMO_CSS, demoPage } from "./widget/demo_page.ts";
 import { faviconIco } from "./widget/favicon.ts";
 
 /** A configured server, before it listens. */
@@ -143,11 +149,17 @@ export async function setupServer(
       };
     }
     const policy: PolicySource = fileSource ?? demoSource!;
-    const [widget, agentScript, locales] = await Promise.all([
-      buildWidget(),
-      buildAgentInbox(),
-      buildLocales(),
-    ]);
+    const [widget, agentScript, agentStyles, homeStyles, locales] =
+      await Promise
+        .all([
+          buildWidget(),
+          buildAgentInbox(),
+          buildStylesheet(INBOX_CSS),
+          buildStylesheet(DEMO_CSS),
+          buildLocales(),
+        ]);
+    const hasDemo =
+      policy.current.organization(DEMO_ORGANIZATION) !== undefined;
     const decisionLog = openDecisionLogWriter(
       settings.decisionLogPath ?? undefined,
       { onDrop: () => metrics.decisionLogDropped() },
@@ -163,10 +175,11 @@ export async function setupServer(
       decisionLog: decisionLog.write,
       pages: {
         agent: agentPage(),
-        ...(policy.current.organization(DEMO_ORGANIZATION) === undefined
-          ? {}
-          : { home: demoPage({ organizationId: DEMO_ORGANIZATION }) }),
+        ...(hasDemo
+          ? { home: demoPage({ organizationId: DEMO_ORGANIZATION }) }
+          : {}),
       },
+      styles: { agent: agentStyles, ...(hasDemo ? { home: homeStyles } : {}) },
       ...(settings.sessionSecret === null
         ? {}
         : { sessionSecret: settings.sessionSecret }),

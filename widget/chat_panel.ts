@@ -19,7 +19,7 @@
  * @module
  */
 
-import { MAX_MESSAGE_LENGTH } from "../rpc/wire.ts";
+import { MAX_MESSAGE_LENGTH } from "../wire/mod.ts";
 import { isEmailAddress } from "./email_address.ts";
 import { type Catalogue, ENGLISH_CATALOGUE } from "./i18n/catalogue.ts";
 import type { MessageKey } from "./i18n/english.ts";

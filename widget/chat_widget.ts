@@ -14,17 +14,17 @@
  * @module
  */
 
-import {
-  type ChatMessage,
-  DEFAULT_GREETING,
-  type ErrorCode,
-  type VisitorConversation,
-  type WidgetConfig,
-} from "../rpc/wire.ts";
+import type {
+  ChatMessage,
+  ErrorCode,
+  VisitorConversation,
+  WidgetConfig,
+} from "../wire/mod.ts";
 import { ChatPanel, type PanelLook } from "./chat_panel.ts";
 import { ChatSession } from "./chat_session.ts";
 import { resolveAdminText } from "./i18n/admin_text.ts";
 import { type Catalogue, ENGLISH_CATALOGUE } from "./i18n/catalogue.ts";
+import { ENGLISH } from "./i18n/english.ts";
 import { chooseLanguage, type LanguageChoice } from "./i18n/locale_match.ts";
 import { translate } from "./i18n/translate.ts";
 import { fetchCatalogue } from "./locale_file.ts";
@@ -408,8 +408,9 @@ function panelLook(config: WidgetConfig, language: LanguageChoice): PanelLook {
   const greeting = text("greeting");
   return {
     title: text("title") || config.name,
-    // The server's default greeting reads in the visitor's language.
-    greeting: texts?.greeting || greeting !== DEFAULT_GREETING
+    // The server's default greeting (wire's DEFAULT_GREETING, English's
+    // own) reads in the visitor's language.
+    greeting: texts?.greeting || greeting !== ENGLISH.greeting
       ? greeting ?? ""
       : undefined,
     awayMessage: text("awayMessage") ?? "",

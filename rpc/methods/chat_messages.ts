@@ -17,7 +17,7 @@ import {
   type ChatMessage,
   MAX_MESSAGE_LENGTH,
   type SentMessage,
-} from "../wire.ts";
+} from "../../wire/mod.ts";
 
 /**
  * `chat.sendMessage {text, page?, language?}` → `{message, conversationId}`.
@@ -26,7 +26,7 @@ import {
  * the `language` the visitor reads the widget in (a locale Parley ships),
  * which agents see beside the thread.
  */
-export const sendMessage: MethodDefinition = {
+export const sendMessage: MethodDefinition<"chat.sendMessage"> = {
   access: "session",
   async run(context): Promise<SentMessage> {
     const { organization, params, services } = context;
@@ -85,7 +85,7 @@ export const sendMessage: MethodDefinition = {
 };
 
 /** `chat.listMessages {after?, limit?}` → `{messages}`, oldest first (none before the first message). */
-export const listMessages: MethodDefinition = {
+export const listMessages: MethodDefinition<"chat.listMessages"> = {
   access: "session",
   async run(
     { organization, params, session, services },

@@ -13,7 +13,7 @@ import type { CompiledOrganization } from "../../policy/types.ts";
 import type { LocalizedText } from "../../policy/types.ts";
 import { resolveAdminText } from "../../widget/i18n/admin_text.ts";
 import { chooseLanguage } from "../../widget/i18n/locale_match.ts";
-import { DEFAULT_GREETING, type WidgetConfig } from "../wire.ts";
+import { DEFAULT_GREETING, type WidgetConfig } from "../../wire/mod.ts";
 import { availabilityOf } from "./availability.ts";
 
 const DEFAULT_COLOR = "#0b5fff";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { languageLabel } from "./language_label.ts";
+import { languageLabel } from "./inbox_labels.ts";
 
 const ROWS: readonly (readonly [string, string])[] = [
   ["de", "German (de)"],
