@@ -18,14 +18,8 @@ import type {
   LocalizedText,
   WidgetSettings,
 } from "../policy/types.ts";
-import {
-  chooseAdminText,
-  type ChosenAdminText,
-} from "../widget/i18n/admin_text.ts";
-import {
-  chooseLanguage,
-  type LanguageChoice,
-} from "../widget/i18n/locale_match.ts";
+import { chooseAdminText, type ChosenAdminText } from "../wire/admin_text.ts";
+import { chooseLanguage, type LanguageChoice } from "../wire/locale_match.ts";
 import { onePolicy, parseArguments, required } from "./arguments.ts";
 import { organizationPolicy } from "./organization_policy.ts";
 import { printJson } from "./output.ts";

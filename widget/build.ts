@@ -16,7 +16,7 @@
 
 import * as esbuild from "esbuild";
 import { catalogueProblems } from "./i18n/catalogue_check.ts";
-import { SUPPORTED_LOCALES } from "./i18n/locale_match.ts";
+import { SUPPORTED_LOCALES } from "../wire/locale_match.ts";
 import { PANEL_CSS } from "./panel_styles.ts";
 
 /** A built widget bundle. */

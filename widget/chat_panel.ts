@@ -23,7 +23,7 @@ import { MAX_MESSAGE_LENGTH } from "../wire/mod.ts";
 import { isEmailAddress } from "./email_address.ts";
 import { type Catalogue, ENGLISH_CATALOGUE } from "./i18n/catalogue.ts";
 import type { MessageKey } from "./i18n/english.ts";
-import { textDirection } from "./i18n/locale_match.ts";
+import { textDirection } from "../wire/locale_match.ts";
 import { formatMessageTime } from "./i18n/message_time.ts";
 import { translate, translateParts } from "./i18n/translate.ts";
 import { readableTextOn } from "../policy/contrast.ts";

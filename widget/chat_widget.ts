@@ -22,10 +22,10 @@ import type {
 } from "../wire/mod.ts";
 import { ChatPanel, type PanelLook } from "./chat_panel.ts";
 import { ChatSession } from "./chat_session.ts";
-import { resolveAdminText } from "./i18n/admin_text.ts";
+import { resolveAdminText } from "../wire/admin_text.ts";
 import { type Catalogue, ENGLISH_CATALOGUE } from "./i18n/catalogue.ts";
 import { ENGLISH } from "./i18n/english.ts";
-import { chooseLanguage, type LanguageChoice } from "./i18n/locale_match.ts";
+import { chooseLanguage, type LanguageChoice } from "../wire/locale_match.ts";
 import { translate } from "./i18n/translate.ts";
 import { fetchCatalogue } from "./locale_file.ts";
 import { TitleFlash } from "./title_flash.ts";

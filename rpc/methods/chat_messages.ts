@@ -9,7 +9,7 @@
 
 import { ChatError } from "../../chat/chat_error.ts";
 import { samePage } from "../../chat/chat_store.ts";
-import { matchLocale } from "../../widget/i18n/locale_match.ts";
+import { matchLocale } from "../../wire/locale_match.ts";
 import type { MethodContext, MethodDefinition } from "../method.ts";
 import { pageContext } from "../page_context.ts";
 import { RpcError } from "../rpc_error.ts";

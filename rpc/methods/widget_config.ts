@@ -11,8 +11,8 @@ import type { AgentPresence } from "../../chat/agent_presence.ts";
 import { weeklyHoursText } from "../../policy/business_hours.ts";
 import type { CompiledOrganization } from "../../policy/types.ts";
 import type { LocalizedText } from "../../policy/types.ts";
-import { resolveAdminText } from "../../widget/i18n/admin_text.ts";
-import { chooseLanguage } from "../../widget/i18n/locale_match.ts";
+import { resolveAdminText } from "../../wire/admin_text.ts";
+import { chooseLanguage } from "../../wire/locale_match.ts";
 import { DEFAULT_GREETING, type WidgetConfig } from "../../wire/mod.ts";
 import { availabilityOf } from "./availability.ts";
 

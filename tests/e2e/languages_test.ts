@@ -9,7 +9,7 @@
 
 import assert from "node:assert/strict";
 import type { Locator, Page } from "playwright-core";
-import { SUPPORTED_LOCALES } from "../../widget/i18n/locale_match.ts";
+import { SUPPORTED_LOCALES } from "../../wire/locale_match.ts";
 import { animationsFinished, widgetParts, widgetReady } from "./browser.ts";
 import { screenshotPath } from "./screenshot_folder.ts";
 import { e2ePolicy, openWidgetFixture } from "./widget_fixture.ts";
