@@ -39,9 +39,9 @@ export interface WidgetConfig extends Availability {
      * string.
      */
     readonly texts?: {
-      readonly title?: LocalizedText;
-      readonly greeting?: LocalizedText;
-      readonly awayMessage?: LocalizedText;
+      readonly title?: TextPerLocale;
+      readonly greeting?: TextPerLocale;
+      readonly awayMessage?: TextPerLocale;
     };
     readonly color: string;
     readonly position: "left" | "right";
@@ -78,7 +78,7 @@ export interface WidgetConfig extends Availability {
 }
 
 /** An organization's text per locale tag, e.g. `{ en: "Hi!", de: "Hallo!" }`. */
-export type LocalizedText = { readonly [locale: string]: string };
+export type TextPerLocale = { readonly [locale: string]: string };
 
 /**
  * The greeting of an organization whose policy sets none; the widget shows
