@@ -14,9 +14,22 @@
  */
 export function normalizeHost(host: string): string | undefined {
   if (host === "" || /[\s/?#@\\:*%]/.test(host)) return undefined;
+  return urlHostname(host);
+}
+
+/**
+ * The host as a URL's `hostname` has it (lower case, IDN as punycode, IPv4
+ * as four decimals, IPv6 compressed in brackets), without a trailing dot.
+ *
+ * @param text A host, or a bracketed IPv6 address, that the caller has
+ *   checked holds no scheme, user info, port or path.
+ * @returns The host, or `undefined` when the URL parser refuses it or it is
+ *   empty or has an empty label.
+ */
+export function urlHostname(text: string): string | undefined {
   let hostname: string;
   try {
-    hostname = new URL(`http://${host}`).hostname;
+    hostname = new URL(`http://${text}`).hostname;
   } catch {
     return undefined;
   }
