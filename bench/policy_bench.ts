@@ -93,6 +93,19 @@ function allowList(i: number): string[] {
   ];
 }
 
+/** Organization `i`'s settings in YAML, as an organization file has them. */
+function organizationLines(i: number): string[] {
+  return [
+    `name: Organization ${i}`,
+    "domains:",
+    "  mode: enforce",
+    `  allow: [${
+      allowList(i).map((entry) => JSON.stringify(entry)).join(", ")
+    }]`,
+    'jwt: { mode: "off" }',
+  ];
+}
+
 function organizations(
   count: number,
   testing: PolicyTree["testing"] = THIS_TREE.testing,
@@ -296,14 +309,9 @@ const bigYaml = () =>
     ...Array.from({ length: YAML_ORGANIZATIONS }, (_, i) =>
       [
         `  org${i}:`,
-        `    name: Organization ${i}`,
-        "    domains:",
-        "      mode: enforce",
-        `      allow: [${
-          allowList(i).map((entry) => JSON.stringify(entry)).join(", ")
-        }]`,
-        '    jwt: { mode: "off" }',
-      ].join("\n")),
+        ...organizationLines(i).map((line) => `    ${line}`),
+      ]
+        .join("\n")),
     "",
   ].join("\n");
 let bigYamlText: string | undefined;
@@ -341,13 +349,7 @@ const DIRECTORY_ORGANIZATIONS = 10_000;
 function organizationFile(i: number, title: string): string {
   return [
     "version: 1",
-    `name: Organization ${i}`,
-    "domains:",
-    "  mode: enforce",
-    `  allow: [${
-      allowList(i).map((entry) => JSON.stringify(entry)).join(", ")
-    }]`,
-    'jwt: { mode: "off" }',
+    ...organizationLines(i),
     `widget: { title: ${JSON.stringify(title)} }`,
     "",
   ].join("\n");
