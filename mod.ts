@@ -46,6 +46,7 @@ export type {
   JwtKeySpec,
   JwtMode,
   LimitSettings,
+  LocalizedText,
   OpeningRange,
   OrganizationSpec,
   OriginVerdict,
@@ -80,19 +81,7 @@ export type {
   CounterStore,
   SlotOutcome,
 } from "./store/counter_store.ts";
-export type {
-  Conversation,
-  ConversationAttributes,
-  ConversationChange,
-  ConversationFilter,
-  ConversationPage,
-  ConversationStore,
-  FeedEntry,
-  FeedEvent,
-  MessageChange,
-  OpenConversation,
-  Participant,
-} from "./store/conversation_store.ts";
+export type * from "./store/conversation_store.ts";
 export type { ChangeFeed } from "./store/change_feed.ts";
 export type {
   ClaimShare,
@@ -168,6 +157,7 @@ export type {
   StreamFrame,
   StreamMethod,
   StreamReady,
+  TextPerLocale,
   TypingEvent,
   VisitorConversation,
   WidgetConfig,
