@@ -27,7 +27,7 @@
 
 import type { LimitVerdict, RateLimiter } from "../limits/rate_limiter.ts";
 import type { CompiledOrganization, Decision } from "../policy/types.ts";
-import type { AgentIdentity } from "./wire.ts";
+import type { AgentIdentity } from "../wire/mod.ts";
 import { StoreUnavailableError } from "../store/store_unavailable_error.ts";
 import type { DecisionLogSink } from "./decision_log.ts";
 import { logDecision } from "./decision_log.ts";

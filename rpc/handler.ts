@@ -43,7 +43,7 @@ import { foldRefusals } from "./refusal_fold.ts";
 import type { Exchange } from "./exchange.ts";
 import { LiveStreams } from "./live_streams.ts";
 import type { MethodDefinition, Services } from "./method.ts";
-import { METHODS } from "./methods/table.ts";
+import { methodNamed } from "./methods/table.ts";
 import { Metrics } from "./metrics.ts";
 import { Params } from "./params.ts";
 import {
@@ -63,11 +63,11 @@ import {
   SessionSigner,
 } from "./session_token.ts";
 import { VisitorReferences } from "./visitor_reference.ts";
-import { MAX_MESSAGE_LENGTH } from "./wire.ts";
+import { MAX_MESSAGE_LENGTH } from "../wire/mod.ts";
 
-/** The bundled widget, served at `/widget.js`. */
+/** A built file the server serves with an ETag: the widget bundle, the inbox's script or a page's stylesheet. */
 export interface WidgetAsset {
-  /** The JavaScript served at `/widget.js`. */
+  /** The file's text (JavaScript or CSS). */
   readonly code: string;
   /** `sha384-…`, served at `/widget.js.sri`. */
   readonly sri: string;
@@ -105,6 +105,14 @@ export interface HandlerOptions {
   readonly favicon?: Uint8Array<ArrayBuffer>;
   /** HTML of `GET /` and `GET /agent`, when served. */
   readonly pages?: { readonly home?: string; readonly agent?: string };
+  /**
+   * The pages' stylesheets, served at `/demo.css` (for `GET /`) and
+   * `/agent.css`: files, so the pages' CSP needs no `'unsafe-inline'`.
+   */
+  readonly styles?: {
+    readonly home?: WidgetAsset;
+    readonly agent?: WidgetAsset;
+  };
   /** Metrics registry; a new one when absent. */
   readonly metrics?: Metrics;
   /** Clock, epoch milliseconds. */
@@ -262,6 +270,10 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
         return widgetResponse(request, options.widget, "sri");
       case "/agent.js":
         return widgetResponse(request, options.agentScript, "code");
+      case "/agent.css":
+        return widgetResponse(request, options.styles?.agent, "code", CSS);
+      case "/demo.css":
+        return widgetResponse(request, options.styles?.home, "code", CSS);
       case "/favicon.ico":
         return faviconResponse(options.favicon);
       case "/healthz":
@@ -323,9 +335,7 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
       limits: [],
       organizationId: null,
     };
-    const method = Object.hasOwn(METHODS, methodName)
-      ? METHODS[methodName]
-      : undefined;
+    const method = methodNamed(methodName);
     let response: Response;
     try {
       const known = await knownMethod(request, method, methodName);
@@ -458,7 +468,7 @@ function html(page: string | undefined): Response {
     headers: {
       "Content-Type": "text/html; charset=utf-8",
       "Content-Security-Policy":
-        "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+        "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
     },
   });
 }
@@ -473,19 +483,21 @@ function faviconResponse(icon: Uint8Array<ArrayBuffer> | undefined): Response {
   });
 }
 
+const JAVASCRIPT = "text/javascript; charset=utf-8";
+const CSS = "text/css; charset=utf-8";
+
 function widgetResponse(
   request: Request,
   widget: WidgetAsset | undefined,
   part: "code" | "sri",
+  codeType: string = JAVASCRIPT,
 ): Response {
   if (widget === undefined) return new Response("Not found\n", { status: 404 });
   const etag = part === "code"
     ? widget.etag
     : `"sri-${widget.etag.replaceAll('"', "")}"`;
   const headers = new Headers({
-    "Content-Type": part === "code"
-      ? "text/javascript; charset=utf-8"
-      : "text/plain; charset=utf-8",
+    "Content-Type": part === "code" ? codeType : "text/plain; charset=utf-8",
     "Cache-Control": "public, max-age=300, must-revalidate",
     "ETag": etag,
     "Access-Control-Allow-Origin": "*",

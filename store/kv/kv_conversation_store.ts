@@ -26,7 +26,6 @@
  */
 
 import type {
-  ChatMessage,
   Conversation,
   ConversationChange,
   ConversationFilter,
@@ -44,6 +43,7 @@ import {
   parseConversationCursor,
 } from "../conversation_cursor.ts";
 import { StoreUnavailableError } from "../store_unavailable_error.ts";
+import type { ChatMessage } from "../../wire/records.ts";
 import { BatchedReads } from "./batched_reads.ts";
 import { isDatabaseLocked, jitteredBackoff } from "./locked_retry.ts";
 import { retryWhileLocked } from "./locked_retry.ts";
