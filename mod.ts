@@ -60,9 +60,12 @@ export type {
   WidgetSettings,
 } from "./policy/types.ts";
 export { createHandler } from "./rpc/handler.ts";
-export type { DecisionLogEntry, DecisionLogSink } from "./rpc/decision_log.ts";
-export { Metrics } from "./rpc/metrics.ts";
-export type { JwtState } from "./rpc/metrics.ts";
+export type {
+  DecisionLogEntry,
+  DecisionLogSink,
+} from "./observability/decision_log.ts";
+export { Metrics } from "./observability/metrics.ts";
+export type { JwtState } from "./observability/metrics.ts";
 export type {
   HandlerOptions,
   ParleyHandler,

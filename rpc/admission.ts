@@ -29,11 +29,11 @@ import type { LimitVerdict, RateLimiter } from "../limits/rate_limiter.ts";
 import type { CompiledOrganization, Decision } from "../policy/types.ts";
 import type { AgentIdentity } from "./wire.ts";
 import { StoreUnavailableError } from "../store/store_unavailable_error.ts";
-import type { DecisionLogSink } from "./decision_log.ts";
-import { logDecision } from "./decision_log.ts";
+import type { DecisionLogSink } from "../observability/decision_log.ts";
+import { logDecision } from "../observability/decision_log.ts";
 import type { Exchange } from "./exchange.ts";
 import type { MethodContext, MethodDefinition, Services } from "./method.ts";
-import type { Metrics } from "./metrics.ts";
+import type { Metrics } from "../observability/metrics.ts";
 import type { Params } from "./params.ts";
 import {
   agentLimit,
@@ -48,7 +48,7 @@ import {
   sessionLimit,
 } from "./request_limits.ts";
 import { RpcError } from "./rpc_error.ts";
-import type { SecurityTally } from "./security_tally.ts";
+import type { SecurityTally } from "../observability/security_tally.ts";
 import type { SessionClaims } from "./session_token.ts";
 import {
   bearerToken,
@@ -264,6 +264,7 @@ async function admitPublic(
     logDecision(
       parts.decisionLog,
       exchange,
+      exchange.organizationId,
       "report",
       decision.reportOnly.code,
       decision.reportOnly.reason,

@@ -19,7 +19,7 @@
  * @module
  */
 
-export type { PolicySource } from "./policy_source.ts";
+export type { PolicySource } from "../policy_source/policy_source.ts";
 
 import { AgentPresence } from "../chat/agent_presence.ts";
 import { ChatStore, WEBHOOK_KINDS } from "../chat/chat_store.ts";
@@ -37,23 +37,23 @@ import { AvailabilityWatch } from "./availability_watch.ts";
 import { availabilityOf } from "./methods/availability.ts";
 import { clientIp } from "./client_ip.ts";
 import { preflightResponse } from "./cors.ts";
-import type { PolicySource } from "./policy_source.ts";
-import type { DecisionLogSink } from "./decision_log.ts";
-import { foldRefusals } from "./refusal_fold.ts";
+import type { PolicySource } from "../policy_source/policy_source.ts";
+import type { DecisionLogSink } from "../observability/decision_log.ts";
+import { foldRefusals } from "../observability/refusal_fold.ts";
 import type { Exchange } from "./exchange.ts";
 import { LiveStreams } from "./live_streams.ts";
 import type { MethodDefinition, Services } from "./method.ts";
 import { METHODS } from "./methods/table.ts";
-import { Metrics } from "./metrics.ts";
+import { Metrics } from "../observability/metrics.ts";
 import { Params } from "./params.ts";
 import {
   HOUR_MS,
   hourStart,
   KEPT_HOURS,
   SecurityTally,
-} from "./security_tally.ts";
+} from "../observability/security_tally.ts";
 import { readJsonBody } from "./read_json_body.ts";
-import { UNKNOWN_ORGANIZATION } from "./request_limits.ts";
+import { UNKNOWN_ORGANIZATION } from "../store/store.ts";
 import { RpcError } from "./rpc_error.ts";
 import { refuseTokenInBody } from "./token_in_body.ts";
 import { failureReply, successReply } from "./rpc_reply.ts";

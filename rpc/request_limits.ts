@@ -14,9 +14,7 @@ import type {
 import type { CompiledOrganization, Evaluator } from "../policy/types.ts";
 import { type AppliedLimit, retryAfterSeconds } from "./rate_limit_headers.ts";
 import { RpcError } from "./rpc_error.ts";
-
-/** The metrics and limits label of organizations the policy does not know. */
-export const UNKNOWN_ORGANIZATION = "_unknown";
+import { UNKNOWN_ORGANIZATION } from "../store/store.ts";
 
 /** The reason of a refusal by the IP limit. */
 export const IP_LIMIT_REASON = "limit.ip";
