@@ -40,7 +40,7 @@ import { preflightResponse } from "./cors.ts";
 import type { PolicySource } from "../policy_source/policy_source.ts";
 import type { DecisionLogSink } from "../observability/decision_log.ts";
 import { foldRefusals } from "../observability/refusal_fold.ts";
-import type { Exchange } from "./exchange.ts";
+import type { Exchange, RpcCall } from "./exchange.ts";
 import { LiveStreams } from "./live_streams.ts";
 import type { MethodDefinition, Services } from "./method.ts";
 import { METHODS } from "./methods/table.ts";
@@ -309,7 +309,7 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
   ): Promise<Response> {
     const started = performance.now();
     const evaluator = source.current;
-    const exchange: Exchange = {
+    const call: RpcCall = {
       request,
       methodName,
       origin: request.headers.get("origin"),
@@ -320,12 +320,12 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
       ),
       evaluator,
       now: now(),
-      limits: [],
-      organizationId: null,
     };
     const method = Object.hasOwn(METHODS, methodName)
       ? METHODS[methodName]
       : undefined;
+    // What the reply reports until admission has decided.
+    let exchange: Exchange = { ...call, limits: [], organizationId: null };
     let response: Response;
     try {
       const known = await knownMethod(request, method, methodName);
@@ -335,15 +335,27 @@ export function createHandler(options: HandlerOptions): ParleyHandler {
       );
       refuseTokenInBody(known, body);
       const params = new Params(body);
-      const context = await admit(exchange, known, params, {
+      const admission = await admit(call, known, params, {
         limiter,
         metrics,
         security,
         services: () => services,
         ...(decisionLog === undefined ? {} : { decisionLog }),
       });
-      response = successReply(exchange, await known.run(context));
-      metrics.decision(context.organization.spec.id, "allowed", "OK");
+      exchange = {
+        ...call,
+        limits: admission.charged,
+        organizationId: admission.organizationId,
+      };
+      if (admission.admitted) {
+        response = successReply(exchange, await known.run(admission.context));
+        metrics.decision(admission.organizationId, "allowed", "OK");
+      } else {
+        response = failureReply(exchange, admission.refusal, {
+          metrics,
+          ...(decisionLog === undefined ? {} : { decisionLog }),
+        });
+      }
     } catch (error) {
       response = failureReply(exchange, error, {
         metrics,
