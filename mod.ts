@@ -9,14 +9,19 @@
  *
  * @example Mount Parley in your own Deno.serve
  * ```ts ignore
- * import { compilePolicy, createHandler, openStore } from "jsr:@parley/parley";
+ * import {
+ *   compilePolicy,
+ *   createHandler,
+ *   openStore,
+ *   staticPolicy,
+ * } from "jsr:@parley/parley";
  *
  * const policy = compilePolicy(await Deno.readTextFile("policy.yaml"), {
  *   env: (name) => Deno.env.get(name),
  * });
  * // A KV file on one machine, or postgres://… for many hosts.
  * const store = await openStore(Deno.env.get("PARLEY_STORE"));
- * Deno.serve(createHandler({ policy, store }));
+ * Deno.serve(createHandler({ policy: staticPolicy(policy), store }));
  * ```
  *
  * @module
@@ -60,6 +65,7 @@ export type {
   WidgetSettings,
 } from "./policy/types.ts";
 export { createHandler } from "./rpc/handler.ts";
+export { staticPolicy } from "./policy_source/policy_source.ts";
 export type {
   DecisionLogEntry,
   DecisionLogSink,
@@ -70,6 +76,7 @@ export type {
   HandlerOptions,
   ParleyHandler,
   PolicySource,
+  SiteAssets,
   WidgetAsset,
 } from "./rpc/handler.ts";
 export { openStore } from "./store/open_store.ts";

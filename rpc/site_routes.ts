@@ -1,0 +1,162 @@
+/**
+ * Everything the server answers besides `/rpc/*`: the pages (`/`, `/agent`),
+ * the built assets (`/widget.js` and its SRI, `/agent.js`, `/favicon.ico`),
+ * `/healthz` and `/metrics`. `GET` and `HEAD` only.
+ *
+ * @module
+ */
+
+import type { Metrics } from "../observability/metrics.ts";
+import type { PolicySource } from "../policy_source/policy_source.ts";
+import type { Store } from "../store/store.ts";
+
+/** A built file the server serves with an ETag, such as the widget bundle. */
+export interface WidgetAsset {
+  /** The JavaScript served at `/widget.js`. */
+  readonly code: string;
+  /** `sha384-…`, served at `/widget.js.sri`. */
+  readonly sri: string;
+  /** Quoted strong ETag of the code; `If-None-Match` requests get 304. */
+  readonly etag: string;
+}
+
+/** What the site serves; each route answers 404 without its part. */
+export interface SiteAssets {
+  /** The widget bundle; `/widget.js` answers 404 without it. */
+  readonly widget?: WidgetAsset;
+  /** The agent inbox script, served at `/agent.js` for the `/agent` page. */
+  readonly agentScript?: WidgetAsset;
+  /** The `.ico` served at `/favicon.ico`; 404 without it. */
+  readonly favicon?: Uint8Array<ArrayBuffer>;
+  /** HTML of `GET /` and `GET /agent`, when served. */
+  readonly pages?: { readonly home?: string; readonly agent?: string };
+}
+
+/** What `/healthz` and `/metrics` read. */
+export interface SiteStatus {
+  readonly store: Store;
+  readonly policy: PolicySource;
+  readonly metrics: Metrics;
+  /** Open streams, for `/healthz`. */
+  readonly streams: { readonly size: number };
+}
+
+/**
+ * Answers a request outside `/rpc/*`.
+ *
+ * @param request The request.
+ * @param pathname Its URL's path.
+ * @param assets The pages and built files.
+ * @param status What `/healthz` and `/metrics` report.
+ * @returns The page, file or report; 404 for an unknown path, 405 for a
+ *   method other than `GET` or `HEAD`.
+ */
+export async function serveSite(
+  request: Request,
+  pathname: string,
+  assets: SiteAssets,
+  status: SiteStatus,
+): Promise<Response> {
+  if (request.method !== "GET" && request.method !== "HEAD") {
+    return new Response("Method not allowed\n", {
+      status: 405,
+      headers: { Allow: "GET, HEAD" },
+    });
+  }
+  switch (pathname) {
+    case "/":
+      return html(assets.pages?.home);
+    case "/agent":
+      return html(assets.pages?.agent);
+    case "/widget.js":
+      return widgetResponse(request, assets.widget, "code");
+    case "/widget.js.sri":
+      return widgetResponse(request, assets.widget, "sri");
+    case "/agent.js":
+      return widgetResponse(request, assets.agentScript, "code");
+    case "/favicon.ico":
+      return faviconResponse(assets.favicon);
+    case "/healthz":
+      return await health(status);
+    case "/metrics":
+      return new Response(status.metrics.render(), {
+        headers: {
+          "Content-Type": "text/plain; version=0.0.4; charset=utf-8",
+        },
+      });
+    default:
+      return new Response("Not found\n", { status: 404 });
+  }
+}
+
+async function health(status: SiteStatus): Promise<Response> {
+  const { store, policy } = status;
+  let reachable = true;
+  try {
+    await store.ping();
+  } catch {
+    reachable = false;
+  }
+  // Degraded without organizations too, but 200: the process works and
+  // restarting it changes nothing; 503 takes it out of rotation only
+  // while it cannot reach its store.
+  const organizations = policy.current.spec.organizations.size;
+  const body = {
+    status: reachable && organizations > 0 ? "ok" : "degraded",
+    organizations,
+    policyRevision: policy.current.revision,
+    lastReloadError: policy.lastReloadError ?? null,
+    policyErrors: policy.policyErrors ?? [],
+    store: reachable ? "ok" : "unavailable",
+    engine: store.engine,
+    streams: status.streams.size,
+  };
+  return Response.json(body, { status: reachable ? 200 : 503 });
+}
+
+function html(page: string | undefined): Response {
+  if (page === undefined) return new Response("Not found\n", { status: 404 });
+  return new Response(page, {
+    headers: {
+      "Content-Type": "text/html; charset=utf-8",
+      "Content-Security-Policy":
+        "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    },
+  });
+}
+
+function faviconResponse(icon: Uint8Array<ArrayBuffer> | undefined): Response {
+  if (icon === undefined) return new Response("Not found\n", { status: 404 });
+  return new Response(icon, {
+    headers: {
+      "Content-Type": "image/x-icon",
+      "Cache-Control": "public, max-age=86400",
+    },
+  });
+}
+
+function widgetResponse(
+  request: Request,
+  widget: WidgetAsset | undefined,
+  part: "code" | "sri",
+): Response {
+  if (widget === undefined) return new Response("Not found\n", { status: 404 });
+  const etag = part === "code"
+    ? widget.etag
+    : `"sri-${widget.etag.replaceAll('"', "")}"`;
+  const headers = new Headers({
+    "Content-Type": part === "code"
+      ? "text/javascript; charset=utf-8"
+      : "text/plain; charset=utf-8",
+    "Cache-Control": "public, max-age=300, must-revalidate",
+    "ETag": etag,
+    "Access-Control-Allow-Origin": "*",
+    "Cross-Origin-Resource-Policy": "cross-origin",
+  });
+  if (request.headers.get("if-none-match") === etag) {
+    return new Response(null, { status: 304, headers });
+  }
+  return new Response(part === "code" ? widget.code : widget.sri + "\n", {
+    headers,
+  });
+}
