@@ -52,6 +52,7 @@ import type {
 import type { Params } from "./params.ts";
 import type { AppliedLimit } from "./rate_limit_headers.ts";
 import {
+  type Caller,
   type ChainOutcome,
   type ChainRefusal,
   CHAINS,
@@ -103,6 +104,13 @@ export interface Refused {
 
 /** What admission decided. */
 export type Admission = Admitted | Refused;
+
+/** The organization a request names, and the policy's view of it. */
+interface NamedOrganization {
+  readonly organizationId: string;
+  /** `undefined` when the policy does not know it. */
+  readonly organization: CompiledOrganization | undefined;
+}
 
 /** A store failure under `onStoreError: closed`: refused, nothing charged. */
 interface StoreFailure {
@@ -222,17 +230,15 @@ async function admitSession(
       parts,
     );
   }
-  const charge = await chargeLimits(
+  const caller = { ip: call.ip, credential: session.sessionId };
+  return await admitOn(
     call,
-    limitChain(CHAINS.session.admitted, organization, {
-      ip: call.ip,
-      credential: session.sessionId,
-    }),
+    "session",
+    organization,
+    caller,
+    { session },
     parts,
   );
-  return charge.admitted
-    ? admitted(organization, { session }, charge)
-    : refused(charge.refusal, charge.charged, organizationId);
 }
 
 async function admitAgent(
@@ -241,16 +247,12 @@ async function admitAgent(
   bearer: string | undefined,
   parts: AdmissionParts,
 ): Promise<KindAdmission> {
-  const named = readParams(
-    () => params.requiredString("organizationId", 64),
-    null,
-  );
+  const named = nameOrganization(call, params);
   if ("admitted" in named) return named;
-  const organizationId = named.value;
+  const { organizationId, organization } = named;
   const { evaluator } = call;
-  const organization = evaluator.organization(organizationId);
   if (organization === undefined) {
-    return refuseKnownSpentIp(call, organization, organizationId, parts) ??
+    return refuseKnownSpentIp(call, named, parts) ??
       await refuse(
         call,
         "agent",
@@ -260,22 +262,15 @@ async function admitAgent(
         parts,
       );
   }
-  const throttled = knownThrottled(call, organization, parts);
-  if (throttled !== undefined) {
-    return await refuseThrottled(call, organization, throttled, parts);
-  }
+  const throttled = refuseKnownThrottled(call, organization, parts);
+  if (throttled !== undefined) return await throttled;
   const agent = bearer === undefined
     ? undefined
     : evaluator.identifyAdminKey(organizationId, bearer);
   if (agent === undefined) {
     // Only a refusal spends the IP limit: an office whose visitors spent it
     // must not lock its agents out, so a valid key never looks at it.
-    const spent = refuseKnownSpentIp(
-      call,
-      organization,
-      organizationId,
-      parts,
-    );
+    const spent = refuseKnownSpentIp(call, named, parts);
     if (spent !== undefined) return spent;
     // A missing key guesses nothing; a wrong one is a failed authentication.
     const failed = bearer !== undefined;
@@ -292,17 +287,8 @@ async function admitAgent(
       failed,
     );
   }
-  const charge = await chargeLimits(
-    call,
-    limitChain(CHAINS.agent.admitted, organization, {
-      ip: call.ip,
-      credential: agent.id,
-    }),
-    parts,
-  );
-  return charge.admitted
-    ? admitted(organization, { agent }, charge)
-    : refused(charge.refusal, charge.charged, organizationId);
+  const caller = { ip: call.ip, credential: agent.id };
+  return await admitOn(call, "agent", organization, caller, { agent }, parts);
 }
 
 async function admitPublic(
@@ -312,27 +298,16 @@ async function admitPublic(
   bearer: string | undefined,
   parts: AdmissionParts,
 ): Promise<KindAdmission> {
-  const named = readParams(
-    () => params.requiredString("organizationId", 64),
-    null,
-  );
+  const named = nameOrganization(call, params);
   if ("admitted" in named) return named;
-  const organizationId = named.value;
+  const { organizationId, organization } = named;
   const { evaluator } = call;
-  const organization = evaluator.organization(organizationId);
-  const spent = refuseKnownSpentIp(
-    call,
-    organization,
-    organizationId,
-    parts,
-  );
+  const spent = refuseKnownSpentIp(call, named, parts);
   if (spent !== undefined) return spent;
-  if (organization !== undefined) {
-    const throttled = knownThrottled(call, organization, parts);
-    if (throttled !== undefined) {
-      return await refuseThrottled(call, organization, throttled, parts);
-    }
-  }
+  const throttled = organization === undefined
+    ? undefined
+    : refuseKnownThrottled(call, organization, parts);
+  if (throttled !== undefined) return await throttled;
   const claimed = readParams(() => ({
     appId: params.optionalString("app_id", 64),
     userId: params.optionalString("user_id", 256),
@@ -387,11 +362,48 @@ async function admitPublic(
     : refused(charge.refusal, charge.charged, organizationId);
 }
 
+/**
+ * Admits a request its kind has authenticated, once its kind's `admitted`
+ * chain has been charged.
+ */
+async function admitOn(
+  call: RpcCall,
+  access: MethodAccess,
+  organization: CompiledOrganization,
+  caller: Caller,
+  credentials: Credentials,
+  parts: AdmissionParts,
+): Promise<KindAdmission> {
+  const chain = limitChain(CHAINS[access].admitted, organization, caller);
+  const charge = await chargeLimits(call, chain, parts);
+  return charge.admitted
+    ? admitted(organization, credentials, charge)
+    : refused(charge.refusal, charge.charged, organization.spec.id);
+}
+
+/**
+ * The organization a public or agent request names (`organizationId` is
+ * required there), and the policy's view of it.
+ */
+function nameOrganization(
+  call: RpcCall,
+  params: Params,
+): NamedOrganization | Refused {
+  const named = readParams(
+    () => params.requiredString("organizationId", 64),
+    null,
+  );
+  if ("admitted" in named) return named;
+  return {
+    organizationId: named.value,
+    organization: call.evaluator.organization(named.value),
+  };
+}
+
 /** An IP already known to be spent is refused before any token work. */
 function refuseKnownSpentIp(
   call: RpcCall,
-  organization: CompiledOrganization | undefined,
-  organizationId: string,
+  { organizationId, organization }: NamedOrganization,
   parts: AdmissionParts,
 ): Refused | undefined {
   const limit = ipLimit(call.evaluator, organization, call.ip);
@@ -402,17 +414,22 @@ function refuseKnownSpentIp(
 }
 
 /**
- * Whether this process has seen the IP spend the organization's
- * failed-authentication limit: then it is refused before any token or key
- * work. Synchronous, so the hot path awaits nothing when it has not.
+ * An IP this process has seen spend the organization's failed-authentication
+ * limit is refused before any token or key work. Synchronous when it has
+ * not, so the hot path awaits nothing.
+ *
+ * @returns The refusal to await, or `undefined` when the IP is not known spent.
  */
-function knownThrottled(
+function refuseKnownThrottled(
   call: RpcCall,
   organization: CompiledOrganization,
   parts: AdmissionParts,
-): ChainRefusal | undefined {
+): Promise<Refused> | undefined {
   const guard = limitOf("authFailures", organization, { ip: call.ip });
-  return knownSpent(parts.limiter, guard, call.now);
+  const throttled = knownSpent(parts.limiter, guard, call.now);
+  return throttled === undefined
+    ? undefined
+    : refuseThrottled(call, organization, throttled, parts);
 }
 
 /**
