@@ -61,8 +61,13 @@ import { openStore } from "./store/open_store.ts";
 import { watchOutages } from "./store/outage_watch.ts";
 import type { Store } from "./store/store.ts";
 import { agentPage } from "./widget/agent_page.ts";
-import { buildAgentInbox, buildWidget } from "./widget/build.ts";
-import { demoPage } from "./widget/demo_page.ts";
+import {
+  buildAgentInbox,
+  buildStylesheet,
+  buildWidget,
+} from "./widget/build.ts";
+import { INBOX_CSS } from "./widget/inbox_styles.ts";
+import { DEMO_CSS, demoPage } from "./widget/demo_page.ts";
 import { faviconIco } from "./widget/favicon.ts";
 
 /** A configured server, before it listens. */
@@ -143,10 +148,14 @@ export async function setupServer(
       };
     }
     const policy: PolicySource = fileSource ?? demoSource!;
-    const [widget, agentScript] = await Promise.all([
+    const [widget, agentScript, agentStyles, homeStyles] = await Promise.all([
       buildWidget(),
       buildAgentInbox(),
+      buildStylesheet(INBOX_CSS),
+      buildStylesheet(DEMO_CSS),
     ]);
+    const hasDemo =
+      policy.current.organization(DEMO_ORGANIZATION) !== undefined;
     const decisionLog = openDecisionLogWriter(
       settings.decisionLogPath ?? undefined,
       { onDrop: () => metrics.decisionLogDropped() },
@@ -161,10 +170,11 @@ export async function setupServer(
       decisionLog: decisionLog.write,
       pages: {
         agent: agentPage(),
-        ...(policy.current.organization(DEMO_ORGANIZATION) === undefined
-          ? {}
-          : { home: demoPage({ organizationId: DEMO_ORGANIZATION }) }),
+        ...(hasDemo
+          ? { home: demoPage({ organizationId: DEMO_ORGANIZATION }) }
+          : {}),
       },
+      styles: { agent: agentStyles, ...(hasDemo ? { home: homeStyles } : {}) },
       ...(settings.sessionSecret === null
         ? {}
         : { sessionSecret: settings.sessionSecret }),

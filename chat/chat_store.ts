@@ -8,28 +8,19 @@
  */
 
 import type {
-  AgentRef,
-  ChatMessage,
   Conversation,
   ConversationAttributes,
   ConversationFilter,
   ConversationStore,
-  PageContext,
   Participant,
 } from "../store/conversation_store.ts";
+import type { AgentIdentity, ChatMessage, PageInfo } from "../wire/records.ts";
 import type { OutboxItem } from "../store/outbox_store.ts";
 import { ChatError } from "./chat_error.ts";
 import { nextMessageId, parseMessageId } from "./message_id.ts";
 import { randomId } from "./random_id.ts";
 
-export type {
-  AgentRef,
-  ChatMessage,
-  Conversation,
-  ConversationAttributes,
-  PageContext,
-  Participant,
-};
+export type { Conversation, ConversationAttributes, Participant };
 
 /** The longest message text, UTF-16 code units, unless the options say otherwise. */
 export const DEFAULT_MAX_MESSAGE_LENGTH = 4000;
@@ -47,7 +38,7 @@ export interface ChatStoreOptions {
 /** What else a message sets off. */
 export interface AppendOptions {
   /** The agent who writes, for `author: "agent"`. */
-  readonly agent?: AgentRef;
+  readonly agent?: AgentIdentity;
   /** Messages the conversation keeps; older ones are trimmed (default 1000). */
   readonly keep?: number;
   /** Enqueue a `message.created` webhook delivery with the message. */
@@ -208,7 +199,7 @@ export class ChatStore {
     organizationId: string,
     participant: Participant,
     attributes: ConversationAttributes,
-    page?: PageContext,
+    page?: PageInfo,
   ): Promise<Conversation> {
     checkParticipant(participant);
     return await this.#records.open(organizationId, participant, {
@@ -489,7 +480,7 @@ export class ChatStore {
   async assign(
     organizationId: string,
     conversationId: string,
-    agent: AgentRef | null,
+    agent: AgentIdentity | null,
   ): Promise<Conversation | undefined> {
     return await this.#change(organizationId, conversationId, (current) => {
       const { assignee: _, ...rest } = current;
@@ -534,7 +525,7 @@ export class ChatStore {
   async setPage(
     organizationId: string,
     conversationId: string,
-    page: PageContext,
+    page: PageInfo,
   ): Promise<Conversation | undefined> {
     const next = copyPage(page);
     return await this.#change(
@@ -555,7 +546,7 @@ export class ChatStore {
     organizationId: string,
     conversationId: string,
     author: "visitor" | "agent",
-    agent?: AgentRef,
+    agent?: AgentIdentity,
   ): Promise<void> {
     await this.#records.publish(organizationId, {
       kind: "typing",
@@ -759,13 +750,13 @@ function checkParticipant(participant: Participant): void {
  * @returns `true` when recording `page` would change nothing.
  */
 export function samePage(
-  stored: PageContext | undefined,
-  page: PageContext,
+  stored: PageInfo | undefined,
+  page: PageInfo,
 ): boolean {
   return JSON.stringify(stored) === JSON.stringify(copyPage(page));
 }
 
-function copyPage(page: PageContext): PageContext {
+function copyPage(page: PageInfo): PageInfo {
   return {
     url: page.url,
     ...(page.title === undefined ? {} : { title: page.title }),

@@ -24,12 +24,11 @@
 
 import type { ChangeFeed } from "../store/change_feed.ts";
 import type {
-  AgentRef,
-  ChatMessage,
   Conversation,
   ConversationStore,
   FeedEntry,
 } from "../store/conversation_store.ts";
+import type { AgentIdentity, ChatMessage } from "../wire/records.ts";
 import { ChatError } from "./chat_error.ts";
 import { parseMessageId } from "./message_id.ts";
 
@@ -76,7 +75,7 @@ export interface TypingWatchEvent {
   readonly kind: "typing";
   readonly conversationId: string;
   readonly author: "visitor" | "agent";
-  readonly agent?: AgentRef;
+  readonly agent?: AgentIdentity;
 }
 
 /** Options of a watch. */

@@ -45,11 +45,10 @@
  * @module
  */
 
+export type { AgentIdentity, ChatMessage } from "../wire/records.ts";
 export { ChatError, type ChatErrorCode } from "./chat_error.ts";
 export {
-  type AgentRef,
   type AppendOptions,
-  type ChatMessage,
   ChatStore,
   type ChatStoreOptions,
   type Conversation,

@@ -16,7 +16,7 @@
  * @module
  */
 
-import type { ChatMessage } from "../store/conversation_store.ts";
+import type { ChatMessage } from "../wire/records.ts";
 
 /** Where an organization's events go (the policy's `webhook`). */
 export interface WebhookTarget {

@@ -13,7 +13,7 @@
  */
 
 import { readProcessEnv } from "../policy_io/process_env.ts";
-import type { Reply, SecurityReport } from "../rpc/wire.ts";
+import type { Reply, SecurityReport } from "../wire/mod.ts";
 import { summarizeSecurityReport } from "../widget/security_summary.ts";
 import { parseArguments, UsageError } from "./arguments.ts";
 import { printJson } from "./output.ts";

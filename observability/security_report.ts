@@ -21,7 +21,7 @@ import {
   SECURITY_METRIC,
   type SecurityTally,
 } from "./security_tally.ts";
-import type { SecurityReport, SecurityReportHour } from "../rpc/wire.ts";
+import type { SecurityReport, SecurityReportHour } from "../wire/mod.ts";
 
 /** The longest window a report covers, in hours (the counts kept). */
 export const MAX_REPORT_HOURS = KEPT_HOURS;

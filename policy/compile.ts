@@ -29,6 +29,7 @@ import {
 import { PolicyError } from "./error.ts";
 import { REASON, TESTING_METHODS } from "./reasons.ts";
 import type {
+  AdminKeySpec,
   CompiledOrganization,
   Decision,
   DecisionCode,
@@ -122,12 +123,6 @@ function securityRevisionOf(org: OrganizationSpec): string {
   ]));
 }
 
-/** Who an admin key is, without its secret. */
-interface AdminKeyIdentity {
-  readonly id: string;
-  readonly name: string;
-}
-
 /**
  * An organization with everything the hot path needs precomputed, on the
  * entry itself so a decision reads as few objects as it can.
@@ -142,7 +137,7 @@ export class OrganizationEntry implements CompiledOrganization {
   readonly matcher: DomainMatcher;
   readonly keyring: UserTokenKeyring;
   readonly #adminKeys: AdminKeyIndex;
-  readonly #adminIdentities: readonly AdminKeyIdentity[];
+  readonly #adminIdentities: readonly Pick<AdminKeySpec, "id" | "name">[];
 
   constructor(spec: OrganizationSpec) {
     this.spec = spec;
@@ -168,7 +163,7 @@ export class OrganizationEntry implements CompiledOrganization {
     return this.#adminKeys.indexOf(key);
   }
 
-  identifyAdminKey(key: string): AdminKeyIdentity | undefined {
+  identifyAdminKey(key: string): Pick<AdminKeySpec, "id" | "name"> | undefined {
     return this.#adminIdentities[this.adminKeyIndex(key)];
   }
 }

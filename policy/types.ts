@@ -317,7 +317,7 @@ export interface Evaluator {
   identifyAdminKey(
     organizationId: string,
     key: string,
-  ): { readonly id: string; readonly name: string } | undefined;
+  ): Pick<AdminKeySpec, "id" | "name"> | undefined;
 }
 
 /** One problem found in a policy file. */

@@ -13,7 +13,7 @@
  * @module
  */
 
-import type { Availability } from "./methods/availability.ts";
+import type { Availability } from "../wire/mod.ts";
 
 /** A stream that wants to hear of changes. */
 export interface AvailabilityListener {

@@ -3,7 +3,7 @@ import {
   type AvailabilityListener,
   AvailabilityWatch,
 } from "./availability_watch.ts";
-import type { Availability } from "./methods/availability.ts";
+import type { Availability } from "../wire/mod.ts";
 
 const OPEN: Availability = { agentsOnline: true, withinHours: true };
 const AWAY: Availability = { agentsOnline: false, withinHours: true };

@@ -26,12 +26,9 @@
  * @module
  */
 
-import {
-  EVENT_STREAM_HEADERS,
-  frameEvent,
-  type ServerSentEvent,
-} from "../chat/event_stream.ts";
+import { EVENT_STREAM_HEADERS, frameEvent } from "../chat/event_stream.ts";
 import type { Evaluator, ServerSettings } from "../policy/types.ts";
+import type { StreamFrame } from "../wire/mod.ts";
 import type { PolicySource } from "../policy_source/policy_source.ts";
 import { ChatError } from "../chat/chat_error.ts";
 import { RpcError } from "./rpc_error.ts";
@@ -57,7 +54,7 @@ export interface StreamHolder {
 /** Where a stream's source pushes its events. */
 export interface StreamSink {
   /** Sends one event (nothing once the stream has ended). */
-  send(event: ServerSentEvent<unknown>): void;
+  send(event: StreamFrame): void;
   /** Ends the stream after what was sent: the source is done. */
   close(): void;
   /** Ends the stream with an error; the client sees the body fail and resumes. */
@@ -160,7 +157,7 @@ export class LiveStreams {
   open(
     holder: StreamHolder,
     start: (sink: StreamSink) => StreamSource,
-    first?: ServerSentEvent<unknown>,
+    first?: StreamFrame,
   ): Response {
     const caps = streamCaps(this.#source.current.spec.server);
     const held = this.#byCredential.get(holder.credential);
@@ -266,7 +263,7 @@ class OpenStream
   readonly holder: StreamHolder;
   readonly #registry: Registry;
   #start: ((sink: StreamSink) => StreamSource) | undefined;
-  #first: ServerSentEvent<unknown> | undefined;
+  #first: StreamFrame | undefined;
   #controller: ReadableStreamDefaultController<Uint8Array> | undefined;
   #source: StreamSource | undefined;
   #release: (() => void) | undefined;
@@ -280,7 +277,7 @@ class OpenStream
     holder: StreamHolder,
     registry: Registry,
     start: (sink: StreamSink) => StreamSource,
-    first: ServerSentEvent<unknown> | undefined,
+    first: StreamFrame | undefined,
   ) {
     this.holder = holder;
     this.#registry = registry;
@@ -301,7 +298,7 @@ class OpenStream
     this.#start = undefined;
     this.#first = undefined;
     this.#release = this.holder.hold?.();
-    if (first !== undefined) this.#write(frameEvent(first));
+    if (first !== undefined) this.#write(frameEvent<unknown>(first));
     const source = start(this);
     if (this.#ended) source.stop();
     else this.#source = source;
@@ -314,13 +311,13 @@ class OpenStream
 
   // ---- the sink ------------------------------------------------------------
 
-  send(event: ServerSentEvent<unknown>): void {
+  send(event: StreamFrame): void {
     if (this.#ended) return;
     if (this.checkedRevision !== this.#registry.revision()) {
       this.#registry.check(this);
       if (this.#ended) return;
     }
-    this.#write(frameEvent(event));
+    this.#write(frameEvent<unknown>(event));
   }
 
   close(): void {

@@ -20,6 +20,12 @@ import type { Params } from "./params.ts";
 import type { SecurityTally } from "../observability/security_tally.ts";
 import type { SessionClaims, SessionSigner } from "./session_token.ts";
 import type { VisitorReferences } from "./visitor_reference.ts";
+import type {
+  AgentIdentity,
+  RpcData,
+  RpcMethod,
+  StreamMethod,
+} from "../wire/mod.ts";
 
 /**
  * - `public`: judged by the evaluator (organization, domain, JWT);
@@ -68,17 +74,26 @@ export interface MethodContext {
   /** Set for `session` methods. */
   readonly session?: SessionClaims;
   /** Set for `agent` methods: whose admin key it is. */
-  readonly agent?: { readonly id: string; readonly name: string };
+  readonly agent?: AgentIdentity;
   readonly services: Services;
   /** Epoch milliseconds of this request. */
   readonly now: number;
 }
 
-/** One RPC method. */
-export interface MethodDefinition {
+/**
+ * What a method's `run` resolves to: its reply data as the wire contract
+ * types it (`wire/methods.ts`), or for a streaming method the
+ * `text/event-stream` response.
+ */
+export type MethodResult<M extends RpcMethod> = M extends StreamMethod
+  ? Response
+  : RpcData<M>;
+
+/** One RPC method; `M` is its wire name, which types what it returns. */
+export interface MethodDefinition<M extends RpcMethod = RpcMethod> {
   readonly access: MethodAccess;
   /** Whether the `Authorization` bearer is a user JWT to verify (only `chat.boot`). */
   readonly takesUserToken?: boolean;
   /** Returns reply data, or a whole `Response` for streams. */
-  run(context: MethodContext): Promise<unknown>;
+  run(context: MethodContext): Promise<MethodResult<M>>;
 }

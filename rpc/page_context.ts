@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { PageContext } from "../chat/chat_store.ts";
+import type { PageInfo } from "../wire/records.ts";
 import { parseRequestOrigin } from "../policy/domain_matcher.ts";
 import type { Params } from "./params.ts";
 
@@ -21,7 +21,7 @@ import type { Params } from "./params.ts";
 export function pageContext(
   fields: Params,
   origin: string | null,
-): PageContext | undefined {
+): PageInfo | undefined {
   const url = fields.requiredString("url", 2048);
   const title = fields.optionalString("title", 300);
   const referrer = fields.optionalString("referrer", 2048);

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { RateLimitState } from "./wire.ts";
+import type { RateLimitState } from "../wire/mod.ts";
 
 /** One applied limit and where it stands after this request. */
 export interface AppliedLimit {

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { ERROR_STATUS, type ErrorCode, type WireError } from "./wire.ts";
+import { ERROR_STATUS, type ErrorCode, type WireError } from "../wire/mod.ts";
 
 /** A refusal with a stable wire code (docs/rpc.md, Error codes). */
 export class RpcError extends Error {

@@ -19,7 +19,7 @@ import type { Metrics } from "../observability/metrics.ts";
 import { rateLimitHeaders, tightestLimit } from "./rate_limit_headers.ts";
 import { UNKNOWN_ORGANIZATION } from "../store/store.ts";
 import { RpcError } from "./rpc_error.ts";
-import type { Reply } from "./wire.ts";
+import type { Reply } from "../wire/mod.ts";
 
 /** Where failures are told. */
 export interface FailureSinks {

@@ -21,7 +21,7 @@ import { type AdmissionParts, admit } from "./admission.ts";
 import { clientIp } from "./client_ip.ts";
 import type { Exchange, RpcCall } from "./exchange.ts";
 import type { MethodDefinition } from "./method.ts";
-import { METHODS } from "./methods/table.ts";
+import { methodNamed } from "./methods/table.ts";
 import { Params } from "./params.ts";
 import { readJsonBody } from "./read_json_body.ts";
 import { RpcError } from "./rpc_error.ts";
@@ -64,9 +64,7 @@ export async function serveRpc(
     evaluator,
     now: pipeline.now(),
   };
-  const method = Object.hasOwn(METHODS, methodName)
-    ? METHODS[methodName]
-    : undefined;
+  const method = methodNamed(methodName);
   // What the reply reports until admission has decided.
   let exchange: Exchange = { ...call, limits: [], organizationId: null };
   let response: Response;

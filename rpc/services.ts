@@ -42,7 +42,7 @@ import {
   SessionSigner,
 } from "./session_token.ts";
 import { VisitorReferences } from "./visitor_reference.ts";
-import { MAX_MESSAGE_LENGTH } from "./wire.ts";
+import { MAX_MESSAGE_LENGTH } from "../wire/mod.ts";
 
 /** What {@linkcode startServices} is told besides the store and the policy. */
 export interface ServiceOptions {

@@ -1,6 +1,7 @@
 /**
  * Everything the server answers besides `/rpc/*`: the pages (`/`, `/agent`),
- * the built assets (`/widget.js` and its SRI, `/agent.js`, `/favicon.ico`),
+ * the built assets (`/widget.js` and its SRI, `/agent.js`, the pages'
+ * stylesheets `/agent.css` and `/demo.css`, `/favicon.ico`),
  * `/healthz` and `/metrics`. `GET` and `HEAD` only.
  *
  * @module
@@ -10,9 +11,9 @@ import type { Metrics } from "../observability/metrics.ts";
 import type { PolicySource } from "../policy_source/policy_source.ts";
 import type { Store } from "../store/store.ts";
 
-/** A built file the server serves with an ETag, such as the widget bundle. */
+/** A built file the server serves with an ETag: the widget bundle, the inbox's script or a page's stylesheet. */
 export interface WidgetAsset {
-  /** The JavaScript served at `/widget.js`. */
+  /** The file's text (JavaScript or CSS). */
   readonly code: string;
   /** `sha384-…`, served at `/widget.js.sri`. */
   readonly sri: string;
@@ -30,6 +31,14 @@ export interface SiteAssets {
   readonly favicon?: Uint8Array<ArrayBuffer>;
   /** HTML of `GET /` and `GET /agent`, when served. */
   readonly pages?: { readonly home?: string; readonly agent?: string };
+  /**
+   * The pages' stylesheets, served at `/demo.css` (for `GET /`) and
+   * `/agent.css`: files, so the pages' CSP needs no `'unsafe-inline'`.
+   */
+  readonly styles?: {
+    readonly home?: WidgetAsset;
+    readonly agent?: WidgetAsset;
+  };
 }
 
 /** What `/healthz` and `/metrics` read. */
@@ -74,6 +83,10 @@ export async function serveSite(
       return widgetResponse(request, assets.widget, "sri");
     case "/agent.js":
       return widgetResponse(request, assets.agentScript, "code");
+    case "/agent.css":
+      return widgetResponse(request, assets.styles?.agent, "code", CSS);
+    case "/demo.css":
+      return widgetResponse(request, assets.styles?.home, "code", CSS);
     case "/favicon.ico":
       return faviconResponse(assets.favicon);
     case "/healthz":
@@ -120,7 +133,7 @@ function html(page: string | undefined): Response {
     headers: {
       "Content-Type": "text/html; charset=utf-8",
       "Content-Security-Policy":
-        "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+        "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
     },
   });
 }
@@ -135,19 +148,21 @@ function faviconResponse(icon: Uint8Array<ArrayBuffer> | undefined): Response {
   });
 }
 
+const JAVASCRIPT = "text/javascript; charset=utf-8";
+const CSS = "text/css; charset=utf-8";
+
 function widgetResponse(
   request: Request,
   widget: WidgetAsset | undefined,
   part: "code" | "sri",
+  codeType: string = JAVASCRIPT,
 ): Response {
   if (widget === undefined) return new Response("Not found\n", { status: 404 });
   const etag = part === "code"
     ? widget.etag
     : `"sri-${widget.etag.replaceAll('"', "")}"`;
   const headers = new Headers({
-    "Content-Type": part === "code"
-      ? "text/javascript; charset=utf-8"
-      : "text/plain; charset=utf-8",
+    "Content-Type": part === "code" ? codeType : "text/plain; charset=utf-8",
     "Cache-Control": "public, max-age=300, must-revalidate",
     "ETag": etag,
     "Access-Control-Allow-Origin": "*",

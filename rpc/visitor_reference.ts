@@ -16,7 +16,7 @@
 
 import { createHmac } from "node:crypto";
 import { encodeBase64url } from "../policy/base64url.ts";
-import { VISITOR_REFERENCE_PREFIX } from "./wire.ts";
+import { VISITOR_REFERENCE_PREFIX } from "../wire/mod.ts";
 
 /** Bytes of the HMAC kept: collisions stay out of reach, references short. */
 const REFERENCE_BYTES = 16;

@@ -4,11 +4,19 @@
  * The rules of the chat (who may write, message ids, what changes with a
  * message) live in `chat/`, which hands adapters functions that compute the
  * next version of a conversation from the current one; an adapter may call
- * them more than once when it loses a race.
+ * them more than once when it loses a race. A message, an agent and a page
+ * are kept as the wire names them (`wire/records.ts`), so what is stored is
+ * what is sent.
  *
  * @module
  */
 
+import type {
+  AgentIdentity,
+  ChatMessage,
+  Contact,
+  PageInfo,
+} from "../wire/records.ts";
 import type { OutboxItem } from "./outbox_store.ts";
 
 /** Who a conversation belongs to: a verified user (`sub`) or an anonymous visitor. */
@@ -26,38 +34,6 @@ export interface ConversationAttributes {
   readonly name?: string;
   /** The verified token's `user_data`. */
   readonly userData?: Readonly<Record<string, unknown>>;
-}
-
-/** An agent, as messages and assignments name them. */
-export interface AgentRef {
-  /** The admin key's `id`. */
-  readonly id: string;
-  /** The admin key's `name`. */
-  readonly name: string;
-}
-
-/** A stored chat message. */
-export interface ChatMessage {
-  /** Sorts in creation order within its conversation. */
-  readonly id: string;
-  /** Never blank. */
-  readonly text: string;
-  /** The person on the page, or one of the organization's agents. */
-  readonly author: "visitor" | "agent";
-  /** ISO 8601 time. */
-  readonly at: string;
-  /** The agent who wrote it, for `author: "agent"`. */
-  readonly agent?: AgentRef;
-}
-
-/** The page a visitor is on, as the widget reported it. */
-export interface PageContext {
-  /** The page's URL, on the session's origin. */
-  readonly url: string;
-  /** `document.title`. */
-  readonly title?: string;
-  /** `document.referrer`. */
-  readonly referrer?: string;
 }
 
 /** A conversation between one participant and the organization's agents. */
@@ -85,11 +61,11 @@ export interface Conversation {
   /** Oldest messages removed to keep the conversation within its bound. */
   readonly trimmed: number;
   /** The agent the conversation is assigned to. */
-  readonly assignee?: AgentRef;
+  readonly assignee?: AgentIdentity;
   /** The page the visitor was last seen on. */
-  readonly page?: PageContext;
+  readonly page?: PageInfo;
   /** What the visitor left to be answered at (unverified). */
-  readonly contact?: { readonly email: string };
+  readonly contact?: Contact;
   /** Id of the first visitor message no agent has answered yet. */
   readonly awaitingReplySince?: string;
 }
@@ -113,7 +89,7 @@ export type FeedEvent =
     readonly kind: "typing";
     readonly conversationId: string;
     readonly author: "visitor" | "agent";
-    readonly agent?: AgentRef;
+    readonly agent?: AgentIdentity;
   };
 
 /** A feed event with its place in the feed. */

@@ -10,7 +10,6 @@ import assert from "node:assert/strict";
 import { storeEngines, type TestStore } from "../tests/store_engines.ts";
 import { ChangeListeners } from "./change_feed.ts";
 import type {
-  ChatMessage,
   Conversation,
   FeedEvent,
   Participant,
@@ -18,6 +17,7 @@ import type {
 import type { CounterSlot } from "./counter_store.ts";
 import type { LeasedOutboxItem, OutboxItem } from "./outbox_store.ts";
 import { openStore } from "./open_store.ts";
+import type { ChatMessage } from "../wire/records.ts";
 import { startCluster } from "../tests/postgres_cluster.ts";
 import { openPostgresStore } from "./postgres/postgres_store.ts";
 import { StoreUnavailableError } from "./store_unavailable_error.ts";

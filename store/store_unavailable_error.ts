@@ -12,7 +12,7 @@
  * `server.onStoreError: open`.
  */
 export class StoreUnavailableError extends Error {
-  /** Stable wire code; matches `ERROR_STATUS.UNAVAILABLE` in `rpc/wire.ts`. */
+  /** Stable wire code; matches `ERROR_STATUS.UNAVAILABLE` in `wire/mod.ts`. */
   readonly code = "UNAVAILABLE" as const;
 
   /**

@@ -22,7 +22,7 @@ import {
 import { compilePolicy } from "../policy/compile.ts";
 import { LOADER_SNIPPET } from "../widget/loader_snippet.ts";
 import { METHODS } from "../rpc/methods/table.ts";
-import { ERROR_STATUS } from "../rpc/wire.ts";
+import { ERROR_STATUS } from "../wire/mod.ts";
 import {
   type CodeBlock,
   codeBlocks,

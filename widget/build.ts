@@ -1,6 +1,7 @@
 /**
  * Builds widget.js with esbuild: one minified IIFE, with its Subresource
- * Integrity hash, ETag and sizes. The server calls `buildWidget()` to serve
+ * Integrity hash, ETag and sizes; likewise the inbox's script and the
+ * pages' stylesheets. The server calls `buildWidget()` to serve
  * `GET /widget.js`; run directly (`deno task build:widget`) it writes
  * `widget/dist/widget.js` and `widget/dist/widget.js.sri`, and reports the
  * largest locale file.
@@ -54,7 +55,7 @@ export const LOCALE_GZIP_BUDGET_BYTES = 2 * 1024;
 let queue: Promise<unknown> = Promise.resolve();
 
 /**
- * Bundles `widget/main.ts` (and the `rpc/wire.ts` it imports) for browsers.
+ * Bundles `widget/main.ts` (and the `wire/mod.ts` it imports) for browsers.
  *
  * @param options `minify` (default `true`)
  * @returns the code, its SRI hash, ETag and sizes
@@ -85,10 +86,37 @@ export function buildAgentInbox(
   return enqueue("./agent_inbox.ts", options.minify ?? true);
 }
 
+/**
+ * Minifies a page's stylesheet (`INBOX_CSS`, `DEMO_CSS`) for serving as a
+ * file: `/agent.css`, `/demo.css`.
+ *
+ * @param css The stylesheet's text.
+ * @returns the minified CSS, its SRI hash, ETag and sizes
+ * @throws {Error} when esbuild cannot parse it
+ */
+export function buildStylesheet(css: string): Promise<WidgetBuild> {
+  return serialised(async () => {
+    try {
+      const result = await esbuild.transform(css, {
+        loader: "css",
+        minify: true,
+        logLevel: "silent",
+      });
+      return await describe(result.code);
+    } finally {
+      await esbuild.stop();
+    }
+  });
+}
+
 function enqueue(entry: string, minify: boolean): Promise<WidgetBuild> {
-  const build = queue.then(() => bundle(entry, minify));
-  queue = build.catch(() => undefined);
-  return build;
+  return serialised(() => bundle(entry, minify));
+}
+
+function serialised(build: () => Promise<WidgetBuild>): Promise<WidgetBuild> {
+  const done = queue.then(build);
+  queue = done.catch(() => undefined);
+  return done;
 }
 
 async function bundle(entry: string, minify: boolean): Promise<WidgetBuild> {

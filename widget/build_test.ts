@@ -1,12 +1,14 @@
 import assert from "node:assert/strict";
 import {
   buildLocales,
+  buildStylesheet,
   buildWidget,
   largestLocaleReport,
   LOCALE_GZIP_BUDGET_BYTES,
   WIDGET_GZIP_BUDGET_BYTES,
 } from "./build.ts";
 import { SUPPORTED_LOCALES } from "./i18n/locale_match.ts";
+import { INBOX_CSS } from "./inbox_styles.ts";
 
 const widget = await buildWidget();
 
@@ -74,4 +76,17 @@ Deno.test("buildLocales() builds every supported locale but the built-in English
     locales.length,
   );
   console.log(largestLocaleReport(locales));
+});
+
+Deno.test("buildStylesheet() minifies the inbox's CSS and names it by its content", async () => {
+  const styles = await buildStylesheet(INBOX_CSS);
+  assert.ok(styles.bytes < new TextEncoder().encode(INBOX_CSS).byteLength);
+  assert.ok(styles.code.includes("--p-surface:"));
+  assert.ok(styles.code.includes("prefers-color-scheme:dark"));
+  assert.match(styles.etag, /^"[A-Za-z0-9_-]{32}"$/);
+  assert.equal((await buildStylesheet(INBOX_CSS)).etag, styles.etag);
+  assert.notEqual(
+    (await buildStylesheet(`${INBOX_CSS}a{color:red}`)).etag,
+    styles.etag,
+  );
 });

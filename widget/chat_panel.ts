@@ -12,7 +12,7 @@
  * @module
  */
 
-import { MAX_MESSAGE_LENGTH } from "../rpc/wire.ts";
+import { MAX_MESSAGE_LENGTH } from "../wire/mod.ts";
 import { isEmailAddress } from "./email_address.ts";
 import { PANEL_CSS } from "./panel_styles.ts";
 

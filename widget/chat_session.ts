@@ -30,7 +30,7 @@ import type {
   StreamReady,
   VisitorConversation,
   WidgetConfig,
-} from "../rpc/wire.ts";
+} from "../wire/mod.ts";
 import {
   MAX_RATE_LIMIT_RETRIES,
   MAX_STREAM_RECONNECTS,

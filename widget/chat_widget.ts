@@ -13,7 +13,7 @@ import type {
   ErrorCode,
   VisitorConversation,
   WidgetConfig,
-} from "../rpc/wire.ts";
+} from "../wire/mod.ts";
 import { ChatPanel, type PanelLook } from "./chat_panel.ts";
 import { ChatSession } from "./chat_session.ts";
 import { TitleFlash } from "./title_flash.ts";

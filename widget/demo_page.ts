@@ -1,10 +1,21 @@
 /**
  * The demo page the server shows at `GET /`: what Parley is, the embed
  * snippet to copy, and the live widget booted from data attributes. It has
- * no inline script, so it works under a strict CSP.
+ * no inline script or style (its stylesheet is `/demo.css`), so it works
+ * under a strict CSP.
  *
  * @module
  */
+
+import { DARK, FONT_STACK, LIGHT, RADIUS } from "./design_tokens.ts";
+
+/** The demo page's stylesheet, served as `/demo.css`. */
+export const DEMO_CSS: string = `
+body{margin:0 auto;max-width:46rem;padding:2rem 1.25rem 6rem;font:16px/1.6 ${FONT_STACK};color:${LIGHT.text};background:${LIGHT.surface}}
+pre{overflow:auto;padding:1rem;border-radius:${RADIUS.control}px;background:${LIGHT.soft}}
+code{font:14px/1.5 ui-monospace,Menlo,Consolas,monospace}
+@media (prefers-color-scheme:dark){body{background:${DARK.canvas};color:${DARK.text}}pre{background:${DARK.soft}}}
+`;
 
 /** What the demo page needs to know. */
 export interface DemoPageOptions {
@@ -42,13 +53,9 @@ export function demoPage(options: DemoPageOptions): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Parley — secure chat widget demo</title>
+<meta name="color-scheme" content="light dark">
 <link rel="icon" href="/favicon.ico">
-<style>
-body{margin:0 auto;max-width:46rem;padding:2rem 1.25rem 6rem;font:16px/1.6 system-ui,sans-serif;color:#1b1b1f}
-pre{overflow:auto;padding:1rem;border-radius:8px;background:#f2f3f6}
-code{font:14px/1.5 ui-monospace,Menlo,Consolas,monospace}
-@media (prefers-color-scheme:dark){body{background:#15161a;color:#ececf1}pre{background:#24262c}}
-</style>
+<link rel="stylesheet" href="/demo.css">
 </head>
 <body>
 <main>

@@ -37,3 +37,9 @@ Deno.test("demoPage() shows the embed snippet as text", () => {
     ),
   );
 });
+
+Deno.test("demoPage() has no inline style: its stylesheet is /demo.css", () => {
+  const html = demoPage({ organizationId: "demo" });
+  assert.doesNotMatch(html, /<style\b/i);
+  assert.match(html, /<link rel="stylesheet" href="\/demo\.css">/);
+});

@@ -8,4 +8,4 @@
  * @module
  */
 
-export { isEmailAddress } from "../rpc/wire.ts";
+export { isEmailAddress } from "../wire/mod.ts";

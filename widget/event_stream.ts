@@ -6,8 +6,14 @@
  * @module
  */
 
-/** One dispatched server-sent event. */
-export interface StreamEvent {
+import {
+  type RpcEvents,
+  STREAM_EVENT_NAMES,
+  type StreamMethod,
+} from "../wire/mod.ts";
+
+/** One dispatched server-sent event, as text. */
+export interface EventFrame {
   /** The event type; `message` when the server named none. */
   readonly event: string;
   /** The data lines joined with newlines. */
@@ -29,7 +35,7 @@ export interface StreamEvent {
  */
 export async function readEventStream(
   body: ReadableStream<Uint8Array>,
-  onEvent: (event: StreamEvent) => void,
+  onEvent: (event: EventFrame) => void,
   lastEventId = "",
 ): Promise<string> {
   const reader = body.getReader();
@@ -76,4 +82,32 @@ export async function readEventStream(
   } finally {
     reader.releaseLock();
   }
+}
+
+/**
+ * A frame as the typed event of a stream (`wire/stream_events.ts`): its name
+ * must be one the stream sends, and its data a JSON object; anything else is
+ * `undefined`, skipped, so a newer server's new events leave an older client
+ * working.
+ *
+ * @param frame A frame `readEventStream` dispatched.
+ * @param method The stream it came from.
+ * @returns The event, or `undefined`.
+ */
+export function streamEventOf<M extends StreamMethod>(
+  frame: EventFrame,
+  method: M,
+): RpcEvents<M> | undefined {
+  const names: readonly string[] = STREAM_EVENT_NAMES[method];
+  if (!names.includes(frame.event)) return undefined;
+  let data: unknown;
+  try {
+    data = JSON.parse(frame.data);
+  } catch {
+    return undefined;
+  }
+  if (typeof data !== "object" || data === null) return undefined;
+  // The contract's one trust point: the server frames each event name with
+  // that event's data (its frames are typed from the same union).
+  return { event: frame.event, data } as RpcEvents<M>;
 }

@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
-import { readEventStream, type StreamEvent } from "./event_stream.ts";
+import {
+  type EventFrame,
+  readEventStream,
+  streamEventOf,
+} from "./event_stream.ts";
 
 /** A byte stream delivering the given chunks, as a fetch body would. */
 function bodyOf(chunks: string[]): ReadableStream<Uint8Array> {
@@ -13,10 +17,10 @@ function bodyOf(chunks: string[]): ReadableStream<Uint8Array> {
 }
 
 async function eventsOf(chunks: string[], lastEventId?: string): Promise<{
-  events: StreamEvent[];
+  events: EventFrame[];
   lastId: string;
 }> {
-  const events: StreamEvent[] = [];
+  const events: EventFrame[] = [];
   const lastId = await readEventStream(
     bodyOf(chunks),
     (event) => events.push(event),
@@ -28,7 +32,7 @@ async function eventsOf(chunks: string[], lastEventId?: string): Promise<{
 const cases: {
   name: string;
   chunks: string[];
-  events: StreamEvent[];
+  events: EventFrame[];
   lastId: string;
 }[] = [
   {
@@ -107,7 +111,7 @@ Deno.test("readEventStream() decodes a UTF-8 character split across chunks", asy
       controller.close();
     },
   });
-  const events: StreamEvent[] = [];
+  const events: EventFrame[] = [];
   await readEventStream(body, (event) => events.push(event));
   assert.deepEqual(events, [{ event: "message", id: "", data: "café" }]);
 });
@@ -116,4 +120,45 @@ Deno.test("readEventStream() starts from the given Last-Event-ID", async () => {
   const { events, lastId } = await eventsOf(["data: x\n\n"], "m41");
   assert.deepEqual(events, [{ event: "message", id: "m41", data: "x" }]);
   assert.equal(lastId, "m41");
+});
+
+const FRAMES: [string, EventFrame, boolean][] = [
+  [
+    "a message of the agent stream",
+    { event: "message", id: "7", data: '{"conversationId":"c1","id":"m1"}' },
+    true,
+  ],
+  [
+    "a conversation change of the agent stream",
+    { event: "conversation", id: "8", data: '{"conversationId":"c1"}' },
+    true,
+  ],
+  [
+    "an event name the stream does not send",
+    { event: "surprise", id: "", data: "{}" },
+    false,
+  ],
+  ["data that is not JSON", { event: "typing", id: "", data: "{" }, false],
+  ["data that is not an object", { event: "closed", id: "", data: "3" }, false],
+  ["null data", { event: "closed", id: "", data: "null" }, false],
+];
+
+for (const [name, frame, kept] of FRAMES) {
+  Deno.test(`streamEventOf() ${kept ? "reads" : "skips"} ${name}`, () => {
+    const event = streamEventOf(frame, "agent.stream");
+    assert.deepEqual(
+      event,
+      kept ? { event: frame.event, data: JSON.parse(frame.data) } : undefined,
+    );
+  });
+}
+
+Deno.test("streamEventOf() skips an agent-only event on a visitor's stream", () => {
+  assert.equal(
+    streamEventOf(
+      { event: "conversation", id: "", data: '{"conversationId":"c1"}' },
+      "chat.stream",
+    ),
+    undefined,
+  );
 });

@@ -9,6 +9,8 @@
  * @module
  */
 
+import { inboxText } from "./inbox_strings.ts";
+
 /** Which alerts the agent wants. */
 export interface AlertSettings {
   /** Count unread conversations in the tab title. */
@@ -23,7 +25,7 @@ export interface AlertSettings {
 export const ALERT_SETTINGS_KEY = "parley:agent:alerts";
 
 /** The inbox's title with nothing unread. */
-export const INBOX_TITLE = "Parley inbox";
+export const INBOX_TITLE: string = inboxText("inboxTitle");
 
 /** Every alert on: what an agent gets until they switch one off. */
 export const DEFAULT_ALERT_SETTINGS: AlertSettings = Object.freeze({
@@ -86,7 +88,7 @@ export function writeAlertSettings(
  */
 export function inboxTitle(unread: number, settings: AlertSettings): string {
   return unread > 0 && settings.titleCount
-    ? `(${unread}) ${INBOX_TITLE}`
+    ? inboxText("inboxTitleUnread", { count: unread })
     : INBOX_TITLE;
 }
 

@@ -4,19 +4,22 @@
  * (`style-src 'none'`) allows it. Sizes are in px, never rem, because the host
  * page owns the root font size. `!important` on `:host` wins over the page's
  * own `!important` rules, because for important declarations the shadow
- * tree's context beats the page's.
+ * tree's context beats the page's. Its colours, font and focus ring are the
+ * design system's (`design_tokens.ts`), shared with the agent inbox.
  *
  * @module
  */
+
+import { DARK, FOCUS_RING, FONT_STACK, LIGHT } from "./design_tokens.ts";
 
 /** The CSS text of the widget's shadow root. */
 export const PANEL_CSS: string = `
 :host{all:initial!important;display:block!important;position:fixed!important;z-index:2147483646!important;top:auto!important;left:auto!important;right:0!important;bottom:0!important;width:0!important;height:0!important;overflow:visible!important;visibility:visible!important;opacity:1!important;transform:none!important;pointer-events:none!important}
 *,*::before,*::after{box-sizing:border-box}
 [hidden]{display:none!important}
-.root{--c:#0b5fff;--on:#fff;--bg:#fff;--fg:#1b1b1f;--soft:#eef0f4;--line:#d5d8de;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;color:var(--fg);pointer-events:auto;text-align:left;letter-spacing:normal}
+.root{--c:${LIGHT.accent};--on:${LIGHT.onAccent};--bg:${LIGHT.surface};--fg:${LIGHT.text};--soft:${LIGHT.soft};--line:${LIGHT.line};--focus:${LIGHT.focus};font:14px/1.45 ${FONT_STACK};color:var(--fg);pointer-events:auto;text-align:left;letter-spacing:normal}
 button{font:inherit;cursor:pointer;margin:0}
-:focus-visible{outline:3px solid #f5a623;outline-offset:2px}
+:focus-visible{outline:${FOCUS_RING.width}px solid var(--focus);outline-offset:${FOCUS_RING.offset}px}
 .launcher{position:fixed;right:20px;bottom:20px;width:56px;height:56px;padding:0;border:0;border-radius:28px;background:var(--c);color:var(--on);box-shadow:0 4px 14px rgba(0,0,0,.28);display:flex;align-items:center;justify-content:center;transition:transform .15s}
 .launcher:hover{transform:scale(1.06)}
 .launcher svg{width:28px;height:28px;fill:currentColor}
@@ -46,6 +49,6 @@ textarea,input{flex:1;min-width:0;height:40px;max-height:120px;padding:9px 10px;
 .send{padding:0 14px;border:0;border-radius:8px;background:var(--c);color:var(--on);font-weight:600}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 @media (max-width:480px){.root .panel{top:0;right:0;bottom:0;left:0;width:auto;height:auto;max-height:none;border-radius:0}}
-@media (prefers-color-scheme:dark){.root{--bg:#1d1e23;--fg:#ececf1;--soft:#2e3038;--line:#3d4049}.msg.failed{background:#5a1f1a;color:#ffd9d5}.error{color:#ffb4ab}}
+@media (prefers-color-scheme:dark){.root{--bg:${DARK.surface};--fg:${DARK.text};--soft:${DARK.soft};--line:${DARK.line};--focus:${DARK.focus}}.msg.failed{background:#5a1f1a;color:#ffd9d5}.error{color:#ffb4ab}}
 @media (prefers-reduced-motion:reduce){*{transition:none!important;animation:none!important}}
 `;

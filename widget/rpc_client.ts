@@ -5,7 +5,13 @@
  * @module
  */
 
-import type { RateLimitState } from "../rpc/wire.ts";
+import type {
+  CallMethod,
+  RateLimitState,
+  RpcData,
+  RpcParams,
+  StreamMethod,
+} from "../wire/mod.ts";
 import { networkError, widgetErrorFromWire } from "./widget_error.ts";
 
 /** Per-call options. */
@@ -36,17 +42,36 @@ function rpcUrl(apiBaseUrl: string, method: string): string {
 }
 
 /**
- * Calls an RPC method and returns its data.
+ * Calls an RPC method and returns its data, typed by the method
+ * (`wire/methods.ts`).
  *
  * @throws {WidgetError} with the server's code, or `UNAVAILABLE` when no reply could be read
  * @returns the reply's data and rate-limit state
  */
-export async function callRpc<T>(
+export function callRpc<M extends CallMethod>(
+  apiBaseUrl: string,
+  method: M,
+  params: RpcParams<M>,
+  options?: RpcCallOptions,
+): Promise<RpcResult<RpcData<M>>>;
+/**
+ * The visitor session's untyped form, until its files take the typed one.
+ *
+ * @throws {WidgetError} with the server's code, or `UNAVAILABLE` when no reply could be read
+ * @returns the reply's data and rate-limit state
+ */
+export function callRpc<T>(
   apiBaseUrl: string,
   method: string,
   body: Readonly<Record<string, unknown>>,
+  options?: RpcCallOptions,
+): Promise<RpcResult<T>>;
+export async function callRpc(
+  apiBaseUrl: string,
+  method: string,
+  body: object,
   options: RpcCallOptions = {},
-): Promise<RpcResult<T>> {
+): Promise<RpcResult<unknown>> {
   const response = await post(
     apiBaseUrl,
     method,
@@ -57,23 +82,40 @@ export async function callRpc<T>(
   const reply = await readJson(response);
   if (reply.ok === true && response.ok) {
     const rateLimit = reply.rateLimit as RateLimitState | undefined;
-    return rateLimit
-      ? { data: reply.data as T, rateLimit }
-      : { data: reply.data as T };
+    return rateLimit ? { data: reply.data, rateLimit } : { data: reply.data };
   }
   throw widgetErrorFromWire(reply.error, response.status);
 }
 
 /**
- * Opens a streaming RPC method (`chat.stream`) and returns its event stream.
+ * Opens a streaming RPC method (`chat.stream`, `agent.stream`) and returns
+ * its event stream; `streamEventOf` reads its frames as the method's events.
  *
  * @throws {WidgetError} when the server answers with an error instead of a stream
  * @returns the response body, `text/event-stream`
  */
-export async function openRpcStream(
+export function openRpcStream<M extends StreamMethod>(
+  apiBaseUrl: string,
+  method: M,
+  params: RpcParams<M>,
+  options?: RpcCallOptions,
+): Promise<ReadableStream<Uint8Array>>;
+/**
+ * The visitor session's untyped form, until its files take the typed one.
+ *
+ * @throws {WidgetError} when the server answers with an error instead of a stream
+ * @returns the response body, `text/event-stream`
+ */
+export function openRpcStream(
   apiBaseUrl: string,
   method: string,
   body: Readonly<Record<string, unknown>>,
+  options?: RpcCallOptions,
+): Promise<ReadableStream<Uint8Array>>;
+export async function openRpcStream(
+  apiBaseUrl: string,
+  method: string,
+  body: object,
   options: RpcCallOptions = {},
 ): Promise<ReadableStream<Uint8Array>> {
   const response = await post(
@@ -93,7 +135,7 @@ export async function openRpcStream(
 async function post(
   apiBaseUrl: string,
   method: string,
-  body: Readonly<Record<string, unknown>>,
+  body: object,
   options: RpcCallOptions,
   accept: string,
 ): Promise<Response> {

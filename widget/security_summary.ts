@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { SecurityReport, SecurityReportWouldRefuse } from "../rpc/wire.ts";
+import type { SecurityReport, SecurityReportWouldRefuse } from "../wire/mod.ts";
 
 /** A key used this recently is still in use. */
 export const KEY_IN_USE_MS = 24 * 60 * 60 * 1000;

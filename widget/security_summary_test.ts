@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { SecurityReport } from "../rpc/wire.ts";
+import type { SecurityReport } from "../wire/mod.ts";
 import {
   relativeTime,
   summarizeSecurityReport,

@@ -8,14 +8,12 @@
  * @module
  */
 
-import type { SecurityReport, SecurityReportHour } from "../rpc/wire.ts";
+import type { SecurityReport, SecurityReportHour } from "../wire/mod.ts";
+import { inboxText } from "./inbox_strings.ts";
 import { summarizeSecurityReport } from "./security_summary.ts";
 
-/** Calls an `agent.*` method for the signed-in organization. */
-export type AgentCall = <T>(
-  method: string,
-  body: Record<string, unknown>,
-) => Promise<T>;
+/** Reads the signed-in organization's report over the last `hours`. */
+export type ReadSecurityReport = (hours: number) => Promise<SecurityReport>;
 
 /** The inbox's handle on the view. */
 export interface SecurityView {
@@ -42,9 +40,9 @@ const SERIES: readonly {
   readonly label: string;
   readonly color: string;
 }[] = [
-  { key: "verified", label: "valid token", color: "#1a7f37" },
-  { key: "absent", label: "no token", color: "#8c959f" },
-  { key: "invalid", label: "invalid token", color: "#cf222e" },
+  { key: "verified", label: inboxText("seriesVerified"), color: "#1a7f37" },
+  { key: "absent", label: inboxText("seriesAbsent"), color: "#8c959f" },
+  { key: "invalid", label: inboxText("seriesInvalid"), color: "#cf222e" },
 ];
 const BLOCKED_COLOR = "#9a6700";
 const CHART_HEIGHT = 120;
@@ -53,24 +51,34 @@ const CHART_HEIGHT = 120;
  * Installs the Security view behind its button.
  *
  * @param elements The button, the section to fill and the inbox.
- * @param call Calls `agent.*` methods as the signed-in agent.
+ * @param read Reads the report as the signed-in agent.
  * @returns The handle the inbox enables on sign-in and disables on sign-out.
  */
 export function installSecurityView(
   elements: SecurityViewElements,
-  call: AgentCall,
+  read: ReadSecurityReport,
 ): SecurityView {
   const { toggle, section, inbox } = elements;
-  const heading = element("h2", { id: "security-title" }, "Security");
-  const hours = element("select", { "aria-label": "Window" });
+  const heading = element(
+    "h2",
+    { id: "security-title" },
+    inboxText("securityHeading"),
+  );
+  const hours = element("select", {
+    "aria-label": inboxText("reportWindowLabel"),
+  });
   const windows: readonly (readonly [string, string])[] = [
-    ["24", "last 24 h"],
-    ["168", "last 7 days"],
+    ["24", inboxText("reportWindowDay")],
+    ["168", inboxText("reportWindowWeek")],
   ];
   for (const [value, label] of windows) {
     hours.append(element("option", { value }, label));
   }
-  const refresh = element("button", { type: "button" }, "Refresh");
+  const refresh = element(
+    "button",
+    { type: "button" },
+    inboxText("refresh"),
+  );
   const state = element("p", { role: "status", class: "security-state" });
   const body = element("div", { class: "security-body" });
   section.replaceChildren(
@@ -84,19 +92,21 @@ export function installSecurityView(
 
   async function load(): Promise<void> {
     const ticket = ++loading;
-    state.textContent = "Loading…";
+    state.textContent = inboxText("loading");
     try {
-      const report = await call<SecurityReport>("agent.securityReport", {
-        hours: Number(hours.value),
-      });
+      const report = await read(Number(hours.value));
       if (ticket !== loading) return;
       body.replaceChildren(...renderReport(report, Date.now()));
-      state.textContent = `Updated ${new Date().toLocaleTimeString()}`;
+      state.textContent = inboxText("reportUpdated", {
+        time: new Date().toLocaleTimeString(),
+      });
     } catch (error) {
       if (ticket !== loading) return;
-      state.textContent = `Report failed: ${
-        (error as { code?: string }).code ?? "error"
-      }`;
+      state.textContent = inboxText("reportFailed", {
+        code: error instanceof Error && "code" in error
+          ? String(error.code)
+          : "error",
+      });
     }
   }
 
@@ -104,7 +114,9 @@ export function installSecurityView(
     showing = next;
     section.hidden = !next;
     inbox.hidden = next;
-    toggle.textContent = next ? "Conversations" : "Security";
+    toggle.textContent = next
+      ? inboxText("conversationsToggle")
+      : inboxText("securityToggle");
     toggle.setAttribute("aria-pressed", String(next));
     if (next) void load();
   }
@@ -145,7 +157,7 @@ function renderReport(report: SecurityReport, now: number): Element[] {
   );
   const keys = element(
     "ul",
-    { class: "security-keys", "aria-label": "Keys" },
+    { class: "security-keys", "aria-label": inboxText("keysHeading") },
     ...summary.keys.map((key) =>
       element("li", { "data-advice": key.advice }, key.text)
     ),
@@ -159,9 +171,9 @@ function renderReport(report: SecurityReport, now: number): Element[] {
       element(
         "tr",
         {},
-        element("th", { scope: "col" }, "Origin"),
-        element("th", { scope: "col" }, "Boots"),
-        element("th", { scope: "col" }, "Refused"),
+        element("th", { scope: "col" }, inboxText("originColumn")),
+        element("th", { scope: "col" }, inboxText("bootsColumn")),
+        element("th", { scope: "col" }, inboxText("refusedColumn")),
       ),
     ),
     element(
@@ -181,12 +193,12 @@ function renderReport(report: SecurityReport, now: number): Element[] {
   return [
     words,
     chart(report.hourly, summary.window),
-    element("h3", {}, "Keys"),
-    report.keys.length === 0
-      ? element("p", {}, "No JWT keys are configured.")
-      : keys,
-    element("h3", {}, "Origins"),
-    report.origins.length === 0 ? element("p", {}, "No boots yet.") : origins,
+    element("h3", {}, inboxText("keysHeading")),
+    report.keys.length === 0 ? element("p", {}, inboxText("noKeys")) : keys,
+    element("h3", {}, inboxText("originsHeading")),
+    report.origins.length === 0
+      ? element("p", {}, inboxText("noBoots"))
+      : origins,
   ];
 }
 
@@ -204,16 +216,21 @@ function chart(hours: readonly SecurityReportHour[], window: string): Element {
   svg.setAttribute("preserveAspectRatio", "none");
   svg.setAttribute("role", "img");
   svg.setAttribute("class", "security-chart");
-  svg.setAttribute(
-    "aria-label",
-    `Boots per hour over the last ${window}: valid token, no token, invalid token`,
-  );
+  svg.setAttribute("aria-label", inboxText("chartLabel", { window }));
   hours.forEach((hour, index) => {
     const group = document.createElementNS(SVG, "g");
     const title = document.createElementNS(SVG, "title");
-    title.textContent = `${new Date(hour.hour).toLocaleString()}: ${
-      SERIES.map((series) => `${hour[series.key]} ${series.label}`).join(", ")
-    }${hour.blocked > 0 ? `, ${hour.blocked} blocked` : ""}`;
+    const counts = SERIES.map((series) =>
+      inboxText("chartCount", { count: hour[series.key], series: series.label })
+    ).join(", ");
+    const when = new Date(hour.hour).toLocaleString();
+    title.textContent = hour.blocked > 0
+      ? inboxText("chartHourBlocked", {
+        hour: when,
+        counts,
+        blocked: hour.blocked,
+      })
+      : inboxText("chartHour", { hour: when, counts });
     group.append(title);
     let top = CHART_HEIGHT + 8;
     for (const series of SERIES) {
@@ -235,23 +252,25 @@ function chart(hours: readonly SecurityReportHour[], window: string): Element {
   const legend = element(
     "p",
     { class: "security-legend" },
-    ...[...SERIES, { label: "blocked", color: BLOCKED_COLOR }].map((series) =>
-      element(
-        "span",
-        {},
-        swatch(series.color),
-        ` ${series.label}`,
-      )
-    ),
+    ...[...SERIES, { label: inboxText("seriesBlocked"), color: BLOCKED_COLOR }]
+      .map((series) =>
+        element(
+          "span",
+          {},
+          swatch(series.color),
+          ` ${series.label}`,
+        )
+      ),
   );
   // The baseline, so an empty hour still reads as a zero.
   svg.append(rect(0, CHART_HEIGHT + 7, width, 1, "#8c959f"));
   const caption = element(
     "figcaption",
     {},
-    `Boots per hour, last ${window} (busiest hour: ${
-      highest.toLocaleString("en-US")
-    })`,
+    inboxText("chartCaption", {
+      window,
+      busiest: highest.toLocaleString("en-US"),
+    }),
   );
   return element(
     "figure",

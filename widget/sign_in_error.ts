@@ -2,10 +2,12 @@
  * What the agent inbox says when signing in fails, in words an agent can act
  * on — "this key was not accepted for acme" rather than `SESSION_INVALID` —
  * and whether the key field should be cleared for another try. Pure and
- * browser-safe.
+ * browser-safe; its words are `inbox_strings.ts`'s.
  *
  * @module
  */
+
+import { inboxText } from "./inbox_strings.ts";
 
 /** A failed sign-in, as the RPC client reports it. */
 export interface SignInFailure {
@@ -31,39 +33,37 @@ export function signInError(
   failure: SignInFailure,
   organizationId: string,
 ): SignInError {
-  const organization = `“${organizationId}”`;
+  const organization = organizationId;
   switch (failure.code) {
     case "SESSION_INVALID":
       return {
-        text:
-          `This admin key was not accepted for organization ${organization}. Check the key (it is case-sensitive) and that it belongs to this organization.`,
+        text: inboxText("keyRefused", { organization }),
         keyRefused: true,
       };
     case "ORGANIZATION_NOT_FOUND":
       return {
-        text:
-          `There is no organization ${organization} on this server. Check the organization id.`,
+        text: inboxText("organizationUnknown", { organization }),
         keyRefused: false,
       };
     case "RATE_LIMITED":
       return {
-        text: `Too many failed sign-ins from this address. Try again${
-          failure.retryAfter === undefined
-            ? " later"
-            : ` in ${Math.max(1, Math.ceil(failure.retryAfter))} s`
-        }.`,
+        text: failure.retryAfter === undefined
+          ? inboxText("signInThrottledLater")
+          : inboxText("signInThrottled", {
+            count: Math.max(1, Math.ceil(failure.retryAfter)),
+          }),
         keyRefused: false,
       };
     case "UNAVAILABLE":
       return {
         text: failure.reason === "network"
-          ? "The server could not be reached. Check the connection and try again."
-          : "The server cannot reach its storage right now. Try again shortly.",
+          ? inboxText("serverUnreachable")
+          : inboxText("storeUnavailable"),
         keyRefused: false,
       };
     default:
       return {
-        text: `Sign-in failed (${failure.code ?? "error"}).`,
+        text: inboxText("signInFailed", { code: failure.code ?? "error" }),
         keyRefused: false,
       };
   }

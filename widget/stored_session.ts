@@ -21,7 +21,7 @@
  * @module
  */
 
-import type { WidgetConfig } from "../rpc/wire.ts";
+import type { WidgetConfig } from "../wire/mod.ts";
 
 /** What is kept of a session. */
 export interface StoredSession {

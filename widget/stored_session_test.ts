@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { WidgetConfig } from "../rpc/wire.ts";
+import type { WidgetConfig } from "../wire/mod.ts";
 import {
   forgetStoredSession,
   identityOf,

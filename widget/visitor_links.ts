@@ -16,7 +16,7 @@
  * @module
  */
 
-import { isEmailAddress, type PageInfo } from "../rpc/wire.ts";
+import { isEmailAddress, type PageInfo } from "../wire/mod.ts";
 
 /** Text to show, and where it links to when it may be a link. */
 export interface Shown {

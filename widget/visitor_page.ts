@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { PageInfo } from "../rpc/wire.ts";
+import type { PageInfo } from "../wire/mod.ts";
 import type { TypingTimers } from "./typing_signal.ts";
 
 /** The wire's longest `url` and `referrer`. */

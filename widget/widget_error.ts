@@ -5,7 +5,7 @@
  * @module
  */
 
-import { ERROR_STATUS, type ErrorCode, type WireError } from "../rpc/wire.ts";
+import { ERROR_STATUS, type ErrorCode, type WireError } from "../wire/mod.ts";
 
 /** An error reported by the widget, carrying a stable wire `code`. */
 export class WidgetError extends Error {

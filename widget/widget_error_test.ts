@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ERROR_STATUS, type ErrorCode } from "../rpc/wire.ts";
+import { ERROR_STATUS, type ErrorCode } from "../wire/mod.ts";
 import {
   networkError,
   WidgetError,

@@ -15,29 +15,27 @@ import type { VisitorReferences } from "../visitor_reference.ts";
 import type { CompiledOrganization } from "../../policy/types.ts";
 import {
   type AgentIdentity,
+  CONVERSATION_VIEWS,
   type ConversationSummary,
   MAX_MESSAGE_LENGTH,
-} from "../wire.ts";
+} from "../../wire/mod.ts";
 import { messageText, resumeCursor } from "./chat_messages.ts";
 import { FramedWatch } from "./watch_frames.ts";
-
-/** The inbox's views: every conversation, the caller's, or nobody's. */
-const FILTERS = ["all", "mine", "unassigned"] as const;
 
 /**
  * `agent.listConversations {organizationId, cursor?, limit?, filter?}`,
  * newest first, with who the caller is and every agent of the organization.
  */
-export const listConversations: MethodDefinition = {
+export const listConversations: MethodDefinition<"agent.listConversations"> = {
   access: "agent",
   async run({ organization, params, services, agent }) {
     const cursor = params.optionalString("cursor", 256);
     const limit = params.optionalInteger("limit", 1, 100);
     const filter = params.optionalString("filter", 16) ?? "all";
-    if (!(FILTERS as readonly string[]).includes(filter)) {
+    if (!(CONVERSATION_VIEWS as readonly string[]).includes(filter)) {
       throw new RpcError(
         "BAD_REQUEST",
-        `Field "filter" must be one of ${FILTERS.join(", ")}`,
+        `Field "filter" must be one of ${CONVERSATION_VIEWS.join(", ")}`,
         { reason: "param.filter.type" },
       );
     }
@@ -59,7 +57,7 @@ export const listConversations: MethodDefinition = {
 };
 
 /** `agent.getConversation {organizationId, conversationId}`. */
-export const getConversation: MethodDefinition = {
+export const getConversation: MethodDefinition<"agent.getConversation"> = {
   access: "agent",
   async run(context) {
     const conversation = await findConversation(context);
@@ -80,7 +78,7 @@ export const getConversation: MethodDefinition = {
 };
 
 /** `agent.reply {organizationId, conversationId, text}`. */
-export const reply: MethodDefinition = {
+export const reply: MethodDefinition<"agent.reply"> = {
   access: "agent",
   async run(context) {
     const text = messageText(
@@ -102,7 +100,7 @@ export const reply: MethodDefinition = {
  * `agent.assign {organizationId, conversationId, agentId}`: hands a
  * conversation to one of the organization's agents, or (`null`) to nobody.
  */
-export const assign: MethodDefinition = {
+export const assign: MethodDefinition<"agent.assign"> = {
   access: "agent",
   async run(context) {
     const conversation = await findConversation(context);
@@ -132,7 +130,7 @@ export const assign: MethodDefinition = {
 };
 
 /** `agent.typing {organizationId, conversationId}`: the visitor sees "… is typing". */
-export const typing: MethodDefinition = {
+export const typing: MethodDefinition<"agent.typing"> = {
   access: "agent",
   async run(context) {
     const conversation = await findConversation(context);
@@ -147,7 +145,7 @@ export const typing: MethodDefinition = {
 };
 
 /** `agent.close {organizationId, conversationId}`. */
-export const close: MethodDefinition = {
+export const close: MethodDefinition<"agent.close"> = {
   access: "agent",
   async run(context) {
     const conversation = await findConversation(context);
@@ -168,7 +166,7 @@ export const close: MethodDefinition = {
  * `agent.stream {organizationId}`: new messages and closes of every
  * conversation, for as long as the admin key stays in the policy.
  */
-export const streamAll: MethodDefinition = {
+export const streamAll: MethodDefinition<"agent.stream"> = {
   access: "agent",
   async run(context) {
     const organizationId = context.organization.spec.id;

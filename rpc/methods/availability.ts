@@ -12,13 +12,8 @@
 import type { AgentPresence } from "../../chat/agent_presence.ts";
 import { isWithinHours } from "../../policy/business_hours.ts";
 import type { CompiledOrganization } from "../../policy/types.ts";
+import type { Availability } from "../../wire/mod.ts";
 import type { MethodContext } from "../method.ts";
-
-/** What the widget needs to choose between the chat and the away form. */
-export interface Availability {
-  readonly agentsOnline: boolean;
-  readonly withinHours: boolean;
-}
 
 /**
  * @param organization The organization.

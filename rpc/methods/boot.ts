@@ -19,14 +19,14 @@ import type { ConversationAttributes } from "../../store/conversation_store.ts";
 import type { MethodDefinition } from "../method.ts";
 import { pageContext } from "../page_context.ts";
 import { sessionOrigin } from "../session_token.ts";
-import type { BootData } from "../wire.ts";
+import type { BootData } from "../../wire/mod.ts";
 import { widgetConfig } from "./widget_config.ts";
 
 /** Recent messages returned with the session. */
 const RECENT_MESSAGES = 50;
 
 /** The `chat.boot` method. */
-export const boot: MethodDefinition = {
+export const boot: MethodDefinition<"chat.boot"> = {
   access: "public",
   takesUserToken: true,
   async run(context): Promise<BootData> {

@@ -16,14 +16,14 @@ import {
   type ChatMessage,
   MAX_MESSAGE_LENGTH,
   type SentMessage,
-} from "../wire.ts";
+} from "../../wire/mod.ts";
 
 /**
  * `chat.sendMessage {text, page?}` → `{message, conversationId}`. The
  * `page` the visitor is on is recorded with it (the widget sends it with
  * the first message of a page, as nothing was sent for the page before).
  */
-export const sendMessage: MethodDefinition = {
+export const sendMessage: MethodDefinition<"chat.sendMessage"> = {
   access: "session",
   async run(context): Promise<SentMessage> {
     const { organization, params, services } = context;
@@ -73,7 +73,7 @@ export const sendMessage: MethodDefinition = {
 };
 
 /** `chat.listMessages {after?, limit?}` → `{messages}`, oldest first (none before the first message). */
-export const listMessages: MethodDefinition = {
+export const listMessages: MethodDefinition<"chat.listMessages"> = {
   access: "session",
   async run(
     { organization, params, session, services },

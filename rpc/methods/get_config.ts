@@ -7,11 +7,11 @@
  */
 
 import type { MethodDefinition } from "../method.ts";
-import type { WidgetConfig } from "../wire.ts";
+import type { WidgetConfig } from "../../wire/mod.ts";
 import { widgetConfig } from "./widget_config.ts";
 
 /** The `chat.getConfig` method. */
-export const getConfig: MethodDefinition = {
+export const getConfig: MethodDefinition<"chat.getConfig"> = {
   access: "public",
   async run(context): Promise<WidgetConfig> {
     const { organization, params, evaluator } = context;

@@ -10,11 +10,12 @@
 import type { OrganizationSpec } from "../../policy/types.ts";
 import { AUDIENCE, isKeyActive } from "../../policy/user_token.ts";
 import type { MethodDefinition } from "../method.ts";
+import type { JwtDocs } from "../../wire/mod.ts";
 
 /** The `chat.getJWTDocs` method. */
-export const getJwtDocs: MethodDefinition = {
+export const getJwtDocs: MethodDefinition<"chat.getJWTDocs"> = {
   access: "public",
-  run({ organization, now }): Promise<unknown> {
+  run({ organization, now }): Promise<JwtDocs> {
     const spec = organization.spec;
     const issuer = exampleIssuer(spec);
     const maxLifetime = Math.floor(spec.jwt.maxLifetimeMs / 1000);

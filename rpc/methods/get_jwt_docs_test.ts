@@ -26,7 +26,7 @@ async function keyIds(now: number): Promise<string[]> {
     organization: evaluator.organization("acme")!,
     now,
   } as MethodContext;
-  const docs = await getJwtDocs.run(context) as { keys: { id: string }[] };
+  const docs = await getJwtDocs.run(context);
   return docs.keys.map((key) => key.id);
 }
 

@@ -11,10 +11,10 @@ import {
   MAX_REPORT_HOURS,
   readSecurityReport,
 } from "../../observability/security_report.ts";
-import type { SecurityReport } from "../wire.ts";
+import type { SecurityReport } from "../../wire/mod.ts";
 
 /** The `agent.securityReport` method. */
-export const securityReport: MethodDefinition = {
+export const securityReport: MethodDefinition<"agent.securityReport"> = {
   access: "agent",
   async run({ organization, params, services, now }): Promise<SecurityReport> {
     const hours = params.optionalInteger("hours", 1, MAX_REPORT_HOURS) ??

@@ -13,10 +13,10 @@ import type { MethodDefinition } from "../method.ts";
 import { pageContext } from "../page_context.ts";
 import type { Params } from "../params.ts";
 import { RpcError } from "../rpc_error.ts";
-import { isEmailAddress, MAX_EMAIL_LENGTH } from "../wire.ts";
+import { isEmailAddress, MAX_EMAIL_LENGTH } from "../../wire/mod.ts";
 
 /** `chat.typing {}` → `{}`: agents' streams get a `typing` event. */
-export const typing: MethodDefinition = {
+export const typing: MethodDefinition<"chat.typing"> = {
   access: "session",
   async run({ organization, session, services }) {
     const conversation = await services.chat.findConversation(
@@ -35,7 +35,7 @@ export const typing: MethodDefinition = {
 };
 
 /** `chat.setContact {email}` → `{contact}`: where agents may answer by email. */
-export const setContact: MethodDefinition = {
+export const setContact: MethodDefinition<"chat.setContact"> = {
   access: "session",
   async run({ organization, params, session, services }) {
     const email = emailAddress(params);
@@ -59,7 +59,7 @@ export const setContact: MethodDefinition = {
  * conversation yet (it is then not stored; the widget sends the page with
  * the first message).
  */
-export const setPage: MethodDefinition = {
+export const setPage: MethodDefinition<"chat.setPage"> = {
   access: "session",
   async run({ organization, params, session, services }) {
     const page = pageContext(params, session!.origin);

@@ -20,7 +20,6 @@
  * @module
  */
 
-import type { ServerSentEvent } from "../../chat/event_stream.ts";
 import {
   isConversationCursor,
   type LiveWatch,
@@ -29,7 +28,6 @@ import {
   type WatchListener,
 } from "../../chat/live_feed.ts";
 import { samePage } from "../../chat/chat_store.ts";
-import type { PageContext } from "../../store/conversation_store.ts";
 import type { Evaluator } from "../../policy/types.ts";
 import type { AvailabilityListener } from "../availability_watch.ts";
 import { type SessionBinding, sessionProblem } from "../credentials.ts";
@@ -41,8 +39,13 @@ import type {
 import type { MethodContext, MethodDefinition, Services } from "../method.ts";
 import { pageContext } from "../page_context.ts";
 import type { SessionClaims } from "../session_token.ts";
-import type { ChatMessage, StreamReady } from "../wire.ts";
-import type { Availability } from "./availability.ts";
+import type {
+  Availability,
+  ChatMessage,
+  PageInfo,
+  ReadyEvent,
+  StreamFrame,
+} from "../../wire/mod.ts";
 import { resumeCursor } from "./chat_messages.ts";
 import { frameOf } from "./watch_frames.ts";
 import { widgetConfig } from "./widget_config.ts";
@@ -53,7 +56,7 @@ const MAX_RECENT = 50;
 const MISSED_PAGE = 200;
 
 /** The `chat.stream` method. */
-export const streamMessages: MethodDefinition = {
+export const streamMessages: MethodDefinition<"chat.stream"> = {
   access: "session",
   async run(context): Promise<Response> {
     const session = context.session!;
@@ -84,7 +87,7 @@ async function open(
   prepared: PendingWatch,
   after: string | undefined,
   recent: number,
-  page: PageContext | undefined,
+  page: PageInfo | undefined,
 ): Promise<Response> {
   const session = context.session!;
   const { organization, services } = context;
@@ -122,7 +125,7 @@ async function open(
   // Where the live events start: nothing shown is repeated, nothing after is missed.
   const cursor = missed.at(-1)?.id ?? after ?? messages.at(-1)?.id ??
     conversation?.lastMessage?.id ?? "";
-  const ready: ServerSentEvent<StreamReady> = {
+  const ready: StreamFrame<ReadyEvent> = {
     // A resumed stream's id stays its cursor until the missed messages, each
     // with its own id, have been sent after it.
     ...((after ?? cursor) === "" ? {} : { id: after ?? cursor }),

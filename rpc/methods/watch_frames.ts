@@ -8,9 +8,13 @@
  */
 
 import type { Conversation } from "../../chat/chat_store.ts";
-import type { ServerSentEvent } from "../../chat/event_stream.ts";
 import type { WatchEvent, WatchListener } from "../../chat/live_feed.ts";
 import type { StreamSink } from "../live_streams.ts";
+import type {
+  AgentStreamEvent,
+  ConversationSummary,
+  StreamFrame,
+} from "../../wire/mod.ts";
 
 /** Who a stream is for. */
 export type StreamAudience = "visitor" | "agents";
@@ -24,8 +28,8 @@ export type StreamAudience = "visitor" | "agents";
 export function frameOf(
   update: WatchEvent,
   audience: StreamAudience,
-  summarize?: (conversation: Conversation) => unknown,
-): ServerSentEvent<unknown> | undefined {
+  summarize?: (conversation: Conversation) => ConversationSummary,
+): StreamFrame<AgentStreamEvent> | undefined {
   switch (update.kind) {
     case "message":
       return {
@@ -75,7 +79,9 @@ export function frameOf(
 export class FramedWatch implements WatchListener {
   readonly #sink: StreamSink;
   readonly #audience: StreamAudience;
-  readonly #summarize: ((conversation: Conversation) => unknown) | undefined;
+  readonly #summarize:
+    | ((conversation: Conversation) => ConversationSummary)
+    | undefined;
 
   /**
    * @param sink The stream.
@@ -85,7 +91,7 @@ export class FramedWatch implements WatchListener {
   constructor(
     sink: StreamSink,
     audience: StreamAudience,
-    summarize?: (conversation: Conversation) => unknown,
+    summarize?: (conversation: Conversation) => ConversationSummary,
   ) {
     this.#sink = sink;
     this.#audience = audience;

@@ -10,7 +10,7 @@
 import type { AgentPresence } from "../../chat/agent_presence.ts";
 import { weeklyHoursText } from "../../policy/business_hours.ts";
 import type { CompiledOrganization } from "../../policy/types.ts";
-import type { WidgetConfig } from "../wire.ts";
+import type { WidgetConfig } from "../../wire/mod.ts";
 import { availabilityOf } from "./availability.ts";
 
 const DEFAULT_COLOR = "#0b5fff";

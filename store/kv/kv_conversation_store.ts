@@ -26,7 +26,6 @@
  */
 
 import type {
-  ChatMessage,
   Conversation,
   ConversationChange,
   ConversationFilter,
@@ -50,6 +49,7 @@ import {
   retryConflicts,
 } from "../conflict_retry.ts";
 import { StoreUnavailableError } from "../store_unavailable_error.ts";
+import type { ChatMessage } from "../../wire/records.ts";
 import { BatchedReads } from "./batched_reads.ts";
 import { isDatabaseLocked } from "./locked_retry.ts";
 import { retryWhileLocked } from "./locked_retry.ts";

@@ -23,7 +23,6 @@
  */
 
 import type {
-  ChatMessage,
   Conversation,
   ConversationChange,
   ConversationFilter,
@@ -42,6 +41,7 @@ import {
 } from "../conversation_cursor.ts";
 import type { OutboxItem } from "../outbox_store.ts";
 import { done, LOST, retryConflicts } from "../conflict_retry.ts";
+import type { ChatMessage } from "../../wire/records.ts";
 import { BatchedLookups } from "./batched_lookups.ts";
 import {
   BACKGROUND_DEADLINE_MS,
