@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { Metrics } from "../observability/metrics.ts";
 import { compilePolicy } from "../policy/compile.ts";
 import { staticPolicy } from "../policy_source/policy_source.ts";
+import type { Store } from "../store/store.ts";
 import { testEachEngine } from "../tests/store_engines.ts";
 import { serveSite, type SiteAssets, type SiteStatus } from "./site_routes.ts";
 
@@ -16,6 +17,10 @@ const ASSETS: SiteAssets = {
   pages: { home: "<!doctype html><title>Demo</title>" },
 };
 
+function statusOf(store: Store, streams: number): SiteStatus {
+  return { store, policy, metrics: new Metrics(), streams: { size: streams } };
+}
+
 function get(path: string, headers: HeadersInit = {}): Request {
   return new Request(`http://parley.test${path}`, { headers });
 }
@@ -24,12 +29,7 @@ testEachEngine(
   "serveSite() serves /healthz from the store and the policy in force, and /metrics as Prometheus text",
   async (engine) => {
     await using store = await engine.open();
-    const status: SiteStatus = {
-      store,
-      policy,
-      metrics: new Metrics(),
-      streams: { size: 2 },
-    };
+    const status = statusOf(store, 2);
     const health = await serveSite(get("/healthz"), "/healthz", {}, status);
     assert.equal(health.status, 200);
     assert.deepEqual(await health.json(), {
@@ -53,12 +53,7 @@ testEachEngine(
   "serveSite() answers 304 to a matching ETag, 404 for a part it was not given or an unknown path, 405 for a POST",
   async (engine) => {
     await using store = await engine.open();
-    const status: SiteStatus = {
-      store,
-      policy,
-      metrics: new Metrics(),
-      streams: { size: 0 },
-    };
+    const status = statusOf(store, 0);
     const rows: [Request, string, SiteAssets, number][] = [
       [get("/widget.js"), "/widget.js", ASSETS, 200],
       [
