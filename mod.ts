@@ -90,19 +90,7 @@ export type {
   CounterStore,
   SlotOutcome,
 } from "./store/counter_store.ts";
-export type {
-  Conversation,
-  ConversationAttributes,
-  ConversationChange,
-  ConversationFilter,
-  ConversationPage,
-  ConversationStore,
-  FeedEntry,
-  FeedEvent,
-  MessageChange,
-  OpenConversation,
-  Participant,
-} from "./store/conversation_store.ts";
+export type * from "./store/conversation_store.ts";
 export type { ChangeFeed } from "./store/change_feed.ts";
 export type {
   ClaimShare,

@@ -45,6 +45,7 @@ import {
   type PostgresCluster,
   startCluster,
 } from "../tests/postgres_cluster.ts";
+import { wholeFlag } from "./bench_flags.ts";
 import { type LoadRequest, runWrk, type WrkResult, wrkScript } from "./wrk.ts";
 
 const ROOT = new URL("../", import.meta.url);
@@ -99,12 +100,12 @@ const { values: flags } = parseArgs({
   },
 });
 
-const durationS = positiveInteger("duration", flags.duration, 120);
-const warmupS = positiveInteger("warmup", flags.warmup, 60, 0);
-const connections = positiveInteger("connections", flags.connections, 1000);
-const wrkThreads = positiveInteger("threads", flags.threads, 16);
-const workers = positiveInteger("workers", flags.workers, 16);
-const rounds = positiveInteger("rounds", flags.rounds, 9);
+const durationS = wholeFlag("duration", flags.duration, 1, 120);
+const warmupS = wholeFlag("warmup", flags.warmup, 0, 60);
+const connections = wholeFlag("connections", flags.connections, 1, 1000);
+const wrkThreads = wholeFlag("threads", flags.threads, 1, 16);
+const workers = wholeFlag("workers", flags.workers, 1, 16);
+const rounds = wholeFlag("rounds", flags.rounds, 1, 9);
 /** The checkout a `--compare` run measures against. */
 const BEFORE = flags.compare === undefined
   ? undefined
@@ -155,21 +156,6 @@ const SCENARIOS: readonly Scenario[] = [
     hosts: 2,
   },
 ];
-
-function positiveInteger(
-  name: string,
-  text: string | undefined,
-  max: number,
-  min = 1,
-): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(
-      `Flag "--${name}" must be an integer from ${min} to ${max}, got "${text}"`,
-    );
-  }
-  return value;
-}
 
 function selectedScenarios(): Scenario[] {
   if (flags.only === undefined) return [...SCENARIOS];

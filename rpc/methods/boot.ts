@@ -72,7 +72,7 @@ export const boot: MethodDefinition<"chat.boot"> = {
           attributes,
         )
         : undefined,
-      widgetConfig(organization, services.presence, now),
+      widgetConfig(context),
     ]);
     const [messages, withPage] = conversation === undefined
       ? [[], undefined]

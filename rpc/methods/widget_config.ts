@@ -7,27 +7,23 @@
  * @module
  */
 
-import type { AgentPresence } from "../../chat/agent_presence.ts";
 import { weeklyHoursText } from "../../policy/business_hours.ts";
-import type { CompiledOrganization } from "../../policy/types.ts";
 import type { WidgetConfig } from "../../wire/mod.ts";
-import { availabilityOf } from "./availability.ts";
+import type { MethodContext } from "../method.ts";
+import { availability } from "./availability.ts";
 
 const DEFAULT_COLOR = "#0b5fff";
 const DEFAULT_GREETING = "Hi! How can we help?";
 
 /**
- * @param organization The organization.
- * @param presence Who is online, for `agentsOnline`.
- * @param now Epoch milliseconds, for `withinHours`.
+ * @param context The admitted request: its organization, and who is online
+ *   at its `now` for `agentsOnline` and `withinHours`.
  * @returns The settings, with defaults filled in.
  */
 export async function widgetConfig(
-  organization: CompiledOrganization,
-  presence: AgentPresence,
-  now: number,
+  context: MethodContext,
 ): Promise<WidgetConfig> {
-  const { spec } = organization;
+  const { spec } = context.organization;
   return {
     organizationId: spec.id,
     name: spec.name,
@@ -49,6 +45,6 @@ export async function widgetConfig(
       organization: spec.limits.organization.text,
       ip: spec.limits.ip.text,
     },
-    ...await availabilityOf(organization, presence, now),
+    ...await availability(context),
   };
 }
