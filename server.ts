@@ -63,6 +63,7 @@ import type { Store } from "./store/store.ts";
 import { agentPage } from "./widget/agent_page.ts";
 import {
   buildAgentInbox,
+  buildLocales,
   buildStylesheet,
   buildWidget,
 } from "./widget/build.ts";
@@ -148,12 +149,15 @@ export async function setupServer(
       };
     }
     const policy: PolicySource = fileSource ?? demoSource!;
-    const [widget, agentScript, agentStyles, homeStyles] = await Promise.all([
-      buildWidget(),
-      buildAgentInbox(),
-      buildStylesheet(INBOX_CSS),
-      buildStylesheet(DEMO_CSS),
-    ]);
+    const [widget, agentScript, agentStyles, homeStyles, locales] =
+      await Promise
+        .all([
+          buildWidget(),
+          buildAgentInbox(),
+          buildStylesheet(INBOX_CSS),
+          buildStylesheet(DEMO_CSS),
+          buildLocales(),
+        ]);
     const hasDemo =
       policy.current.organization(DEMO_ORGANIZATION) !== undefined;
     const decisionLog = openDecisionLogWriter(
@@ -165,6 +169,7 @@ export async function setupServer(
       store,
       widget,
       agentScript,
+      locales: new Map(locales.map((built) => [built.locale, built])),
       favicon: faviconIco(),
       metrics,
       decisionLog: decisionLog.write,

@@ -178,6 +178,7 @@ export class ChatStore {
    * message, or the address they leave, starts the conversation.
    *
    * @param page Where the visitor is, recorded on a new conversation.
+   * @param language The locale the visitor reads, recorded on a new conversation.
    * @returns The open conversation.
    * @throws {ChatError} `participant-invalid`.
    * @throws {StoreUnavailableError} When the store fails.
@@ -187,19 +188,15 @@ export class ChatStore {
     participant: Participant,
     attributes: ConversationAttributes,
     page?: PageInfo,
+    language?: string,
   ): Promise<Conversation> {
     checkParticipant(participant);
     return await this.#records.open(organizationId, participant, {
-      create: () => {
-        const created = this.#newConversation(
-          organizationId,
-          participant,
-          attributes,
-        );
-        return page === undefined
-          ? created
-          : { ...created, page: copyPage(page) };
-      },
+      create: () => ({
+        ...this.#newConversation(organizationId, participant, attributes),
+        ...(page === undefined ? {} : { page: copyPage(page) }),
+        ...(language === undefined ? {} : { language }),
+      }),
       refresh: () => undefined,
     });
   }
@@ -501,6 +498,25 @@ export class ChatStore {
         current.contact?.email === email
           ? undefined
           : { ...current, contact: { email } },
+    );
+  }
+
+  /**
+   * Records the language the visitor reads the widget in, for agents.
+   *
+   * @param language A locale tag, e.g. `de` or `pt-BR`.
+   * @returns The conversation, or `undefined` when there is none.
+   */
+  async setLanguage(
+    organizationId: string,
+    conversationId: string,
+    language: string,
+  ): Promise<Conversation | undefined> {
+    return await this.#change(
+      organizationId,
+      conversationId,
+      (current) =>
+        current.language === language ? undefined : { ...current, language },
     );
   }
 

@@ -1,7 +1,8 @@
 /**
  * Everything the server answers besides `/rpc/*`: the pages (`/`, `/agent`),
- * the built assets (`/widget.js` and its SRI, `/agent.js`, the pages'
- * stylesheets `/agent.css` and `/demo.css`, `/favicon.ico`),
+ * the built assets (`/widget.js` and its SRI, the widget's
+ * `/locales/<locale>.json`, `/agent.js`, the pages' stylesheets `/agent.css`
+ * and `/demo.css`, `/favicon.ico`),
  * `/healthz` and `/metrics`. `GET` and `HEAD` only.
  *
  * @module
@@ -25,6 +26,12 @@ export interface WidgetAsset {
 export interface SiteAssets {
   /** The widget bundle; `/widget.js` answers 404 without it. */
   readonly widget?: WidgetAsset;
+  /**
+   * The widget's locale files by locale (`de`, `pt-BR`), served at
+   * `/locales/<locale>.json` for a widget speaking another language than
+   * its built-in English; 404 for a locale not given.
+   */
+  readonly locales?: ReadonlyMap<string, WidgetAsset>;
   /** The agent inbox script, served at `/agent.js` for the `/agent` page. */
   readonly agentScript?: WidgetAsset;
   /** The `.ico` served at `/favicon.ico`; 404 without it. */
@@ -98,7 +105,9 @@ export async function serveSite(
         },
       });
     default:
-      return new Response("Not found\n", { status: 404 });
+      return pathname.startsWith("/locales/")
+        ? localeResponse(request, pathname, assets.locales)
+        : new Response("Not found\n", { status: 404 });
   }
 }
 
@@ -150,6 +159,22 @@ function faviconResponse(icon: Uint8Array<ArrayBuffer> | undefined): Response {
 
 const JAVASCRIPT = "text/javascript; charset=utf-8";
 const CSS = "text/css; charset=utf-8";
+const JSON_TYPE = "application/json; charset=utf-8";
+
+/**
+ * `GET /locales/<locale>.json`: public and the same for everyone, so any
+ * page may fetch it without credentials, and browsers revalidate it by ETag.
+ */
+function localeResponse(
+  request: Request,
+  path: string,
+  locales: ReadonlyMap<string, WidgetAsset> | undefined,
+): Response {
+  const match = /^\/locales\/([A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*)\.json$/
+    .exec(path);
+  const locale = match ? locales?.get(match[1]!) : undefined;
+  return widgetResponse(request, locale, "code", JSON_TYPE);
+}
 
 function widgetResponse(
   request: Request,

@@ -272,6 +272,9 @@ export function summarize(
     ...(conversation.contact === undefined
       ? {}
       : { contact: conversation.contact }),
+    ...(conversation.language === undefined
+      ? {}
+      : { language: conversation.language }),
     ...(conversation.verified && userData !== undefined ? { userData } : {}),
   };
 }
