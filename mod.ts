@@ -9,14 +9,19 @@
  *
  * @example Mount Parley in your own Deno.serve
  * ```ts ignore
- * import { compilePolicy, createHandler, openStore } from "jsr:@parley/parley";
+ * import {
+ *   compilePolicy,
+ *   createHandler,
+ *   openStore,
+ *   staticPolicy,
+ * } from "jsr:@parley/parley";
  *
  * const policy = compilePolicy(await Deno.readTextFile("policy.yaml"), {
  *   env: (name) => Deno.env.get(name),
  * });
  * // A KV file on one machine, or postgres://… for many hosts.
  * const store = await openStore(Deno.env.get("PARLEY_STORE"));
- * Deno.serve(createHandler({ policy, store }));
+ * Deno.serve(createHandler({ policy: staticPolicy(policy), store }));
  * ```
  *
  * @module
@@ -46,6 +51,7 @@ export type {
   JwtKeySpec,
   JwtMode,
   LimitSettings,
+  LocalizedText,
   OpeningRange,
   OrganizationSpec,
   OriginVerdict,
@@ -60,13 +66,18 @@ export type {
   WidgetSettings,
 } from "./policy/types.ts";
 export { createHandler } from "./rpc/handler.ts";
-export type { DecisionLogEntry, DecisionLogSink } from "./rpc/decision_log.ts";
-export { Metrics } from "./rpc/metrics.ts";
-export type { JwtState } from "./rpc/metrics.ts";
+export { staticPolicy } from "./policy_source/policy_source.ts";
+export type {
+  DecisionLogEntry,
+  DecisionLogSink,
+} from "./observability/decision_log.ts";
+export { Metrics } from "./observability/metrics.ts";
+export type { JwtState } from "./observability/metrics.ts";
 export type {
   HandlerOptions,
   ParleyHandler,
   PolicySource,
+  SiteAssets,
   WidgetAsset,
 } from "./rpc/handler.ts";
 export { openStore } from "./store/open_store.ts";
@@ -80,19 +91,7 @@ export type {
   CounterStore,
   SlotOutcome,
 } from "./store/counter_store.ts";
-export type {
-  Conversation,
-  ConversationAttributes,
-  ConversationChange,
-  ConversationFilter,
-  ConversationPage,
-  ConversationStore,
-  FeedEntry,
-  FeedEvent,
-  MessageChange,
-  OpenConversation,
-  Participant,
-} from "./store/conversation_store.ts";
+export type * from "./store/conversation_store.ts";
 export type { ChangeFeed } from "./store/change_feed.ts";
 export type {
   ClaimShare,
@@ -168,6 +167,7 @@ export type {
   StreamFrame,
   StreamMethod,
   StreamReady,
+  TextPerLocale,
   TypingEvent,
   VisitorConversation,
   WidgetConfig,

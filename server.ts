@@ -30,24 +30,24 @@ import {
 } from "./policy/secret_variables.ts";
 import { policyFileNames } from "./policy_io/policy_directory_reader.ts";
 import { readPolicyFile } from "./policy_io/policy_file_reader.ts";
-import { openDecisionLogWriter } from "./rpc/decision_log_writer.ts";
+import { openDecisionLogWriter } from "./observability/decision_log_writer.ts";
 import {
   DEMO_ORGANIZATION,
   DEMO_POLICY_FILE,
   demoAdminKey,
   demoPolicyText,
-} from "./rpc/demo_policy.ts";
+} from "./policy_source/demo_policy.ts";
 import {
   createHandler,
   type ParleyHandler,
   type PolicySource,
 } from "./rpc/handler.ts";
-import { Metrics } from "./rpc/metrics.ts";
-import { PolicyDirectorySource } from "./rpc/policy_directory_source.ts";
+import { Metrics } from "./observability/metrics.ts";
+import { PolicyDirectorySource } from "./policy_source/policy_directory_source.ts";
 import {
   type FileReloadResult,
   PolicyFileSource,
-} from "./rpc/policy_file_source.ts";
+} from "./policy_source/policy_file_source.ts";
 import {
   cannotListenLine,
   cannotStartLines,
@@ -63,6 +63,7 @@ import type { Store } from "./store/store.ts";
 import { agentPage } from "./widget/agent_page.ts";
 import {
   buildAgentInbox,
+  buildLocales,
   buildStylesheet,
   buildWidget,
 } from "./widget/build.ts";
@@ -148,12 +149,15 @@ export async function setupServer(
       };
     }
     const policy: PolicySource = fileSource ?? demoSource!;
-    const [widget, agentScript, agentStyles, homeStyles] = await Promise.all([
-      buildWidget(),
-      buildAgentInbox(),
-      buildStylesheet(INBOX_CSS),
-      buildStylesheet(DEMO_CSS),
-    ]);
+    const [widget, agentScript, agentStyles, homeStyles, locales] =
+      await Promise
+        .all([
+          buildWidget(),
+          buildAgentInbox(),
+          buildStylesheet(INBOX_CSS),
+          buildStylesheet(DEMO_CSS),
+          buildLocales(),
+        ]);
     const hasDemo =
       policy.current.organization(DEMO_ORGANIZATION) !== undefined;
     const decisionLog = openDecisionLogWriter(
@@ -165,6 +169,7 @@ export async function setupServer(
       store,
       widget,
       agentScript,
+      locales: new Map(locales.map((built) => [built.locale, built])),
       favicon: faviconIco(),
       metrics,
       decisionLog: decisionLog.write,

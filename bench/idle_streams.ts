@@ -32,6 +32,8 @@
 import { parseArgs } from "node:util";
 import { startCluster } from "../tests/postgres_cluster.ts";
 import { startServer } from "../tests/server_process.ts";
+import { engineFlag, wholeFlag } from "./bench_flags.ts";
+import { cpuSeconds, residentBytes } from "./process_usage.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,
@@ -42,22 +44,10 @@ const { values: flags } = parseArgs({
     compare: { type: "string" },
   },
 });
-const STREAMS = Number(flags.streams);
-const SECONDS = Number(flags.seconds);
-if (!Number.isInteger(STREAMS) || STREAMS < 1 || STREAMS > 20_000) {
-  throw new RangeError(
-    `"--streams" must be 1 to 20000, got "${flags.streams}"`,
-  );
-}
-if (!Number.isInteger(SECONDS) || SECONDS < 1 || SECONDS > 600) {
-  throw new RangeError(`"--seconds" must be 1 to 600, got "${flags.seconds}"`);
-}
-if (flags.engine !== "kv" && flags.engine !== "postgres") {
-  throw new RangeError(`"--engine" is kv or postgres, got "${flags.engine}"`);
-}
+const STREAMS = wholeFlag("streams", flags.streams, 1, 20_000);
+const SECONDS = wholeFlag("seconds", flags.seconds, 1, 600);
+const ENGINE = engineFlag(flags.engine);
 const ORIGIN = "https://bench.example";
-/** Linux's USER_HZ: `/proc/<pid>/stat` counts CPU time in these. */
-const CLOCK_TICKS_PER_SECOND = 100;
 
 const policy = `version: 1
 defaults:
@@ -71,13 +61,7 @@ organizations:
 
 /** CPU seconds (user + system) and RSS bytes of a process now. */
 async function sample(pid: number): Promise<{ cpuS: number; rss: number }> {
-  const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
-  // Fields after the parenthesised command name; utime and stime are 14 and 15.
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  const status = await Deno.readTextFile(`/proc/${pid}/status`);
-  const rssKb = Number(/^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1] ?? NaN);
-  return { cpuS: ticks / CLOCK_TICKS_PER_SECOND, rss: rssKb * 1024 };
+  return { cpuS: await cpuSeconds(pid), rss: await residentBytes(pid) };
 }
 
 /** The process's cost over a quiet window of `SECONDS`: CPU, and the lowest RSS sampled. */
@@ -208,7 +192,7 @@ const bare = await (async () => {
 })();
 /** A Parley server of `root` (this checkout, or `--compare`'s), measured. */
 async function measureParley(root?: string) {
-  await using cluster = flags.engine === "postgres"
+  await using cluster = ENGINE === "postgres"
     ? await startCluster()
     : undefined;
   await using server = await startServer({
@@ -237,7 +221,7 @@ const row = (name: string, figures: Window) =>
   } MB |`;
 console.log(
   `Idle streams, ${SECONDS} s windows, Parley on ${
-    flags.engine === "kv" ? "a KV file" : "PostgreSQL"
+    ENGINE === "kv" ? "a KV file" : "PostgreSQL"
   }:\n`,
 );
 console.log("| server | CPU (one core) | RSS | RSS growth in window |");

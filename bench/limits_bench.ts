@@ -59,78 +59,67 @@ const ip = (address: string | number) => ({
 const callers = (count: number, charge: (caller: number) => Promise<unknown>) =>
   Promise.all(Array.from({ length: count }, (_, caller) => charge(caller)));
 
-Deno.bench({
-  name: "naive, 1 caller",
-  group: "one hot bucket, 1 caller",
-  baseline: true,
-  fn: async () => {
-    await chargeNaively(["ip", "acme", "1.1.1.1"], UNBOUNDED);
+/**
+ * Each case runs the naive limiter (its group's baseline) and the group
+ * commit on the same buckets: `bucket` names the address a caller charges.
+ */
+const CASES: readonly {
+  readonly group: string;
+  readonly callers: string;
+  readonly count: number;
+  readonly bucket: (caller: number) => string | number;
+  readonly rate: Rate;
+}[] = [
+  {
+    group: "one hot bucket, 1 caller",
+    callers: "1 caller",
+    count: 1,
+    bucket: () => "1.1.1.1",
+    rate: UNBOUNDED,
   },
-});
-Deno.bench({
-  name: "group commit, 1 caller",
-  group: "one hot bucket, 1 caller",
-  fn: async () => {
-    await limiter.charge(ip("1.1.1.1"), UNBOUNDED);
+  {
+    group: "one hot bucket, 64 concurrent callers",
+    callers: "64 callers",
+    count: 64,
+    bucket: () => "2.2.2.2",
+    rate: UNBOUNDED,
   },
-});
+  {
+    group: "64 buckets, 64 concurrent callers",
+    callers: "64 callers on 64 buckets",
+    count: 64,
+    bucket: (caller) => caller,
+    rate: UNBOUNDED,
+  },
+  {
+    group: "flood on a spent bucket, 64 concurrent callers",
+    callers: "64 callers on a spent bucket",
+    count: 64,
+    bucket: () => "6.6.6.6",
+    rate: FLOOD,
+  },
+];
 
-Deno.bench({
-  name: "naive, 64 callers",
-  group: "one hot bucket, 64 concurrent callers",
-  baseline: true,
-  fn: async () => {
-    await callers(
-      64,
-      () => chargeNaively(["ip", "acme", "2.2.2.2"], UNBOUNDED),
-    );
-  },
-});
-Deno.bench({
-  name: "group commit, 64 callers",
-  group: "one hot bucket, 64 concurrent callers",
-  fn: async () => {
-    await callers(
-      64,
-      () => limiter.charge(ip("2.2.2.2"), UNBOUNDED),
-    );
-  },
-});
-
-Deno.bench({
-  name: "naive, 64 callers on 64 buckets",
-  group: "64 buckets, 64 concurrent callers",
-  baseline: true,
-  fn: async () => {
-    await callers(
-      64,
-      (caller) => chargeNaively(["ip", "acme", caller], UNBOUNDED),
-    );
-  },
-});
-Deno.bench({
-  name: "group commit, 64 callers on 64 buckets",
-  group: "64 buckets, 64 concurrent callers",
-  fn: async () => {
-    await callers(
-      64,
-      (caller) => limiter.charge(ip(caller), UNBOUNDED),
-    );
-  },
-});
-
-Deno.bench({
-  name: "naive, 64 callers on a spent bucket",
-  group: "flood on a spent bucket, 64 concurrent callers",
-  baseline: true,
-  fn: async () => {
-    await callers(64, () => chargeNaively(["ip", "acme", "6.6.6.6"], FLOOD));
-  },
-});
-Deno.bench({
-  name: "group commit, 64 callers on a spent bucket",
-  group: "flood on a spent bucket, 64 concurrent callers",
-  fn: async () => {
-    await callers(64, () => limiter.charge(ip("6.6.6.6"), FLOOD));
-  },
-});
+for (const { group, callers: who, count, bucket, rate } of CASES) {
+  Deno.bench({
+    name: `naive, ${who}`,
+    group,
+    baseline: true,
+    fn: async () => {
+      await callers(
+        count,
+        (caller) => chargeNaively(["ip", "acme", bucket(caller)], rate),
+      );
+    },
+  });
+  Deno.bench({
+    name: `group commit, ${who}`,
+    group,
+    fn: async () => {
+      await callers(
+        count,
+        (caller) => limiter.charge(ip(bucket(caller)), rate),
+      );
+    },
+  });
+}

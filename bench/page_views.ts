@@ -40,6 +40,8 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { parseArgs } from "node:util";
 import { startCluster } from "../tests/postgres_cluster.ts";
 import { type ServerProcess, startServer } from "../tests/server_process.ts";
+import { engineFlag, wholeFlag } from "./bench_flags.ts";
+import { cpuSeconds } from "./process_usage.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,
@@ -54,22 +56,23 @@ const { values: flags } = parseArgs({
     seed: { type: "string", default: "1" },
   },
 });
-const VISITS = whole("visits", 1, 100_000);
-const CONCURRENCY = whole("concurrency", 1, 1_000);
-const DWELL_MS = whole("dwell", 0, 600_000);
-const LOAD_CONCURRENCY = whole("load-concurrency", 1, 1_000);
-const LOAD_VISITS = whole("load-visits", 1, 100_000);
-const SEED = whole("seed", 0, 2 ** 31);
-if (flags.engine !== "kv" && flags.engine !== "postgres") {
-  throw new RangeError(`"--engine" is kv or postgres, got "${flags.engine}"`);
-}
+const VISITS = wholeFlag("visits", flags.visits, 1, 100_000);
+const CONCURRENCY = wholeFlag("concurrency", flags.concurrency, 1, 1_000);
+const DWELL_MS = wholeFlag("dwell", flags.dwell, 0, 600_000);
+const LOAD_CONCURRENCY = wholeFlag(
+  "load-concurrency",
+  flags["load-concurrency"],
+  1,
+  1_000,
+);
+const LOAD_VISITS = wholeFlag("load-visits", flags["load-visits"], 1, 100_000);
+const SEED = wholeFlag("seed", flags.seed, 0, 2 ** 31);
+const ENGINE = engineFlag(flags.engine);
 
 const ORIGIN = "https://bench.example";
 const ORGANIZATION = "bench";
 const JWT_SECRET = "page-views-bench-jwt-secret-0123456789abcdef";
 const ADMIN_KEY = "page-views-bench-admin-key-0123456789abcdef";
-/** Linux's USER_HZ: `/proc/<pid>/stat` counts CPU time in these. */
-const CLOCK_TICKS_PER_SECOND = 100;
 const RETURNING_SHARE = 0.3;
 const CHAT_SHARE = 0.03;
 const JWT_SHARE = 0.05;
@@ -95,16 +98,6 @@ organizations:
     admin:
       keys: [{ id: agent, name: Bench Agent, secret: { env: BENCH_ADMIN_KEY } }]
 `;
-
-function whole(name: keyof typeof flags, min: number, max: number): number {
-  const value = Number(flags[name]);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(
-      `"--${name}" must be ${min} to ${max}, got "${flags[name]}"`,
-    );
-  }
-  return value;
-}
 
 // ---- the mix -----------------------------------------------------------------
 
@@ -346,12 +339,6 @@ function sum(
   return total;
 }
 
-async function cpuSeconds(pid: number): Promise<number> {
-  const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
-}
-
 const PUBLIC_METHODS = ["chat.boot", "chat.getConfig", "chat.getJWTDocs"];
 
 async function run(
@@ -360,7 +347,7 @@ async function run(
   withJwt: ReadonlySet<number>,
   load: readonly Visit[],
 ): Promise<Figures> {
-  await using cluster = flags.engine === "postgres"
+  await using cluster = ENGINE === "postgres"
     ? await startCluster()
     : undefined;
   await using server: ServerProcess = await startServer({
@@ -567,7 +554,7 @@ for (const visitor of load.withJwt) withJwt.add(visitor + 1_000_000);
 console.error(
   `${visits.length} visits, ${
     visits.reduce((total, visit) => total + visit.pages, 0)
-  } page views, ${chats} visits that chat, ${jwtVisitors} visitors with a JWT; ${DWELL_MS} ms a page, ${CONCURRENCY} at once, ${flags.engine}`,
+  } page views, ${chats} visits that chat, ${jwtVisitors} visitors with a JWT; ${DWELL_MS} ms a page, ${CONCURRENCY} at once, ${ENGINE}`,
 );
 const beforeFigures = there === undefined
   ? undefined
@@ -592,7 +579,7 @@ const columns = beforeFigures === undefined
   ? [["this checkout", afterFigures] as const]
   : [["before", beforeFigures] as const, ["after", afterFigures] as const];
 console.log(
-  `\nPer 1,000 page views (${visits.length} visits, ${afterFigures.pageViews} page views, ${DWELL_MS} ms a page, ${flags.engine}):\n`,
+  `\nPer 1,000 page views (${visits.length} visits, ${afterFigures.pageViews} page views, ${DWELL_MS} ms a page, ${ENGINE}):\n`,
 );
 console.log(
   `| per 1,000 page views | ${columns.map(([name]) => name).join(" | ")} |${

@@ -24,11 +24,10 @@
  */
 
 import { createHmac, createSecretKey, timingSafeEqual } from "node:crypto";
-import { compilePolicy, compileSpec } from "../policy/compile.ts";
+import { compileSpec } from "../policy/compile.ts";
 import { PolicyDirectory } from "../policy/policy_directory.ts";
 import {
   signTestingToken,
-  testingOrganization,
   testingPolicy,
   testingSecret,
 } from "../policy/testing_spec.ts";
@@ -46,6 +45,9 @@ interface PolicyTree {
   readonly directory: typeof import("../policy/policy_directory.ts");
   readonly testing: typeof import("../policy/testing_spec.ts");
 }
+const THIS_TREE: PolicyTree = await policyTree(
+  new URL("..", import.meta.url).pathname,
+);
 const BASELINE_DIR = Deno.env.get("PARLEY_BENCH_BASELINE");
 const before: PolicyTree | undefined = BASELINE_DIR === undefined
   ? undefined
@@ -59,6 +61,20 @@ async function policyTree(dir: string): Promise<PolicyTree> {
     directory: await import(url("policy/policy_directory.ts")),
     testing: await import(url("policy/testing_spec.ts")),
   };
+}
+
+/**
+ * Defines a bench on this tree's policy modules and, with
+ * `PARLEY_BENCH_BASELINE`, the same bench on the baseline's, named
+ * `… (before)` in the same group (never its baseline).
+ */
+function benchBothTrees(
+  define: (tree: PolicyTree, suffix: string) => Deno.BenchDefinition,
+): void {
+  Deno.bench(define(THIS_TREE, ""));
+  if (before !== undefined) {
+    Deno.bench({ ...define(before, " (before)"), baseline: false });
+  }
 }
 
 /** Five exact and five wildcard entries; the last wildcard is the one hit. */
@@ -77,10 +93,26 @@ function allowList(i: number): string[] {
   ];
 }
 
-function organizations(count: number): OrganizationSpec[] {
+/** Organization `i`'s settings in YAML, as an organization file has them. */
+function organizationLines(i: number): string[] {
+  return [
+    `name: Organization ${i}`,
+    "domains:",
+    "  mode: enforce",
+    `  allow: [${
+      allowList(i).map((entry) => JSON.stringify(entry)).join(", ")
+    }]`,
+    'jwt: { mode: "off" }',
+  ];
+}
+
+function organizations(
+  count: number,
+  testing: PolicyTree["testing"] = THIS_TREE.testing,
+): OrganizationSpec[] {
   return Array.from(
     { length: count },
-    (_, i) => testingOrganization(`org${i}`, { allow: allowList(i) }),
+    (_, i) => testing.testingOrganization(`org${i}`, { allow: allowList(i) }),
   );
 }
 
@@ -97,13 +129,6 @@ function spreadFacts(count: number): Facts[] {
 // verify of the same bytes.
 const NOW = Date.UTC(2026, 10, 20, 12, 0, 0);
 const SECRET = testingSecret("bench");
-const jwtEvaluator = compileSpec(testingPolicy([
-  testingOrganization("acme", {
-    allow: ["acme.com", "*.acme.com"],
-    jwtMode: "required",
-    keys: [{ id: "k1", secret: SECRET }],
-  }),
-]));
 const token = await signTestingToken(SECRET, {
   iss: "https://acme.com",
   aud: "chat-widget",
@@ -162,37 +187,24 @@ Deno.bench({
   },
 });
 
-if (before !== undefined) {
-  const beforeEvaluator = before.compile.compileSpec(
-    before.testing.testingPolicy([
-      before.testing.testingOrganization("acme", {
-        allow: ["acme.com", "*.acme.com"],
-        jwtMode: "required",
-        keys: [{ id: "k1", secret: SECRET }],
-      }),
-    ]),
-  );
-  Deno.bench({
-    name: "evaluate() with an HS256 token (before)",
+benchBothTrees(({ compile, testing }, suffix) => {
+  const evaluator = compile.compileSpec(testing.testingPolicy([
+    testing.testingOrganization("acme", {
+      allow: ["acme.com", "*.acme.com"],
+      jwtMode: "required",
+      keys: [{ id: "k1", secret: SECRET }],
+    }),
+  ]));
+  return {
+    name: `evaluate() with an HS256 token${suffix}`,
     group: "hs256",
     async fn() {
-      const decision = await beforeEvaluator.evaluate(tokenFacts);
+      const decision = await evaluator.evaluate(tokenFacts);
       if (!decision.identity.verified) {
         throw new Error("Expected a verified token");
       }
     },
-  });
-}
-
-Deno.bench({
-  name: "evaluate() with an HS256 token",
-  group: "hs256",
-  async fn() {
-    const decision = await jwtEvaluator.evaluate(tokenFacts);
-    if (!decision.identity.verified) {
-      throw new Error("Expected a verified token");
-    }
-  },
+  };
 });
 
 /** Everything one size needs, built on first use so earlier groups run on a small heap. */
@@ -258,7 +270,6 @@ for (const size of SIZES) {
 // one group, so the ratio is printed.
 {
   const small = decisionFixture(1);
-  let large: ReturnType<typeof decisionFixture> | undefined;
   let next = 0;
   Deno.bench({
     name: "evaluate() 1 organization",
@@ -269,37 +280,21 @@ for (const size of SIZES) {
       if (!decision.allowed) throw new Error("Expected an admitted origin");
     },
   });
-  Deno.bench({
-    name: "evaluate() 10,000 organizations, the next one each time",
-    group: "decision, 1 against 10,000 organizations, spread",
-    async fn() {
-      large ??= decisionFixture(10_000);
-      const decision = await large.evaluator.evaluate(
-        large.facts[next++ % 10_000]!,
-      );
-      if (!decision.allowed) throw new Error("Expected an admitted origin");
-    },
-  });
-  if (before !== undefined) {
-    const { compile, testing } = before;
+  benchBothTrees(({ compile, testing }, suffix) => {
     let evaluator: ReturnType<typeof compile.compileSpec> | undefined;
     const facts = spreadFacts(10_000);
-    Deno.bench({
-      name: "evaluate() 10,000 organizations, the next one each time (before)",
+    return {
+      name: `evaluate() 10,000 organizations, the next one each time${suffix}`,
       group: "decision, 1 against 10,000 organizations, spread",
       async fn() {
-        evaluator ??= compile.compileSpec(testing.testingPolicy(
-          Array.from(
-            { length: 10_000 },
-            (_, i) =>
-              testing.testingOrganization(`org${i}`, { allow: allowList(i) }),
-          ),
-        ));
+        evaluator ??= compile.compileSpec(
+          testing.testingPolicy(organizations(10_000, testing)),
+        );
         const decision = await evaluator.evaluate(facts[next++ % 10_000]!);
         if (!decision.allowed) throw new Error("Expected an admitted origin");
       },
-    });
-  }
+    };
+  });
 }
 
 // Compile time of a 10,000-organization policy from a spec, and of the
@@ -314,14 +309,9 @@ const bigYaml = () =>
     ...Array.from({ length: YAML_ORGANIZATIONS }, (_, i) =>
       [
         `  org${i}:`,
-        `    name: Organization ${i}`,
-        "    domains:",
-        "      mode: enforce",
-        `      allow: [${
-          allowList(i).map((entry) => JSON.stringify(entry)).join(", ")
-        }]`,
-        '    jwt: { mode: "off" }',
-      ].join("\n")),
+        ...organizationLines(i).map((line) => `    ${line}`),
+      ]
+        .join("\n")),
     "",
   ].join("\n");
 let bigYamlText: string | undefined;
@@ -339,34 +329,18 @@ Deno.bench({
   },
 });
 
-Deno.bench({
-  name: "compilePolicy() YAML, 3,000 organizations (0.9 MB)",
+benchBothTrees(({ compile }, suffix) => ({
+  name: `compilePolicy() YAML, 3,000 organizations (0.9 MB)${suffix}`,
   group: "compile",
   n: 5,
   warmup: 1,
   fn(b) {
     bigYamlText ??= bigYaml();
     b.start();
-    compilePolicy(bigYamlText);
+    compile.compilePolicy(bigYamlText);
     b.end();
   },
-});
-
-if (before !== undefined) {
-  const { compilePolicy: compileBefore } = before.compile;
-  Deno.bench({
-    name: "compilePolicy() YAML, 10,000 organizations (before)",
-    group: "compile",
-    n: 5,
-    warmup: 1,
-    fn(b) {
-      bigYamlText ??= bigYaml();
-      b.start();
-      compileBefore(bigYamlText);
-      b.end();
-    },
-  });
-}
+}));
 
 // A policy directory of 10,000 organization files: one file's edit against
 // compiling them all, from texts in memory (the server reads only the
@@ -375,13 +349,7 @@ const DIRECTORY_ORGANIZATIONS = 10_000;
 function organizationFile(i: number, title: string): string {
   return [
     "version: 1",
-    `name: Organization ${i}`,
-    "domains:",
-    "  mode: enforce",
-    `  allow: [${
-      allowList(i).map((entry) => JSON.stringify(entry)).join(", ")
-    }]`,
-    'jwt: { mode: "off" }',
+    ...organizationLines(i),
     `widget: { title: ${JSON.stringify(title)} }`,
     "",
   ].join("\n");
@@ -398,8 +366,8 @@ const directoryTexts = () =>
 let editedDirectory: PolicyDirectory | undefined;
 let edits = 0;
 
-Deno.bench({
-  name: "PolicyDirectory.apply() all 10,000 files",
+benchBothTrees(({ directory: { PolicyDirectory } }, suffix) => ({
+  name: `PolicyDirectory.apply() all 10,000 files${suffix}`,
   group: "policy directory, 10,000 organizations",
   baseline: true,
   n: 5,
@@ -416,29 +384,7 @@ Deno.bench({
       throw new Error("Expected every organization compiled");
     }
   },
-});
-
-if (before !== undefined) {
-  const { PolicyDirectory: DirectoryBefore } = before.directory;
-  Deno.bench({
-    name: "PolicyDirectory.apply() all 10,000 files (before)",
-    group: "policy directory, 10,000 organizations",
-    n: 5,
-    warmup: 1,
-    fn(b) {
-      const files = directoryTexts();
-      b.start();
-      const directory = new DirectoryBefore();
-      directory.apply(files);
-      b.end();
-      if (
-        directory.evaluator.spec.organizations.size !== DIRECTORY_ORGANIZATIONS
-      ) {
-        throw new Error("Expected every organization compiled");
-      }
-    },
-  });
-}
+}));
 
 Deno.bench({
   name: "PolicyDirectory.apply() one file's edit",

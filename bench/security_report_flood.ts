@@ -22,7 +22,7 @@ import { compilePolicy } from "../policy/compile.ts";
 import {
   buildSecurityReport,
   readSecurityReport,
-} from "../rpc/security_report.ts";
+} from "../observability/security_report.ts";
 import {
   HOUR_MS,
   hourStart,
@@ -32,11 +32,12 @@ import {
   ORIGIN_LABEL,
   ORIGIN_METRICS,
   SecurityTally,
-} from "../rpc/security_tally.ts";
+} from "../observability/security_tally.ts";
 import type { SecurityCount } from "../store/security_counter_store.ts";
 import { openStore } from "../store/open_store.ts";
 import { startCluster } from "../tests/postgres_cluster.ts";
 import { startServer } from "../tests/server_process.ts";
+import { engineFlag, wholeFlag } from "./bench_flags.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,
@@ -45,13 +46,8 @@ const { values: flags } = parseArgs({
     rounds: { type: "string", default: "5" },
   },
 });
-if (flags.engine !== "kv" && flags.engine !== "postgres") {
-  throw new RangeError(`"--engine" is kv or postgres, got "${flags.engine}"`);
-}
-const ROUNDS = Number(flags.rounds);
-if (!Number.isInteger(ROUNDS) || ROUNDS < 1 || ROUNDS > 50) {
-  throw new RangeError(`"--rounds" must be 1 to 50, got "${flags.rounds}"`);
-}
+const ENGINE = engineFlag(flags.engine);
+const ROUNDS = wholeFlag("rounds", flags.rounds, 1, 50);
 
 const ADMIN_KEY = "flood-bench-admin-key-0123456789abcdef012";
 const POLICY = `version: 1
@@ -111,9 +107,7 @@ async function timed(run: () => Promise<unknown>): Promise<number[]> {
   return times;
 }
 
-await using cluster = flags.engine === "postgres"
-  ? await startCluster()
-  : undefined;
+await using cluster = ENGINE === "postgres" ? await startCluster() : undefined;
 const dir = await Deno.makeTempDir({ prefix: "parley_flood_bench_" });
 const location = cluster === undefined
   ? `${dir}/kv.sqlite`
@@ -187,7 +181,7 @@ try {
     } ms |`;
   console.log(
     `Security report of a week at the origin cap on ${
-      flags.engine === "kv" ? "a KV file" : "PostgreSQL"
+      ENGINE === "kv" ? "a KV file" : "PostgreSQL"
     }: ${flood.length.toLocaleString("en")} stored counts, ${ROUNDS} rounds\n`,
   );
   console.log("| read | median | slowest |");

@@ -1,7 +1,10 @@
 /**
  * `deno task policy explain POLICY --org ID [--origin URL] [--token JWT]
- * [--user-id U] [--app-id A] [--method M] [--json]`: the decision the
- * evaluator makes for one request, with the trace that led to it.
+ * [--user-id U] [--app-id A] [--method M] [--language TAG] [--json]`: the
+ * decision the evaluator makes for one request, with the trace that led to
+ * it; with `--language`, also the language the widget speaks to a visitor
+ * whose browser names that tag, and which of the organization's texts
+ * (title, greeting, away message) they read.
  *
  * Exit codes: 0 the request is allowed, 1 it is refused (or the policy does
  * not compile), 2 bad usage or an unreadable policy.
@@ -9,7 +12,14 @@
  * @module
  */
 
-import type { Explanation, Facts } from "../policy/types.ts";
+import type {
+  Explanation,
+  Facts,
+  LocalizedText,
+  WidgetSettings,
+} from "../policy/types.ts";
+import { chooseAdminText, type ChosenAdminText } from "../wire/admin_text.ts";
+import { chooseLanguage, type LanguageChoice } from "../wire/locale_match.ts";
 import { onePolicy, parseArguments, required } from "./arguments.ts";
 import { organizationPolicy } from "./organization_policy.ts";
 import { printJson } from "./output.ts";
@@ -29,6 +39,7 @@ export async function explain(args: readonly string[]): Promise<number> {
     "user-id": { type: "string" },
     "app-id": { type: "string" },
     method: { type: "string" },
+    language: { type: "string" },
     json: { type: "boolean" },
   });
   const path = onePolicy(positionals);
@@ -44,9 +55,95 @@ export async function explain(args: readonly string[]): Promise<number> {
     method: values.method ?? "chat.boot",
   };
   const explanation = await evaluator.explain(facts);
-  if (values.json) printJson(explanation);
-  else for (const line of explanationLines(explanation)) console.log(line);
+  const organization = evaluator.organization(organizationId);
+  const language = values.language === undefined || organization === undefined
+    ? undefined
+    : widgetLanguage(organization.spec.widget, values.language);
+  if (values.json) {
+    printJson(
+      language === undefined ? explanation : {
+        ...explanation,
+        language,
+      },
+    );
+  } else {
+    for (const line of explanationLines(explanation)) console.log(line);
+    if (language !== undefined) {
+      for (const line of languageLines(language)) console.log(line);
+    }
+  }
   return explanation.allowed ? 0 : 1;
+}
+
+/** What a visitor reading one language gets of the widget. */
+export interface WidgetLanguage extends LanguageChoice {
+  /** The tag asked about, as given. */
+  readonly asked: string;
+  /** The organization's texts for it; `default` where the policy sets none. */
+  readonly texts: {
+    readonly [name in "title" | "greeting" | "awayMessage"]:
+      | ChosenAdminText
+      | "default";
+  };
+}
+
+/**
+ * The widget's language and texts for a visitor whose browser names `tag`,
+ * by the rules the widget applies (`chooseLanguage`, `chooseAdminText`).
+ *
+ * @param widget The organization's widget settings.
+ * @param tag The visitor's language, e.g. `de-AT`.
+ * @returns The language and the texts.
+ */
+export function widgetLanguage(
+  widget: WidgetSettings,
+  tag: string,
+): WidgetLanguage {
+  const choice = chooseLanguage({
+    browser: [tag],
+    organization: widget.language,
+  });
+  const text = (value: LocalizedText | undefined) =>
+    value === undefined
+      ? "default" as const
+      : chooseAdminText(value, choice, widget.language);
+  return {
+    asked: tag,
+    ...choice,
+    texts: {
+      title: text(widget.title),
+      greeting: text(widget.greeting),
+      awayMessage: text(widget.awayMessage),
+    },
+  };
+}
+
+/**
+ * A widget language as text.
+ *
+ * @param language What `widgetLanguage` found.
+ * @returns The lines to print.
+ */
+export function languageLines(language: WidgetLanguage): string[] {
+  const lines = [
+    `language  ${language.asked} → widget speaks ${language.locale} (${language.dir})`,
+  ];
+  const names = { title: "title", greeting: "greeting", awayMessage: "away" };
+  for (const [key, name] of Object.entries(names)) {
+    const text = language.texts[key as keyof typeof names];
+    lines.push(
+      `${name.padEnd(9)} ${
+        text === "default"
+          ? key === "title"
+            ? "the organization's name"
+            : `the widget's own, in ${language.locale}`
+          : `${JSON.stringify(text.text)}${
+            text.from === undefined ? "" : ` (from ${text.from})`
+          }`
+      }`,
+    );
+  }
+  return lines;
 }
 
 /**

@@ -23,7 +23,8 @@ import { token } from "./token.ts";
 const USAGE = `Usage (POLICY is a policy file or a policy directory):
   deno task policy check POLICY... [--allow-missing-env] [--json]
   deno task policy explain POLICY --org ID [--origin URL] [--token JWT]
-                           [--user-id U] [--app-id A] [--method M] [--json]
+                           [--user-id U] [--app-id A] [--method M]
+                           [--language TAG] [--json]
   deno task policy token POLICY --org ID --sub U --origin URL [--kid K]
                          [--ttl 10m] [--user-data JSON]
   deno task policy test FILE...|DIR [--json]

@@ -738,3 +738,60 @@ Deno.test("policy secret suggests a dated key id and a variable without an organ
   ok(run.stdout.includes(`- id: "${id}"`), run.stdout);
   ok(run.stdout.includes(`export PARLEY_JWT_SECRET_${id.replace("-", "_")}='`));
 });
+
+/** Each row: the visitor's language, the widget's locale, the greeting line. */
+const LANGUAGE_ROWS: ReadonlyArray<readonly [string, string, string]> = [
+  ["de-AT", "de (ltr)", 'greeting  "Hallo! Wie können wir helfen?" (from de)'],
+  ["fr-CA", "fr (ltr)", "(from fr)"],
+  // Japanese controls, and the greeting in the organization's language.
+  ["ja", "ja (ltr)", 'greeting  "Hallo! Wie können wir helfen?" (from de)'],
+  ["ar-EG", "ar (rtl)", "(from de)"],
+  ["en-GB", "en (ltr)", 'greeting  "Hi! How can we help?" (from en)'],
+];
+
+for (const [language, locale, greeting] of LANGUAGE_ROWS) {
+  Deno.test(`policy explain --language ${language} shows the widget speaking ${locale} and its greeting`, async () => {
+    const run = await cli([
+      "explain",
+      "examples/policy.d",
+      "--org",
+      "globex",
+      "--origin",
+      "https://globex.example",
+      "--language",
+      language,
+    ], DIRECTORY_ENV);
+    strictEqual(run.code, 0, run.stderr);
+    ok(
+      run.stdout.includes(`language  ${language} → widget speaks ${locale}`),
+      run.stdout,
+    );
+    ok(run.stdout.includes(greeting), run.stdout);
+    ok(run.stdout.includes('title     "Globex Help"'), run.stdout);
+    ok(run.stdout.includes("away      the widget's own"), run.stdout);
+  });
+}
+
+Deno.test("policy explain --language --json carries the language and each text's entry", async () => {
+  const run = await cli([
+    "explain",
+    "examples/policy.d",
+    "--org",
+    "globex",
+    "--language",
+    "ja-JP",
+    "--json",
+  ], DIRECTORY_ENV);
+  const language = JSON.parse(run.stdout).language;
+  deepStrictEqual(language, {
+    asked: "ja-JP",
+    locale: "ja",
+    tag: "ja-JP",
+    dir: "ltr",
+    texts: {
+      title: { text: "Globex Help" },
+      greeting: { text: "Hallo! Wie können wir helfen?", from: "de" },
+      awayMessage: "default",
+    },
+  });
+});

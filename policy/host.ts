@@ -14,9 +14,22 @@
  */
 export function normalizeHost(host: string): string | undefined {
   if (host === "" || /[\s/?#@\\:*%]/.test(host)) return undefined;
+  return urlHostname(host);
+}
+
+/**
+ * The host as a URL's `hostname` has it (lower case, IDN as punycode, IPv4
+ * as four decimals, IPv6 compressed in brackets), without a trailing dot.
+ *
+ * @param text A host, or a bracketed IPv6 address, that the caller has
+ *   checked holds no scheme, user info, port or path.
+ * @returns The host, or `undefined` when the URL parser refuses it or it is
+ *   empty or has an empty label.
+ */
+export function urlHostname(text: string): string | undefined {
   let hostname: string;
   try {
-    hostname = new URL(`http://${host}`).hostname;
+    hostname = new URL(`http://${text}`).hostname;
   } catch {
     return undefined;
   }
@@ -47,13 +60,8 @@ export function parseOrigin(value: string): ParsedOrigin | undefined {
   if (value.length > 2048) return undefined;
   const match = /^(https?):\/\/([^/?#@\\]+)$/i.exec(value);
   if (!match) return undefined;
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return undefined;
-  }
-  if (url.username !== "" || url.password !== "") return undefined;
+  const url = parseUrlWithoutUserInfo(value);
+  if (url === undefined) return undefined;
   const scheme = url.protocol === "https:" ? "https" : "http";
   let host = url.hostname;
   if (host.endsWith(".")) host = host.slice(0, -1);
@@ -64,4 +72,22 @@ export function parseOrigin(value: string): ParsedOrigin | undefined {
     ? `${scheme}://${host}`
     : `${scheme}://${host}:${port}`;
   return { scheme, host, port, origin };
+}
+
+/**
+ * Parses an absolute URL that carries no user name or password: a page or
+ * origin that names credentials is refused rather than shown or matched.
+ *
+ * @param text The URL.
+ * @returns The URL, or `undefined` when it does not parse or has user info.
+ */
+export function parseUrlWithoutUserInfo(text: string): URL | undefined {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return undefined;
+  }
+  if (url.username !== "" || url.password !== "") return undefined;
+  return url;
 }

@@ -33,6 +33,8 @@
  * @module
  */
 
+import { urlHostname } from "./host.ts";
+
 /** Why an address or host is not one a webhook may reach. */
 export type PrivateAddressKind =
   | "loopback"
@@ -179,15 +181,7 @@ export function canonicalHost(entry: string): string | undefined {
   if (text.startsWith("[") && !/^\[[0-9A-Fa-f:.]+\]$/.test(text)) {
     return undefined;
   }
-  let host: string;
-  try {
-    host = new URL(`http://${text}`).hostname;
-  } catch {
-    return undefined;
-  }
-  if (host.endsWith(".")) host = host.slice(0, -1);
-  if (host === "" || host.includes("..")) return undefined;
-  return host;
+  return urlHostname(text);
 }
 
 /**

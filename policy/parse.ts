@@ -17,6 +17,7 @@ import {
   LineCounter,
   type Node as YamlNode,
   parseDocument,
+  type YAMLError,
 } from "yaml";
 import {
   exceedsPolicyFileSize,
@@ -108,26 +109,21 @@ export function parsePolicyText(text: string): ParsedPolicy {
     // Duplicates are reported by the validator, which knows their path.
     uniqueKeys: false,
   });
-  for (const error of document.errors) {
-    problems.push({
-      code: "syntax",
-      severity: "error",
-      path: "",
-      ...positionOf(error.pos[0]),
-      message: `YAML syntax error: ${firstSentence(error.message)}`,
-      hint:
-        "Check indentation, quotes and brackets near this position; the rest of the file is checked once it parses",
-    });
-  }
-  for (const warning of document.warnings) {
-    problems.push({
-      code: "yaml-warning",
-      severity: "warning",
-      path: "",
-      ...positionOf(warning.pos[0]),
-      message: `YAML warning: ${firstSentence(warning.message)}`,
-    });
-  }
+  const yamlProblem = (
+    { pos, message }: YAMLError,
+    { code, severity, label, hint }: YamlIssueKind,
+  ): PolicyProblem => ({
+    code,
+    severity,
+    path: "",
+    ...positionOf(pos[0]),
+    message: `${label}: ${firstSentence(message)}`,
+    ...(hint === undefined ? {} : { hint }),
+  });
+  problems.push(
+    ...document.errors.map((error) => yamlProblem(error, YAML_SYNTAX_ERROR)),
+    ...document.warnings.map((warning) => yamlProblem(warning, YAML_WARNING)),
+  );
   const { aliases, writtenNodes } = indexAliases(document);
   const budgetLimit = nodeBudget(writtenNodes);
   let budget = budgetLimit;
@@ -293,6 +289,29 @@ function indexAliases(document: Document.Parsed): {
   }
   return { aliases, writtenNodes };
 }
+
+/** How one list of the yaml library's findings reads as problems. */
+interface YamlIssueKind {
+  readonly code: string;
+  readonly severity: PolicyProblem["severity"];
+  /** What the message starts with. */
+  readonly label: string;
+  readonly hint?: string;
+}
+
+const YAML_SYNTAX_ERROR: YamlIssueKind = {
+  code: "syntax",
+  severity: "error",
+  label: "YAML syntax error",
+  hint:
+    "Check indentation, quotes and brackets near this position; the rest of the file is checked once it parses",
+};
+
+const YAML_WARNING: YamlIssueKind = {
+  code: "yaml-warning",
+  severity: "warning",
+  label: "YAML warning",
+};
 
 /** The yaml library's messages may run on with context; keep the first sentence. */
 function firstSentence(message: string): string {

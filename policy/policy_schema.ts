@@ -3,8 +3,9 @@
  * it to complete and check policy files, and Parley validates every parsed
  * file against it with Ajv (JSON Schema 2020-12). What a pattern cannot say
  * exactly is checked by Parley's own parsers through named formats (`rate`,
- * `duration`, `weekdays`, `opening-range`, `time-zone`, `date-time`), so the
- * schema and the code that reads the values cannot disagree. Defaults, key
+ * `duration`, `weekdays`, `opening-range`, `time-zone`, `date-time`,
+ * `locale-tag`), so the schema and the code that reads the values cannot
+ * disagree. Defaults, key
  * names and bounds are read from the schema too.
  *
  * The validators are compiled on first use (tens of milliseconds), once per
@@ -20,6 +21,7 @@ import {
   parseOpeningRange,
 } from "./business_hours.ts";
 import casesSchema from "./cases.schema.json" with { type: "json" };
+import { isLocaleTag } from "./locale_tag.ts";
 import { canonicalHost } from "./network_address.ts";
 import { parseDuration, parseRate } from "./rate.ts";
 import policySchema from "./schema.json" with { type: "json" };
@@ -98,6 +100,7 @@ const FORMATS: Readonly<Record<string, (text: string) => boolean>> = {
   "date-time": (text) => parseIsoTime(text) !== undefined,
   "organization-id": (text) => ORGANIZATION_ID.test(text),
   "webhook-host": (text) => canonicalHost(text) !== undefined,
+  "locale-tag": isLocaleTag,
 };
 
 /** The validators by the root they check. */

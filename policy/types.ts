@@ -73,12 +73,22 @@ export interface BusinessHours {
   readonly weekly: readonly (readonly OpeningRange[])[];
 }
 
+/**
+ * A text the organization writes for visitors: one for everyone, or one per
+ * locale tag as written (`{ en: "Hi!", de: "Hallo!" }`), in the file's order.
+ */
+export type LocalizedText = string | Readonly<Record<string, string>>;
+
 /** Widget settings shown to visitors (public), and when a chat counts as unanswered. */
 export interface WidgetSettings {
   /** Header text of the chat panel; the organization's name when absent. */
-  readonly title?: string;
+  readonly title?: LocalizedText;
   /** Opening line shown at the top of the conversation; a built-in greeting when absent. */
-  readonly greeting?: string;
+  readonly greeting?: LocalizedText;
+  /** The away form's prompt; the widget's own, in the visitor's language, when absent. */
+  readonly awayMessage?: LocalizedText;
+  /** The organization's default language (a locale tag as written); `en` when absent. */
+  readonly language?: string;
   /** Brand color as a hex code (`#rgb` or `#rrggbb`); a default blue when absent. */
   readonly color?: string;
   /** Page corner the launcher sits in; `right` when absent. */

@@ -19,6 +19,7 @@
 
 import { readAdminKeys } from "./admin_keys.ts";
 import { readBusinessHours } from "./business_hours.ts";
+import { contrastRatio, MIN_TEXT_CONTRAST } from "./contrast.ts";
 import type { PolicyDocument } from "./document.ts";
 import { readDomains } from "./domain_pattern.ts";
 import { readJwt, readJwtTimes } from "./jwt_keys.ts";
@@ -462,6 +463,23 @@ function readWidget(
 ): WidgetSettings {
   const { hours: _, unansweredAfter, ...shown } = widget ?? {};
   const hours = readBusinessHours(widget?.hours, [...path, "hours"], context);
+  const color = widget?.color;
+  // The widget writes dark text where white would not read; the admin should know.
+  if (
+    color !== undefined && /^#([0-9a-f]{3}){1,2}$/i.test(color) &&
+    contrastRatio("#fff", color) < MIN_TEXT_CONTRAST
+  ) {
+    const colorPath = [...path, "color"];
+    context.problems.warning(
+      "low-contrast",
+      colorPath,
+      context.document.at(colorPath),
+      `White text on ${color} has a contrast of ${
+        contrastRatio("#fff", color).toFixed(2)
+      }:1, under the ${MIN_TEXT_CONTRAST}:1 WCAG AA asks for`,
+      "Choose a darker color (Parley's default #0b5fff has 5.1:1); until then the widget writes near-black text on it",
+    );
+  }
   return {
     ...shown,
     ...(hours === undefined ? {} : { hours }),

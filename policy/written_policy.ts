@@ -14,6 +14,7 @@ import type {
   DomainMode,
   JwtMode,
   LimitSettings,
+  LocalizedText,
   StoreErrorMode,
 } from "./types.ts";
 
@@ -82,8 +83,10 @@ export interface WrittenOrganization {
   };
   readonly limits?: WrittenLimits;
   readonly widget?: {
-    readonly title?: string;
-    readonly greeting?: string;
+    readonly title?: LocalizedText;
+    readonly greeting?: LocalizedText;
+    readonly awayMessage?: LocalizedText;
+    readonly language?: string;
     readonly color?: string;
     readonly position?: "left" | "right";
     readonly hours?: WrittenHours;

@@ -8,6 +8,7 @@
 
 import type { PageInfo } from "../wire/records.ts";
 import { parseRequestOrigin } from "../policy/domain_matcher.ts";
+import { parseUrlWithoutUserInfo } from "../policy/host.ts";
 import type { Params } from "./params.ts";
 
 /**
@@ -34,12 +35,7 @@ export function pageContext(
 }
 
 function onOrigin(url: string, origin: string): boolean {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return false;
-  }
-  if (parsed.username !== "" || parsed.password !== "") return false;
-  return parseRequestOrigin(parsed.origin)?.origin === origin;
+  const parsed = parseUrlWithoutUserInfo(url);
+  return parsed !== undefined &&
+    parseRequestOrigin(parsed.origin)?.origin === origin;
 }

@@ -66,6 +66,8 @@ export interface Conversation {
   readonly page?: PageInfo;
   /** What the visitor left to be answered at (unverified). */
   readonly contact?: Contact;
+  /** The locale the visitor reads the widget in (`de`, `pt-BR`), as its last message said. */
+  readonly language?: string;
   /** Id of the first visitor message no agent has answered yet. */
   readonly awaitingReplySince?: string;
 }

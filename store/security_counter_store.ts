@@ -63,6 +63,27 @@ export interface SumOptions {
   readonly restKey: string;
 }
 
+/**
+ * One thing counted twice, as one count: the counts summed, the later
+ * `lastSeen` kept. How a store adds a count to what it holds, and how a
+ * writer folds counts before they reach a store.
+ *
+ * @param held The count held so far, if any.
+ * @param count The count to add; it names the same thing as `held`.
+ * @returns The sum.
+ */
+export function addCount(
+  held: SecurityCount | undefined,
+  count: SecurityCount,
+): SecurityCount {
+  if (held === undefined) return count;
+  return {
+    ...held,
+    count: held.count + count.count,
+    lastSeen: Math.max(held.lastSeen, count.lastSeen),
+  };
+}
+
 /** Hourly security counts of every organization. */
 export interface SecurityCounterStore {
   /**

@@ -16,7 +16,8 @@
 
 import * as esbuild from "esbuild";
 import { catalogueProblems } from "./i18n/catalogue_check.ts";
-import { SUPPORTED_LOCALES } from "./i18n/locale_match.ts";
+import { SUPPORTED_LOCALES } from "../wire/locale_match.ts";
+import { PANEL_CSS } from "./panel_styles.ts";
 
 /** A built widget bundle. */
 export interface WidgetBuild {
@@ -109,6 +110,21 @@ export function buildStylesheet(css: string): Promise<WidgetBuild> {
   });
 }
 
+/**
+ * The widget's stylesheet is computed from the design tokens when widget.js
+ * is built, not in the visitor's browser: the bundle carries the finished
+ * CSS text instead of both themes' token objects (about 300 bytes gzip).
+ */
+const BUILT_STYLES: esbuild.Plugin = {
+  name: "parley-built-styles",
+  setup(build) {
+    build.onLoad({ filter: /[\\/]widget[\\/]panel_styles\.ts$/ }, () => ({
+      contents: `export const PANEL_CSS = ${JSON.stringify(PANEL_CSS)};`,
+      loader: "ts",
+    }));
+  },
+};
+
 function enqueue(entry: string, minify: boolean): Promise<WidgetBuild> {
   return serialised(() => bundle(entry, minify));
 }
@@ -129,9 +145,12 @@ async function bundle(entry: string, minify: boolean): Promise<WidgetBuild> {
       minify,
       write: false,
       metafile: true,
-      target: "es2020",
+      // ES2022 keeps `#private` members native (browsers since 2021: Chrome
+      // 84, Firefox 90, Safari 15) instead of WeakMap helpers: 1.1 KB gzip.
+      target: "es2022",
       legalComments: "none",
       logLevel: "silent",
+      plugins: [BUILT_STYLES],
     });
     const output = result.outputFiles[0];
     if (!output) throw new Error("esbuild produced no output");

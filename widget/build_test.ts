@@ -7,7 +7,7 @@ import {
   LOCALE_GZIP_BUDGET_BYTES,
   WIDGET_GZIP_BUDGET_BYTES,
 } from "./build.ts";
-import { SUPPORTED_LOCALES } from "./i18n/locale_match.ts";
+import { SUPPORTED_LOCALES } from "../wire/locale_match.ts";
 import { INBOX_CSS } from "./inbox_styles.ts";
 
 const widget = await buildWidget();

@@ -4,16 +4,29 @@
  * `innerHTML`, no style attributes) so it runs under strict CSP and Trusted
  * Types, and message text is only ever set as text.
  *
- * Accessibility: the messages are a `role="log"` (polite), which gains an
- * item per message and nothing else; "… is typing…" is a separate
- * `role="status"` line whose text is set once per typing stretch, so typing
- * never floods a screen reader.
+ * Every text it shows comes from a catalogue (`i18n/`), in the language the
+ * panel `speak`s: the root carries that language's `lang` and `dir`, and the
+ * stylesheet mirrors through logical properties, so Arabic, Hebrew, Persian
+ * and Urdu read right to left. The organization's own texts (title,
+ * greeting, away message) arrive already resolved for the language
+ * (`PanelLook`).
+ *
+ * Accessibility: the messages are a list inside a `role="log"` (polite),
+ * which gains an item per message and nothing else; "… is typing…" is a
+ * separate `role="status"` line whose text is set once per typing stretch,
+ * so typing never floods a screen reader.
  *
  * @module
  */
 
 import { MAX_MESSAGE_LENGTH } from "../wire/mod.ts";
 import { isEmailAddress } from "./email_address.ts";
+import { type Catalogue, ENGLISH_CATALOGUE } from "./i18n/catalogue.ts";
+import type { MessageKey } from "./i18n/english.ts";
+import { textDirection } from "../wire/locale_match.ts";
+import { formatMessageTime } from "./i18n/message_time.ts";
+import { translate, translateParts } from "./i18n/translate.ts";
+import { readableTextOn } from "../policy/contrast.ts";
 import { PANEL_CSS } from "./panel_styles.ts";
 
 /** What the panel shows of one message. */
@@ -24,12 +37,25 @@ export interface PanelMessage {
   readonly state: "sent" | "sending" | "failed";
   /** The name of the agent who wrote it. */
   readonly agentName?: string | undefined;
+  /** When it was written (ISO 8601), shown in the visitor's locale. */
+  readonly at?: string | undefined;
+  /**
+   * Why a failed message failed, when the visitor should know:
+   * `RATE_LIMITED` (with the server's `retryAfter`) or `UNAVAILABLE`.
+   */
+  readonly failure?: {
+    readonly code: string;
+    readonly retryAfter?: number | undefined;
+  };
 }
 
-/** How a panel looks: the organization's widget settings. */
+/** How a panel looks: the organization's widget settings, in the panel's language. */
 export interface PanelLook {
   readonly title: string;
-  readonly greeting: string;
+  /** The first message; `""` for none, absent for the catalogue's. */
+  readonly greeting?: string | undefined;
+  /** The away form's prompt; `""` for the catalogue's. */
+  readonly awayMessage: string;
   /** A CSS hex color (`#0b5fff`); anything else keeps the default. */
   readonly color: string;
   readonly position: "left" | "right";
@@ -37,6 +63,8 @@ export interface PanelLook {
 
 /** The look and the callbacks of a panel. */
 export interface ChatPanelOptions extends PanelLook {
+  /** The language to start in (default English). */
+  readonly catalogue?: Catalogue;
   /** Called when the panel opens (`true`) or closes (`false`). */
   readonly onToggle?: (open: boolean) => void;
   /** Called with the trimmed text when the visitor sends a message. */
@@ -55,10 +83,15 @@ export interface ChatPanelOptions extends PanelLook {
 const CHAT_ICON_PATH =
   "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z";
 
+/** A text of the panel that follows its language: the node, its key, and the attribute it fills (else its text). */
+type Label = readonly [Element, MessageKey, (string | undefined)?];
+
 /** The launcher and chat panel of one booted widget. */
 export class ChatPanel {
   #options: ChatPanelOptions;
   #look: PanelLook;
+  #catalogue: Catalogue;
+  #labels: Label[] = [];
   #host: HTMLElement;
   #root: HTMLDivElement;
   #title: HTMLHeadingElement;
@@ -66,20 +99,28 @@ export class ChatPanel {
   #launcher: HTMLButtonElement;
   #badge: HTMLSpanElement;
   #panel: HTMLDivElement;
-  #log: HTMLOListElement;
+  #log: HTMLDivElement;
+  #list: HTMLOListElement;
   #input: HTMLTextAreaElement;
   #typing: HTMLParagraphElement;
+  #typingAgent = "";
   #away: HTMLFormElement;
   #email: HTMLInputElement;
   #emailError: HTMLSpanElement;
-  #awayContact: string | undefined;
+  #emailErrorKey: MessageKey | undefined;
+  /** The away form's parts that ask for an address. */
+  #awayAsk: Element[];
+  /** The address the away form shows; `null` until it is built. */
+  #awayContact: string | undefined | null = null;
   #items = new Map<string, HTMLLIElement>();
+  #messages = new Map<string, PanelMessage>();
   #unread = 0;
 
   /** Builds the DOM (not yet attached; see `mount`). */
   constructor(options: ChatPanelOptions) {
     this.#options = options;
     this.#look = options;
+    this.#catalogue = options.catalogue ?? ENGLISH_CATALOGUE;
     this.#host = document.createElement("parley-chat");
     const shadow = this.#host.attachShadow({ mode: "open" });
     const sheet = new CSSStyleSheet();
@@ -101,46 +142,72 @@ export class ChatPanel {
     }, [chatIcon(), this.#badge]);
 
     const title = this.#title = element("h2", { id: "parley-title" });
-    const close = element("button", {
-      type: "button",
-      class: "close",
-      "aria-label": "Close chat",
-    }, [
-      "\u00d7",
-    ]);
-    this.#log = element("ol", {
-      class: "log",
-      role: "log",
-      "aria-live": "polite",
-      "aria-label": "Messages",
-      tabindex: "0",
-    });
+    const close = this.#label(
+      element("button", { type: "button", class: "close" }, ["\u00d7"]),
+      "closeChat",
+      "aria-label",
+    );
+    this.#list = element("ol", {});
+    this.#log = this.#label(
+      element("div", {
+        class: "log",
+        role: "log",
+        "aria-live": "polite",
+        tabindex: "0",
+      }, [this.#list]),
+      "messagesLabel",
+      "aria-label",
+    );
     this.#greeting = element("li", { class: "msg agent greeting" });
-    this.#log.append(this.#greeting);
-    this.#input = element("textarea", {
-      id: "parley-input",
-      rows: "1",
-      maxlength: String(MAX_MESSAGE_LENGTH),
-      placeholder: "Write a message…",
-      autocomplete: "off",
-    });
+    this.#list.append(this.#greeting);
+    this.#input = this.#label(
+      element("textarea", {
+        id: "parley-input",
+        rows: "1",
+        maxlength: String(MAX_MESSAGE_LENGTH),
+        autocomplete: "off",
+      }),
+      "messagePlaceholder",
+      "placeholder",
+    );
     this.#typing = element("p", { class: "typing", role: "status" });
-    this.#email = element("input", {
-      id: "parley-email",
-      type: "email",
-      autocomplete: "email",
-      placeholder: "you@example.com",
-      "aria-describedby": "parley-email-error",
-    });
+    this.#email = this.#label(
+      element("input", {
+        id: "parley-email",
+        type: "email",
+        autocomplete: "email",
+        "aria-describedby": "parley-email-error",
+      }),
+      "emailPlaceholder",
+      "placeholder",
+    );
     this.#emailError = element("span", {
       id: "parley-email-error",
       class: "error",
     });
     this.#away = element("form", { class: "away", novalidate: "", hidden: "" });
+    this.#awayAsk = [
+      element("p", {}),
+      element("div", { class: "row" }, [
+        this.#label(
+          element("label", { for: "parley-email", class: "sr" }),
+          "emailLabel",
+        ),
+        this.#email,
+        this.#label(
+          element("button", { type: "submit", class: "send" }),
+          "saveEmail",
+        ),
+      ]),
+      this.#emailError,
+    ];
     const form = element("form", { class: "composer" }, [
-      element("label", { for: "parley-input", class: "sr" }, ["Message"]),
+      this.#label(
+        element("label", { for: "parley-input", class: "sr" }),
+        "messageLabel",
+      ),
       this.#input,
-      element("button", { type: "submit", class: "send" }, ["Send"]),
+      this.#label(element("button", { type: "submit", class: "send" }), "send"),
     ]);
     this.#panel = element("div", {
       id: "parley-panel",
@@ -159,6 +226,7 @@ export class ChatPanel {
     root.append(this.#launcher, this.#panel);
     shadow.append(root);
     this.restyle(options);
+    this.speak(this.#catalogue);
 
     this.#launcher.addEventListener(
       "click",
@@ -191,7 +259,7 @@ export class ChatPanel {
       this.#leaveContact();
     });
     // An edited address is judged again on the next Save.
-    this.#email.addEventListener("input", () => this.#markEmail(""));
+    this.#email.addEventListener("input", () => this.#markEmail());
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       send();
@@ -205,7 +273,7 @@ export class ChatPanel {
     });
   }
 
-  /** Applies the organization's current look (settings changed since the page loaded). */
+  /** Applies the organization's current look (settings changed, or another language's texts). */
   restyle(look: PanelLook): void {
     this.#look = look;
     const root = this.#root;
@@ -215,10 +283,35 @@ export class ChatPanel {
       : "";
     root.style.setProperty("--c", color || null);
     root.style.setProperty("--on", color ? readableTextOn(color) : null);
-    this.#title.textContent = look.title;
-    this.#greeting.textContent = look.greeting;
-    this.#greeting.hidden = !look.greeting;
+    this.#title.textContent = look.title || this.#t("chatTitle");
+    const greeting = look.greeting ?? this.#t("greeting");
+    this.#greeting.textContent = greeting;
+    this.#greeting.hidden = !greeting;
+    this.#writeAway();
     this.#updateLauncherLabel();
+  }
+
+  /**
+   * Speaks a language: every text of the widget from `catalogue`, and the
+   * root's `lang` and `dir`. Messages keep their place; their notes and
+   * times are written again.
+   */
+  speak(catalogue: Catalogue): void {
+    this.#catalogue = catalogue;
+    const locale = catalogue.locale;
+    this.#root.lang = locale;
+    this.#root.dir = textDirection(locale);
+    for (const [node, key, attribute] of this.#labels) {
+      if (attribute) node.setAttribute(attribute, this.#t(key));
+      else node.textContent = this.#t(key);
+    }
+    for (const [key, message] of this.#messages) {
+      if (message.state !== "sent") this.showMessage(key, message, false);
+    }
+    this.#retime();
+    this.showTyping(this.#typingAgent);
+    this.#markEmail(this.#emailErrorKey);
+    this.restyle(this.#look);
   }
 
   /** Whether the panel is open. */
@@ -245,6 +338,7 @@ export class ChatPanel {
     this.#launcher.setAttribute("aria-expanded", "true");
     this.#unread = 0;
     this.#updateLauncherLabel();
+    this.#retime();
     this.#scrollToEnd();
     this.#input.focus();
     this.#options.onToggle?.(true);
@@ -274,29 +368,47 @@ export class ChatPanel {
     countsAsUnread = true,
   ): boolean {
     const existing = this.#items.get(key);
+    const failed = message.state === "failed";
     const item = element("li", {
-      class: `msg ${message.author}${
-        message.state === "failed" ? " failed" : ""
-      }`,
+      class: `msg ${message.author}${failed ? " failed" : ""}`,
       "data-key": key,
     }, [message.text]);
     if (message.agentName) {
       item.prepend(element("span", { class: "who" }, [message.agentName]));
     }
+    if (message.at) {
+      item.append(element("time", { datetime: message.at }));
+    }
     if (message.state === "sending") {
-      item.append(element("span", { class: "status" }, ["sending…"]));
-    } else if (message.state === "failed") {
+      item.append(element("span", { class: "status" }, [this.#t("sending")]));
+    } else if (failed) {
+      const retry = element("button", { type: "button", class: "retry" }, [
+        this.#t("retry"),
+      ]);
+      const { code, retryAfter } = message.failure ?? {};
       item.append(
-        element("span", { class: "status" }, [
-          "failed — ",
-          element("button", { type: "button", class: "retry" }, ["retry"]),
-        ]),
+        element(
+          "span",
+          { class: "status" },
+          code === "RATE_LIMITED"
+            ? [
+              translate(this.#catalogue, "sendRateLimited", {
+                count: Math.ceil(retryAfter ?? 1),
+              }),
+              " ",
+              retry,
+            ]
+            : code === "UNAVAILABLE"
+            ? [this.#t("chatUnavailable"), " ", retry]
+            : translateParts(this.#catalogue, "sendFailed", { retry }),
+        ),
       );
     }
+    this.#messages.set(key, message);
     if (existing) {
       existing.replaceWith(item);
     } else {
-      this.#log.append(item);
+      this.#list.append(item);
       if (
         countsAsUnread && message.author === "agent" &&
         (!this.isOpen || document.hidden)
@@ -306,32 +418,41 @@ export class ChatPanel {
       }
     }
     this.#items.set(key, item);
+    this.#retime(item);
     this.#scrollToEnd();
     return !existing;
   }
 
   /** Shows a line from the widget itself between messages (e.g. "closed"). */
-  showNotice(text: string): void {
-    this.#log.append(element("li", { class: "notice" }, [text]));
+  showNotice(key: MessageKey): void {
+    const notice = this.#label(element("li", { class: "notice" }), key);
+    notice.textContent = this.#t(key);
+    this.#list.append(notice);
     this.#scrollToEnd();
   }
 
   /** Gives a shown message a new key (a local one becomes the server's id). */
   rekeyMessage(from: string, to: string): void {
     const item = this.#items.get(from);
-    if (!item) return;
+    const message = this.#messages.get(from);
+    if (!item || !message) return;
     this.#items.delete(from);
+    this.#messages.delete(from);
     if (this.#items.has(to)) {
       item.remove();
       return;
     }
     item.dataset.key = to;
     this.#items.set(to, item);
+    this.#messages.set(to, message);
   }
 
-  /** Shows "… is typing…" under the messages (`""` hides it). */
-  showTyping(label: string): void {
-    this.#typing.textContent = label;
+  /** Shows "… is typing…" under the messages for an agent (`""` hides it). */
+  showTyping(agent: string): void {
+    this.#typingAgent = agent;
+    this.#typing.textContent = agent
+      ? translate(this.#catalogue, "agentTyping", { agent })
+      : "";
   }
 
   /**
@@ -341,33 +462,30 @@ export class ChatPanel {
   showAway(away: boolean, contact?: string): void {
     this.#away.hidden = !away;
     // Rebuilt only when it changes, so a renewal never blurs a half-typed address.
-    if (this.#awayContact === contact && this.#away.firstChild) return;
-    this.#awayContact = contact;
-    this.#away.replaceChildren(
-      ...(contact
-        ? [
-          element("p", { role: "status" }, [
-            `We'll answer at ${contact}. You can keep writing here.`,
-          ]),
-        ]
-        : [
-          element("p", {}, [
-            "We're away — leave your email and we'll answer there",
-          ]),
-          element("div", { class: "row" }, [
-            element("label", { for: "parley-email", class: "sr" }, ["Email"]),
-            this.#email,
-            element("button", { type: "submit", class: "send" }, ["Save"]),
-          ]),
-          this.#emailError,
-        ]),
-    );
+    if (this.#awayContact !== contact) {
+      this.#awayContact = contact;
+      this.#away.replaceChildren(
+        ...(contact ? [element("p", { role: "status" })] : this.#awayAsk),
+      );
+    }
+    this.#writeAway();
+  }
+
+  /** The away form's first line: where the answer goes, or the prompt. */
+  #writeAway(): void {
+    const contact = this.#awayContact;
+    const line = this.#away.firstChild;
+    if (line) {
+      line.textContent = contact
+        ? translate(this.#catalogue, "emailSaved", { email: contact })
+        : this.#look.awayMessage || this.#t("awayPrompt");
+    }
   }
 
   #leaveContact(): void {
     const email = this.#email.value.trim();
     const invalid = (): void => {
-      this.#markEmail("Enter an email address like you@example.com");
+      this.#markEmail("emailInvalid");
       this.#email.focus();
     };
     if (!isEmailAddress(email)) return invalid();
@@ -376,13 +494,14 @@ export class ChatPanel {
       (error: { code?: string }) =>
         error?.code === "BAD_REQUEST"
           ? invalid()
-          : this.#markEmail("Not saved. Please try again.", false),
+          : this.#markEmail("emailNotSaved", false),
     );
   }
 
-  /** Shows (or, with `""`, clears) the away form's error. */
-  #markEmail(error: string, invalid = error !== ""): void {
-    this.#emailError.textContent = error;
+  /** Shows (or, without a key, clears) the away form's error. */
+  #markEmail(error?: MessageKey, invalid = error === "emailInvalid"): void {
+    this.#emailErrorKey = error;
+    this.#emailError.textContent = error ? this.#t(error) : "";
     if (invalid) this.#email.setAttribute("aria-invalid", "true");
     else this.#email.removeAttribute("aria-invalid");
   }
@@ -396,30 +515,49 @@ export class ChatPanel {
 
   #updateLauncherLabel(): void {
     const unread = this.#unread;
+    const catalogue = this.#catalogue;
+    const title = this.#title.textContent!;
     this.#badge.hidden = unread === 0;
-    this.#badge.textContent = unread > 99 ? "99+" : String(unread);
-    const title = this.#look.title;
-    const label = unread === 0 ? title : `${title} (${unread} unread)`;
-    this.#launcher.setAttribute("aria-label", label);
+    this.#badge.textContent = unread > 99
+      ? translate(catalogue, "badgeOverflow", { count: 99 })
+      : new Intl.NumberFormat(catalogue.locale).format(unread);
+    this.#launcher.setAttribute(
+      "aria-label",
+      unread === 0
+        ? title
+        : translate(catalogue, "launcherUnread", { title, count: unread }),
+    );
+  }
+
+  /** Writes the times of the messages (or of one) again, as of now. */
+  #retime(scope: Element = this.#list): void {
+    const now = new Date();
+    for (const time of scope.querySelectorAll("time")) {
+      time.textContent = formatMessageTime(
+        new Date(time.dateTime),
+        now,
+        this.#catalogue.locale,
+      );
+    }
   }
 
   #scrollToEnd(): void {
     this.#log.scrollTop = this.#log.scrollHeight;
   }
-}
 
-/** Black or white, whichever reads better on the given hex background. */
-function readableTextOn(hexColor: string): string {
-  let hex = hexColor.slice(1);
-  if (hex.length === 3) hex = hex.replace(/./g, "$&$&");
-  const channel = (offset: number): number => {
-    const value = parseInt(hex.slice(offset, offset + 2), 16) / 255;
-    return value <= 0.03928 ? value / 12.92 : ((value + 0.055) / 1.055) ** 2.4;
-  };
-  const luminance = 0.2126 * channel(0) + 0.7152 * channel(2) +
-    0.0722 * channel(4);
-  // Contrast with white is (1.05)/(L+0.05); with black (L+0.05)/0.05; equal at L≈0.179.
-  return luminance > 0.179 ? "#111" : "#fff";
+  /** A text without placeholders in the panel's language. */
+  #t(key: MessageKey): string {
+    return (translate as (catalogue: Catalogue, key: MessageKey) => string)(
+      this.#catalogue,
+      key,
+    );
+  }
+
+  /** Keeps a node's text (or attribute) in the panel's language. */
+  #label<E extends Element>(node: E, key: MessageKey, attribute?: string): E {
+    this.#labels.push([node, key, attribute]);
+    return node;
+  }
 }
 
 function element<K extends keyof HTMLElementTagNameMap>(

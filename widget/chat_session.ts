@@ -13,7 +13,9 @@
  *   server no longer knows it; a renewal the policy refuses ends the
  *   session for good (reported, and forgotten from storage).
  * - The page goes with the first message of a page view, then `chat.setPage`
- *   on SPA navigations, and only while there is a conversation.
+ *   on SPA navigations, and only while there is a conversation; the
+ *   language the visitor reads goes with the first message of a page view,
+ *   and again with a message after it changed.
  *
  * Reports every error through `onError` and never throws into the host page.
  *
@@ -66,6 +68,8 @@ export interface ChatSessionOptions {
   readonly name?: string | undefined;
   /** The page the visitor is on now. */
   readonly page: () => PageInfo | undefined;
+  /** The language the visitor reads the widget in now (a locale tag). */
+  readonly language?: (() => string) | undefined;
   /** Where the session is kept between page loads (default `localStorage`). */
   readonly storage?: SessionStorage | undefined;
   /** Every error, including the rate limits that are being retried. */
@@ -133,6 +137,8 @@ export class ChatSession {
   #lastEventId = "";
   /** The page last reported (JSON), so a navigation to the same page sends nothing. */
   #reportedPage = "";
+  /** The language last sent with a message. */
+  #reportedLanguage: string | undefined;
 
   /** Prepares a session; nothing is read or sent until `start`. */
   constructor(options: ChatSessionOptions) {
@@ -203,7 +209,7 @@ export class ChatSession {
 
   /**
    * Sends a message (the first one starts the conversation), with the page
-   * when this page view has not reported it yet.
+   * and the language when this page view has not reported them yet.
    *
    * @throws {WidgetError} when the server refuses (already reported through `onError`)
    * @returns the stored message
@@ -212,11 +218,15 @@ export class ChatSession {
     const page = this.#options.page();
     const json = JSON.stringify(page);
     const withPage = page && json !== this.#reportedPage;
+    const language = this.#options.language?.();
+    const body: Record<string, unknown> = withPage ? { text, page } : { text };
+    if (language !== this.#reportedLanguage) body.language = language;
     const data = await this.#withSession<SentMessage>(
       "chat.sendMessage",
-      withPage ? { text, page } : { text },
+      body,
     );
     if (withPage) this.#reportedPage = json;
+    this.#reportedLanguage = language;
     this.#conversationStarted(data.conversationId, data.message.id);
     return data.message;
   }

@@ -5,6 +5,12 @@
  * widget's failures: every method returns normally and every error goes to
  * `onSecurityError` (or one `console.warn`).
  *
+ * It also chooses the widget's language (`chooseLanguage`: `boot({
+ * language })`, the browser's languages, the organization's default,
+ * English) and fetches its locale file in parallel with the boot; the
+ * launcher waits for it at most `LOCALE_WAIT_MS`, and a file that arrives
+ * later switches the panel live, as `update({ language })` does.
+ *
  * @module
  */
 
@@ -16,6 +22,12 @@ import type {
 } from "../wire/mod.ts";
 import { ChatPanel, type PanelLook } from "./chat_panel.ts";
 import { ChatSession } from "./chat_session.ts";
+import { resolveAdminText } from "../wire/admin_text.ts";
+import { type Catalogue, ENGLISH_CATALOGUE } from "./i18n/catalogue.ts";
+import { ENGLISH } from "./i18n/english.ts";
+import { chooseLanguage, type LanguageChoice } from "../wire/locale_match.ts";
+import { translate } from "./i18n/translate.ts";
+import { fetchCatalogue } from "./locale_file.ts";
 import { TitleFlash } from "./title_flash.ts";
 import { TypingIndicator, TypingThrottle } from "./typing_signal.ts";
 import { forgetStoredSession, sessionKey } from "./stored_session.ts";
@@ -36,6 +48,11 @@ export interface BootOptions {
   readonly email?: string;
   readonly name?: string;
   readonly user_id?: string;
+  /**
+   * The page's language (a BCP 47 tag such as `fr` or `pt-BR`), for sites
+   * that know it: it wins over the browser's languages when Parley has it.
+   */
+  readonly language?: string;
   /** Receives every error: `error.code` (also passed as `code`), `message`, `retryAfter`. */
   readonly onSecurityError?: (error: WidgetError, code: ErrorCode) => void;
   /** Called once the widget booted and its launcher is on the page. */
@@ -48,7 +65,10 @@ export interface ChatWidgetApi {
   boot(options: BootOptions): Promise<void>;
   /** Removes the widget and forgets the visitor and its stored session (call it when the user logs out). */
   shutdown(): void;
-  /** Boots again with the current options merged with `options`. */
+  /**
+   * Boots again with the current options merged with `options`; a change of
+   * `language` alone switches the language live, without a boot.
+   */
   update(options: Partial<BootOptions>): Promise<void>;
   /** Opens the chat panel (once booted). */
   show(): void;
@@ -62,6 +82,13 @@ export interface ChatWidgetApi {
 
 /** The widget version reported by `ChatWidget.version`. */
 export const WIDGET_VERSION = "0.1.0";
+
+/**
+ * How long the launcher waits for a locale file still on its way after the
+ * boot, so the panel's first render is in the visitor's language; a file
+ * that arrives later switches it live.
+ */
+export const LOCALE_WAIT_MS = 300;
 
 /**
  * Creates the `window.ChatWidget` API.
@@ -79,6 +106,54 @@ export function createChatWidget(defaultApiBaseUrl: string): ChatWidgetApi {
   let stopWatchingNavigations: (() => void) | undefined;
   const titleFlash = new TitleFlash(document);
   const readyCallbacks: (() => void)[] = [];
+  /** The settings in force (from the boot, the stored session or the stream). */
+  let config: WidgetConfig | undefined;
+  let choice: LanguageChoice = chooseLanguage({});
+  /** The texts the widget shows now: English until the chosen locale's file is read. */
+  let catalogue: Catalogue = ENGLISH_CATALOGUE;
+  /** Locale files by URL, fetched once per page (the browser caches them across pages). */
+  const catalogues = new Map<string, Promise<Catalogue>>();
+
+  const catalogueFor = (apiBaseUrl: string, locale: string) => {
+    if (locale === "en") return Promise.resolve(ENGLISH_CATALOGUE);
+    const key = `${apiBaseUrl} ${locale}`;
+    let loading = catalogues.get(key);
+    if (!loading) {
+      loading = fetchCatalogue(apiBaseUrl, locale);
+      catalogues.set(key, loading);
+      // A failed fetch is tried again at the next switch or boot.
+      loading.catch(() => catalogues.delete(key));
+    }
+    return loading.catch(() => ENGLISH_CATALOGUE);
+  };
+
+  /**
+   * Chooses the language again (options, browser, settings), fetches its
+   * catalogue, and speaks it unless another choice came meanwhile.
+   */
+  const relanguage = (): Promise<void> => {
+    const wanted = choice = chooseLanguage({
+      requested: options?.language,
+      browser: navigator.languages,
+      organization: config?.widget?.language,
+    });
+    return catalogueFor(apiBaseUrlOf(options!), wanted.locale).then(
+      (loaded) => {
+        if (choice !== wanted) return;
+        catalogue = loaded;
+        panel?.speak(loaded);
+        if (config) panel?.restyle(panelLook(config, wanted));
+      },
+    );
+  };
+
+  /** Settings changed: a new organization default may change the language. */
+  const settingsChanged = (next: WidgetConfig): Promise<void> | undefined => {
+    const before = config?.widget?.language;
+    config = next;
+    panel?.restyle(panelLook(next, choice));
+    return next.widget?.language === before ? undefined : relanguage();
+  };
 
   const report = (
     error: WidgetError,
@@ -105,6 +180,7 @@ export function createChatWidget(defaultApiBaseUrl: string): ChatWidgetApi {
   };
 
   const teardown = (): void => {
+    config = undefined;
     session?.close();
     typingShown?.stop();
     titleFlash.stop();
@@ -129,12 +205,13 @@ export function createChatWidget(defaultApiBaseUrl: string): ChatWidgetApi {
       );
       return;
     }
+    let language = relanguage();
     const pendingMessages = new Map<string, string>();
     let localCount = 0;
     // While away nobody watches the typing, so it spends no session budget.
     let away = false;
     const typing = new TypingIndicator(
-      (label) => panel?.showTyping(label),
+      (agent) => panel?.showTyping(agent),
       () => panel?.showTyping(""),
     );
     typingShown = typing;
@@ -148,23 +225,20 @@ export function createChatWidget(defaultApiBaseUrl: string): ChatWidgetApi {
       email: next.email,
       name: next.name,
       page: () => currentPage(location, document),
+      language: () => catalogue.locale,
       onError: (error) => report(error, next.onSecurityError),
       onConversation: (conversation) => showConversation(conversation),
       onMessage: (message) => showMessage(message),
-      onTyping: (agent) => typing.typing(`${agent.name} is typing…`),
+      onTyping: (agent) => typing.typing(agent.name),
       onSettings: (config) => {
-        panel?.restyle(panelLook(config));
+        void settingsChanged(config);
         showAvailability(config);
       },
       onAvailability: (availability) => showAvailability(availability),
       onEnded: () => {
         if (session === current) teardown();
       },
-      onConversationClosed: () => {
-        panel?.showNotice(
-          "This conversation was closed. Write to start a new one.",
-        );
-      },
+      onConversationClosed: () => panel?.showNotice("conversationClosed"),
     });
     session = current;
 
@@ -176,6 +250,7 @@ export function createChatWidget(defaultApiBaseUrl: string): ChatWidgetApi {
           author: message.author,
           state: "sent",
           agentName: message.agent?.name,
+          at: message.at,
         },
         countsAsUnread,
       );
@@ -184,7 +259,7 @@ export function createChatWidget(defaultApiBaseUrl: string): ChatWidgetApi {
       typing.stop();
       away = false;
       panel?.showAway(false);
-      titleFlash.start();
+      titleFlash.start(translate(catalogue, "titleFlash"));
     };
     let contact: string | undefined;
     const showAvailability = (
@@ -210,17 +285,29 @@ export function createChatWidget(defaultApiBaseUrl: string): ChatWidgetApi {
         pendingMessages.delete(key);
         panel?.rekeyMessage(key, message.id);
         showMessage(message);
-      }, () => {
-        panel?.showMessage(key, { text, author: "visitor", state: "failed" });
+      }, (failure) => {
+        panel?.showMessage(key, {
+          text,
+          author: "visitor",
+          state: "failed",
+          failure,
+        });
       });
     };
 
     const started = await current.start();
     if (!started || session !== current) return;
+    language = settingsChanged(started.config) ?? language;
     await whenBodyExists();
+    // The first render waits briefly for the locale; the launcher never long.
+    await Promise.race([
+      language,
+      new Promise((resolve) => setTimeout(resolve, LOCALE_WAIT_MS)),
+    ]);
     if (session !== current) return;
     panel = new ChatPanel({
-      ...panelLook(started.config),
+      ...panelLook(started.config, choice),
+      catalogue,
       onToggle: (open) => current.setPanelOpen(open),
       onSend: (text) => {
         const key = `local:${++localCount}`;
@@ -269,10 +356,15 @@ export function createChatWidget(defaultApiBaseUrl: string): ChatWidgetApi {
       options = undefined;
       openWhenReady = false;
     },
-    update: (changes) =>
-      options
-        ? start({ ...options, ...changes }).catch(reportUnexpected)
-        : Promise.resolve(),
+    update: (changes) => {
+      if (!options) return Promise.resolve();
+      const changed = Object.keys(changes ?? {});
+      options = { ...options, ...changes };
+      // A language alone is switched live: no boot, only its locale file.
+      return (changed.length > 0 && changed.every((key) => key === "language")
+        ? relanguage()
+        : start(options)).catch(reportUnexpected);
+    },
     show: () => {
       if (panel) panel.open();
       else openWhenReady = true;
@@ -303,12 +395,25 @@ export function createChatWidget(defaultApiBaseUrl: string): ChatWidgetApi {
   return api;
 }
 
-/** How the panel looks under `config`. */
-function panelLook(config: WidgetConfig): PanelLook {
+/** How the panel looks under `config`, its texts in the chosen language. */
+function panelLook(config: WidgetConfig, language: LanguageChoice): PanelLook {
   const widget = config.widget;
+  const texts = widget?.texts;
+  const text = (
+    key: "title" | "greeting" | "awayMessage",
+  ): string | undefined =>
+    texts?.[key]
+      ? resolveAdminText(texts[key], language, widget.language)
+      : widget?.[key];
+  const greeting = text("greeting");
   return {
-    title: widget?.title || config.name || "Chat",
-    greeting: widget?.greeting ?? "",
+    title: text("title") || config.name,
+    // The server's default greeting (wire's DEFAULT_GREETING, English's
+    // own) reads in the visitor's language.
+    greeting: texts?.greeting || greeting !== ENGLISH.greeting
+      ? greeting ?? ""
+      : undefined,
+    awayMessage: text("awayMessage") ?? "",
     color: widget?.color ?? "",
     position: widget?.position === "left" ? "left" : "right",
   };

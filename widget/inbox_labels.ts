@@ -3,7 +3,9 @@
  * name or email), else a verified user by their token's `sub` and an
  * anonymous visitor by the first characters of their reference (`v.3kP9xQ2a`,
  * never the `visitorId`); with ✓ or "(unverified)" after it. An agent by
- * their key's name, "(you)" for the one signed in.
+ * their key's name, "(you)" for the one signed in. The language a visitor
+ * reads the widget in by its English name and tag, "German (de)", so an
+ * agent knows which language to answer in.
  *
  * @module
  */
@@ -56,4 +58,21 @@ export function agentLabel(
   return agent.id === me?.id
     ? inboxText("agentYou", { agent: agent.name })
     : agent.name;
+}
+
+/**
+ * @param tag The locale the visitor reads the widget in (`de`, `pt-BR`).
+ * @returns Its English name (from `Intl.DisplayNames`) and the tag,
+ *   `German (de)`; the tag alone when the browser has no name for it.
+ */
+export function languageLabel(tag: string): string {
+  let language: string | undefined;
+  try {
+    language = new Intl.DisplayNames(["en"], { type: "language" }).of(tag);
+  } catch {
+    return tag;
+  }
+  return language && language !== tag
+    ? inboxText("languageName", { language, tag })
+    : tag;
 }

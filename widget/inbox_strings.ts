@@ -112,6 +112,9 @@ export const INBOX_STRINGS = {
   fieldIdentity: "Identity",
   identityVerified: "Verified ✓",
   identityUnverified: "Unverified",
+  fieldLanguage: "Language",
+  /** A visitor's language: its English name and the widget's locale tag. */
+  languageName: "{language} ({tag})",
   fieldContact: "Contact",
   fieldPage: "Page",
   fieldReferrer: "Came from",

@@ -19,7 +19,7 @@ import type {
   ConversationView,
 } from "../wire/mod.ts";
 import type { AlertSettings } from "./inbox_alerts.ts";
-import { agentLabel, visitorLabel } from "./inbox_labels.ts";
+import { agentLabel, languageLabel, visitorLabel } from "./inbox_labels.ts";
 import type {
   InboxCredentials,
   InboxDetails,
@@ -556,7 +556,7 @@ export class InboxView implements InboxEvents {
 function visitorFields(
   conversation: ConversationSummary,
 ): [string, string | Shown][] {
-  const { visitor, page, contact, userData, verified } = conversation;
+  const { visitor, page, contact, language, userData, verified } = conversation;
   const fields: [string, string | Shown][] = [];
   if (visitor.name) fields.push([inboxText("fieldName"), visitor.name]);
   if (visitor.email) fields.push([inboxText("fieldEmail"), visitor.email]);
@@ -568,6 +568,10 @@ function visitorFields(
     inboxText("fieldIdentity"),
     verified ? inboxText("identityVerified") : inboxText("identityUnverified"),
   ]);
+  // The language the visitor reads the widget in: the one to answer in.
+  if (language) {
+    fields.push([inboxText("fieldLanguage"), languageLabel(language)]);
+  }
   // The visitor wrote these: links only where they cannot lead elsewhere.
   if (contact) {
     fields.push([inboxText("fieldContact"), contactField(contact.email)]);

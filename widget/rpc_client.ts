@@ -31,14 +31,14 @@ export interface RpcResult<T> {
 }
 
 /**
- * The URL of an RPC method under an API base URL.
+ * The URL of a path under an API base URL.
  *
  * @param apiBaseUrl e.g. `https://chat.example.com` or `https://example.com/parley/`
- * @param method e.g. `chat.boot`
+ * @param path e.g. `/rpc/chat.boot`
  * @returns the absolute URL
  */
-function rpcUrl(apiBaseUrl: string, method: string): string {
-  return `${apiBaseUrl.replace(/\/+$/, "")}/rpc/${method}`;
+export function serverUrl(apiBaseUrl: string, path: string): string {
+  return apiBaseUrl.replace(/\/+$/, "") + path;
 }
 
 /**
@@ -146,7 +146,7 @@ async function post(
   if (options.token) headers.Authorization = `Bearer ${options.token}`;
   if (options.lastEventId) headers["Last-Event-ID"] = options.lastEventId;
   try {
-    return await fetch(rpcUrl(apiBaseUrl, method), {
+    return await fetch(serverUrl(apiBaseUrl, `/rpc/${method}`), {
       method: "POST",
       headers,
       body: JSON.stringify(body),

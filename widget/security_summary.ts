@@ -90,40 +90,38 @@ function tokensInWords(report: SecurityReport, window: string): string {
 }
 
 function requiredInWords(report: SecurityReport, window: string): string {
-  const admitted = report.boots.admitted;
   switch (report.modes.jwt) {
     case "required":
       return "`jwt.mode` is `required`: boots without a valid token are refused.";
     case "off":
       return "`jwt.mode` is `off`: tokens are not checked. Under `optional`, a token sent is verified (an invalid one refused, a boot without one still admitted), and this report shows the share of boots with a valid token and what `required` would refuse — switch to it before requiring tokens.";
     case "optional":
-      if (admitted === 0) {
-        return `No boots in the last ${window} to tell what \`required\` would refuse.`;
-      }
-      return wouldRefuse("`required`", report.ifRequired, admitted);
+      return wouldRefuse("`required`", report.ifRequired, report, window);
   }
 }
 
 function enforcedInWords(report: SecurityReport, window: string): string {
-  const admitted = report.boots.admitted;
   switch (report.modes.domains) {
     case "enforce":
       return "`domains.mode` is `enforce`: boots from pages off the allow list are refused.";
     case "off":
       return "`domains.mode` is `off`: any page may boot the widget. Switch to `report` to see what `enforce` would refuse.";
     case "report":
-      if (admitted === 0) {
-        return `No boots in the last ${window} to tell what \`enforce\` would refuse.`;
-      }
-      return wouldRefuse("`enforce`", report.ifEnforced, admitted);
+      return wouldRefuse("`enforce`", report.ifEnforced, report, window);
   }
 }
 
+/** What the stricter `mode` would have refused of the window's admitted boots. */
 function wouldRefuse(
   mode: string,
   would: SecurityReportWouldRefuse,
-  admitted: number,
+  report: SecurityReport,
+  window: string,
 ): string {
+  const admitted = report.boots.admitted;
+  if (admitted === 0) {
+    return `No boots in the last ${window} to tell what ${mode} would refuse.`;
+  }
   if (would.refused === 0) {
     return `${mode} would have refused none of ${
       number(admitted)

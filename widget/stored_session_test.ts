@@ -23,6 +23,7 @@ const config = {
   widget: {
     title: "Acme Support",
     greeting: "Hi!",
+    language: "en",
     color: "#0b5fff",
     position: "right",
   },

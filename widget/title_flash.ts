@@ -1,8 +1,8 @@
 /**
- * Flashes the page title ("New message") while the tab is hidden, so a
- * visitor in another tab sees an agent answered, and stops when they come
- * back, restoring the page's title exactly. A page that changes its own title
- * meanwhile (an SPA navigating) keeps its new title.
+ * Flashes the page title ("New message", in the widget's language) while the
+ * tab is hidden, so a visitor in another tab sees an agent answered, and
+ * stops when they come back, restoring the page's title exactly. A page that
+ * changes its own title meanwhile (an SPA navigating) keeps its new title.
  *
  * @module
  */
@@ -17,15 +17,13 @@ export interface FlashDocument {
   removeEventListener(type: "visibilitychange", listener: () => void): void;
 }
 
-/** The title shown in turn with the page's own. */
-export const FLASH_TITLE = "New message";
-
 /** The page title's flashing while the tab is hidden. */
 export class TitleFlash {
   #document: FlashDocument;
   #timers: TypingTimers;
   #periodMs: number;
   #original: string | undefined;
+  #text = "";
   #timer: number | undefined;
 
   /**
@@ -46,9 +44,14 @@ export class TitleFlash {
     return this.#original !== undefined;
   }
 
-  /** Starts flashing if the tab is hidden (and it is not flashing yet). */
-  start(): void {
+  /**
+   * Starts flashing if the tab is hidden (and it is not flashing yet).
+   *
+   * @param text the title shown in turn with the page's own
+   */
+  start(text: string): void {
     if (!this.#document.hidden || this.flashing) return;
+    this.#text = text;
     this.#original = this.#document.title;
     this.#document.addEventListener("visibilitychange", this.#onVisibility);
     this.#tick();
@@ -67,16 +70,16 @@ export class TitleFlash {
   #tick = (): void => {
     this.#adoptPageTitle();
     const document = this.#document;
-    document.title = document.title === FLASH_TITLE
+    document.title = document.title === this.#text
       ? this.#original!
-      : FLASH_TITLE;
+      : this.#text;
     this.#timer = this.#timers.setTimeout(this.#tick, this.#periodMs);
   };
 
   /** A title that is neither ours nor the saved one was set by the page. */
   #adoptPageTitle(): void {
     const title = this.#document.title;
-    if (title !== FLASH_TITLE && title !== this.#original) {
+    if (title !== this.#text && title !== this.#original) {
       this.#original = title;
     }
   }

@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import { ManualClock } from "../tests/manual_clock.ts";
-import { FLASH_TITLE, type FlashDocument, TitleFlash } from "./title_flash.ts";
+import { ENGLISH } from "./i18n/english.ts";
+import { type FlashDocument, TitleFlash } from "./title_flash.ts";
+
+/** The text the widget flashes in English. */
+const FLASH_TITLE = ENGLISH.titleFlash;
 
 /** A document whose visibility the test sets, with its listeners. */
 class FakeDocument implements FlashDocument {
@@ -23,7 +27,7 @@ Deno.test("TitleFlash alternates the page title with 'New message' while the tab
   const clock = new ManualClock();
   const page = new FakeDocument();
   const flash = new TitleFlash(page, clock);
-  flash.start();
+  flash.start(FLASH_TITLE);
   const seen = [page.title];
   for (let tick = 0; tick < 3; tick++) {
     clock.advance(1_000);
@@ -41,7 +45,7 @@ Deno.test("TitleFlash stops when the visitor returns and restores the title exac
   const clock = new ManualClock();
   const page = new FakeDocument();
   const flash = new TitleFlash(page, clock);
-  flash.start();
+  flash.start(FLASH_TITLE);
   page.show();
   assert.equal(page.title, "Acme shop — jackets & coats");
   assert.equal(flash.flashing, false);
@@ -56,7 +60,7 @@ Deno.test("TitleFlash does not start while the tab is visible", () => {
   const page = new FakeDocument();
   page.hidden = false;
   const flash = new TitleFlash(page, clock);
-  flash.start();
+  flash.start(FLASH_TITLE);
   assert.equal(flash.flashing, false);
   assert.equal(page.title, "Acme shop — jackets & coats");
   assert.equal(clock.pending, 0);
@@ -66,8 +70,8 @@ Deno.test("TitleFlash started twice (two messages) keeps one timer and the first
   const clock = new ManualClock();
   const page = new FakeDocument();
   const flash = new TitleFlash(page, clock);
-  flash.start();
-  flash.start();
+  flash.start(FLASH_TITLE);
+  flash.start(FLASH_TITLE);
   assert.equal(clock.pending, 1);
   assert.equal(page.listeners.size, 1);
   flash.stop();
@@ -78,7 +82,7 @@ Deno.test("TitleFlash keeps a title the page set while it flashed", () => {
   const clock = new ManualClock();
   const page = new FakeDocument();
   const flash = new TitleFlash(page, clock);
-  flash.start();
+  flash.start(FLASH_TITLE);
   page.title = "Checkout — Acme shop";
   clock.advance(1_000);
   assert.equal(page.title, FLASH_TITLE);
@@ -87,4 +91,18 @@ Deno.test("TitleFlash keeps a title the page set while it flashed", () => {
   page.title = "Receipt — Acme shop";
   flash.stop();
   assert.equal(page.title, "Receipt — Acme shop");
+});
+
+Deno.test("TitleFlash flashes the text it is given: the widget's language", () => {
+  const clock = new ManualClock();
+  const page = new FakeDocument();
+  const flash = new TitleFlash(page, clock);
+  flash.start("Neue Nachricht");
+  assert.equal(page.title, "Neue Nachricht");
+  clock.advance(1_000);
+  assert.equal(page.title, "Acme shop — jackets & coats");
+  clock.advance(1_000);
+  assert.equal(page.title, "Neue Nachricht");
+  flash.stop();
+  assert.equal(page.title, "Acme shop — jackets & coats");
 });

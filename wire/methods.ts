@@ -188,10 +188,15 @@ export interface RpcMethods {
   };
   /** The visitor writes (session). */
   readonly "chat.sendMessage": {
-    /** The `page` is recorded when the message creates the conversation. */
+    /**
+     * The `page` is recorded when the message creates the conversation; the
+     * `language` the visitor reads the widget in (a locale it ships) is kept
+     * on the conversation for agents.
+     */
     readonly params: SessionParams & {
       readonly text: string;
       readonly page?: PageInfo;
+      readonly language?: string;
     };
     readonly data: SentMessage;
   };

@@ -7,7 +7,10 @@
  *
  * Browser-safe and the lowest floor of the code: it imports nothing, and
  * everything may import it (the widget bundles it, the store keeps its
- * records).
+ * records). Beside it, imported by path rather than re-exported here: the
+ * rules of languages the widget, the server and the policy CLI share —
+ * which locale a tag gets (`locale_match.ts`) and which of the
+ * organization's texts a language reads (`admin_text.ts`).
  *
  * @module
  */

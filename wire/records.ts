@@ -98,6 +98,8 @@ export interface ConversationSummary {
   readonly page?: PageInfo;
   /** What the visitor left to be answered at (unverified). */
   readonly contact?: Contact;
+  /** The locale the visitor reads the widget in (`de`, `pt-BR`). */
+  readonly language?: string;
   /** The verified token's `user_data` (custom fields); verified users only. */
   readonly userData?: Readonly<Record<string, unknown>>;
 }

@@ -20,8 +20,29 @@ export interface WidgetConfig extends Availability {
   readonly name: string;
   /** Widget appearance, with defaults filled in. */
   readonly widget: {
+    /** The header's title, in the organization's `language` when the policy gives one per locale. */
     readonly title: string;
+    /** The first message, likewise ({@linkcode DEFAULT_GREETING} when the policy sets none). */
     readonly greeting: string;
+    /** The away form's prompt, likewise; absent when the policy sets none. */
+    readonly awayMessage?: string;
+    /**
+     * The organization's default language (`widget.language`, else `en`):
+     * the widget speaks it when neither the page nor the browser names a
+     * language Parley has.
+     */
+    readonly language: string;
+    /**
+     * The texts the policy gives per locale, as written (locale tag →
+     * text); the widget picks the one for its language (exact tag, base
+     * language, `language`, first entry). Absent when every text is one
+     * string.
+     */
+    readonly texts?: {
+      readonly title?: TextPerLocale;
+      readonly greeting?: TextPerLocale;
+      readonly awayMessage?: TextPerLocale;
+    };
     readonly color: string;
     readonly position: "left" | "right";
     /**
@@ -55,3 +76,12 @@ export interface WidgetConfig extends Availability {
     readonly rule?: string;
   };
 }
+
+/** An organization's text per locale tag, e.g. `{ en: "Hi!", de: "Hallo!" }`. */
+export type TextPerLocale = { readonly [locale: string]: string };
+
+/**
+ * The greeting of an organization whose policy sets none; the widget shows
+ * its catalogue's greeting in the visitor's language instead.
+ */
+export const DEFAULT_GREETING = "Hi! How can we help?";

@@ -120,12 +120,7 @@ export const assign: MethodDefinition<"agent.assign"> = {
       conversation.id,
       agent,
     );
-    return {
-      conversation: summarize(
-        assigned ?? conversation,
-        context.services.visitorReferences,
-      ),
-    };
+    return changeAnswer(context, conversation, assigned);
   },
 };
 
@@ -153,12 +148,7 @@ export const close: MethodDefinition<"agent.close"> = {
       context.organization.spec.id,
       conversation.id,
     );
-    return {
-      conversation: summarize(
-        closed ?? conversation,
-        context.services.visitorReferences,
-      ),
-    };
+    return changeAnswer(context, conversation, closed);
   },
 };
 
@@ -209,6 +199,24 @@ export const streamAll: MethodDefinition<"agent.stream"> = {
 /** Every agent of the organization, as others may see them (never a key). */
 function agentsOf(organization: CompiledOrganization): AgentIdentity[] {
   return organization.spec.adminKeys.map(({ id, name }) => ({ id, name }));
+}
+
+/**
+ * What a method that changes a conversation answers: the conversation as
+ * changed, or as found when there was nothing to change (already closed,
+ * already with that agent).
+ */
+function changeAnswer(
+  context: MethodContext,
+  found: Conversation,
+  changed: Conversation | undefined,
+): { conversation: ConversationSummary } {
+  return {
+    conversation: summarize(
+      changed ?? found,
+      context.services.visitorReferences,
+    ),
+  };
 }
 
 async function findConversation(context: MethodContext): Promise<Conversation> {
@@ -264,6 +272,9 @@ export function summarize(
     ...(conversation.contact === undefined
       ? {}
       : { contact: conversation.contact }),
+    ...(conversation.language === undefined
+      ? {}
+      : { language: conversation.language }),
     ...(conversation.verified && userData !== undefined ? { userData } : {}),
   };
 }

@@ -9,6 +9,7 @@
 
 import { ChatError } from "../../chat/chat_error.ts";
 import { samePage } from "../../chat/chat_store.ts";
+import { matchLocale } from "../../wire/locale_match.ts";
 import type { MethodContext, MethodDefinition } from "../method.ts";
 import { pageContext } from "../page_context.ts";
 import { RpcError } from "../rpc_error.ts";
@@ -19,9 +20,11 @@ import {
 } from "../../wire/mod.ts";
 
 /**
- * `chat.sendMessage {text, page?}` → `{message, conversationId}`. The
- * `page` the visitor is on is recorded with it (the widget sends it with
- * the first message of a page, as nothing was sent for the page before).
+ * `chat.sendMessage {text, page?, language?}` → `{message, conversationId}`.
+ * The `page` the visitor is on is recorded with it (the widget sends it with
+ * the first message of a page, as nothing was sent for the page before), and
+ * the `language` the visitor reads the widget in (a locale Parley ships),
+ * which agents see beside the thread.
  */
 export const sendMessage: MethodDefinition<"chat.sendMessage"> = {
   access: "session",
@@ -35,6 +38,7 @@ export const sendMessage: MethodDefinition<"chat.sendMessage"> = {
     const page = pageFields === undefined
       ? undefined
       : pageContext(pageFields, session.origin);
+    const language = visitorLanguage(params.optionalString("language", 64));
     const organizationId = organization.spec.id;
     const webhook = organization.spec.webhook !== undefined;
     for (let attempt = 0;; attempt++) {
@@ -44,10 +48,18 @@ export const sendMessage: MethodDefinition<"chat.sendMessage"> = {
         session.participant,
         session.attributes ?? {},
         page,
+        language,
       );
       try {
         if (page !== undefined && !samePage(conversation.page, page)) {
           await services.chat.setPage(organizationId, conversation.id, page);
+        }
+        if (language !== undefined && conversation.language !== language) {
+          await services.chat.setLanguage(
+            organizationId,
+            conversation.id,
+            language,
+          );
         }
         const message = await services.chat.append(
           organizationId,
@@ -131,6 +143,25 @@ export async function resumeCursor(
     );
   }
   return after;
+}
+
+/**
+ * @param raw The `language` field.
+ * @returns The locale Parley ships that it names, as the widget writes it.
+ * @throws {RpcError} `BAD_REQUEST` (`param.language.invalid`) for a tag of
+ *   no locale Parley ships: agents see only languages the widget speaks.
+ */
+function visitorLanguage(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  const locale = matchLocale(raw);
+  if (locale === undefined) {
+    throw new RpcError(
+      "BAD_REQUEST",
+      'Field "language" is not a locale the widget speaks',
+      { reason: "param.language.invalid" },
+    );
+  }
+  return locale;
 }
 
 /**

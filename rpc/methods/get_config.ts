@@ -16,11 +16,7 @@ export const getConfig: MethodDefinition<"chat.getConfig"> = {
   async run(context): Promise<WidgetConfig> {
     const { organization, params, evaluator } = context;
     const probe = params.optionalString("origin", 2048);
-    const config = await widgetConfig(
-      organization,
-      context.services.presence,
-      context.now,
-    );
+    const config = await widgetConfig(context);
     if (probe === undefined) return config;
     const verdict = evaluator.checkOrigin(organization.spec.id, probe);
     return {

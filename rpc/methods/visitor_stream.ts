@@ -96,7 +96,7 @@ async function open(
   await pending.ready;
   const [conversation, config] = await Promise.all([
     services.chat.findConversation(organizationId, session.participant),
-    widgetConfig(organization, services.presence, context.now),
+    widgetConfig(context),
   ]);
   if (conversation === undefined) pending.cancel();
   let messages: ChatMessage[] = [];

@@ -22,11 +22,12 @@
  * @module
  */
 
-import type {
-  KeyCap,
-  SecurityCount,
-  SecurityCounterStore,
-  SumOptions,
+import {
+  addCount,
+  type KeyCap,
+  type SecurityCount,
+  type SecurityCounterStore,
+  type SumOptions,
 } from "../security_counter_store.ts";
 import {
   admittedKeys,
@@ -143,7 +144,7 @@ export class KvSecurityCounterStore implements SecurityCounterStore {
       const byKey = new Map<string, SecurityCount>();
       await this.#each(organizationId, fromHour, toHour, (found) => {
         const id = `${found.hour}\u0000${found.metric}\u0000${found.key}`;
-        byKey.set(id, merged(byKey.get(id), found));
+        byKey.set(id, addCount(byKey.get(id), found));
       });
       return [...byKey.values()];
     });
@@ -164,7 +165,7 @@ export class KvSecurityCounterStore implements SecurityCounterStore {
         const metric = summed.get(found.metric);
         if (metric === undefined) {
           const id = `${found.hour}\u0000${found.metric}\u0000${found.key}`;
-          hourly.set(id, merged(hourly.get(id), found));
+          hourly.set(id, addCount(hourly.get(id), found));
         } else if (found.hour >= sum.fromHour) {
           const known = metric.get(found.key);
           if (known === undefined) {
@@ -288,19 +289,6 @@ function countKey(count: SecurityCount): Deno.KvKey {
   return ["sec", count.organizationId, count.hour, count.metric, count.key];
 }
 
-/** Two parts of one count, summed (the later `lastSeen`). */
-function merged(
-  known: SecurityCount | undefined,
-  found: SecurityCount,
-): SecurityCount {
-  if (known === undefined) return found;
-  return {
-    ...known,
-    count: known.count + found.count,
-    lastSeen: Math.max(known.lastSeen, found.lastSeen),
-  };
-}
-
 /**
  * What {@linkcode SumOptions} keeps of the summed counts: each metric's
  * `limit` highest keys and the keys kept in `rankBy`; the rest summed under
@@ -332,7 +320,7 @@ function keptSums(
     }
     rest.set(
       count.metric,
-      merged(rest.get(count.metric), { ...count, key: sum.restKey }),
+      addCount(rest.get(count.metric), { ...count, key: sum.restKey }),
     );
   }
   return [...kept, ...rest.values()];

@@ -40,7 +40,7 @@ import {
   parseConversationCursor,
 } from "../conversation_cursor.ts";
 import type { OutboxItem } from "../outbox_store.ts";
-import { StoreUnavailableError } from "../store_unavailable_error.ts";
+import { done, LOST, retryConflicts } from "../conflict_retry.ts";
 import type { ChatMessage } from "../../wire/records.ts";
 import { BatchedLookups } from "./batched_lookups.ts";
 import {
@@ -50,10 +50,6 @@ import {
 } from "./pg_database.ts";
 import { ceilMs, floorMs } from "./whole_ms.ts";
 
-/** How many times a change is re-read and retried after losing a race. */
-const MAX_CONFLICT_ATTEMPTS = 30;
-/** Longest wait between two such attempts, milliseconds. */
-const CONFLICT_BACKOFF_MAX_MS = 100;
 /** Oldest messages removed per append (a lowered bound converges). */
 const TRIM_PER_APPEND = 200;
 /** Conversations one `purge` call deletes at most. */
@@ -136,18 +132,18 @@ export class PgConversationStore implements ConversationStore {
     participant: Participant,
     how: OpenConversation,
   ): Promise<Conversation> {
-    for (let attempt = 0; attempt < MAX_CONFLICT_ATTEMPTS; attempt++) {
+    return await retryConflicts("open", async () => {
       const found = await this.#byParticipant.get([
         organizationId,
         participant,
       ]);
       if (found !== undefined) {
         const refreshed = how.refresh(found.conversation);
-        if (refreshed === undefined) return found.conversation;
+        if (refreshed === undefined) return done(found.conversation);
         const written = await this.#commit(organizationId, found, {
           conversation: refreshed,
         });
-        if (written) return refreshed;
+        return written ? done(refreshed) : LOST;
       } else {
         const conversation = how.create();
         const rows = await this.#database.run("Chat store", (sql) =>
@@ -165,11 +161,9 @@ export class PgConversationStore implements ConversationStore {
               WHERE status = 'open' DO NOTHING
             RETURNING version`);
         // Another host or request created it first: use theirs.
-        if (rows.length === 1) return conversation;
+        return rows.length === 1 ? done(conversation) : LOST;
       }
-      await conflictBackoff(attempt);
-    }
-    throw contended("open");
+    });
   }
 
   async get(
@@ -185,20 +179,18 @@ export class PgConversationStore implements ConversationStore {
     conversationId: string,
     change: (current: Conversation) => ConversationChange | undefined,
   ): Promise<Conversation | undefined> {
-    for (let attempt = 0; attempt < MAX_CONFLICT_ATTEMPTS; attempt++) {
+    return await retryConflicts("update", async () => {
       const found = await this.#byId.get([organizationId, conversationId]);
-      if (found === undefined) return undefined;
+      if (found === undefined) return done(undefined);
       const next = change(found.conversation);
-      if (next === undefined) return found.conversation;
+      if (next === undefined) return done(found.conversation);
       const written = await this.#commit(organizationId, found, {
         conversation: next.conversation,
         ...(next.event === undefined ? {} : { event: next.event }),
         outbox: next.outbox ?? [],
       });
-      if (written) return next.conversation;
-      await conflictBackoff(attempt);
-    }
-    throw contended("update");
+      return written ? done(next.conversation) : LOST;
+    });
   }
 
   async append(
@@ -207,9 +199,9 @@ export class PgConversationStore implements ConversationStore {
     compose: (current: Conversation) => MessageChange,
     keep: number,
   ): Promise<{ message: ChatMessage; conversation: Conversation } | undefined> {
-    for (let attempt = 0; attempt < MAX_CONFLICT_ATTEMPTS; attempt++) {
+    return await retryConflicts("append", async () => {
       const found = await this.#byId.get([organizationId, conversationId]);
-      if (found === undefined) return undefined;
+      if (found === undefined) return done(undefined);
       const change = compose(found.conversation);
       const { message } = change;
       const excess = change.conversation.messageCount - Math.max(1, keep);
@@ -226,10 +218,8 @@ export class PgConversationStore implements ConversationStore {
         event: { kind: "message", conversationId, message },
         outbox: change.outbox ?? [],
       });
-      if (written) return { message, conversation };
-      await conflictBackoff(attempt);
-    }
-    throw contended("append");
+      return written ? done({ message, conversation }) : LOST;
+    });
   }
 
   async messages(
@@ -514,19 +504,4 @@ function byPosition(
     found[row.i - 1] = { conversation: row.document, version: row.version };
   }
   return found;
-}
-
-/**
- * Waits a jittered, growing moment after a change lost a race, so that
- * writers of one conversation spread out instead of colliding again.
- */
-function conflictBackoff(attempt: number): Promise<void> {
-  const ceiling = Math.min(CONFLICT_BACKOFF_MAX_MS, 2 ** attempt);
-  return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
-}
-
-function contended(operation: string): StoreUnavailableError {
-  return new StoreUnavailableError(
-    `Chat store stayed contended during ${operation}`,
-  );
 }

@@ -15,11 +15,12 @@
  * @module
  */
 
-import type {
-  KeyCap,
-  SecurityCount,
-  SecurityCounterStore,
-  SumOptions,
+import {
+  addCount,
+  type KeyCap,
+  type SecurityCount,
+  type SecurityCounterStore,
+  type SumOptions,
 } from "../security_counter_store.ts";
 import {
   admittedKeys,
@@ -218,15 +219,7 @@ async function upsert(
       count.metric,
       count.key,
     ]);
-    const known = merged.get(id);
-    merged.set(
-      id,
-      known === undefined ? count : {
-        ...known,
-        count: known.count + count.count,
-        lastSeen: Math.max(known.lastSeen, count.lastSeen),
-      },
-    );
+    merged.set(id, addCount(merged.get(id), count));
   }
   const rows = [...merged.entries()].sort(([a], [b]) => a < b ? -1 : 1)
     .map(([, count]) => count);

@@ -233,7 +233,7 @@ export interface PageWatch {
 /**
  * Opens a page in a fresh context and records its errors and warnings.
  *
- * @param options viewport, color scheme and reduced motion of the context
+ * @param options viewport, color scheme, reduced motion and locale of the context
  * @returns the page, its context and the records
  */
 export async function openPage(
@@ -242,12 +242,15 @@ export async function openPage(
     viewport?: { width: number; height: number };
     colorScheme?: "light" | "dark";
     reducedMotion?: "reduce" | "no-preference";
+    locale?: string;
   } = {},
 ): Promise<{ page: Page; context: BrowserContext; watch: PageWatch }> {
   const context = await browser.newContext({
     viewport: options.viewport ?? { width: 1024, height: 720 },
     colorScheme: options.colorScheme ?? "light",
     reducedMotion: options.reducedMotion ?? "no-preference",
+    // The browser's language (navigator.languages, Accept-Language).
+    locale: options.locale ?? "en-US",
   });
   const page = await context.newPage();
   const watch: PageWatch = { pageErrors: [], warnings: [] };

@@ -49,7 +49,7 @@ Deno.test("a keyboard-only visitor opens the chat, sends a message and closes it
     backwards.push(await focused(page));
   }
   assert.deepEqual(backwards, [
-    "ol.log",
+    "div.log",
     "button.send",
     "input#parley-email",
     "button.close",

@@ -78,7 +78,7 @@ Deno.test("the inbox shows the visitor's page and follows single-page navigation
   assert.deepEqual(watch.pageErrors, []);
 });
 
-Deno.test("a verified visitor's custom fields (the token's user_data) show beside the thread", async () => {
+Deno.test("a verified visitor's custom fields (the token's user_data) and language show beside the thread", async () => {
   await using fixture = await openWidgetFixture();
   const { page: agent } = await fixture.openInbox(ACME_ADMIN_KEY, {
     organizationId: "acme-secure",
@@ -114,6 +114,8 @@ Deno.test("a verified visitor's custom fields (the token's user_data) show besid
     ["Email", "ada.customer@example.com"],
     ["User id", "user-42"],
     ["Identity", "Verified ✓"],
+    // The widget's language (this browser's en-US), sent with the message.
+    ["Language", "English (en)"],
     ["plan", "pro"],
     ["seats", "12"],
   ]);

@@ -95,6 +95,8 @@ export interface PageOptions {
   readonly viewport?: { width: number; height: number };
   readonly colorScheme?: "light" | "dark";
   readonly reducedMotion?: "reduce" | "no-preference";
+  /** The browser's language, e.g. `de-DE` (default `en-US`). */
+  readonly locale?: string;
 }
 
 /** A host page to open. */

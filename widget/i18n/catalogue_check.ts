@@ -18,7 +18,7 @@
  */
 
 import { ENGLISH, type MessageKey } from "./english.ts";
-import { baseLanguage } from "./locale_match.ts";
+import { baseLanguage } from "../../wire/locale_match.ts";
 
 /** One problem of a locale file. */
 export interface CatalogueProblem {

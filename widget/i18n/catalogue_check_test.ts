@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { catalogueProblems } from "./catalogue_check.ts";
 import { ENGLISH } from "./english.ts";
-import { SUPPORTED_LOCALES } from "./locale_match.ts";
+import { SUPPORTED_LOCALES } from "../../wire/locale_match.ts";
 
 const LOCALES_DIR = new URL("../locales/", import.meta.url);
 

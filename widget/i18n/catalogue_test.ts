@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
+import { DEFAULT_GREETING } from "../../wire/mod.ts";
 import { readCatalogue } from "./catalogue.ts";
+import { ENGLISH } from "./english.ts";
 
 Deno.test("readCatalogue() keeps the known keys whose values have English's kind", () => {
   const catalogue = readCatalogue("de", {
@@ -42,4 +44,8 @@ Deno.test("readCatalogue() reads anything that is not an object as an empty cata
   for (const json of [null, "Senden", 42, ["Senden"]]) {
     assert.deepEqual(readCatalogue("de", json).messages, {});
   }
+});
+
+Deno.test("English's greeting is the server's default one, which the widget greets with in the visitor's language instead", () => {
+  assert.equal(ENGLISH.greeting, DEFAULT_GREETING);
 });

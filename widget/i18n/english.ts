@@ -16,6 +16,8 @@
 export const ENGLISH = {
   /** The panel's heading and the launcher's name when the organization sets no title. */
   chatTitle: "Chat",
+  /** The first message when the organization sets no `greeting`. */
+  greeting: "Hi! How can we help?",
   /** The launcher's accessible name while agent messages wait unread. */
   launcherUnread: {
     one: "{title} ({count} unread)",

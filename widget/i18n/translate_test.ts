@@ -5,7 +5,7 @@ import {
   readCatalogue,
 } from "./catalogue.ts";
 import { ENGLISH, type MessageKey } from "./english.ts";
-import { SUPPORTED_LOCALES } from "./locale_match.ts";
+import { SUPPORTED_LOCALES } from "../../wire/locale_match.ts";
 import { translate, translateParts } from "./translate.ts";
 
 async function shipped(locale: string): Promise<Catalogue> {

@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
-import { type AdminText, resolveAdminText } from "./admin_text.ts";
+import {
+  type AdminText,
+  chooseAdminText,
+  resolveAdminText,
+} from "./admin_text.ts";
 import { chooseLanguage, type LanguageSources } from "./locale_match.ts";
 
 const GREETING = {
@@ -110,3 +114,24 @@ for (const [name, sources, text, organization, expected] of ROWS) {
     assert.equal(resolveAdminText(text, language, organization), expected);
   });
 }
+
+Deno.test("chooseAdminText() names the entry it chose, as written", () => {
+  const language = chooseLanguage({ browser: ["ja-JP"] });
+  assert.deepEqual(
+    chooseAdminText(
+      { en: "Hi!", "pt_br": "Olá!", de: "Hallo!" },
+      language,
+      "de",
+    ),
+    { text: "Hallo!", from: "de" },
+  );
+  assert.deepEqual(
+    chooseAdminText(
+      { "pt_br": "Olá!" },
+      chooseLanguage({ browser: ["pt-BR"] }),
+    ),
+    { text: "Olá!", from: "pt_br" },
+  );
+  assert.deepEqual(chooseAdminText("Hi!", language), { text: "Hi!" });
+  assert.deepEqual(chooseAdminText(undefined, language), { text: "" });
+});

@@ -26,10 +26,11 @@
  */
 
 import type { Decision } from "../policy/types.ts";
-import type {
-  KeyCap,
-  SecurityCount,
-  SecurityCounterStore,
+import {
+  addCount,
+  type KeyCap,
+  type SecurityCount,
+  type SecurityCounterStore,
 } from "../store/security_counter_store.ts";
 
 /** One hour, milliseconds: the counts' bucket. */
@@ -387,20 +388,12 @@ function addTally(counts: Map<string, SecurityCount>, tally: HourTally): void {
   }
 }
 
-/** Sums `count` into `counts` (later `lastSeen` wins), as the store does. */
+/** Adds `count` into `counts`, as the store does. */
 function mergeCount(
   counts: Map<string, SecurityCount>,
   count: SecurityCount,
 ): void {
   const id =
     `${count.organizationId}\u0000${count.hour}\u0000${count.metric}\u0000${count.key}`;
-  const found = counts.get(id);
-  counts.set(
-    id,
-    found === undefined ? count : {
-      ...found,
-      count: found.count + count.count,
-      lastSeen: Math.max(found.lastSeen, count.lastSeen),
-    },
-  );
+  counts.set(id, addCount(counts.get(id), count));
 }

@@ -25,6 +25,14 @@ import {
 /** A text as the policy gives it: one string, or a text per locale tag. */
 export type AdminText = string | { readonly [tag: string]: string };
 
+/** An admin text chosen for a language, and the map entry it came from. */
+export interface ChosenAdminText {
+  /** The text to show, `""` when there is none. */
+  readonly text: string;
+  /** The locale tag of the map entry, as written; absent for one string or none. */
+  readonly from?: string;
+}
+
 /**
  * An admin text for the widget's language.
  *
@@ -46,13 +54,26 @@ export function resolveAdminText(
   language: Pick<LanguageChoice, "locale" | "tag">,
   organizationLanguage?: string,
 ): string {
-  if (typeof text === "string") return text;
-  if (typeof text !== "object" || text === null) return "";
-  const byTag = new Map<string, string>();
-  for (const [tag, value] of Object.entries(text)) {
-    const key = canonicalTag(tag) ?? tag;
-    if (typeof value === "string" && !byTag.has(key)) byTag.set(key, value);
+  return chooseAdminText(text, language, organizationLanguage).text;
+}
+
+/**
+ * Like `resolveAdminText`, and says which entry of a map it chose, for
+ * `policy explain --language`.
+ *
+ * @returns the text and the tag of its entry
+ */
+export function chooseAdminText(
+  text: AdminText | undefined,
+  language: Pick<LanguageChoice, "locale" | "tag">,
+  organizationLanguage?: string,
+): ChosenAdminText {
+  if (typeof text !== "object" || text === null) {
+    return { text: typeof text === "string" ? text : "" };
   }
+  const entries = Object.entries(text).filter(([, value]) =>
+    typeof value === "string"
+  );
   const wanted = [
     language.tag,
     language.locale,
@@ -62,8 +83,9 @@ export function resolveAdminText(
   ];
   for (const tag of wanted) {
     const key = canonicalTag(tag);
-    const found = key === undefined ? undefined : byTag.get(key);
-    if (found !== undefined) return found;
+    const found = key && entries.find(([entry]) => canonicalTag(entry) === key);
+    if (found) return { text: found[1], from: found[0] };
   }
-  return byTag.values().next().value ?? "";
+  const [first] = entries;
+  return first ? { text: first[1], from: first[0] } : { text: "" };
 }
