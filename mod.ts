@@ -9,14 +9,19 @@
  *
  * @example Mount Parley in your own Deno.serve
  * ```ts ignore
- * import { compilePolicy, createHandler, openStore } from "jsr:@parley/parley";
+ * import {
+ *   compilePolicy,
+ *   createHandler,
+ *   openStore,
+ *   staticPolicy,
+ * } from "jsr:@parley/parley";
  *
  * const policy = compilePolicy(await Deno.readTextFile("policy.yaml"), {
  *   env: (name) => Deno.env.get(name),
  * });
  * // A KV file on one machine, or postgres://… for many hosts.
  * const store = await openStore(Deno.env.get("PARLEY_STORE"));
- * Deno.serve(createHandler({ policy, store }));
+ * Deno.serve(createHandler({ policy: staticPolicy(policy), store }));
  * ```
  *
  * @module
@@ -61,13 +66,18 @@ export type {
   WidgetSettings,
 } from "./policy/types.ts";
 export { createHandler } from "./rpc/handler.ts";
-export type { DecisionLogEntry, DecisionLogSink } from "./rpc/decision_log.ts";
-export { Metrics } from "./rpc/metrics.ts";
-export type { JwtState } from "./rpc/metrics.ts";
+export { staticPolicy } from "./policy_source/policy_source.ts";
+export type {
+  DecisionLogEntry,
+  DecisionLogSink,
+} from "./observability/decision_log.ts";
+export { Metrics } from "./observability/metrics.ts";
+export type { JwtState } from "./observability/metrics.ts";
 export type {
   HandlerOptions,
   ParleyHandler,
   PolicySource,
+  SiteAssets,
   WidgetAsset,
 } from "./rpc/handler.ts";
 export { openStore } from "./store/open_store.ts";

@@ -30,24 +30,24 @@ import {
 } from "./policy/secret_variables.ts";
 import { policyFileNames } from "./policy_io/policy_directory_reader.ts";
 import { readPolicyFile } from "./policy_io/policy_file_reader.ts";
-import { openDecisionLogWriter } from "./rpc/decision_log_writer.ts";
+import { openDecisionLogWriter } from "./observability/decision_log_writer.ts";
 import {
   DEMO_ORGANIZATION,
   DEMO_POLICY_FILE,
   demoAdminKey,
   demoPolicyText,
-} from "./rpc/demo_policy.ts";
+} from "./policy_source/demo_policy.ts";
 import {
   createHandler,
   type ParleyHandler,
   type PolicySource,
 } from "./rpc/handler.ts";
-import { Metrics } from "./rpc/metrics.ts";
-import { PolicyDirectorySource } from "./rpc/policy_directory_source.ts";
+import { Metrics } from "./observability/metrics.ts";
+import { PolicyDirectorySource } from "./policy_source/policy_directory_source.ts";
 import {
   type FileReloadResult,
   PolicyFileSource,
-} from "./rpc/policy_file_source.ts";
+} from "./policy_source/policy_file_source.ts";
 import {
   cannotListenLine,
   cannotStartLines,

@@ -10,7 +10,7 @@
 
 import { PolicyError } from "./policy/error.ts";
 import type { Evaluator } from "./policy/types.ts";
-import { problemLogLines } from "./rpc/policy_log_lines.ts";
+import { problemLogLines } from "./policy_source/policy_log_lines.ts";
 import { ServerSettingsError } from "./server_settings.ts";
 
 /** The variables a policy names, as `EnvironmentReads` recorded them. */

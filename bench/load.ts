@@ -46,13 +46,12 @@ import {
   startCluster,
 } from "../tests/postgres_cluster.ts";
 import { wholeFlag } from "./bench_flags.ts";
+import { type LoadRequest, runWrk, type WrkResult, wrkScript } from "./wrk.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const ORGANIZATION = "bench";
 const ORIGIN = "https://bench.example";
 const KEY_ID = "bench-1";
-/** wrk's per-request timeout; a request slower than this counts as a timeout. */
-const WRK_TIMEOUT = "5s";
 /** How long a server may take to answer its first request. */
 const START_TIMEOUT_MS = 60_000;
 
@@ -66,21 +65,6 @@ interface Scenario {
   readonly store?: "kv" | "pg";
   /** Server processes on one store, each loaded by its own wrk (default 1). */
   readonly hosts?: number;
-}
-
-/** What the wrk `done()` hook prints, latencies in microseconds. */
-interface WrkResult {
-  readonly requests: number;
-  readonly durationUs: number;
-  readonly non2xx: number;
-  readonly connectErrors: number;
-  readonly readErrors: number;
-  readonly writeErrors: number;
-  readonly timeouts: number;
-  readonly p50Us: number;
-  readonly p90Us: number;
-  readonly p99Us: number;
-  readonly maxUs: number;
 }
 
 /** A scenario's figures (median round by requests per second). */
@@ -323,13 +307,6 @@ async function startServer(
   }
 }
 
-/** The request a scenario sends, as wrk will send it. */
-interface LoadRequest {
-  readonly path: string;
-  readonly body: string;
-  readonly headers: Record<string, string>;
-}
-
 function loadRequest(scenario: Scenario, token: string): LoadRequest {
   const headers: Record<string, string> = {
     "Content-Type": "application/json",
@@ -399,67 +376,6 @@ async function waitUntilServing(
   return last;
 }
 
-function luaString(text: string): string {
-  if (text.includes("]==]")) throw new Error("Text cannot be a Lua literal");
-  return `[==[${text}]==]`;
-}
-
-function wrkScript(request: LoadRequest): string {
-  const headers = Object.entries(request.headers).map(([name, value]) =>
-    `wrk.headers[ ${luaString(name)} ] = ${luaString(value)}`
-  ).join("\n");
-  return `wrk.method = "POST"
-wrk.path = ${luaString(request.path)}
-wrk.body = ${luaString(request.body)}
-${headers}
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    'PARLEY_WRK {"requests":%d,"durationUs":%d,"non2xx":%d,' ..
-    '"connectErrors":%d,"readErrors":%d,"writeErrors":%d,"timeouts":%d,' ..
-    '"p50Us":%d,"p90Us":%d,"p99Us":%d,"maxUs":%d}\\n',
-    summary.requests, summary.duration, e.status, e.connect, e.read,
-    e.write, e.timeout, latency:percentile(50), latency:percentile(90),
-    latency:percentile(99), latency.max))
-end
-`;
-}
-
-async function runWrk(
-  baseUrl: string,
-  scriptPath: string,
-  seconds: number,
-  wrkConnections = connections,
-): Promise<WrkResult> {
-  const output = await new Deno.Command("wrk", {
-    args: [
-      `-t${wrkThreads}`,
-      `-c${wrkConnections}`,
-      `-d${seconds}s`,
-      `--timeout`,
-      WRK_TIMEOUT,
-      "--latency",
-      "-s",
-      scriptPath,
-      baseUrl,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-    // wrk ends by itself after -d; this only bounds a hung client.
-    signal: AbortSignal.timeout((seconds + 30) * 1000),
-  }).output();
-  const text = new TextDecoder().decode(output.stdout);
-  const line = text.split("\n").find((row) => row.startsWith("PARLEY_WRK "));
-  if (!output.success || line === undefined) {
-    throw new Error(
-      `wrk failed (${output.code}):\n${text}\n${
-        new TextDecoder().decode(output.stderr)
-      }`,
-    );
-  }
-  return JSON.parse(line.slice("PARLEY_WRK ".length)) as WrkResult;
-}
-
 /** The store statements a server reports on `/metrics`, 0 if none. */
 async function roundTrips(baseUrl: string): Promise<number> {
   const text = await (await fetch(`${baseUrl}/metrics`)).text();
@@ -480,7 +396,13 @@ async function runWrkOnAll(
 ): Promise<WrkResult> {
   const share = Math.max(1, Math.floor(connections / servers.length));
   const results = await Promise.all(
-    servers.map((server) => runWrk(server.baseUrl, scriptPath, seconds, share)),
+    servers.map((server) =>
+      runWrk(server.baseUrl, scriptPath, {
+        threads: wrkThreads,
+        connections: share,
+        seconds,
+      })
+    ),
   );
   if (results.length === 1) return results[0]!;
   const sum = (field: keyof WrkResult) =>

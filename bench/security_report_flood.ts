@@ -22,7 +22,7 @@ import { compilePolicy } from "../policy/compile.ts";
 import {
   buildSecurityReport,
   readSecurityReport,
-} from "../rpc/security_report.ts";
+} from "../observability/security_report.ts";
 import {
   HOUR_MS,
   hourStart,
@@ -32,7 +32,7 @@ import {
   ORIGIN_LABEL,
   ORIGIN_METRICS,
   SecurityTally,
-} from "../rpc/security_tally.ts";
+} from "../observability/security_tally.ts";
 import type { SecurityCount } from "../store/security_counter_store.ts";
 import { openStore } from "../store/open_store.ts";
 import { startCluster } from "../tests/postgres_cluster.ts";

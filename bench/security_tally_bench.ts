@@ -9,7 +9,7 @@
  */
 
 import { compilePolicy } from "../policy/compile.ts";
-import { SecurityTally } from "../rpc/security_tally.ts";
+import { SecurityTally } from "../observability/security_tally.ts";
 import { KvSecurityCounterStore } from "../store/kv/kv_security_counter_store.ts";
 
 const SECRET = "bench-tally-secret-0123456789abcdef01234";

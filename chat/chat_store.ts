@@ -18,6 +18,7 @@ import type { AgentIdentity, ChatMessage, PageInfo } from "../wire/records.ts";
 import type { OutboxItem } from "../store/outbox_store.ts";
 import { ChatError } from "./chat_error.ts";
 import { nextMessageId, parseMessageId } from "./message_id.ts";
+import { checkParticipant, copyParticipant } from "./participant.ts";
 import { randomId } from "./random_id.ts";
 
 export type { Conversation, ConversationAttributes, Participant };
@@ -61,20 +62,6 @@ const DEFAULT_PAGE = 50;
 const MAX_PAGE = 200;
 const DEFAULT_CONVERSATION_PAGE = 20;
 const MAX_CONVERSATION_PAGE = 100;
-const PARTICIPANT_ID_MAX = 256;
-const VISITOR_ID_PATTERN = /^[A-Za-z0-9_-]{22,64}$/;
-
-/**
- * Whether `id` has the shape of a visitor id from
- * {@linkcode ChatStore.newVisitorId}; the RPC layer issues a fresh id for any
- * other value a page sends.
- *
- * @param id A client-sent visitor id.
- * @returns `true` when it can be used as a visitor id.
- */
-export function isVisitorId(id: string): boolean {
-  return VISITOR_ID_PATTERN.test(id);
-}
 
 /**
  * The chat store: conversations, messages and retention for every
@@ -742,21 +729,6 @@ function pageSize(
   return Math.min(max, Math.max(1, Math.floor(requested)));
 }
 
-function checkParticipant(participant: Participant): void {
-  const id = participant.kind === "user"
-    ? participant.subject
-    : participant.visitorId;
-  const valid = participant.kind === "user"
-    ? typeof id === "string" && id !== "" && id.length <= PARTICIPANT_ID_MAX
-    : typeof id === "string" && isVisitorId(id);
-  if (!valid) {
-    throw new ChatError(
-      "participant-invalid",
-      `Participant ${participant.kind} id is invalid`,
-    );
-  }
-}
-
 /**
  * Whether two pages are the same page (a conversation's, and one a visitor
  * reports), so a caller holding the conversation can skip a write.
@@ -778,12 +750,6 @@ function copyPage(page: PageInfo): PageInfo {
     ...(page.title === undefined ? {} : { title: page.title }),
     ...(page.referrer === undefined ? {} : { referrer: page.referrer }),
   };
-}
-
-function copyParticipant(participant: Participant): Participant {
-  return participant.kind === "user"
-    ? { kind: "user", subject: participant.subject }
-    : { kind: "visitor", visitorId: participant.visitorId };
 }
 
 function mergeAttributes(

@@ -31,6 +31,7 @@ import type {
 import type { AgentIdentity, ChatMessage } from "../wire/records.ts";
 import { ChatError } from "./chat_error.ts";
 import { parseMessageId } from "./message_id.ts";
+import { lagging, MAX_QUEUED, WatchQueue } from "./watch_queue.ts";
 
 /** One update delivered by a watch. */
 export type WatchEvent =
@@ -142,8 +143,6 @@ export interface LiveFeedOptions {
 
 /** Entries read per feed or message page. */
 const PAGE = 200;
-/** Entries a watch may hold back while it catches up (or an iterable reader lags) before it is ended. */
-const MAX_QUEUED = 1_000;
 /** Longest wait before reading a feed again after the store failed. */
 const MAX_RETRY_MS = 5_000;
 
@@ -631,13 +630,6 @@ function parseFeedCursor(cursor: string): number | null {
   return Number(cursor);
 }
 
-function lagging(): ChatError {
-  return new ChatError(
-    "watch-lagging",
-    "The stream fell too far behind; resume from its last event",
-  );
-}
-
 /** One organization's feed, read once per change for all its watches here. */
 class OrganizationHub {
   readonly #organizationId: string;
@@ -823,46 +815,5 @@ class OrganizationHub {
     }
     this.#written = left.slice(taken);
     return this.#written.length === 0;
-  }
-}
-
-/** A pushed watch read as an async iterable, for `conversation()` and `organization()`. */
-class WatchQueue implements WatchListener, AsyncIterable<WatchEvent> {
-  readonly #queue: WatchEvent[] = [];
-  readonly #signal: AbortSignal;
-  #wake: (() => void) | undefined;
-  #ended = false;
-  #error: unknown;
-
-  constructor(signal: AbortSignal) {
-    this.#signal = signal;
-    signal.addEventListener("abort", () => this.end(), { once: true });
-  }
-
-  event(event: WatchEvent): void {
-    if (this.#ended) return;
-    if (this.#queue.length >= MAX_QUEUED) {
-      this.end(lagging());
-      return;
-    }
-    this.#queue.push(event);
-    this.#wake?.();
-  }
-
-  end(error?: unknown): void {
-    if (this.#ended) return;
-    this.#ended = true;
-    this.#error = error;
-    this.#wake?.();
-  }
-
-  async *[Symbol.asyncIterator](): AsyncGenerator<WatchEvent, void, undefined> {
-    for (;;) {
-      while (this.#queue.length > 0) yield this.#queue.shift()!;
-      if (this.#error !== undefined) throw this.#error;
-      if (this.#ended || this.#signal.aborted) return;
-      await new Promise<void>((resolve) => this.#wake = resolve);
-      this.#wake = undefined;
-    }
   }
 }

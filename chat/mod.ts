@@ -53,9 +53,9 @@ export {
   type ChatStoreOptions,
   type Conversation,
   type ConversationAttributes,
-  isVisitorId,
   type Participant,
 } from "./chat_store.ts";
+export { isVisitorId } from "./participant.ts";
 export {
   type ClosedWatchEvent,
   LiveFeed,

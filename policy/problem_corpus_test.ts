@@ -29,7 +29,7 @@ import {
  * (a fixture over 1 MiB; policy_budget_test.ts, parse_test.ts and
  * policy_io/policy_file_reader_test.ts hold it), `symlink-outside`
  * (policy_io/policy_file_reader.ts), `compile-timeout` and `compile-failed`
- * (rpc/policy_worker.ts).
+ * (policy_source/policy_worker.ts).
  */
 const PROBLEM_CODES: readonly string[] = [
   // policy/parse.ts

@@ -3,7 +3,7 @@
  * one file, or a policy directory compiled file by file
  * (`policy/policy_directory.ts`). The server reads the same files through
  * the same readers, but keeps them current and validates in a worker
- * (`rpc/policy_directory_source.ts`, `rpc/policy_file_source.ts`).
+ * (`policy_source/policy_directory_source.ts`, `policy_source/policy_file_source.ts`).
  *
  * Whatever cannot be read is an {@linkcode UnreadableFileError}; whatever
  * the readers refuse (`file-too-large`, `symlink-outside`) is a problem of

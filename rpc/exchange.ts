@@ -1,7 +1,9 @@
 /**
  * One RPC request as the pipeline carries it from step to step: what was
- * read off it once (origin, client IP, the policy in force) and what the
- * steps record for the reply and the decision log.
+ * read off it once (an {@linkcode RpcCall}: method name, origin, client IP,
+ * the policy in force, the time), and for the reply what admission decided
+ * (an {@linkcode Exchange}). Nothing is assigned in place: admission returns
+ * its verdict, and the reply is built from a new exchange.
  *
  * @module
  */
@@ -9,8 +11,8 @@
 import type { Evaluator } from "../policy/types.ts";
 import type { AppliedLimit } from "./rate_limit_headers.ts";
 
-/** One RPC request in the pipeline. */
-export interface Exchange {
+/** One RPC call as read off its request, once. */
+export interface RpcCall {
   readonly request: Request;
   /** The method as named in the path (not yet known to exist). */
   readonly methodName: string;
@@ -22,8 +24,12 @@ export interface Exchange {
   readonly evaluator: Evaluator;
   /** Epoch milliseconds of arrival. */
   readonly now: number;
-  /** Limits charged so far, for the reply's headers. */
-  readonly limits: AppliedLimit[];
+}
+
+/** A call with what its reply reports: the limits charged and the organization named. */
+export interface Exchange extends RpcCall {
+  /** Limits charged, for the reply's headers. */
+  readonly limits: readonly AppliedLimit[];
   /** The organization as the request (or its session) named it, for the log. */
-  organizationId: string | null;
+  readonly organizationId: string | null;
 }

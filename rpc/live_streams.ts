@@ -29,7 +29,7 @@
 import { EVENT_STREAM_HEADERS, frameEvent } from "../chat/event_stream.ts";
 import type { Evaluator, ServerSettings } from "../policy/types.ts";
 import type { StreamFrame } from "../wire/mod.ts";
-import type { PolicySource } from "./policy_source.ts";
+import type { PolicySource } from "../policy_source/policy_source.ts";
 import { ChatError } from "../chat/chat_error.ts";
 import { RpcError } from "./rpc_error.ts";
 import { TimerWheel, type WheelEntry } from "./timer_wheel.ts";

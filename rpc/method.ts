@@ -17,7 +17,7 @@ import type { SecurityCounterStore } from "../store/security_counter_store.ts";
 import type { AvailabilityWatch } from "./availability_watch.ts";
 import type { LiveStreams } from "./live_streams.ts";
 import type { Params } from "./params.ts";
-import type { SecurityTally } from "./security_tally.ts";
+import type { SecurityTally } from "../observability/security_tally.ts";
 import type { SessionClaims, SessionSigner } from "./session_token.ts";
 import type { VisitorReferences } from "./visitor_reference.ts";
 import type {

@@ -1,7 +1,12 @@
 /**
- * The limits a request spends, by name (the names of the `RateLimit-Policy`
- * header), and how a chain of them is charged: the verdicts become the
- * reply's rate-limit state, or `RATE_LIMITED`.
+ * The limits a request spends, as tables: each limit of the policy's
+ * `limits` with the counter it counts in ({@linkcode LIMITS}), and which of
+ * them each access kind's call spends, in order ({@linkcode CHAINS}). Adding
+ * a limit is its schema entry, its row here and its place in a chain.
+ *
+ * A chain is charged in one store step (`RateLimiter.chargeAll`); its
+ * verdicts read as a value: the limits charged, for the reply's headers, and
+ * the first limit that refused, with its `RATE_LIMITED`.
  *
  * @module
  */
@@ -11,27 +16,145 @@ import type {
   LimitVerdict,
   RateLimiter,
 } from "../limits/rate_limiter.ts";
-import type { CompiledOrganization, Evaluator } from "../policy/types.ts";
+import type {
+  CompiledOrganization,
+  Evaluator,
+  LimitSettings,
+} from "../policy/types.ts";
+import { UNKNOWN_ORGANIZATION } from "../store/store.ts";
+import type { MethodAccess } from "./method.ts";
 import { type AppliedLimit, retryAfterSeconds } from "./rate_limit_headers.ts";
 import { RpcError } from "./rpc_error.ts";
 
-/** The metrics and limits label of organizations the policy does not know. */
-export const UNKNOWN_ORGANIZATION = "_unknown";
+/** A limit of the policy's `limits`, by its name on the wire. */
+export type LimitName = keyof LimitSettings;
 
-/** The reason of a refusal by the IP limit. */
-export const IP_LIMIT_REASON = "limit.ip";
+/** Who a chain is charged for. */
+export interface Caller {
+  /** The client IP under `server.trustProxy`. */
+  readonly ip: string;
+  /** The session id (for `session`) or the admin key's id (for `agent`). */
+  readonly credential?: string;
+  /**
+   * Whether the request failed to authenticate (a `JWT_INVALID`, a wrong
+   * admin key): then it counts in `authFailures`; every other request only
+   * peeks at it.
+   */
+  readonly failedAuthentication?: boolean;
+}
 
-/** The reason of a refusal by the failed-authentication limit. */
-export const AUTH_FAILURES_REASON = "limits.auth_failures";
-
-/** A limit of the request pipeline, named for the wire headers. */
-export interface NamedLimit extends LimitCharge {
-  readonly name: "ip" | "organization" | "session" | "agent" | "authFailures";
+/** One limit's counter. */
+interface LimitRow {
+  /** The counter within its organization. */
+  bucket(caller: Caller): string;
+  /** Counts failed authentications only; other requests peek at it. */
+  readonly countsFailures?: true;
   /** The refusal's reason; `limit.<name>` when absent. */
   readonly reason?: string;
 }
 
-/** The IP limit; unknown organizations share one bucket per IP, so random ids add no keys. */
+/** Every limit and the counter it counts in; `LimitSettings` names them. */
+const LIMITS: { readonly [name in LimitName]: LimitRow } = {
+  ip: { bucket: (caller) => `ip:${caller.ip}` },
+  organization: { bucket: () => "org" },
+  session: { bucket: (caller) => `session:${caller.credential}` },
+  agent: { bucket: (caller) => `agent:${caller.credential}` },
+  authFailures: {
+    bucket: (caller) => `auth:${caller.ip}`,
+    countsFailures: true,
+    reason: "limits.auth_failures",
+  },
+};
+
+/** What one access kind's calls spend, admitted and refused. */
+export interface LimitChains {
+  /** The chain of an admitted call. */
+  readonly admitted: readonly LimitName[];
+  /** The chain of a refusal at a known organization (unknown: the shared IP bucket alone). */
+  readonly refused: readonly LimitName[];
+}
+
+/**
+ * Which limits each access kind's call spends, in order (docs/rpc.md, "Which
+ * limits a call spends"). Every refusal spends the IP limit; the access
+ * kinds that authenticate also look at the IP's failed authentications.
+ */
+export const CHAINS: { readonly [access in MethodAccess]: LimitChains } = {
+  public: {
+    admitted: ["ip", "authFailures", "organization"],
+    refused: ["ip", "authFailures"],
+  },
+  session: { admitted: ["session"], refused: ["ip"] },
+  agent: {
+    admitted: ["authFailures", "agent"],
+    refused: ["ip", "authFailures"],
+  },
+};
+
+/** A limit of the request pipeline, named for the wire headers. */
+export interface NamedLimit extends LimitCharge {
+  readonly name: LimitName;
+  /** The refusal's reason. */
+  readonly reason: string;
+}
+
+/** A chain that a limit refused: the first that did, and its `RATE_LIMITED`. */
+export interface ChainRefusal {
+  readonly admitted: false;
+  /** The limits this request used, the refusing one last. */
+  readonly charged: readonly AppliedLimit[];
+  readonly refusedBy: NamedLimit;
+  readonly refusal: RpcError;
+}
+
+/** What a chain came to: the limits charged (for the headers), or its refusal. */
+export type ChainOutcome =
+  | { readonly admitted: true; readonly charged: readonly AppliedLimit[] }
+  | ChainRefusal;
+
+/**
+ * One limit of an organization for a caller.
+ *
+ * @param name Which limit.
+ * @param organization The organization whose `limits` set its rate.
+ * @param caller Whose counter it is.
+ * @returns The limit, a peek for `authFailures` unless the caller failed.
+ */
+export function limitOf(
+  name: LimitName,
+  organization: CompiledOrganization,
+  caller: Caller,
+): NamedLimit {
+  const row = LIMITS[name];
+  const reason = reasonOf(name);
+  const organizationId = organization.spec.id;
+  const bucket = row.bucket(caller);
+  const rate = organization.spec.limits[name];
+  return row.countsFailures && !caller.failedAuthentication
+    ? { name, reason, organizationId, bucket, rate, peek: true }
+    : { name, reason, organizationId, bucket, rate };
+}
+
+/**
+ * A chain of an organization's limits for a caller, in the order given.
+ *
+ * @param names A row of {@linkcode CHAINS}.
+ * @param organization The organization named.
+ * @param caller Whose counters they are.
+ * @returns The limits, to charge in one store step.
+ */
+export function limitChain(
+  names: readonly LimitName[],
+  organization: CompiledOrganization,
+  caller: Caller,
+): NamedLimit[] {
+  return names.map((name) => limitOf(name, organization, caller));
+}
+
+/**
+ * The IP limit; an organization the policy does not know counts in one
+ * shared bucket per IP at the default rate, so random ids add no keys.
+ */
 export function ipLimit(
   evaluator: Evaluator,
   organization: CompiledOrganization | undefined,
@@ -40,134 +163,99 @@ export function ipLimit(
   return organization === undefined
     ? {
       name: "ip",
+      reason: reasonOf("ip"),
       organizationId: UNKNOWN_ORGANIZATION,
-      bucket: `ip:${ip}`,
+      bucket: LIMITS.ip.bucket({ ip }),
       rate: evaluator.spec.defaults.limits.ip,
     }
-    : {
-      name: "ip",
-      organizationId: organization.spec.id,
-      bucket: `ip:${ip}`,
-      rate: organization.spec.limits.ip,
-    };
-}
-
-/** The organization limit: admitted entry-point requests of the whole organization. */
-export function organizationLimit(
-  organization: CompiledOrganization,
-): NamedLimit {
-  return {
-    name: "organization",
-    organizationId: organization.spec.id,
-    bucket: "org",
-    rate: organization.spec.limits.organization,
-  };
+    : limitOf("ip", organization, { ip });
 }
 
 /**
- * A session's own budget: what its chat calls spend, so a busy site's chats
- * never spend the budget of its boots.
- */
-export function sessionLimit(
-  organization: CompiledOrganization,
-  sessionId: string,
-): NamedLimit {
-  return {
-    name: "session",
-    organizationId: organization.spec.id,
-    bucket: `session:${sessionId}`,
-    rate: organization.spec.limits.session,
-  };
-}
-
-/** An agent's own budget: what the `agent.*` calls of one admin key spend. */
-export function agentLimit(
-  organization: CompiledOrganization,
-  agentId: string,
-): NamedLimit {
-  return {
-    name: "agent",
-    organizationId: organization.spec.id,
-    bucket: `agent:${agentId}`,
-    rate: organization.spec.limits.agent,
-  };
-}
-
-/**
- * The failed-authentication limit of one IP at one organization
- * (`limits.authFailures`). A failed authentication counts in it; every other
- * request of a known organization peeks at it, so an IP that spent it is
- * refused on every process and host, and its other requests spend nothing.
+ * Charges a chain in one store step.
  *
- * @param organization The organization named.
- * @param ip The client IP.
- * @param failed Whether this request failed to authenticate (counted) or
- *   not (a peek).
- * @returns The limit, named `authFailures` on the wire.
- */
-export function authFailuresLimit(
-  organization: CompiledOrganization,
-  ip: string,
-  failed: boolean,
-): NamedLimit {
-  return {
-    name: "authFailures",
-    reason: AUTH_FAILURES_REASON,
-    organizationId: organization.spec.id,
-    bucket: `auth:${ip}`,
-    rate: organization.spec.limits.authFailures,
-    ...(failed ? {} : { peek: true }),
-  };
-}
-
-/**
- * Charges a chain in one store step and records the verdicts for the reply.
- *
- * @throws {RpcError} `RATE_LIMITED` for the first limit that rejects.
  * @throws {StoreUnavailableError} When the store fails.
  */
 export async function chargeChain(
   limiter: RateLimiter,
   chain: readonly NamedLimit[],
-  applied: AppliedLimit[],
   now: number,
-): Promise<void> {
-  applyVerdicts(chain, await limiter.chargeAll(chain, now), applied);
+): Promise<ChainOutcome> {
+  return readVerdicts(chain, await limiter.chargeAll(chain, now));
 }
 
 /**
- * Records the verdicts for the reply's headers.
- *
- * @throws {RpcError} `RATE_LIMITED` on a rejection.
+ * What a limit already known to be spent answers, without asking the
+ * store; `undefined` when it is not known spent.
  */
-export function applyVerdicts(
+export function knownSpent(
+  limiter: RateLimiter,
+  limit: NamedLimit,
+  now: number,
+): ChainRefusal | undefined {
+  const verdict = limiter.knownSpent(limit, limit.rate, now);
+  return verdict === undefined
+    ? undefined
+    : refusalBy(limit, verdict, [appliedLimit(limit, verdict)]);
+}
+
+/**
+ * Reads a chain's verdicts (as many as were decided: up to the first
+ * rejection).
+ *
+ * @param chain The limits charged, in order.
+ * @param verdicts Their verdicts.
+ * @returns The limits this request used, and the first that refused.
+ */
+export function readVerdicts(
   chain: readonly NamedLimit[],
   verdicts: readonly LimitVerdict[],
-  applied: AppliedLimit[],
-): void {
-  verdicts.forEach((verdict, index) => {
-    const { name, rate, peek, reason } = chain[index]!;
+): ChainOutcome {
+  const charged: AppliedLimit[] = [];
+  for (let index = 0; index < verdicts.length; index++) {
+    const verdict = verdicts[index]!;
+    const limit = chain[index]!;
     // A peek that admits spent nothing: not a limit this request used.
-    if (peek && verdict.allowed) return;
-    applied.push({
-      name,
-      limit: verdict.limit,
-      windowMs: rate.windowMs,
-      remaining: verdict.remaining,
-      resetMs: verdict.resetMs,
-    });
-    if (!verdict.allowed) {
-      throw new RpcError(
-        "RATE_LIMITED",
-        `Too many requests (${rate.text} per ${name})`,
-        {
-          reason: reason ?? `limit.${name}`,
-          retryAfter: retryAfterSeconds(
-            verdict.retryAfterMs ?? verdict.resetMs,
-            rate.windowMs,
-          ),
-        },
-      );
-    }
-  });
+    if (limit.peek && verdict.allowed) continue;
+    charged.push(appliedLimit(limit, verdict));
+    if (!verdict.allowed) return refusalBy(limit, verdict, charged);
+  }
+  return { admitted: true, charged };
+}
+
+function reasonOf(name: LimitName): string {
+  return LIMITS[name].reason ?? `limit.${name}`;
+}
+
+function appliedLimit(limit: NamedLimit, verdict: LimitVerdict): AppliedLimit {
+  return {
+    name: limit.name,
+    limit: verdict.limit,
+    windowMs: limit.rate.windowMs,
+    remaining: verdict.remaining,
+    resetMs: verdict.resetMs,
+  };
+}
+
+function refusalBy(
+  limit: NamedLimit,
+  verdict: LimitVerdict,
+  charged: readonly AppliedLimit[],
+): ChainRefusal {
+  return {
+    admitted: false,
+    charged,
+    refusedBy: limit,
+    refusal: new RpcError(
+      "RATE_LIMITED",
+      `Too many requests (${limit.rate.text} per ${limit.name})`,
+      {
+        reason: limit.reason,
+        retryAfter: retryAfterSeconds(
+          verdict.retryAfterMs ?? verdict.resetMs,
+          limit.rate.windowMs,
+        ),
+      },
+    ),
+  };
 }

@@ -1,15 +1,13 @@
 import assert from "node:assert/strict";
 import type { LimitVerdict } from "../limits/rate_limiter.ts";
 import { compilePolicy } from "../policy/compile.ts";
-import type { AppliedLimit } from "./rate_limit_headers.ts";
 import {
-  applyVerdicts,
-  AUTH_FAILURES_REASON,
-  authFailuresLimit,
+  type ChainOutcome,
   ipLimit,
-  organizationLimit,
+  limitChain,
+  limitOf,
+  readVerdicts,
 } from "./request_limits.ts";
-import { RpcError } from "./rpc_error.ts";
 
 const evaluator = compilePolicy(`version: 1
 organizations:
@@ -32,9 +30,13 @@ const refused: LimitVerdict = {
   retryAfterMs: 400_000,
 };
 
-Deno.test("authFailuresLimit() counts a failed authentication and peeks for any other request", () => {
-  const failed = authFailuresLimit(acme, "203.0.113.7", true);
-  const other = authFailuresLimit(acme, "203.0.113.7", false);
+Deno.test('limitOf("authFailures") counts a failed authentication and peeks for any other request', () => {
+  const ip = "203.0.113.7";
+  const failed = limitOf("authFailures", acme, {
+    ip,
+    failedAuthentication: true,
+  });
+  const other = limitOf("authFailures", acme, { ip });
   assert.equal(failed.peek, undefined);
   assert.equal(other.peek, true);
   for (const limit of [failed, other]) {
@@ -49,48 +51,52 @@ Deno.test("authFailuresLimit() counts a failed authentication and peeks for any 
   );
 });
 
-Deno.test("applyVerdicts() leaves out a peek that admitted: it spent nothing of the request", () => {
-  const applied: AppliedLimit[] = [];
-  applyVerdicts(
-    [
-      ipLimit(evaluator, acme, "203.0.113.7"),
-      authFailuresLimit(acme, "203.0.113.7", false),
-      organizationLimit(acme),
-    ],
+Deno.test("readVerdicts() leaves out a peek that admitted: it spent nothing of the request", () => {
+  const outcome = readVerdicts(
+    limitChain(["ip", "authFailures", "organization"], acme, {
+      ip: "203.0.113.7",
+    }),
     [admitted(19), admitted(10), admitted(99)],
-    applied,
   );
-  assert.deepEqual(applied.map((limit) => limit.name), ["ip", "organization"]);
-});
-
-Deno.test("applyVerdicts() refuses a spent failed-authentication limit with reason limits.auth_failures", () => {
-  const applied: AppliedLimit[] = [];
-  assert.throws(
-    () =>
-      applyVerdicts(
-        [
-          ipLimit(evaluator, acme, "203.0.113.7"),
-          authFailuresLimit(acme, "203.0.113.7", false),
-        ],
-        [admitted(19), refused],
-        applied,
-      ),
-    (error: unknown) =>
-      error instanceof RpcError && error.code === "RATE_LIMITED" &&
-      error.reason === AUTH_FAILURES_REASON &&
-      error.retryAfter !== undefined && error.retryAfter >= 400 &&
-      error.retryAfter <= 405,
-  );
-  assert.deepEqual(applied.map((limit) => [limit.name, limit.remaining]), [
-    ["ip", 19],
-    ["authFailures", 0],
+  assert.equal(outcome.admitted, true);
+  assert.deepEqual(outcome.charged.map((limit) => limit.name), [
+    "ip",
+    "organization",
   ]);
 });
 
-Deno.test("applyVerdicts() names the other limits' refusals limit.<name>, as before", () => {
-  assert.throws(
-    () => applyVerdicts([ipLimit(evaluator, acme, "1.2.3.4")], [refused], []),
-    (error: unknown) =>
-      error instanceof RpcError && error.reason === "limit.ip",
+/** The refusal of a chain that a limit refused; fails the test otherwise. */
+function refusalOf(outcome: ChainOutcome) {
+  assert.equal(outcome.admitted, false);
+  if (outcome.admitted) throw new Error("admitted");
+  return outcome;
+}
+
+Deno.test("readVerdicts() refuses a spent failed-authentication limit with reason limits.auth_failures", () => {
+  const outcome = refusalOf(readVerdicts(
+    limitChain(["ip", "authFailures"], acme, { ip: "203.0.113.7" }),
+    [admitted(19), refused],
+  ));
+  const error = outcome.refusal;
+  assert.ok(
+    error.code === "RATE_LIMITED" &&
+      error.reason === "limits.auth_failures" &&
+      error.retryAfter !== undefined && error.retryAfter >= 400 &&
+      error.retryAfter <= 405,
   );
+  assert.equal(outcome.refusedBy.name, "authFailures");
+  assert.deepEqual(
+    outcome.charged.map((limit) => [limit.name, limit.remaining]),
+    [
+      ["ip", 19],
+      ["authFailures", 0],
+    ],
+  );
+});
+
+Deno.test("readVerdicts() names the other limits' refusals limit.<name>, as before", () => {
+  const outcome = refusalOf(
+    readVerdicts([ipLimit(evaluator, acme, "1.2.3.4")], [refused]),
+  );
+  assert.equal(outcome.refusal.reason, "limit.ip");
 });

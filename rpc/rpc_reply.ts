@@ -10,11 +10,14 @@ import { StoreDataError } from "../store/store_data_error.ts";
 import { StoreUnavailableError } from "../store/store_unavailable_error.ts";
 import { rpcErrorFromChat } from "./chat_error_mapping.ts";
 import { corsHeaders, type HeaderEntry } from "./cors.ts";
-import { type DecisionLogSink, logDecision } from "./decision_log.ts";
+import {
+  type DecisionLogSink,
+  logDecision,
+} from "../observability/decision_log.ts";
 import type { Exchange } from "./exchange.ts";
-import type { Metrics } from "./metrics.ts";
+import type { Metrics } from "../observability/metrics.ts";
 import { rateLimitHeaders, tightestLimit } from "./rate_limit_headers.ts";
-import { UNKNOWN_ORGANIZATION } from "./request_limits.ts";
+import { UNKNOWN_ORGANIZATION } from "../store/store.ts";
 import { RpcError } from "./rpc_error.ts";
 import type { Reply } from "../wire/mod.ts";
 
@@ -69,6 +72,7 @@ export function failureReply(
     logDecision(
       sinks.decisionLog,
       exchange,
+      exchange.organizationId,
       "rejected",
       refusal.code,
       refusal.reason ?? null,
@@ -86,6 +90,7 @@ export function failureReply(
   const decisionId = logDecision(
     sinks.decisionLog,
     exchange,
+    exchange.organizationId,
     "error",
     "INTERNAL",
     "internal.bug",

@@ -3,7 +3,7 @@ import { compilePolicy } from "../policy/compile.ts";
 import { StoreDataError } from "../store/store_data_error.ts";
 import { StoreUnavailableError } from "../store/store_unavailable_error.ts";
 import type { Exchange } from "./exchange.ts";
-import { Metrics } from "./metrics.ts";
+import { Metrics } from "../observability/metrics.ts";
 import { failureReply } from "./rpc_reply.ts";
 
 const evaluator = compilePolicy(`version: 1

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { isVisitorId } from "../chat/chat_store.ts";
+import { isVisitorId } from "../chat/participant.ts";
 import { randomId } from "../chat/random_id.ts";
 import { VisitorReferences } from "./visitor_reference.ts";
 

@@ -71,3 +71,10 @@ export interface Store {
 
 /** The organization id of what belongs to no organization. */
 export const GLOBAL_ORGANIZATION = "_parley";
+
+/**
+ * The organization id under which what names an organization the policy
+ * does not know is counted (limits, metrics, folded log lines): one shared
+ * bucket, so random ids add no keys.
+ */
+export const UNKNOWN_ORGANIZATION = "_unknown";

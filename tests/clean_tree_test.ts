@@ -1,17 +1,15 @@
 /**
- * `deno task test` leaves the tree as it found it. In a fresh clone of the
- * commit under test, the browser tests that write files run, and
- * `git status --porcelain` must stay empty, with no tracked file even
- * rewritten alike: screenshots go to an ignored folder, and only
- * `deno task screenshots` rewrites `docs/screenshots/`.
+ * `deno task test` leaves the tree as it found it: screenshots go to an
+ * ignored folder, and only `deno task screenshots` rewrites
+ * `docs/screenshots/`.
  *
- * Only the tests that write files run in the clone: the whole browser suite
- * takes minutes on a shared machine, and the others write only to temp
- * directories (their servers' stores and logs). "Those that write" is read
- * from the sources — a call of `.screenshot(` or of a `Deno.write…` function
- * — so a new test that writes is covered without being listed here. The
- * clone holds committed files only, so this checks what a newcomer clones,
- * not an uncommitted change.
+ * CI proves it on the whole run, in its fresh clone: `.ci/run` runs
+ * `deno task test` under `.ci/tree_unchanged`, which fails when
+ * `git status --porcelain` reads differently afterwards or any tracked file
+ * was rewritten, even with the same bytes. (This file used to clone the repo
+ * and run the browser tests that write files a second time, minutes of every
+ * run; the guard covers every test, not only those.) The tests here hold the
+ * guard to that in throwaway repositories, and `.ci/run` to using it.
  *
  * @module
  */
@@ -20,8 +18,7 @@ import assert from "node:assert/strict";
 
 const ROOT = new URL("../", import.meta.url);
 const E2E = new URL("tests/e2e/", ROOT);
-/** Bounds the clone's run; the writing tests take well under a minute each. */
-const RUN_WITHIN_MS = 5 * 60_000;
+const GUARD = new URL(".ci/tree_unchanged", ROOT).pathname;
 
 /** The browser test files whose source matches `calls`. */
 async function testsCalling(calls: RegExp): Promise<string[]> {
@@ -34,26 +31,68 @@ async function testsCalling(calls: RegExp): Promise<string[]> {
   return files.sort();
 }
 
-const SCREENSHOT = /\.screenshot\(/;
-const WRITE = /\.screenshot\(|Deno\.write\w*\(/;
-
-async function git(
-  cwd: string | URL,
+async function run(
+  cwd: string,
+  command: string,
   ...args: string[]
-): Promise<{ code: number; stdout: string }> {
-  const output = await new Deno.Command("git", {
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const output = await new Deno.Command(command, {
     args,
     cwd,
     stdout: "piped",
     stderr: "piped",
   }).output();
+  const decoder = new TextDecoder();
   return {
     code: output.code,
-    stdout: new TextDecoder().decode(output.stdout),
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
   };
 }
 
-const checkout = await git(ROOT, "rev-parse", "HEAD").catch(() => undefined);
+const hasGit = await run(".", "git", "--version").then(
+  ({ code }) => code === 0,
+  () => false,
+);
+
+/**
+ * A committed repository with a tracked file, an ignored folder and no
+ * untracked file; `.ci/tree_unchanged sh -c <script>` run in it.
+ */
+async function guarded(
+  script: string,
+): Promise<{ code: number; stderr: string }> {
+  const dir = await Deno.makeTempDir({ prefix: "parley-tree-" });
+  try {
+    await Deno.writeTextFile(`${dir}/.gitignore`, "screenshots/\n");
+    await Deno.writeTextFile(`${dir}/tracked.txt`, "tracked\n");
+    await Deno.writeTextFile(`${dir}/same.txt`, "same bytes\n");
+    for (
+      const args of [
+        ["init", "--quiet"],
+        ["add", "."],
+        [
+          "-c",
+          "user.name=Parley CI",
+          "-c",
+          "user.email=ci@parley.test",
+          "commit",
+          "--quiet",
+          "-m",
+          "fixture",
+        ],
+      ]
+    ) {
+      assert.equal((await run(dir, "git", ...args)).code, 0, args.join(" "));
+    }
+    // A rewrite in the same clock tick as the checkout could keep its time.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const { code, stderr } = await run(dir, GUARD, "sh", "-c", script);
+    return { code, stderr };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
 
 Deno.test("deno task screenshots runs every browser test that writes a screenshot", async () => {
   const config = JSON.parse(
@@ -62,80 +101,69 @@ Deno.test("deno task screenshots runs every browser test that writes a screensho
   const task: string = config.tasks.screenshots;
   assert.match(task, /^PARLEY_SCREENSHOTS=docs deno test -A /);
   const listed = task.split(" ").filter((word) => word.endsWith("_test.ts"));
-  assert.deepEqual(listed.sort(), await testsCalling(SCREENSHOT));
+  assert.deepEqual(listed.sort(), await testsCalling(/\.screenshot\(/));
+});
+
+Deno.test(".ci/run runs deno task test under .ci/tree_unchanged, then finds the screenshots in the ignored folder", async () => {
+  const ci = await Deno.readTextFile(new URL(".ci/run", ROOT));
+  const commands = ci.split("\n").filter((line) => /^[^#\s]/.test(line));
+  assert.ok(
+    commands.includes(".ci/tree_unchanged deno task test"),
+    "deno task test is not run under the guard",
+  );
+  assert.ok(
+    !commands.some((line) => /^deno task test\b/.test(line)),
+    "deno task test also runs unguarded",
+  );
+  assert.match(ci, /tests\/e2e\/screenshots\/inbox-assigned\.png -nt/);
+});
+
+Deno.test({
+  name: "the guard passes a command that writes only ignored files",
+  ignore: !hasGit,
+  async fn() {
+    const { code, stderr } = await guarded(
+      "mkdir -p screenshots && echo png > screenshots/inbox.png",
+    );
+    assert.equal(code, 0, stderr);
+  },
 });
 
 Deno.test({
   name:
-    "the browser tests that write files leave a fresh clone's git status empty",
-  ignore: checkout?.code !== 0,
+    "the guard fails a command that rewrites a tracked file with the same bytes, naming it",
+  ignore: !hasGit,
   async fn() {
-    const files = await testsCalling(WRITE);
-    assert.ok(files.length >= 3, `only ${files.join(", ")}`);
-    const dir = await Deno.makeTempDir({ prefix: "parley-clone-" });
-    try {
-      const clone = `${dir}/parley`;
-      assert.equal(
-        (await git(dir, "clone", "--quiet", ROOT.pathname, clone)).code,
-        0,
-      );
-      assert.equal(
-        (await git(clone, "checkout", "--quiet", checkout!.stdout.trim()))
-          .code,
-        0,
-      );
-      // Byte-identical rewrites (screenshots render alike on one machine)
-      // leave git status clean, so modification times are compared too.
-      const tracked = (await git(clone, "ls-files", "-z")).stdout.split("\0")
-        .filter((path) => path !== "");
-      const modified = async () =>
-        Object.fromEntries(
-          await Promise.all(
-            tracked.map(async (path) => [
-              path,
-              (await Deno.lstat(`${clone}/${path}`)).mtime?.getTime(),
-            ]),
-          ),
-        );
-      const before = await modified();
-      const passThrough: Record<string, string> = {};
-      for (const name of ["HOME", "PATH", "DENO_DIR", "XDG_CACHE_HOME"]) {
-        const value = Deno.env.get(name);
-        if (value !== undefined) passThrough[name] = value;
-      }
-      const run = await new Deno.Command(Deno.execPath(), {
-        args: ["test", "-A", ...files],
-        cwd: clone,
-        // No PARLEY_SCREENSHOTS: the tests as `deno task test` runs them.
-        clearEnv: true,
-        env: { ...passThrough, NO_COLOR: "1" },
-        stdout: "piped",
-        stderr: "piped",
-        signal: AbortSignal.timeout(RUN_WITHIN_MS),
-      }).output();
-      const decoder = new TextDecoder();
-      assert.equal(
-        run.code,
-        0,
-        decoder.decode(run.stdout).slice(-4000) +
-          decoder.decode(run.stderr).slice(-4000),
-      );
-      const status = await git(clone, "status", "--porcelain");
-      assert.equal(status.code, 0);
-      assert.equal(status.stdout, "", "the tests changed the tree");
-      const after = await modified();
-      assert.deepEqual(
-        tracked.filter((path) => after[path] !== before[path]),
-        [],
-        "the tests rewrote tracked files",
-      );
-      // They did write: into the ignored folder.
-      const written = [
-        ...Deno.readDirSync(`${clone}/tests/e2e/screenshots`),
-      ].map((entry) => entry.name);
-      assert.ok(written.includes("inbox-assigned.png"), written.join(", "));
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    const { code, stderr } = await guarded("echo 'same bytes' > same.txt");
+    assert.equal(code, 1);
+    assert.match(stderr, /rewrote tracked files:\nsame\.txt\n/);
+  },
+});
+
+for (
+  const [change, script, shown] of [
+    ["changes a tracked file", "echo changed > tracked.txt", " M tracked.txt"],
+    ["deletes a tracked file", "rm tracked.txt", " D tracked.txt"],
+    ["adds an untracked file", "echo new > new.txt", "?? new.txt"],
+  ] as const
+) {
+  Deno.test({
+    name: `the guard fails a command that ${change}, showing git status`,
+    ignore: !hasGit,
+    async fn() {
+      const { code, stderr } = await guarded(script);
+      assert.equal(code, 1);
+      assert.match(stderr, /changed git status:/);
+      assert.ok(stderr.includes(`> ${shown}`), stderr);
+    },
+  });
+}
+
+Deno.test({
+  name: "the guard fails with the command's own exit code when it fails",
+  ignore: !hasGit,
+  async fn() {
+    const { code } = await guarded("exit 3");
+    assert.equal(code, 3);
   },
 });

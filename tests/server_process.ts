@@ -8,7 +8,7 @@
  */
 
 import http from "node:http";
-import type { DecisionLogEntry } from "../rpc/decision_log.ts";
+import type { DecisionLogEntry } from "../observability/decision_log.ts";
 
 /** A running server process. */
 export interface ServerProcess {

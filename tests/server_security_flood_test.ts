@@ -12,7 +12,7 @@ import {
   FLUSH_INTERVAL_MS,
   HOUR_MS,
   hourStart,
-} from "../rpc/security_tally.ts";
+} from "../observability/security_tally.ts";
 import {
   awayFromWindowEdge,
   type ServerProcess,

@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { hourStart } from "../rpc/security_tally.ts";
+import { hourStart } from "../observability/security_tally.ts";
 import { signWithJsonwebtoken } from "./jsonwebtoken_minter.ts";
 import { type ServerProcess, startServer, waitFor } from "./server_process.ts";
 import { testEachEngine } from "./store_engines.ts";

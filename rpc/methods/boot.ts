@@ -13,7 +13,8 @@
  * @module
  */
 
-import { isVisitorId, type Participant } from "../../chat/chat_store.ts";
+import type { Participant } from "../../chat/chat_store.ts";
+import { isVisitorId } from "../../chat/participant.ts";
 import { randomId } from "../../chat/random_id.ts";
 import type { ConversationAttributes } from "../../store/conversation_store.ts";
 import type { MethodDefinition } from "../method.ts";

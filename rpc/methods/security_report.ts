@@ -10,7 +10,7 @@ import {
   DEFAULT_REPORT_HOURS,
   MAX_REPORT_HOURS,
   readSecurityReport,
-} from "../security_report.ts";
+} from "../../observability/security_report.ts";
 import type { SecurityReport } from "../../wire/mod.ts";
 
 /** The `agent.securityReport` method. */

@@ -42,17 +42,19 @@ import {
   type ConversationPosition,
   parseConversationCursor,
 } from "../conversation_cursor.ts";
+import {
+  type ConflictAttempt,
+  done,
+  LOST,
+  retryConflicts,
+} from "../conflict_retry.ts";
 import { StoreUnavailableError } from "../store_unavailable_error.ts";
 import type { ChatMessage } from "../../wire/records.ts";
 import { BatchedReads } from "./batched_reads.ts";
-import { isDatabaseLocked, jitteredBackoff } from "./locked_retry.ts";
+import { isDatabaseLocked } from "./locked_retry.ts";
 import { retryWhileLocked } from "./locked_retry.ts";
 import { outboxMutations } from "./kv_outbox_store.ts";
 
-/** How many times a checked write is re-read and retried after losing a race. */
-const MAX_CONFLICT_ATTEMPTS = 30;
-/** Longest wait between two such attempts, milliseconds. */
-const CONFLICT_BACKOFF_MAX_MS = 100;
 /** Feed entries expire after this; `sweepFeed` also deletes them. */
 const FEED_EXPIRE_MS = 7 * 24 * 60 * 60 * 1000;
 /** Keys deleted per commit when purging or trimming. */
@@ -139,17 +141,12 @@ export class KvConversationStore implements ConversationStore {
         conversationKey(organizationId, remembered),
       );
       if (known.value?.status === "open") {
-        const current = normalize(known.value);
-        const refreshed = how.refresh(current);
-        if (refreshed === undefined) return current;
-        const result = await this.#commit(() =>
-          this.#kv.atomic().check(known).set(known.key, refreshed)
-        );
-        if (result.ok) return refreshed;
+        const refreshed = await this.#refresh(known, known.value, how);
+        if (refreshed.done) return refreshed.value;
       }
       this.#pointers.delete(cacheKey);
     }
-    for (let attempt = 0; attempt < MAX_CONFLICT_ATTEMPTS; attempt++) {
+    return await retryConflicts("open", async () => {
       const pointer = await this.#get<string>(pointerKey);
       if (pointer.value !== null) {
         const entry = await this.#get<Conversation>(
@@ -157,15 +154,7 @@ export class KvConversationStore implements ConversationStore {
         );
         if (entry.value?.status === "open") {
           this.#remember(cacheKey, entry.value.id);
-          const current = normalize(entry.value);
-          const refreshed = how.refresh(current);
-          if (refreshed === undefined) return current;
-          const result = await this.#commit(() =>
-            this.#kv.atomic().check(entry).set(entry.key, refreshed)
-          );
-          if (result.ok) return refreshed;
-          await conflictBackoff(attempt);
-          continue;
+          return await this.#refresh(entry, entry.value, how);
         }
       }
       const conversation = how.create();
@@ -177,13 +166,25 @@ export class KvConversationStore implements ConversationStore {
         indexMutations(op, organizationId, undefined, conversation);
         return op;
       });
-      if (result.ok) {
-        this.#remember(cacheKey, conversation.id);
-        return conversation;
-      }
-      await conflictBackoff(attempt);
-    }
-    throw contended("open");
+      if (!result.ok) return LOST;
+      this.#remember(cacheKey, conversation.id);
+      return done(conversation);
+    });
+  }
+
+  /** An open conversation as `how` refreshes it, written if it changed. */
+  async #refresh(
+    entry: Deno.KvEntryMaybe<Conversation>,
+    stored: Conversation,
+    how: OpenConversation,
+  ): Promise<ConflictAttempt<Conversation>> {
+    const current = normalize(stored);
+    const refreshed = how.refresh(current);
+    if (refreshed === undefined) return done(current);
+    const result = await this.#commit(() =>
+      this.#kv.atomic().check(entry).set(entry.key, refreshed)
+    );
+    return result.ok ? done(refreshed) : LOST;
   }
 
   async get(
@@ -202,12 +203,12 @@ export class KvConversationStore implements ConversationStore {
     change: (current: Conversation) => ConversationChange | undefined,
   ): Promise<Conversation | undefined> {
     const key = conversationKey(organizationId, conversationId);
-    return await this.#retryConflicts("update", async () => {
+    return await retryConflicts("update", async () => {
       const entry = await this.#get<Conversation>(key);
-      if (entry.value === null) return { done: true, value: undefined };
+      if (entry.value === null) return done(undefined);
       const current = normalize(entry.value);
       const next = change(current);
-      if (next === undefined) return { done: true, value: current };
+      if (next === undefined) return done(current);
       const { conversation } = next;
       const ok = await this.#write(
         organizationId,
@@ -218,7 +219,7 @@ export class KvConversationStore implements ConversationStore {
           outboxMutations(op, next.outbox ?? []);
         },
       );
-      return ok ? { done: true, value: conversation } : { done: false };
+      return ok ? done(conversation) : LOST;
     });
   }
 
@@ -229,9 +230,9 @@ export class KvConversationStore implements ConversationStore {
     keep: number,
   ): Promise<{ message: ChatMessage; conversation: Conversation } | undefined> {
     const key = conversationKey(organizationId, conversationId);
-    return await this.#retryConflicts("append", async () => {
+    return await retryConflicts("append", async () => {
       const entry = await this.#get<Conversation>(key);
-      if (entry.value === null) return { done: true, value: undefined };
+      if (entry.value === null) return done(undefined);
       const current = normalize(entry.value);
       const change = compose(current);
       const { message } = change;
@@ -264,9 +265,7 @@ export class KvConversationStore implements ConversationStore {
           outboxMutations(op, change.outbox ?? []);
         },
       );
-      return ok
-        ? { done: true, value: { message, conversation } }
-        : { done: false };
+      return ok ? done({ message, conversation }) : LOST;
     });
   }
 
@@ -351,9 +350,9 @@ export class KvConversationStore implements ConversationStore {
   }
 
   async publish(organizationId: string, event: FeedEvent): Promise<void> {
-    await this.#retryConflicts("publish", async () => {
+    await retryConflicts("publish", async () => {
       const ok = await this.#write(organizationId, [event], () => {});
-      return ok ? { done: true, value: undefined } : { done: false };
+      return ok ? done(undefined) : LOST;
     });
   }
 
@@ -490,31 +489,18 @@ export class KvConversationStore implements ConversationStore {
     }
   }
 
-  /** Runs `attempt` until it is done, backing off after each lost race. */
-  async #retryConflicts<T>(
-    operation: string,
-    attempt: () => Promise<{ done: true; value: T } | { done: false }>,
-  ): Promise<T> {
-    for (let tries = 0; tries < MAX_CONFLICT_ATTEMPTS; tries++) {
-      const outcome = await attempt();
-      if (outcome.done) return outcome.value;
-      await conflictBackoff(tries);
-    }
-    throw contended(operation);
-  }
-
   async #purgeOne(
     organizationId: string,
     conversationId: string,
     cutoffMs: number,
   ): Promise<"purged" | "missing" | "kept"> {
     const key = conversationKey(organizationId, conversationId);
-    return await this.#retryConflicts("purge", async () => {
+    return await retryConflicts("purge", async () => {
       const entry = await this.#get<Conversation>(key);
-      if (entry.value === null) return { done: true, value: "missing" };
+      if (entry.value === null) return done("missing");
       const current = normalize(entry.value);
       const updatedMs = Date.parse(current.updatedAt);
-      if (updatedMs >= cutoffMs) return { done: true, value: "kept" };
+      if (updatedMs >= cutoffMs) return done("kept");
       const pointerKey = participantKey(organizationId, current.participant);
       const pointer = await this.#get<string>(pointerKey);
       const result = await this.#commit(() => {
@@ -526,7 +512,7 @@ export class KvConversationStore implements ConversationStore {
         if (pointer.value === conversationId) op.delete(pointerKey);
         return op;
       });
-      if (!result.ok) return { done: false };
+      if (!result.ok) return LOST;
       await this.#deleteMessages(organizationId, conversationId);
       await this.#commit(() =>
         this.#kv.atomic().delete([
@@ -536,7 +522,7 @@ export class KvConversationStore implements ConversationStore {
           conversationId,
         ])
       );
-      return { done: true, value: "purged" };
+      return done("purged");
     });
   }
 
@@ -657,21 +643,6 @@ function indexKeys(organizationId: string, conversation: Conversation): Key[] {
     );
   }
   return keys;
-}
-
-/**
- * Waits a jittered, growing moment after a checked commit lost a race, so
- * that writers of one conversation (several tabs, processes, a bot) spread
- * out instead of colliding again.
- */
-function conflictBackoff(attempt: number): Promise<void> {
-  return jitteredBackoff(attempt, 1, CONFLICT_BACKOFF_MAX_MS);
-}
-
-function contended(operation: string): StoreUnavailableError {
-  return new StoreUnavailableError(
-    `Chat store stayed contended during ${operation}`,
-  );
 }
 
 function unavailable(error: unknown): unknown {

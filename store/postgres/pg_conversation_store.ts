@@ -50,7 +50,7 @@ import {
   parseConversationCursor,
 } from "../conversation_cursor.ts";
 import type { OutboxItem } from "../outbox_store.ts";
-import { StoreUnavailableError } from "../store_unavailable_error.ts";
+import { done, LOST, retryConflicts } from "../conflict_retry.ts";
 import type { ChatMessage } from "../../wire/records.ts";
 import { BatchedLookups } from "./batched_lookups.ts";
 import { KnownVersions } from "./known_versions.ts";
@@ -61,10 +61,6 @@ import {
 } from "./pg_database.ts";
 import { ceilMs, floorMs } from "./whole_ms.ts";
 
-/** How many times a change is re-read and retried after losing a race. */
-const MAX_CONFLICT_ATTEMPTS = 30;
-/** Longest wait between two such attempts, milliseconds. */
-const CONFLICT_BACKOFF_MAX_MS = 100;
 /** Oldest messages removed per append (a lowered bound converges). */
 const TRIM_PER_APPEND = 200;
 /** Conversations one `purge` call deletes at most. */
@@ -174,18 +170,18 @@ export class PgConversationStore implements ConversationStore {
     participant: Participant,
     how: OpenConversation,
   ): Promise<Conversation> {
-    for (let attempt = 0; attempt < MAX_CONFLICT_ATTEMPTS; attempt++) {
+    return await retryConflicts("open", async () => {
       const found = await this.#byParticipant.get([
         organizationId,
         participant,
       ]);
       if (found !== undefined) {
         const refreshed = how.refresh(found.conversation);
-        if (refreshed === undefined) return found.conversation;
+        if (refreshed === undefined) return done(found.conversation);
         const committed = await this.#commit(organizationId, found, {
           conversation: refreshed,
         });
-        if (committed.written) return refreshed;
+        return committed.written ? done(refreshed) : LOST;
       } else {
         const conversation = how.create();
         const rows = await this.#database.run("Chat store", (sql) =>
@@ -203,14 +199,11 @@ export class PgConversationStore implements ConversationStore {
               WHERE status = 'open' DO NOTHING
             RETURNING version`);
         // Another host or request created it first: use theirs.
-        if (rows.length === 1) {
-          this.#remember(organizationId, { conversation, version: 1 });
-          return conversation;
-        }
+        if (rows.length !== 1) return LOST;
+        this.#remember(organizationId, { conversation, version: 1 });
+        return done(conversation);
       }
-      await conflictBackoff(attempt);
-    }
-    throw contended("open");
+    });
   }
 
   async get(
@@ -486,21 +479,21 @@ export class PgConversationStore implements ConversationStore {
         }
       }
     }
-    found ??= await this.#byId.get([organizationId, conversationId]);
-    for (let tries = 0; tries < MAX_CONFLICT_ATTEMPTS; tries++) {
-      if (found === undefined) return undefined;
+    return await retryConflicts(operation, async () => {
+      found ??= await this.#byId.get([organizationId, conversationId]);
+      if (found === undefined) return done(undefined);
       const next = attempt(found);
-      if ("done" in next) return next.done;
+      if ("done" in next) return done(next.done);
       const committed = await this.#commit(organizationId, found, next.commit);
-      if (committed.written) return next.result;
-      await conflictBackoff(tries);
+      if (committed.written) return done(next.result);
+      if (committed.current === undefined) return done(undefined);
       // A write that waited for the winner's lock saw the row as it was
-      // before: read it as it is now.
-      found = committed.current?.version === found.version
-        ? await this.#byId.get([organizationId, conversationId])
+      // before: the next attempt reads it as it is now.
+      found = committed.current.version === found.version
+        ? undefined
         : committed.current;
-    }
-    throw contended(operation);
+      return LOST;
+    });
   }
 
   /**
@@ -683,19 +676,4 @@ function byPosition(
     found[row.i - 1] = { conversation: row.document, version: row.version };
   }
   return found;
-}
-
-/**
- * Waits a jittered, growing moment after a change lost a race, so that
- * writers of one conversation spread out instead of colliding again.
- */
-function conflictBackoff(attempt: number): Promise<void> {
-  const ceiling = Math.min(CONFLICT_BACKOFF_MAX_MS, 2 ** attempt);
-  return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
-}
-
-function contended(operation: string): StoreUnavailableError {
-  return new StoreUnavailableError(
-    `Chat store stayed contended during ${operation}`,
-  );
 }

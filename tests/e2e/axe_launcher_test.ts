@@ -6,17 +6,16 @@ import {
   seriousViolations,
 } from "./axe.ts";
 import {
-  launchChromium,
   openPage,
+  sharedChromium,
   widgetParts,
   widgetReady,
 } from "./browser.ts";
 import { openWidgetFixture } from "./widget_fixture.ts";
 
 Deno.test("runAxe() finds a nameless button inside an open shadow root and names it through its host", async () => {
-  const browser = await launchChromium();
+  const { page, context } = await openPage(await sharedChromium());
   try {
-    const { page } = await openPage(browser);
     await page.setContent(
       `<!doctype html><html lang="en"><head><title>Audit</title></head><body><main><h1>Page</h1><div id="host"></div></main></body></html>`,
     );
@@ -47,7 +46,7 @@ Deno.test("runAxe() finds a nameless button inside an open shadow root and names
       [],
     );
   } finally {
-    await browser.close();
+    await context.close();
   }
 });
 

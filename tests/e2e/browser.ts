@@ -26,7 +26,9 @@ export const CHROMIUM_PATH = Deno.env.get("PARLEY_CHROMIUM") ??
  * @returns the browser; close it with `await browser.close()`
  * @throws {Error} when Chromium is not installed at `CHROMIUM_PATH`
  */
-export async function launchChromium(): Promise<Browser> {
+export async function launchChromium(
+  extraArgs: readonly string[] = [],
+): Promise<Browser> {
   try {
     await Deno.stat(CHROMIUM_PATH);
   } catch {
@@ -46,8 +48,103 @@ export async function launchChromium(): Promise<Browser> {
       "--disable-component-update",
       "--disable-sync",
       "--host-resolver-rules=MAP *.test 127.0.0.1",
+      ...extraArgs,
     ],
   });
+}
+
+/**
+ * Names this worker's shared browser among the machine's processes (Chromium
+ * ignores switches it does not know), so `unload` can find and end it.
+ */
+const SHARED_MARK = `--parley-shared-chromium=${crypto.randomUUID()}`;
+
+let shared: Promise<Browser> | undefined;
+
+/**
+ * This test file's Chromium: launched on first use, ended when the file's
+ * worker ends. Launching is the slow part of a browser test; a context per
+ * test ({@linkcode openPage}) isolates as a browser would (its own cookies,
+ * storage, cache and permissions), so tests share the browser and never a
+ * context. Do not close it: other tests of the file use it after yours.
+ *
+ * @returns the browser
+ * @throws {Error} when Chromium is not installed at `CHROMIUM_PATH`
+ */
+export function sharedChromium(): Promise<Browser> {
+  shared ??= launchChromium([SHARED_MARK]).then((browser) => {
+    browser.on("disconnected", () => shared = undefined);
+    return browser;
+  }, (error) => {
+    shared = undefined;
+    throw error;
+  });
+  return shared;
+}
+
+// `unload` cannot wait for `browser.close()`, and the file's worker ends
+// while `deno test` goes on with the next file: without this, each file would
+// leave a browser running until the whole run ends.
+globalThis.addEventListener("unload", () => {
+  if (shared !== undefined) endMarkedChromium(SHARED_MARK);
+});
+
+/**
+ * Kills the browser started with `mark` and every process of its profile
+ * (renderers, GPU, network), then removes the profile directory.
+ */
+function endMarkedChromium(mark: string): void {
+  const commandLines = new Map<number, string[]>();
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const args = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`)
+        .split("\0");
+      commandLines.set(Number(entry.name), args);
+    } catch {
+      // Exited while listed, or not ours to read.
+    }
+  }
+  const main = [...commandLines].find(([, args]) => args.includes(mark));
+  if (main === undefined) return;
+  const profileArg = main[1].find((arg) => arg.startsWith("--user-data-dir="));
+  const members = [...commandLines]
+    .filter(([, args]) =>
+      args.includes(mark) ||
+      (profileArg !== undefined && args.includes(profileArg))
+    )
+    .map(([pid]) => pid);
+  for (const pid of members) {
+    try {
+      Deno.kill(pid, "SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  }
+  if (profileArg === undefined) return;
+  // Wait (boundedly) for the processes to go before removing their profile.
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let round = 0; round < 100 && members.some(alive); round++) {
+    Atomics.wait(pause, 0, 0, 20);
+  }
+  try {
+    Deno.removeSync(profileArg.slice("--user-data-dir=".length), {
+      recursive: true,
+    });
+  } catch {
+    // Best effort: it is a temp dir.
+  }
+}
+
+/** Whether `pid` runs (a zombie awaiting its parent counts as gone). */
+function alive(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !==
+      "Z";
+  } catch {
+    return false;
+  }
 }
 
 /** One file the host site serves. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { hourStart } from "../../rpc/security_tally.ts";
+import { hourStart } from "../../observability/security_tally.ts";
 import { testEachEngine } from "../store_engines.ts";
 import { widgetReady } from "./browser.ts";
 import { mintChatToken, TOKEN_FETCHER_SCRIPT } from "./chat_token.ts";

@@ -1,7 +1,9 @@
 /**
- * Everything a widget browser test needs, started together and disposed
- * together: the real Parley server (child process, temp KV) with a policy for
- * the host site's port, the host site, and headless Chromium.
+ * Everything a widget browser test needs: the real Parley server (child
+ * process, temp KV) with a policy for the host site's port, the host site,
+ * and the file's headless Chromium (`sharedChromium`: one browser per test
+ * file, a fresh context per page). Disposing the fixture ends its server,
+ * its site and its contexts; the browser stays for the file's next test.
  *
  * @module
  */
@@ -13,9 +15,9 @@ import {
   emulateVisibility,
   hostPage,
   type HostSite,
-  launchChromium,
   openPage,
   type PageWatch,
+  sharedChromium,
   startHostSite,
 } from "./browser.ts";
 
@@ -231,9 +233,8 @@ export async function openWidgetFixture(
       },
       ...(options.store === undefined ? {} : { store: options.store }),
     });
-    browser = await launchChromium();
+    browser = await sharedChromium();
   } catch (error) {
-    await browser?.close();
     await server?.[Symbol.asyncDispose]();
     await site.close();
     throw error;
@@ -316,8 +317,8 @@ export async function openWidgetFixture(
       );
     },
     async [Symbol.asyncDispose]() {
+      // The browser is the file's (sharedChromium); the contexts are this test's.
       for (const context of contexts) await context.close();
-      await chromium.close();
       await running[Symbol.asyncDispose]();
       await site.close();
     },

@@ -10,8 +10,6 @@
  * @module
  */
 
-import type { Exchange } from "./exchange.ts";
-
 /** One logged decision. */
 export interface DecisionLogEntry {
   /** Unique id, also sent to the client in `INTERNAL` errors. */
@@ -47,11 +45,26 @@ export interface DecisionLogEntry {
 /** Where decision lines go. */
 export type DecisionLogSink = (entry: DecisionLogEntry) => void;
 
+/** What a decision line says about its request (the RPC pipeline's exchange). */
+export interface LoggedRequest {
+  /** The method as named in the path (not yet known to exist). */
+  readonly methodName: string;
+  readonly origin: string | null;
+  /** The client IP under `server.trustProxy`. */
+  readonly ip: string;
+  /** Epoch milliseconds of arrival. */
+  readonly now: number;
+  /** The policy in force, by its revision. */
+  readonly evaluator: { readonly revision: string };
+}
+
 /**
  * Writes one decision about a request, bounding what the client chose.
  *
  * @param sink Where it goes; nothing is written without one.
- * @param exchange The request.
+ * @param request The request.
+ * @param organizationId The organization as the request (or its session)
+ *   named it; `null` before that is known.
  * @param outcome What was decided.
  * @param code The wire code.
  * @param reason The stable reason, if any.
@@ -59,7 +72,8 @@ export type DecisionLogSink = (entry: DecisionLogEntry) => void;
  */
 export function logDecision(
   sink: DecisionLogSink | undefined,
-  exchange: Exchange,
+  request: LoggedRequest,
+  organizationId: string | null,
   outcome: DecisionLogEntry["outcome"],
   code: string,
   reason: string | null,
@@ -67,12 +81,12 @@ export function logDecision(
   const decisionId = crypto.randomUUID();
   sink?.({
     decisionId,
-    time: new Date(exchange.now).toISOString(),
-    policyRevision: exchange.evaluator.revision,
-    organizationId: exchange.organizationId,
-    origin: exchange.origin === null ? null : exchange.origin.slice(0, 256),
-    ip: exchange.ip,
-    method: exchange.methodName.slice(0, 64),
+    time: new Date(request.now).toISOString(),
+    policyRevision: request.evaluator.revision,
+    organizationId,
+    origin: request.origin === null ? null : request.origin.slice(0, 256),
+    ip: request.ip,
+    method: request.methodName.slice(0, 64),
     outcome,
     code,
     reason,

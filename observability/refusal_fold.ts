@@ -20,7 +20,7 @@
  */
 
 import type { DecisionLogEntry, DecisionLogSink } from "./decision_log.ts";
-import { UNKNOWN_ORGANIZATION } from "./request_limits.ts";
+import { UNKNOWN_ORGANIZATION } from "../store/store.ts";
 
 /** How long refusals of one key are counted before their line is written. */
 export const FOLD_WINDOW_MS = 10_000;
