@@ -34,6 +34,7 @@ import type {
   FeedEntry,
   FeedEvent,
   MessageChange,
+  MessagesQuery,
   OpenConversation,
   Participant,
 } from "../conversation_store.ts";
@@ -110,14 +111,8 @@ export class KvConversationStore implements ConversationStore {
   ): Promise<Conversation | undefined> {
     const pointerKey = participantKey(organizationId, participant);
     const cacheKey = pointerCacheKey(organizationId, pointerKey);
-    const remembered = this.#pointers.get(cacheKey);
-    if (remembered !== undefined) {
-      const known = await this.#get<Conversation>(
-        conversationKey(organizationId, remembered),
-      );
-      if (known.value?.status === "open") return normalize(known.value);
-      this.#pointers.delete(cacheKey);
-    }
+    const known = await this.#rememberedOpen(organizationId, cacheKey);
+    if (known !== undefined) return normalize(known.stored);
     const pointer = await this.#get<string>(pointerKey);
     if (pointer.value === null) return undefined;
     const entry = await this.#get<Conversation>(
@@ -135,15 +130,10 @@ export class KvConversationStore implements ConversationStore {
   ): Promise<Conversation> {
     const pointerKey = participantKey(organizationId, participant);
     const cacheKey = pointerCacheKey(organizationId, pointerKey);
-    const remembered = this.#pointers.get(cacheKey);
-    if (remembered !== undefined) {
-      const known = await this.#get<Conversation>(
-        conversationKey(organizationId, remembered),
-      );
-      if (known.value?.status === "open") {
-        const refreshed = await this.#refresh(known, known.value, how);
-        if (refreshed.done) return refreshed.value;
-      }
+    const known = await this.#rememberedOpen(organizationId, cacheKey);
+    if (known !== undefined) {
+      const refreshed = await this.#refresh(known.entry, known.stored, how);
+      if (refreshed.done) return refreshed.value;
       this.#pointers.delete(cacheKey);
     }
     return await retryConflicts("open", async () => {
@@ -170,6 +160,28 @@ export class KvConversationStore implements ConversationStore {
       this.#remember(cacheKey, conversation.id);
       return done(conversation);
     });
+  }
+
+  /**
+   * The conversation a remembered pointer names, while it is still open; a
+   * pointer to a closed or missing conversation is forgotten.
+   */
+  async #rememberedOpen(
+    organizationId: string,
+    cacheKey: string,
+  ): Promise<
+    { entry: Deno.KvEntryMaybe<Conversation>; stored: Conversation } | undefined
+  > {
+    const remembered = this.#pointers.get(cacheKey);
+    if (remembered === undefined) return undefined;
+    const known = await this.#get<Conversation>(
+      conversationKey(organizationId, remembered),
+    );
+    if (known.value?.status === "open") {
+      return { entry: known, stored: known.value };
+    }
+    this.#pointers.delete(cacheKey);
+    return undefined;
   }
 
   /** An open conversation as `how` refreshes it, written if it changed. */
@@ -272,11 +284,7 @@ export class KvConversationStore implements ConversationStore {
   async messages(
     organizationId: string,
     conversationId: string,
-    options: {
-      readonly after?: string;
-      readonly limit: number;
-      readonly newest?: boolean;
-    },
+    options: MessagesQuery,
   ): Promise<ChatMessage[]> {
     const prefix = messagePrefix(organizationId, conversationId);
     if (options.newest) {
