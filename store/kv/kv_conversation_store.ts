@@ -184,6 +184,26 @@ export class KvConversationStore implements ConversationStore {
     return undefined;
   }
 
+  /**
+   * Runs `attempt` on the stored conversation until it is done (each try
+   * reads it again); a conversation that is not stored gives `missing`.
+   */
+  async #retryStored<T, Missing>(
+    operation: string,
+    key: Key,
+    missing: Missing,
+    attempt: (
+      entry: Deno.KvEntryMaybe<Conversation>,
+      current: Conversation,
+    ) => Promise<ConflictAttempt<T>>,
+  ): Promise<T | Missing> {
+    return await retryConflicts<T | Missing>(operation, async () => {
+      const entry = await this.#get<Conversation>(key);
+      if (entry.value === null) return done(missing);
+      return await attempt(entry, normalize(entry.value));
+    });
+  }
+
   /** An open conversation as `how` refreshes it, written if it changed. */
   async #refresh(
     entry: Deno.KvEntryMaybe<Conversation>,
@@ -215,10 +235,10 @@ export class KvConversationStore implements ConversationStore {
     change: (current: Conversation) => ConversationChange | undefined,
   ): Promise<Conversation | undefined> {
     const key = conversationKey(organizationId, conversationId);
-    return await retryConflicts("update", async () => {
-      const entry = await this.#get<Conversation>(key);
-      if (entry.value === null) return done(undefined);
-      const current = normalize(entry.value);
+    return await this.#retryStored("update", key, undefined, async (
+      entry,
+      current,
+    ) => {
       const next = change(current);
       if (next === undefined) return done(current);
       const { conversation } = next;
@@ -242,10 +262,10 @@ export class KvConversationStore implements ConversationStore {
     keep: number,
   ): Promise<{ message: ChatMessage; conversation: Conversation } | undefined> {
     const key = conversationKey(organizationId, conversationId);
-    return await retryConflicts("append", async () => {
-      const entry = await this.#get<Conversation>(key);
-      if (entry.value === null) return done(undefined);
-      const current = normalize(entry.value);
+    return await this.#retryStored("append", key, undefined, async (
+      entry,
+      current,
+    ) => {
       const change = compose(current);
       const { message } = change;
       const excess = change.conversation.messageCount - Math.max(1, keep);
@@ -503,10 +523,10 @@ export class KvConversationStore implements ConversationStore {
     cutoffMs: number,
   ): Promise<"purged" | "missing" | "kept"> {
     const key = conversationKey(organizationId, conversationId);
-    return await retryConflicts("purge", async () => {
-      const entry = await this.#get<Conversation>(key);
-      if (entry.value === null) return done("missing");
-      const current = normalize(entry.value);
+    return await this.#retryStored("purge", key, "missing", async (
+      entry,
+      current,
+    ) => {
       const updatedMs = Date.parse(current.updatedAt);
       if (updatedMs >= cutoffMs) return done("kept");
       const pointerKey = participantKey(organizationId, current.participant);
