@@ -16,7 +16,7 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
+import { benchFlags } from "./bench_flags.ts";
 
 interface Case {
   readonly name: string;
@@ -145,15 +145,12 @@ async function measureApart(root: string, name: string): Promise<Measurement> {
   return JSON.parse(new TextDecoder().decode(output.stdout));
 }
 
-const flags = parseArgs({
-  args: Deno.args,
-  options: {
-    compare: { type: "string" },
-    only: { type: "string" },
-    child: { type: "string" },
-    case: { type: "string" },
-  },
-}).values;
+const flags = benchFlags({
+  compare: undefined,
+  only: undefined,
+  child: undefined,
+  case: undefined,
+});
 
 if (flags.child !== undefined) {
   const item = CASES.find((candidate) => candidate.name === flags.case);

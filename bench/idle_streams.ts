@@ -29,20 +29,16 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { startCluster } from "../tests/postgres_cluster.ts";
 import { startServer } from "../tests/server_process.ts";
-import { engineFlag, wholeFlag } from "./bench_flags.ts";
+import { benchFlags, engineFlag, wholeFlag } from "./bench_flags.ts";
 import { cpuSeconds, residentBytes } from "./process_usage.ts";
 
-const { values: flags } = parseArgs({
-  args: Deno.args,
-  options: {
-    streams: { type: "string", default: "500" },
-    seconds: { type: "string", default: "30" },
-    engine: { type: "string", default: "kv" },
-    compare: { type: "string" },
-  },
+const flags = benchFlags({
+  streams: "500",
+  seconds: "30",
+  engine: "kv",
+  compare: undefined,
 });
 const STREAMS = wholeFlag("streams", flags.streams, 1, 20_000);
 const SECONDS = wholeFlag("seconds", flags.seconds, 1, 600);

@@ -40,12 +40,11 @@
  */
 
 import jwt from "jsonwebtoken";
-import { parseArgs } from "node:util";
 import {
   type PostgresCluster,
   startCluster,
 } from "../tests/postgres_cluster.ts";
-import { wholeFlag } from "./bench_flags.ts";
+import { benchFlags, wholeFlag } from "./bench_flags.ts";
 import { type LoadRequest, runWrk, type WrkResult, wrkScript } from "./wrk.ts";
 
 const ROOT = new URL("../", import.meta.url);
@@ -85,19 +84,16 @@ interface Measurement {
   readonly roundTripsPerRequest?: number;
 }
 
-const { values: flags } = parseArgs({
-  args: Deno.args,
-  options: {
-    duration: { type: "string", default: "10" },
-    warmup: { type: "string", default: "3" },
-    connections: { type: "string", default: "32" },
-    threads: { type: "string", default: "1" },
-    workers: { type: "string", default: "2" },
-    rounds: { type: "string", default: "1" },
-    only: { type: "string" },
-    compare: { type: "string" },
-    json: { type: "string" },
-  },
+const flags = benchFlags({
+  duration: "10",
+  warmup: "3",
+  connections: "32",
+  threads: "1",
+  workers: "2",
+  rounds: "1",
+  only: undefined,
+  compare: undefined,
+  json: undefined,
 });
 
 const durationS = wholeFlag("duration", flags.duration, 1, 120);

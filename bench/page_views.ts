@@ -37,24 +37,20 @@
 
 import jwt from "jsonwebtoken";
 import { AsyncLocalStorage } from "node:async_hooks";
-import { parseArgs } from "node:util";
 import { startCluster } from "../tests/postgres_cluster.ts";
 import { type ServerProcess, startServer } from "../tests/server_process.ts";
-import { engineFlag, wholeFlag } from "./bench_flags.ts";
+import { benchFlags, engineFlag, wholeFlag } from "./bench_flags.ts";
 import { cpuSeconds } from "./process_usage.ts";
 
-const { values: flags } = parseArgs({
-  args: Deno.args,
-  options: {
-    visits: { type: "string", default: "300" },
-    concurrency: { type: "string", default: "24" },
-    dwell: { type: "string", default: "1000" },
-    "load-concurrency": { type: "string", default: "64" },
-    "load-visits": { type: "string", default: "1000" },
-    engine: { type: "string", default: "postgres" },
-    compare: { type: "string" },
-    seed: { type: "string", default: "1" },
-  },
+const flags = benchFlags({
+  visits: "300",
+  concurrency: "24",
+  dwell: "1000",
+  "load-concurrency": "64",
+  "load-visits": "1000",
+  engine: "postgres",
+  compare: undefined,
+  seed: "1",
 });
 const VISITS = wholeFlag("visits", flags.visits, 1, 100_000);
 const CONCURRENCY = wholeFlag("concurrency", flags.concurrency, 1, 1_000);

@@ -17,7 +17,6 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { compilePolicy } from "../policy/compile.ts";
 import {
   buildSecurityReport,
@@ -37,15 +36,9 @@ import type { SecurityCount } from "../store/security_counter_store.ts";
 import { openStore } from "../store/open_store.ts";
 import { startCluster } from "../tests/postgres_cluster.ts";
 import { startServer } from "../tests/server_process.ts";
-import { engineFlag, wholeFlag } from "./bench_flags.ts";
+import { benchFlags, engineFlag, wholeFlag } from "./bench_flags.ts";
 
-const { values: flags } = parseArgs({
-  args: Deno.args,
-  options: {
-    engine: { type: "string", default: "kv" },
-    rounds: { type: "string", default: "5" },
-  },
-});
+const flags = benchFlags({ engine: "kv", rounds: "5" });
 const ENGINE = engineFlag(flags.engine);
 const ROUNDS = wholeFlag("rounds", flags.rounds, 1, 50);
 

@@ -14,8 +14,8 @@ import type {
   DomainMode,
   JwtMode,
   LimitSettings,
-  LocalizedText,
   StoreErrorMode,
+  WidgetSettings,
 } from "./types.ts";
 
 /** Where secrets named by `{ env: NAME }` are looked up. */
@@ -69,6 +69,17 @@ export interface WrittenAdminKey {
   readonly secret?: WrittenSecret;
 }
 
+/**
+ * `widget`: the settings visitors see are written as they are compiled;
+ * only the hours and the unanswered delay are written in another form.
+ */
+export type WrittenWidget =
+  & Omit<WidgetSettings, "hours" | "unansweredAfterMs">
+  & {
+    readonly hours?: WrittenHours;
+    readonly unansweredAfter?: string;
+  };
+
 /** One organization, under `organizations` or at the top of its own file. */
 export interface WrittenOrganization {
   readonly name?: string;
@@ -82,16 +93,7 @@ export interface WrittenOrganization {
     readonly keys?: readonly (WrittenJwtKey | undefined)[];
   };
   readonly limits?: WrittenLimits;
-  readonly widget?: {
-    readonly title?: LocalizedText;
-    readonly greeting?: LocalizedText;
-    readonly awayMessage?: LocalizedText;
-    readonly language?: string;
-    readonly color?: string;
-    readonly position?: "left" | "right";
-    readonly hours?: WrittenHours;
-    readonly unansweredAfter?: string;
-  };
+  readonly widget?: WrittenWidget;
   readonly admin?: { readonly keys?: readonly (WrittenAdminKey | undefined)[] };
   readonly webhook?: { readonly url?: string; readonly secret?: WrittenSecret };
   readonly retention?: string | {

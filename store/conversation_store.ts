@@ -149,6 +149,16 @@ export interface ConversationFilter {
   readonly assignee?: string | null;
 }
 
+/**
+ * Which messages `messages()` reads: after the id `after` (exclusive), or
+ * with `newest`, the last `limit` ones.
+ */
+export interface MessagesQuery {
+  readonly after?: string;
+  readonly limit: number;
+  readonly newest?: boolean;
+}
+
 /** Conversations, messages and feeds of every organization. */
 export interface ConversationStore {
   /**
@@ -211,11 +221,7 @@ export interface ConversationStore {
   messages(
     organizationId: string,
     conversationId: string,
-    options: {
-      readonly after?: string;
-      readonly limit: number;
-      readonly newest?: boolean;
-    },
+    options: MessagesQuery,
   ): Promise<ChatMessage[]>;
   /**
    * Conversations that have messages, newest `updatedAt` first. Cursors

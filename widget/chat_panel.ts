@@ -28,6 +28,7 @@ import { formatMessageTime } from "./i18n/message_time.ts";
 import { translate, translateParts } from "./i18n/translate.ts";
 import { readableTextOn } from "../policy/contrast.ts";
 import { PANEL_CSS } from "./panel_styles.ts";
+import { element } from "./dom_element.ts";
 
 /** What the panel shows of one message. */
 export interface PanelMessage {
@@ -558,19 +559,6 @@ export class ChatPanel {
     this.#labels.push([node, key, attribute]);
     return node;
   }
-}
-
-function element<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  attributes: Record<string, string>,
-  children: (Node | string)[] = [],
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    node.setAttribute(name, value);
-  }
-  node.append(...children);
-  return node;
 }
 
 function chatIcon(): SVGSVGElement {

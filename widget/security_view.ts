@@ -9,6 +9,7 @@
  */
 
 import type { SecurityReport, SecurityReportHour } from "../wire/mod.ts";
+import { element } from "./dom_element.ts";
 import { inboxText } from "./inbox_strings.ts";
 import { summarizeSecurityReport } from "./security_summary.ts";
 
@@ -59,11 +60,9 @@ export function installSecurityView(
   read: ReadSecurityReport,
 ): SecurityView {
   const { toggle, section, inbox } = elements;
-  const heading = element(
-    "h2",
-    { id: "security-title" },
+  const heading = element("h2", { id: "security-title" }, [
     inboxText("securityHeading"),
-  );
+  ]);
   const hours = element("select", {
     "aria-label": inboxText("reportWindowLabel"),
   });
@@ -72,17 +71,15 @@ export function installSecurityView(
     ["168", inboxText("reportWindowWeek")],
   ];
   for (const [value, label] of windows) {
-    hours.append(element("option", { value }, label));
+    hours.append(element("option", { value }, [label]));
   }
-  const refresh = element(
-    "button",
-    { type: "button" },
+  const refresh = element("button", { type: "button" }, [
     inboxText("refresh"),
-  );
+  ]);
   const state = element("p", { role: "status", class: "security-state" });
   const body = element("div", { class: "security-body" });
   section.replaceChildren(
-    element("div", { class: "security-bar" }, heading, hours, refresh),
+    element("div", { class: "security-bar" }, [heading, hours, refresh]),
     state,
     body,
   );
@@ -145,59 +142,51 @@ function renderReport(report: SecurityReport, now: number): Element[] {
   const words = element(
     "div",
     { class: "security-summary" },
-    ...[
+    [
       summary.tokens,
       summary.required,
       summary.enforced,
       summary.invalid,
       summary.throttle,
     ].filter((text): text is string => text !== undefined).map((text) =>
-      element("p", {}, ...codeSpans(text))
+      element("p", {}, codeSpans(text))
     ),
   );
   const keys = element(
     "ul",
     { class: "security-keys", "aria-label": inboxText("keysHeading") },
-    ...summary.keys.map((key) =>
-      element("li", { "data-advice": key.advice }, key.text)
+    summary.keys.map((key) =>
+      element("li", { "data-advice": key.advice }, [key.text])
     ),
   );
-  const origins = element(
-    "table",
-    { class: "security-origins" },
-    element(
-      "thead",
-      {},
-      element(
-        "tr",
-        {},
-        element("th", { scope: "col" }, inboxText("originColumn")),
-        element("th", { scope: "col" }, inboxText("bootsColumn")),
-        element("th", { scope: "col" }, inboxText("refusedColumn")),
-      ),
-    ),
+  const origins = element("table", { class: "security-origins" }, [
+    element("thead", {}, [
+      element("tr", {}, [
+        element("th", { scope: "col" }, [inboxText("originColumn")]),
+        element("th", { scope: "col" }, [inboxText("bootsColumn")]),
+        element("th", { scope: "col" }, [inboxText("refusedColumn")]),
+      ]),
+    ]),
     element(
       "tbody",
       {},
-      ...report.origins.map((origin) =>
-        element(
-          "tr",
-          {},
-          element("td", {}, origin.origin),
-          element("td", {}, origin.boots.toLocaleString("en-US")),
-          element("td", {}, origin.refused.toLocaleString("en-US")),
-        )
+      report.origins.map((origin) =>
+        element("tr", {}, [
+          element("td", {}, [origin.origin]),
+          element("td", {}, [origin.boots.toLocaleString("en-US")]),
+          element("td", {}, [origin.refused.toLocaleString("en-US")]),
+        ])
       ),
     ),
-  );
+  ]);
   return [
     words,
     chart(report.hourly, summary.window),
-    element("h3", {}, inboxText("keysHeading")),
-    report.keys.length === 0 ? element("p", {}, inboxText("noKeys")) : keys,
-    element("h3", {}, inboxText("originsHeading")),
+    element("h3", {}, [inboxText("keysHeading")]),
+    report.keys.length === 0 ? element("p", {}, [inboxText("noKeys")]) : keys,
+    element("h3", {}, [inboxText("originsHeading")]),
     report.origins.length === 0
-      ? element("p", {}, inboxText("noBoots"))
+      ? element("p", {}, [inboxText("noBoots")])
       : origins,
   ];
 }
@@ -252,33 +241,24 @@ function chart(hours: readonly SecurityReportHour[], window: string): Element {
   const legend = element(
     "p",
     { class: "security-legend" },
-    ...[...SERIES, { label: inboxText("seriesBlocked"), color: BLOCKED_COLOR }]
+    [...SERIES, { label: inboxText("seriesBlocked"), color: BLOCKED_COLOR }]
       .map((series) =>
-        element(
-          "span",
-          {},
-          swatch(series.color),
-          ` ${series.label}`,
-        )
+        element("span", {}, [swatch(series.color), ` ${series.label}`])
       ),
   );
   // The baseline, so an empty hour still reads as a zero.
   svg.append(rect(0, CHART_HEIGHT + 7, width, 1, "#8c959f"));
-  const caption = element(
-    "figcaption",
-    {},
+  const caption = element("figcaption", {}, [
     inboxText("chartCaption", {
       window,
       busiest: highest.toLocaleString("en-US"),
     }),
-  );
-  return element(
-    "figure",
-    { class: "security-figure" },
+  ]);
+  return element("figure", { class: "security-figure" }, [
     caption,
     svg,
     legend,
-  );
+  ]);
 }
 
 function rect(
@@ -310,19 +290,6 @@ function swatch(color: string): SVGSVGElement {
 /** Text with its `backquoted` parts as `<code>`. */
 function codeSpans(text: string): (string | Element)[] {
   return text.split("`").map((part, index) =>
-    index % 2 === 1 ? element("code", {}, part) : part
+    index % 2 === 1 ? element("code", {}, [part]) : part
   );
-}
-
-function element<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  attributes: Record<string, string>,
-  ...children: (string | Node)[]
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    node.setAttribute(name, value);
-  }
-  node.append(...children);
-  return node;
 }

@@ -34,6 +34,7 @@ import type {
   FeedEntry,
   FeedEvent,
   MessageChange,
+  MessagesQuery,
   OpenConversation,
   Participant,
 } from "../conversation_store.ts";
@@ -110,14 +111,8 @@ export class KvConversationStore implements ConversationStore {
   ): Promise<Conversation | undefined> {
     const pointerKey = participantKey(organizationId, participant);
     const cacheKey = pointerCacheKey(organizationId, pointerKey);
-    const remembered = this.#pointers.get(cacheKey);
-    if (remembered !== undefined) {
-      const known = await this.#get<Conversation>(
-        conversationKey(organizationId, remembered),
-      );
-      if (known.value?.status === "open") return normalize(known.value);
-      this.#pointers.delete(cacheKey);
-    }
+    const known = await this.#rememberedOpen(organizationId, cacheKey);
+    if (known !== undefined) return normalize(known.stored);
     const pointer = await this.#get<string>(pointerKey);
     if (pointer.value === null) return undefined;
     const entry = await this.#get<Conversation>(
@@ -135,15 +130,10 @@ export class KvConversationStore implements ConversationStore {
   ): Promise<Conversation> {
     const pointerKey = participantKey(organizationId, participant);
     const cacheKey = pointerCacheKey(organizationId, pointerKey);
-    const remembered = this.#pointers.get(cacheKey);
-    if (remembered !== undefined) {
-      const known = await this.#get<Conversation>(
-        conversationKey(organizationId, remembered),
-      );
-      if (known.value?.status === "open") {
-        const refreshed = await this.#refresh(known, known.value, how);
-        if (refreshed.done) return refreshed.value;
-      }
+    const known = await this.#rememberedOpen(organizationId, cacheKey);
+    if (known !== undefined) {
+      const refreshed = await this.#refresh(known.entry, known.stored, how);
+      if (refreshed.done) return refreshed.value;
       this.#pointers.delete(cacheKey);
     }
     return await retryConflicts("open", async () => {
@@ -169,6 +159,48 @@ export class KvConversationStore implements ConversationStore {
       if (!result.ok) return LOST;
       this.#remember(cacheKey, conversation.id);
       return done(conversation);
+    });
+  }
+
+  /**
+   * The conversation a remembered pointer names, while it is still open; a
+   * pointer to a closed or missing conversation is forgotten.
+   */
+  async #rememberedOpen(
+    organizationId: string,
+    cacheKey: string,
+  ): Promise<
+    { entry: Deno.KvEntryMaybe<Conversation>; stored: Conversation } | undefined
+  > {
+    const remembered = this.#pointers.get(cacheKey);
+    if (remembered === undefined) return undefined;
+    const known = await this.#get<Conversation>(
+      conversationKey(organizationId, remembered),
+    );
+    if (known.value?.status === "open") {
+      return { entry: known, stored: known.value };
+    }
+    this.#pointers.delete(cacheKey);
+    return undefined;
+  }
+
+  /**
+   * Runs `attempt` on the stored conversation until it is done (each try
+   * reads it again); a conversation that is not stored gives `missing`.
+   */
+  async #retryStored<T, Missing>(
+    operation: string,
+    key: Key,
+    missing: Missing,
+    attempt: (
+      entry: Deno.KvEntryMaybe<Conversation>,
+      current: Conversation,
+    ) => Promise<ConflictAttempt<T>>,
+  ): Promise<T | Missing> {
+    return await retryConflicts<T | Missing>(operation, async () => {
+      const entry = await this.#get<Conversation>(key);
+      if (entry.value === null) return done(missing);
+      return await attempt(entry, normalize(entry.value));
     });
   }
 
@@ -203,10 +235,10 @@ export class KvConversationStore implements ConversationStore {
     change: (current: Conversation) => ConversationChange | undefined,
   ): Promise<Conversation | undefined> {
     const key = conversationKey(organizationId, conversationId);
-    return await retryConflicts("update", async () => {
-      const entry = await this.#get<Conversation>(key);
-      if (entry.value === null) return done(undefined);
-      const current = normalize(entry.value);
+    return await this.#retryStored("update", key, undefined, async (
+      entry,
+      current,
+    ) => {
       const next = change(current);
       if (next === undefined) return done(current);
       const { conversation } = next;
@@ -230,10 +262,10 @@ export class KvConversationStore implements ConversationStore {
     keep: number,
   ): Promise<{ message: ChatMessage; conversation: Conversation } | undefined> {
     const key = conversationKey(organizationId, conversationId);
-    return await retryConflicts("append", async () => {
-      const entry = await this.#get<Conversation>(key);
-      if (entry.value === null) return done(undefined);
-      const current = normalize(entry.value);
+    return await this.#retryStored("append", key, undefined, async (
+      entry,
+      current,
+    ) => {
       const change = compose(current);
       const { message } = change;
       const excess = change.conversation.messageCount - Math.max(1, keep);
@@ -272,11 +304,7 @@ export class KvConversationStore implements ConversationStore {
   async messages(
     organizationId: string,
     conversationId: string,
-    options: {
-      readonly after?: string;
-      readonly limit: number;
-      readonly newest?: boolean;
-    },
+    options: MessagesQuery,
   ): Promise<ChatMessage[]> {
     const prefix = messagePrefix(organizationId, conversationId);
     if (options.newest) {
@@ -495,10 +523,10 @@ export class KvConversationStore implements ConversationStore {
     cutoffMs: number,
   ): Promise<"purged" | "missing" | "kept"> {
     const key = conversationKey(organizationId, conversationId);
-    return await retryConflicts("purge", async () => {
-      const entry = await this.#get<Conversation>(key);
-      if (entry.value === null) return done("missing");
-      const current = normalize(entry.value);
+    return await this.#retryStored("purge", key, "missing", async (
+      entry,
+      current,
+    ) => {
       const updatedMs = Date.parse(current.updatedAt);
       if (updatedMs >= cutoffMs) return done("kept");
       const pointerKey = participantKey(organizationId, current.participant);

@@ -142,10 +142,12 @@ export class KvSecurityCounterStore implements SecurityCounterStore {
   ): Promise<SecurityCount[]> {
     return await kvCall("Security counters", async () => {
       const byKey = new Map<string, SecurityCount>();
-      await this.#each(organizationId, fromHour, toHour, (found) => {
-        const id = `${found.hour}\u0000${found.metric}\u0000${found.key}`;
-        byKey.set(id, addCount(byKey.get(id), found));
-      });
+      await this.#each(
+        organizationId,
+        fromHour,
+        toHour,
+        (found) => addHourly(byKey, found),
+      );
       return [...byKey.values()];
     });
   }
@@ -164,8 +166,7 @@ export class KvSecurityCounterStore implements SecurityCounterStore {
       await this.#each(organizationId, fromHour, toHour, (found) => {
         const metric = summed.get(found.metric);
         if (metric === undefined) {
-          const id = `${found.hour}\u0000${found.metric}\u0000${found.key}`;
-          hourly.set(id, addCount(hourly.get(id), found));
+          addHourly(hourly, found);
         } else if (found.hour >= sum.fromHour) {
           const known = metric.get(found.key);
           if (known === undefined) {
@@ -324,4 +325,13 @@ function keptSums(
     );
   }
   return [...kept, ...rest.values()];
+}
+
+/** Adds `found` to the count of its (hour, metric, key), one organization's. */
+function addHourly(
+  counts: Map<string, SecurityCount>,
+  found: SecurityCount,
+): void {
+  const id = `${found.hour}\u0000${found.metric}\u0000${found.key}`;
+  counts.set(id, addCount(counts.get(id), found));
 }
