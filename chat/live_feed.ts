@@ -651,6 +651,10 @@ class OrganizationHub {
   #failures = 0;
   #retry: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
+  /** Whether the head is known. */
+  #started = false;
+  /** Entries this process wrote, told while a read was under way or before the head was known. */
+  #written: FeedEntry[] = [];
 
   constructor(
     organizationId: string,
@@ -664,7 +668,10 @@ class OrganizationHub {
     this.#lingerMs = lingerMs;
     this.#onEmpty = onEmpty;
     // Watch before reading the head: a write in between wakes the hub.
-    this.#unwatch = changes.watch(organizationId, () => void this.#pull());
+    this.#unwatch = changes.watch(
+      organizationId,
+      (written) => void this.#pull(written),
+    );
     this.ready = this.#start();
     // A failed start is each watch's error (they end, and the hub with them).
     this.ready.catch(() => {});
@@ -724,6 +731,7 @@ class OrganizationHub {
 
   async #start(): Promise<number> {
     this.#head = await this.#records.feedHead(this.#organizationId);
+    this.#started = true;
     return this.#head;
   }
 
@@ -737,17 +745,32 @@ class OrganizationHub {
     }
   }
 
-  async #pull(): Promise<void> {
+  /**
+   * Reads the feed past what was delivered. Entries this process wrote
+   * (`written`) need no read when they follow what was delivered directly;
+   * one that arrives during a read waits for it, and is then either covered
+   * by it or delivered as it is (or read, past a gap another host's entry
+   * fills).
+   */
+  async #pull(written?: readonly FeedEntry[]): Promise<void> {
     if (this.#closed) return;
-    if (this.#reading) {
-      this.#again = true;
-      return;
+    if (written === undefined) {
+      if (this.#reading) {
+        this.#again = true;
+        return;
+      }
+    } else {
+      this.#written.push(...written);
+      if (this.#reading) return;
+      if (this.#started && this.#takeWritten(0)) return;
     }
     this.#reading = true;
     try {
       await this.ready;
       for (;;) {
         this.#again = false;
+        // Own entries told before this read began are committed: it covers them.
+        const covered = this.#written.length;
         const page = await this.#records.feed(
           this.#organizationId,
           this.#head,
@@ -757,7 +780,8 @@ class OrganizationHub {
           this.#head = entry.seq;
           this.#deliver(entry);
         }
-        if (page.length < PAGE && !this.#again) break;
+        if (page.length === PAGE || this.#again) continue;
+        if (this.#takeWritten(covered)) break;
       }
       this.#failures = 0;
     } catch {
@@ -770,5 +794,26 @@ class OrganizationHub {
     } finally {
       this.#reading = false;
     }
+  }
+
+  /**
+   * Delivers the own entries that follow the head directly, after dropping
+   * the first `covered` (told before a read that has covered them).
+   *
+   * @returns Whether none is left (else a gap needs a read).
+   */
+  #takeWritten(covered: number): boolean {
+    const left = this.#written.slice(covered).filter((entry) =>
+      entry.seq > this.#head
+    ).sort((a, b) => a.seq - b.seq);
+    let taken = 0;
+    for (const entry of left) {
+      if (entry.seq !== this.#head + 1) break;
+      this.#head = entry.seq;
+      this.#deliver(entry);
+      taken++;
+    }
+    this.#written = left.slice(taken);
+    return this.#written.length === 0;
   }
 }

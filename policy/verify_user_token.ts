@@ -1,8 +1,9 @@
 /**
  * Verifies the HS256 user tokens that websites mint for the widget (pipeline
- * step 6). The signature is checked with `node:crypto`'s synchronous HMAC
- * (Deno, Node and Bun have it; WebCrypto's `verify` is an asynchronous
- * operation whose thread hop costs a loaded server more than the hash itself)
+ * step 6). The signature is checked with a synchronous HMAC on
+ * `node:crypto`'s hashes (`hmac_sha256.ts`: Deno, Node and Bun have them;
+ * WebCrypto's `verify` is an asynchronous operation whose thread hop costs a
+ * loaded server more than the hash itself)
  * and every claim by hand, so each failure maps to one stable reason code.
  * Nothing here logs or returns a token, a signature or a secret.
  *
@@ -14,8 +15,9 @@
  * @module
  */
 
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { timingSafeEqual } from "node:crypto";
 import { decodeBase64url } from "./base64url.ts";
+import { type HmacSha256, hmacSha256 } from "./hmac_sha256.ts";
 import { hasControlCharacter } from "./control_character.ts";
 import { parseRequestOrigin } from "./domain_matcher.ts";
 import { REASON } from "./reasons.ts";
@@ -43,7 +45,7 @@ export class UserTokenKey {
   readonly id: string;
   /** Epoch milliseconds after which the key is refused. */
   readonly until: number;
-  readonly #secret: Uint8Array;
+  readonly #mac: HmacSha256;
 
   /**
    * Wraps a validated key.
@@ -53,7 +55,7 @@ export class UserTokenKey {
   constructor(spec: JwtKeySpec) {
     this.id = spec.id;
     this.until = spec.until ?? Infinity;
-    this.#secret = spec.secret.slice();
+    this.#mac = hmacSha256(spec.secret);
     Object.freeze(this);
   }
 
@@ -66,8 +68,7 @@ export class UserTokenKey {
    * @returns `true` when the signature is valid.
    */
   verifies(signed: Uint8Array, signature: Uint8Array): boolean {
-    const expected = createHmac("sha256", this.#secret).update(signed)
-      .digest();
+    const expected = this.#mac(signed);
     return expected.length === signature.length &&
       timingSafeEqual(expected, signature);
   }

@@ -13,8 +13,9 @@
  * @module
  */
 
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { timingSafeEqual } from "node:crypto";
 import { decodeBase64url, encodeBase64url } from "../policy/base64url.ts";
+import { type HmacSha256, hmacSha256 } from "../policy/hmac_sha256.ts";
 import { parseRequestOrigin } from "../policy/domain_matcher.ts";
 import type { ConversationAttributes } from "../store/conversation_store.ts";
 import type { SettingStore } from "../store/store.ts";
@@ -89,13 +90,14 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /**
- * Signs and checks session tokens with one HMAC key. Every RPC call verifies
- * one, so this uses `node:crypto`'s synchronous HMAC (about 10 µs) rather than
- * WebCrypto (about 60 µs a call in Deno, and a thread hop), as the policy
- * core does for user tokens.
+ * Signs and checks session tokens with one HMAC key. Every session call
+ * verifies one and every boot signs one, so this uses the synchronous HMAC
+ * of `hmac_sha256.ts` (the key's state hashed once) rather than WebCrypto
+ * (about 60 µs a call in Deno, and a thread hop), as the policy core does
+ * for user tokens.
  */
 export class SessionSigner {
-  #secret: Uint8Array;
+  readonly #mac: HmacSha256;
 
   /**
    * @param secret At least 32 bytes.
@@ -105,7 +107,7 @@ export class SessionSigner {
     if (secret.byteLength < 32) {
       throw new RangeError("Session secret must be at least 32 bytes");
     }
-    this.#secret = secret.slice();
+    this.#mac = hmacSha256(secret);
   }
 
   /**
@@ -150,10 +152,6 @@ export class SessionSigner {
     return typeof claims.sessionId === "string"
       ? claims
       : { ...claims, sessionId: parts[2]!.slice(0, 22) };
-  }
-
-  #mac(signed: string): Uint8Array {
-    return createHmac("sha256", this.#secret).update(signed).digest();
   }
 }
 

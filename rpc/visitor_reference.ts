@@ -8,14 +8,15 @@
  * back into the id; its `.` is outside the `visitorId` alphabet, so
  * `chat.boot` treats it as no id and starts a new, empty conversation.
  *
- * Synchronous `node:crypto` HMAC, as the session signer uses: agent lists
- * summarise up to 100 conversations a call.
+ * Synchronous HMAC (`hmac_sha256.ts`), as the session signer uses: agent
+ * lists summarise up to 100 conversations a call.
  *
  * @module
  */
 
 import { createHmac } from "node:crypto";
 import { encodeBase64url } from "../policy/base64url.ts";
+import { type HmacSha256, hmacSha256 } from "../policy/hmac_sha256.ts";
 import { VISITOR_REFERENCE_PREFIX } from "../wire/mod.ts";
 
 /** Bytes of the HMAC kept: collisions stay out of reach, references short. */
@@ -25,11 +26,13 @@ const KEY_LABEL = "parley visitor reference v1";
 
 /** Turns visitor ids into the references agents see. */
 export class VisitorReferences {
-  readonly #key: Uint8Array;
+  readonly #mac: HmacSha256;
 
   /** @param secret The session secret (the key is derived from it, never it). */
   constructor(secret: Uint8Array) {
-    this.#key = createHmac("sha256", secret).update(KEY_LABEL).digest();
+    this.#mac = hmacSha256(
+      createHmac("sha256", secret).update(KEY_LABEL).digest(),
+    );
   }
 
   /**
@@ -37,7 +40,7 @@ export class VisitorReferences {
    * @returns Its reference, `v.` and 22 base64url characters.
    */
   of(visitorId: string): string {
-    const mac = createHmac("sha256", this.#key).update(visitorId).digest();
+    const mac = this.#mac(visitorId);
     return VISITOR_REFERENCE_PREFIX +
       encodeBase64url(mac.subarray(0, REFERENCE_BYTES));
   }

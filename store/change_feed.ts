@@ -4,10 +4,20 @@
  * adapter tells this process's own writes at once and other processes' and
  * hosts' writes within about a second; a notice may be spurious or cover
  * several writes, since readers catch up by reading the feed past what they
- * have seen.
+ * have seen. A notice of this process's own write may carry the entries it
+ * wrote, so a reader that has read up to just before them takes them
+ * without a read.
  *
  * @module
  */
+
+import type { FeedEntry } from "./conversation_store.ts";
+
+/**
+ * Told that a feed may have grown; `written` holds the entries when this
+ * process wrote them itself (consecutive seqs, in order).
+ */
+export type ChangeListener = (written?: readonly FeedEntry[]) => void;
 
 /** Notices of feed growth, per organization. */
 export interface ChangeFeed {
@@ -18,7 +28,7 @@ export interface ChangeFeed {
    *
    * @returns A function that stops the calls.
    */
-  watch(organizationId: string, listener: () => void): () => void;
+  watch(organizationId: string, listener: ChangeListener): () => void;
 }
 
 /**
@@ -26,7 +36,7 @@ export interface ChangeFeed {
  * organizations anybody watches.
  */
 export class ChangeListeners {
-  readonly #byOrganization = new Map<string, Set<() => void>>();
+  readonly #byOrganization = new Map<string, Set<ChangeListener>>();
   readonly #onWatchedChange: (() => void) | undefined;
 
   /**
@@ -41,7 +51,7 @@ export class ChangeListeners {
    *
    * @returns A function that removes it.
    */
-  add(organizationId: string, listener: () => void): () => void {
+  add(organizationId: string, listener: ChangeListener): () => void {
     let listeners = this.#byOrganization.get(organizationId);
     if (listeners === undefined) {
       listeners = new Set();
@@ -49,7 +59,7 @@ export class ChangeListeners {
       this.#onWatchedChange?.();
     }
     // One wrapper per call, so the same function may be added twice.
-    const entry = () => listener();
+    const entry: ChangeListener = (written) => listener(written);
     listeners.add(entry);
     return () => {
       const current = this.#byOrganization.get(organizationId);
@@ -66,13 +76,16 @@ export class ChangeListeners {
     return [...this.#byOrganization.keys()];
   }
 
-  /** Tells `organizationId`'s listeners; a listener's error is theirs. */
-  notify(organizationId: string): void {
+  /**
+   * Tells `organizationId`'s listeners, with the entries this process wrote
+   * when it did; a listener's error is theirs.
+   */
+  notify(organizationId: string, written?: readonly FeedEntry[]): void {
     const listeners = this.#byOrganization.get(organizationId);
     if (listeners === undefined) return;
     for (const listener of [...listeners]) {
       try {
-        listener();
+        listener(written);
       } catch (error) {
         queueMicrotask(() => {
           throw error;

@@ -449,6 +449,88 @@ for (const engine of storeEngines()) {
     assert.equal(await store.conversations.feedHead("acme"), 0);
   });
 
+  test("update() on a host that read the conversation before another host changed it decides on the fresh version", async () => {
+    await using first = await engine.open();
+    await using second = await engine.open(first.location);
+    const conversation = await openFresh(first);
+    const onPage = (url: string) => (current: Conversation) =>
+      current.page?.url === url
+        ? undefined
+        : { conversation: { ...current, page: { url } } };
+    await first.conversations.update("acme", conversation.id, onPage("x"));
+    await second.conversations.update("acme", conversation.id, onPage("y"));
+    // On the copy the first host wrote, page "x" needs no change; it does now.
+    const written = await first.conversations.update(
+      "acme",
+      conversation.id,
+      onPage("x"),
+    );
+    assert.equal(written?.page?.url, "x");
+    assert.equal(
+      (await second.conversations.get("acme", conversation.id))?.page?.url,
+      "x",
+    );
+  });
+
+  test("append() on a host whose earlier copy would refuse decides on the fresh version", async () => {
+    await using first = await engine.open();
+    await using second = await engine.open(first.location);
+    const conversation = await openFresh(first);
+    await first.conversations.update("acme", conversation.id, (current) => ({
+      conversation: { ...current, page: { url: "refused" } },
+    }));
+    await second.conversations.update("acme", conversation.id, (current) => ({
+      conversation: { ...current, page: { url: "welcome" } },
+    }));
+    const appended = await first.conversations.append(
+      "acme",
+      conversation.id,
+      (current) => {
+        if (current.page?.url === "refused") throw new RangeError("refused");
+        const message: ChatMessage = {
+          id: "1".padStart(24, "0"),
+          text: "hello",
+          author: "visitor",
+          at: new Date(Date.UTC(2026, 0, 2)).toISOString(),
+        };
+        return {
+          message,
+          conversation: {
+            ...current,
+            lastMessage: message,
+            messageCount: current.messageCount + 1,
+          },
+        };
+      },
+      10,
+    );
+    assert.equal(appended?.message.text, "hello");
+    assert.equal(appended?.conversation.page?.url, "welcome");
+  });
+
+  test("update() and append() answer undefined for a conversation another host purged after this one read it", async () => {
+    await using first = await engine.open();
+    await using second = await engine.open(first.location);
+    const conversation = await openFresh(first, "acme", visitor(), 0);
+    assert.ok(await first.conversations.get("acme", conversation.id));
+    assert.equal(
+      await second.conversations.purge("acme", Date.UTC(2026, 0, 5)),
+      1,
+    );
+    assert.equal(
+      await first.conversations.update("acme", conversation.id, (current) => ({
+        conversation: { ...current, page: { url: "x" } },
+      })),
+      undefined,
+    );
+    assert.equal(
+      await first.conversations.append("acme", conversation.id, () => {
+        throw new Error("not called on a purged conversation's fresh read");
+      }, 10),
+      undefined,
+    );
+  });
+
   test("append() from two hosts keeps every message, each once, in id order", async () => {
     await using first = await engine.open();
     await using second = await engine.open(first.location);
@@ -1305,6 +1387,39 @@ if (storeEngines().some((engine) => engine.name === "postgres")) {
       stopAcme();
       stopGlobex();
     }
+  });
+
+  Deno.test("postgres: a change to a conversation this host just read or wrote is one statement, and one after another host's write two", async () => {
+    const [engine] = storeEngines().filter((each) => each.name === "postgres");
+    await using first = await engine!.open();
+    await using second = await engine!.open(first.location);
+    const statements = () => first.roundTrips!();
+    const conversation = await openFresh(first);
+    const page = (url: string) => (current: Conversation) => ({
+      conversation: { ...current, page: { url } },
+    });
+    let before = statements();
+    await first.conversations.update("acme", conversation.id, page("a"));
+    assert.equal(statements() - before, 1, "after its own insert");
+    before = statements();
+    await first.conversations.update("acme", conversation.id, page("b"));
+    assert.equal(statements() - before, 1, "after its own write");
+    assert.ok(await first.conversations.find("acme", conversation.participant));
+    before = statements();
+    await say(first, conversation, "hello");
+    assert.equal(statements() - before, 1, "after a lookup");
+    await second.conversations.update("acme", conversation.id, page("c"));
+    before = statements();
+    const written = await first.conversations.update(
+      "acme",
+      conversation.id,
+      (current) => ({
+        conversation: { ...current, page: { url: `${current.page?.url}d` } },
+      }),
+    );
+    // The write that missed answered the row as it is: no read between.
+    assert.equal(statements() - before, 2, "after another host's write");
+    assert.equal(written?.page?.url, "cd");
   });
 
   Deno.test("postgres: location, errors and health never show the URL's password", async () => {

@@ -13,7 +13,12 @@
  * @module
  */
 
-import { type ChangeFeed, ChangeListeners } from "../change_feed.ts";
+import {
+  type ChangeFeed,
+  type ChangeListener,
+  ChangeListeners,
+} from "../change_feed.ts";
+import type { FeedEntry } from "../conversation_store.ts";
 import type { PgDatabase, Sql } from "./pg_database.ts";
 
 /** The channel every feed entry notifies. */
@@ -42,13 +47,13 @@ export class PgChangeFeed implements ChangeFeed {
     this.#database = database;
   }
 
-  watch(organizationId: string, listener: () => void): () => void {
+  watch(organizationId: string, listener: ChangeListener): () => void {
     return this.#listeners.add(organizationId, listener);
   }
 
-  /** Tells the listeners of a feed this process just wrote to. */
-  wrote(organizationId: string): void {
-    this.#listeners.notify(organizationId);
+  /** Tells the listeners of a feed this process just wrote to, with what it wrote. */
+  wrote(organizationId: string, written?: readonly FeedEntry[]): void {
+    this.#listeners.notify(organizationId, written);
   }
 
   /** Whether the listener is connected (for tests and health). */

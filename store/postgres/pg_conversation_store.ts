@@ -19,6 +19,16 @@
  * `chat.boot` (the participant's open conversation exists, attributes
  * unchanged) costs one round trip shared with its neighbours.
  *
+ * A change to a conversation this process read or wrote lately is first
+ * tried at the version it knows (`known_versions.ts`), with no read: a
+ * visitor's message after the lookup that found the conversation, the
+ * agent's reply and close after it, the page a returning visitor's stream
+ * records. A write that misses the version answers the row as it is now in
+ * the same statement, so the retry needs no read either; and anything but a
+ * write from a remembered version (the change returns `undefined` or
+ * throws) is decided again on a fresh read, so a stale memory changes no
+ * outcome.
+ *
  * @module
  */
 
@@ -43,6 +53,7 @@ import type { OutboxItem } from "../outbox_store.ts";
 import { done, LOST, retryConflicts } from "../conflict_retry.ts";
 import type { ChatMessage } from "../../wire/records.ts";
 import { BatchedLookups } from "./batched_lookups.ts";
+import { KnownVersions } from "./known_versions.ts";
 import {
   BACKGROUND_DEADLINE_MS,
   type PgDatabase,
@@ -54,6 +65,8 @@ import { ceilMs, floorMs } from "./whole_ms.ts";
 const TRIM_PER_APPEND = 200;
 /** Conversations one `purge` call deletes at most. */
 const PURGE_PER_CALL = 1_000;
+/** Conversations whose version this process remembers (about 1 KB each). */
+const KNOWN_CONVERSATIONS = 2_000;
 
 /** A conversation as read, with the version a write must match. */
 interface Stored {
@@ -67,25 +80,50 @@ interface Row {
   readonly document: Conversation;
 }
 
+/** What a commit did: written, or not, with the row as the statement saw it. */
+type Committed =
+  | { readonly written: true }
+  | { readonly written: false; readonly current: Stored | undefined };
+
+/** One try of a change on a conversation as read: nothing to write, or a commit. */
+type Attempt<T> =
+  | { readonly done: T }
+  | { readonly commit: CommitChange; readonly result: T };
+
+/** What a commit writes with the conversation's next version. */
+interface CommitChange {
+  readonly conversation: Conversation;
+  readonly event?: FeedEvent;
+  readonly message?: ChatMessage;
+  readonly trim?: number;
+  readonly outbox?: readonly OutboxItem[];
+}
+
 /** The conversation store of one PostgreSQL database. */
 export class PgConversationStore implements ConversationStore {
   readonly #database: PgDatabase;
-  readonly #onFeed: (organizationId: string) => void;
+  readonly #onFeed: (
+    organizationId: string,
+    written: readonly FeedEntry[],
+  ) => void;
   readonly #now: () => number;
   readonly #byParticipant: BatchedLookups<
     readonly [string, Participant],
     Stored | undefined
   >;
   readonly #byId: BatchedLookups<readonly [string, string], Stored | undefined>;
+  /** Versions this process read or wrote lately, by organization and id. */
+  readonly #known = new KnownVersions<Stored>(KNOWN_CONVERSATIONS);
 
   /**
    * @param database The store's database.
-   * @param onFeed Told after every commit that added to an organization's feed.
+   * @param onFeed Told after every commit that added to an organization's
+   *   feed, with the entry it added.
    * @param now Clock, epoch milliseconds.
    */
   constructor(
     database: PgDatabase,
-    onFeed: (organizationId: string) => void,
+    onFeed: (organizationId: string, written: readonly FeedEntry[]) => void,
     now: () => number = Date.now,
   ) {
     this.#database = database;
@@ -103,7 +141,7 @@ export class PgConversationStore implements ConversationStore {
           JOIN parley_conversations c
             ON c.organization_id = k.o AND c.participant_kind = k.kind
             AND c.participant_id = k.pid AND c.status = 'open'`);
-      return byPosition(keys.length, rows);
+      return this.#remembered(keys, rows);
     });
     this.#byId = new BatchedLookups(async (keys) => {
       const rows = await this.#database.run("Chat store", (sql) =>
@@ -115,7 +153,7 @@ export class PgConversationStore implements ConversationStore {
           ) WITH ORDINALITY AS k(o, id, i)
           JOIN parley_conversations c
             ON c.organization_id = k.o AND c.id = k.id`);
-      return byPosition(keys.length, rows);
+      return this.#remembered(keys, rows);
     });
   }
 
@@ -140,10 +178,10 @@ export class PgConversationStore implements ConversationStore {
       if (found !== undefined) {
         const refreshed = how.refresh(found.conversation);
         if (refreshed === undefined) return done(found.conversation);
-        const written = await this.#commit(organizationId, found, {
+        const committed = await this.#commit(organizationId, found, {
           conversation: refreshed,
         });
-        return written ? done(refreshed) : LOST;
+        return committed.written ? done(refreshed) : LOST;
       } else {
         const conversation = how.create();
         const rows = await this.#database.run("Chat store", (sql) =>
@@ -161,7 +199,9 @@ export class PgConversationStore implements ConversationStore {
               WHERE status = 'open' DO NOTHING
             RETURNING version`);
         // Another host or request created it first: use theirs.
-        return rows.length === 1 ? done(conversation) : LOST;
+        if (rows.length !== 1) return LOST;
+        this.#remember(organizationId, { conversation, version: 1 });
+        return done(conversation);
       }
     });
   }
@@ -179,18 +219,22 @@ export class PgConversationStore implements ConversationStore {
     conversationId: string,
     change: (current: Conversation) => ConversationChange | undefined,
   ): Promise<Conversation | undefined> {
-    return await retryConflicts("update", async () => {
-      const found = await this.#byId.get([organizationId, conversationId]);
-      if (found === undefined) return done(undefined);
-      const next = change(found.conversation);
-      if (next === undefined) return done(found.conversation);
-      const written = await this.#commit(organizationId, found, {
-        conversation: next.conversation,
-        ...(next.event === undefined ? {} : { event: next.event }),
-        outbox: next.outbox ?? [],
-      });
-      return written ? done(next.conversation) : LOST;
-    });
+    return await this.#change(
+      organizationId,
+      conversationId,
+      "update",
+      (found) => {
+        const next = change(found.conversation);
+        return next === undefined ? { done: found.conversation } : {
+          commit: {
+            conversation: next.conversation,
+            ...(next.event === undefined ? {} : { event: next.event }),
+            outbox: next.outbox ?? [],
+          },
+          result: next.conversation,
+        };
+      },
+    );
   }
 
   async append(
@@ -199,27 +243,32 @@ export class PgConversationStore implements ConversationStore {
     compose: (current: Conversation) => MessageChange,
     keep: number,
   ): Promise<{ message: ChatMessage; conversation: Conversation } | undefined> {
-    return await retryConflicts("append", async () => {
-      const found = await this.#byId.get([organizationId, conversationId]);
-      if (found === undefined) return done(undefined);
-      const change = compose(found.conversation);
-      const { message } = change;
-      const excess = change.conversation.messageCount - Math.max(1, keep);
-      const trim = excess > 0 ? Math.min(excess, TRIM_PER_APPEND) : 0;
-      const conversation: Conversation = {
-        ...change.conversation,
-        messageCount: change.conversation.messageCount - trim,
-        trimmed: change.conversation.trimmed + trim,
-      };
-      const written = await this.#commit(organizationId, found, {
-        conversation,
-        message,
-        trim,
-        event: { kind: "message", conversationId, message },
-        outbox: change.outbox ?? [],
-      });
-      return written ? done({ message, conversation }) : LOST;
-    });
+    return await this.#change(
+      organizationId,
+      conversationId,
+      "append",
+      (found) => {
+        const change = compose(found.conversation);
+        const { message } = change;
+        const excess = change.conversation.messageCount - Math.max(1, keep);
+        const trim = excess > 0 ? Math.min(excess, TRIM_PER_APPEND) : 0;
+        const conversation: Conversation = {
+          ...change.conversation,
+          messageCount: change.conversation.messageCount - trim,
+          trimmed: change.conversation.trimmed + trim,
+        };
+        return {
+          commit: {
+            conversation,
+            message,
+            trim,
+            event: { kind: "message", conversationId, message },
+            outbox: change.outbox ?? [],
+          },
+          result: { message, conversation },
+        };
+      },
+    );
   }
 
   async messages(
@@ -306,8 +355,10 @@ export class PgConversationStore implements ConversationStore {
 
   async publish(organizationId: string, event: FeedEvent): Promise<void> {
     const at = floorMs(this.#now());
-    await this.#database.run("Chat store", (sql) =>
-      sql`
+    const rows = await this.#database.run(
+      "Chat store",
+      (sql) =>
+        sql<{ seq: number }[]>`
         WITH head AS (
           INSERT INTO parley_feed_heads AS h (organization_id, seq)
           VALUES (${organizationId}, 1)
@@ -316,8 +367,10 @@ export class PgConversationStore implements ConversationStore {
         )
         INSERT INTO parley_feed (organization_id, seq, at, event)
         SELECT ${organizationId}, seq, ${at}, ${sql.json(event as never)}::jsonb
-        FROM head`);
-    this.#onFeed(organizationId);
+        FROM head
+        RETURNING seq`,
+    );
+    this.#onFeed(organizationId, written(rows[0]?.seq, at, event));
   }
 
   async feed(
@@ -390,22 +443,69 @@ export class PgConversationStore implements ConversationStore {
   }
 
   /**
-   * Writes a conversation's next version with what goes with it, if it is
-   * still at the version read.
+   * Runs a change until it is written at the version it was computed on.
+   * The first try may use the version this process remembers (no read);
+   * what that try decides without writing (nothing to change, a refusal)
+   * or a write that misses is decided again on the row as it is.
    *
-   * @returns Whether it was written.
+   * @returns What the change answers, or `undefined` when there is no such conversation.
+   */
+  async #change<T>(
+    organizationId: string,
+    conversationId: string,
+    operation: string,
+    attempt: (found: Stored) => Attempt<T>,
+  ): Promise<T | undefined> {
+    const key = knownKey(organizationId, conversationId);
+    const remembered = this.#known.get(key);
+    let found: Stored | undefined;
+    if (remembered !== undefined) {
+      let next: Attempt<T> | undefined;
+      try {
+        next = attempt(remembered);
+      } catch {
+        // Decided again below on the row as it is.
+      }
+      if (next !== undefined && "commit" in next) {
+        const committed = await this.#commit(
+          organizationId,
+          remembered,
+          next.commit,
+        );
+        if (committed.written) return next.result;
+        if (committed.current === undefined) return undefined;
+        if (committed.current.version !== remembered.version) {
+          found = committed.current;
+        }
+      }
+    }
+    return await retryConflicts(operation, async () => {
+      found ??= await this.#byId.get([organizationId, conversationId]);
+      if (found === undefined) return done(undefined);
+      const next = attempt(found);
+      if ("done" in next) return done(next.done);
+      const committed = await this.#commit(organizationId, found, next.commit);
+      if (committed.written) return done(next.result);
+      if (committed.current === undefined) return done(undefined);
+      // A write that waited for the winner's lock saw the row as it was
+      // before: the next attempt reads it as it is now.
+      found = committed.current.version === found.version
+        ? undefined
+        : committed.current;
+      return LOST;
+    });
+  }
+
+  /**
+   * Writes a conversation's next version with what goes with it, if it is
+   * still at the version read; else answers the row as the statement saw it
+   * (`undefined` once it is gone), for the next try.
    */
   async #commit(
     organizationId: string,
     found: Stored,
-    change: {
-      readonly conversation: Conversation;
-      readonly event?: FeedEvent;
-      readonly message?: ChatMessage;
-      readonly trim?: number;
-      readonly outbox?: readonly OutboxItem[];
-    },
-  ): Promise<boolean> {
+    change: CommitChange,
+  ): Promise<Committed> {
     const { conversation, event, message } = change;
     const conversationId = found.conversation.id;
     const trim = change.trim ?? 0;
@@ -414,7 +514,12 @@ export class PgConversationStore implements ConversationStore {
     const rows = await this.#database.run(
       "Chat store",
       (sql: Sql) =>
-        sql<{ version: number | null }[]>`
+        sql<{
+          version: number | null;
+          current_version: number | null;
+          current_document: Conversation | null;
+          seq?: number | null;
+        }[]>`
         WITH conv AS (
           UPDATE parley_conversations SET
             document = ${JSON.stringify(conversation)}::text::json,
@@ -480,12 +585,79 @@ export class PgConversationStore implements ConversationStore {
           ON CONFLICT DO NOTHING
         )`
         }
-        SELECT (SELECT version FROM conv) AS version`,
+        SELECT conv.version, cur.version AS current_version,
+          cur.document AS current_document${
+          event === undefined ? sql`` : sql`, (SELECT seq FROM head) AS seq`
+        }
+        FROM (SELECT 1) AS one
+        LEFT JOIN conv ON true
+        LEFT JOIN parley_conversations cur
+          ON conv.version IS NULL AND cur.organization_id = ${organizationId}
+          AND cur.id = ${conversationId}`,
     );
-    const written = rows[0]?.version !== null && rows[0]?.version !== undefined;
-    if (written && event !== undefined) this.#onFeed(organizationId);
-    return written;
+    const row = rows[0];
+    const key = knownKey(organizationId, conversationId);
+    if (row?.version !== null && row?.version !== undefined) {
+      this.#remember(organizationId, { conversation, version: row.version });
+      if (event !== undefined) {
+        this.#onFeed(organizationId, written(row.seq, at, event));
+      }
+      return { written: true };
+    }
+    if (row?.current_version == null || row.current_document == null) {
+      this.#known.delete(key);
+      return { written: false, current: undefined };
+    }
+    const current = {
+      conversation: row.current_document,
+      version: row.current_version,
+    };
+    this.#remember(organizationId, current);
+    return { written: false, current };
   }
+
+  /** Rows of a batched lookup by key position, remembered. */
+  #remembered(
+    keys: readonly (readonly [string, unknown])[],
+    rows: readonly Row[],
+  ): (Stored | undefined)[] {
+    const found = byPosition(keys.length, rows);
+    found.forEach((stored, index) => {
+      if (stored !== undefined) this.#remember(keys[index]![0], stored);
+    });
+    return found;
+  }
+
+  /**
+   * Remembers a version unless a later one is known: a read that started
+   * before this process's own write may answer after it.
+   */
+  #remember(organizationId: string, stored: Stored): void {
+    const key = knownKey(organizationId, stored.conversation.id);
+    const known = this.#known.get(key);
+    if (known === undefined || known.version <= stored.version) {
+      this.#known.set(key, stored);
+    }
+  }
+}
+
+/**
+ * The entry a commit added, as the feed holds it (its event as stored:
+ * `jsonb` keeps no key order and no `undefined`), when its seq came back.
+ */
+function written(
+  seq: number | null | undefined,
+  at: number,
+  event: FeedEvent,
+): FeedEntry[] {
+  return seq === null || seq === undefined
+    ? []
+    : [{ seq, at, event: JSON.parse(JSON.stringify(event)) }];
+}
+
+/** A conversation's key among the known versions. */
+function knownKey(organizationId: string, conversationId: string): string {
+  return `${organizationId}\u0000${conversationId}`;
 }
 
 function participantId(participant: Participant): string {

@@ -74,7 +74,7 @@ export async function openPostgresStore(
     counters: new PgCounterStore(database),
     conversations: new PgConversationStore(
       database,
-      (organizationId) => changes.wrote(organizationId),
+      (organizationId, written) => changes.wrote(organizationId, written),
       now,
     ),
     changes,
