@@ -92,7 +92,7 @@ export type {
   SlotOutcome,
 } from "./store/counter_store.ts";
 export type * from "./store/conversation_store.ts";
-export type { ChangeFeed } from "./store/change_feed.ts";
+export type { ChangeFeed, ChangeListener } from "./store/change_feed.ts";
 export type {
   ClaimShare,
   LeasedOutboxItem,

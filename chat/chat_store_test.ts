@@ -11,7 +11,8 @@ import {
   type Conversation,
   type Participant,
 } from "./chat_store.ts";
-import { LiveFeed, type WatchEvent, type WatchListener } from "./live_feed.ts";
+import { LiveFeed } from "./live_feed.ts";
+import type { WatchEvent, WatchListener } from "./live_watch.ts";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 

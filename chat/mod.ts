@@ -56,15 +56,15 @@ export {
   type Participant,
 } from "./chat_store.ts";
 export { isVisitorId } from "./participant.ts";
-export {
-  type ClosedWatchEvent,
-  LiveFeed,
-  type MessageWatchEvent,
-  type TypingWatchEvent,
-  type UpdatedWatchEvent,
-  type WatchEvent,
-  type WatchOptions,
-} from "./live_feed.ts";
+export { LiveFeed } from "./live_feed.ts";
+export type {
+  ClosedWatchEvent,
+  MessageWatchEvent,
+  TypingWatchEvent,
+  UpdatedWatchEvent,
+  WatchEvent,
+  WatchOptions,
+} from "./live_watch.ts";
 export {
   EVENT_STREAM_HEADERS,
   eventStream,

@@ -8,7 +8,7 @@
  */
 
 import { ChatError } from "./chat_error.ts";
-import type { WatchEvent, WatchListener } from "./live_feed.ts";
+import type { WatchEvent, WatchListener } from "./live_watch.ts";
 
 /** Entries a watch may hold back while it catches up (or an iterable reader lags) before it is ended. */
 export const MAX_QUEUED = 1_000;

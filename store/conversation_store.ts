@@ -154,8 +154,11 @@ export interface ConversationFilter {
  * with `newest`, the last `limit` ones.
  */
 export interface MessagesQuery {
+  /** Read the messages after this message id (exclusive). */
   readonly after?: string;
+  /** At most this many messages. */
   readonly limit: number;
+  /** The last `limit` messages instead of the first after `after`. */
   readonly newest?: boolean;
 }
 

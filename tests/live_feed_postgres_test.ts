@@ -8,7 +8,8 @@
  */
 
 import assert from "node:assert/strict";
-import { LiveFeed, type WatchEvent } from "../chat/live_feed.ts";
+import { LiveFeed } from "../chat/live_feed.ts";
+import type { WatchEvent } from "../chat/live_watch.ts";
 import type { Conversation } from "../store/conversation_store.ts";
 import type { ChatMessage } from "../wire/records.ts";
 import { storeEngines, type TestStore } from "./store_engines.ts";

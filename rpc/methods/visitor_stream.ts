@@ -20,13 +20,13 @@
  * @module
  */
 
-import {
-  isConversationCursor,
-  type LiveWatch,
-  type PendingWatch,
-  type WatchEvent,
-  type WatchListener,
-} from "../../chat/live_feed.ts";
+import { isConversationCursor } from "../../chat/live_feed.ts";
+import type {
+  LiveWatch,
+  PendingWatch,
+  WatchEvent,
+  WatchListener,
+} from "../../chat/live_watch.ts";
 import { samePage } from "../../chat/chat_store.ts";
 import type { Evaluator } from "../../policy/types.ts";
 import type { AvailabilityListener } from "../availability_watch.ts";

@@ -8,7 +8,7 @@
  */
 
 import type { Conversation } from "../../chat/chat_store.ts";
-import type { WatchEvent, WatchListener } from "../../chat/live_feed.ts";
+import type { WatchEvent, WatchListener } from "../../chat/live_watch.ts";
 import type { StreamSink } from "../live_streams.ts";
 import type {
   AgentStreamEvent,
