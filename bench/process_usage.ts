@@ -6,6 +6,8 @@
  * @module
  */
 
+import { statFields } from "../tests/proc_stat.ts";
+
 /** Linux's USER_HZ: `/proc/<pid>/stat` counts CPU time in these. */
 const CLOCK_TICKS_PER_SECOND = 100;
 
@@ -13,11 +15,15 @@ const CLOCK_TICKS_PER_SECOND = 100;
  * @param pid The process.
  * @returns The CPU seconds (user and system) it has spent so far.
  */
-export async function cpuSeconds(pid: number): Promise<number> {
-  const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
-  // Fields after the parenthesised command name; utime and stime are 14 and 15.
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+export function cpuSeconds(pid: number): Promise<number> {
+  const fields = statFields(pid);
+  if (fields === undefined) {
+    return Promise.reject(new Error(`No process ${pid}`));
+  }
+  // utime and stime.
+  return Promise.resolve(
+    (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND,
+  );
 }
 
 /**

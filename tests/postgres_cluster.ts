@@ -19,6 +19,7 @@
  */
 
 import postgres from "postgres";
+import { statFields } from "./proc_stat.ts";
 
 /** Where PostgreSQL's binaries are, or why there are none. */
 export type PostgresAvailability =
@@ -532,12 +533,7 @@ async function readWhenPresent(path: string, failure: string): Promise<string> {
 
 /** Field 22 of `/proc/self/stat`: tells this process from a later one with its id. */
 function processStartTime(): string {
-  try {
-    const stat = Deno.readTextFileSync("/proc/self/stat");
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19] ?? "0";
-  } catch {
-    return "0";
-  }
+  return statFields("self")?.[19] ?? "0";
 }
 
 /** The processes whose parent is `pid` (Linux `/proc`). */
@@ -545,14 +541,9 @@ async function childrenOf(pid: number): Promise<number[]> {
   const children: number[] = [];
   for await (const entry of Deno.readDir("/proc")) {
     if (!/^\d+$/.test(entry.name)) continue;
-    try {
-      const stat = await Deno.readTextFile(`/proc/${entry.name}/stat`);
-      // "pid (comm) state ppid …": comm may hold spaces, so split after ")".
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      if (ppid === pid) children.push(Number(entry.name));
-    } catch {
-      // Exited while listed.
-    }
+    // An entry that exited while listed has no fields.
+    const parent = statFields(Number(entry.name))?.[1];
+    if (Number(parent) === pid) children.push(Number(entry.name));
   }
   return children;
 }

@@ -14,6 +14,7 @@ import {
   type Locator,
   type Page,
 } from "playwright-core";
+import { statFields } from "../proc_stat.ts";
 
 /** Where CI installs Chromium (apt `chromium`). */
 export const CHROMIUM_PATH = Deno.env.get("PARLEY_CHROMIUM") ??
@@ -138,13 +139,8 @@ function endMarkedChromium(mark: string): void {
 
 /** Whether `pid` runs (a zombie awaiting its parent counts as gone). */
 function alive(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !==
-      "Z";
-  } catch {
-    return false;
-  }
+  const state = statFields(pid)?.[0];
+  return state !== undefined && state !== "Z";
 }
 
 /** One file the host site serves. */
