@@ -116,6 +116,16 @@ export async function setupServer(
 ): Promise<ServerSetup> {
   const { port, policyPath } = settings;
   const metrics = new Metrics();
+  // esbuild works in its own process while the store opens and the policy compiles.
+  const built = Promise.all([
+    buildWidget(),
+    buildAgentInbox(),
+    buildStylesheet(INBOX_CSS),
+    buildStylesheet(DEMO_CSS),
+    buildLocales(),
+  ]);
+  // Awaited below; a start that fails first must not leave it unhandled.
+  built.catch(() => {});
   const store = watchOutages(await openStore(settings.store), {
     log: (line) => console.error(line),
   });
@@ -149,15 +159,7 @@ export async function setupServer(
       };
     }
     const policy: PolicySource = fileSource ?? demoSource!;
-    const [widget, agentScript, agentStyles, homeStyles, locales] =
-      await Promise
-        .all([
-          buildWidget(),
-          buildAgentInbox(),
-          buildStylesheet(INBOX_CSS),
-          buildStylesheet(DEMO_CSS),
-          buildLocales(),
-        ]);
+    const [widget, agentScript, agentStyles, homeStyles, locales] = await built;
     const hasDemo =
       policy.current.organization(DEMO_ORGANIZATION) !== undefined;
     const decisionLog = openDecisionLogWriter(
