@@ -49,11 +49,9 @@ export interface Schema {
   /** The hint of a problem found beside it. */
   readonly "x-parley-hint"?: Said;
   /** The code, message and hint when this property is required and absent. */
-  readonly "x-parley-missing"?: {
-    readonly code?: string;
-    readonly message?: string;
-    readonly hint?: string;
-  };
+  readonly "x-parley-missing"?: Partial<
+    Readonly<Record<"code" | "message" | "hint", string>>
+  >;
   readonly [keyword: string]: unknown;
 }
 

@@ -2,13 +2,10 @@
  * Turns what the JSON Schema validator found into Parley's problems: a
  * stable code, message and hint per failed keyword (`KEYWORDS`, unless the
  * schema says them beside the keyword: `x-parley-code`, `x-parley-message`,
- * `x-parley-hint`), at the line and column the value was written at. One
- * problem per value: a string that is neither short enough nor well formed
- * is reported for its type or length first.
- *
- * Values found wrong are then removed from the data, so what the later
- * rules read has the schema's types; what was written but wrong is still
- * known to the `PolicyDocument`.
+ * `x-parley-hint`), at the line and column the value was written at, one
+ * per value. Values found wrong are then removed from the data, so the
+ * later rules read the schema's types; the `PolicyDocument` still knows
+ * what was written.
  *
  * @module
  */
@@ -64,10 +61,6 @@ const KEYWORDS: Readonly<
     code: "bad-enum",
     message: 'Value {value} is not allowed for "{path}"',
     hint: "Allowed values: {allowed}",
-  },
-  const: {
-    code: "bad-enum",
-    message: 'Expected {allowed} at "{path}", found {value}',
   },
   minimum: {
     code: "out-of-range",
@@ -311,8 +304,7 @@ function fill(
         ? "Quote the value"
         : "",
     closestKey: () => suggestKey(key, Object.keys(schema.properties ?? {})),
-    allowed: () =>
-      (schema.enum ?? [schema.const]).map((one) => `"${one}"`).join(", "),
+    allowed: () => schema.enum?.map((one) => `"${one}"`).join(", "),
     count: () => (value as unknown[]).length,
     description: () => schema.description ?? "",
   };

@@ -299,14 +299,13 @@ function readFile<K extends string, D, T>(
     }
   } catch {
     // A bug must not turn into an uncaught exception for a policy author.
-    problems = new Problems([{
-      code: "internal",
-      severity: "error",
-      path: "",
-      line: 0,
-      column: 0,
-      message: "Policy could not be validated because of an internal error",
-    }]);
+    problems = new Problems();
+    problems.error(
+      "internal",
+      [],
+      { line: 0, column: 0 },
+      "Policy could not be validated because of an internal error",
+    );
   }
   return Object.freeze({
     ...(problems.failed || value === undefined ? {} : { [key]: value }),
