@@ -64,8 +64,9 @@ export interface ValidateOptions {
   readonly now?: number;
 }
 
-/** The outcome of validating a policy: the spec iff no problem is an error. */
+/** The outcome of validating a policy text. */
 export interface ValidationResult {
+  /** Present iff no problem has severity `error`. */
   readonly spec?: PolicySpec;
   /** Errors and warnings, sorted by line and column. */
   readonly problems: readonly PolicyProblem[];
@@ -87,8 +88,9 @@ export interface ValidateOrganizationOptions extends ValidateOptions {
   readonly secrets?: SecretAssignment;
 }
 
-/** The outcome of validating an organization's file: the organization iff no problem is an error. */
+/** The outcome of validating one organization's file of a policy directory. */
 export interface OrganizationValidationResult {
+  /** Present iff no problem has severity `error`. */
   readonly organization?: OrganizationSpec;
   /** Errors and warnings, sorted by line and column. */
   readonly problems: readonly PolicyProblem[];
@@ -96,6 +98,7 @@ export interface OrganizationValidationResult {
 
 /** What `_parley.yaml` sets for a whole policy directory. */
 export interface DirectorySettings {
+  /** Server-wide settings. */
   readonly server: ServerSettings;
   /** What every organization inherits. */
   readonly defaults: PolicySpec["defaults"];
@@ -103,8 +106,9 @@ export interface DirectorySettings {
   readonly secrets?: SecretAssignment;
 }
 
-/** The outcome of validating `_parley.yaml`: the settings iff no problem is an error. */
+/** The outcome of validating a policy directory's `_parley.yaml`. */
 export interface SettingsValidationResult {
+  /** Present iff no problem has severity `error`. */
   readonly settings?: DirectorySettings;
   /** Errors and warnings, sorted by line and column. */
   readonly problems: readonly PolicyProblem[];
