@@ -30,6 +30,9 @@ import policySchema from "./schema.json" with { type: "json" };
 /** What an annotation says: one text, or a text per keyword (`*` for the others). */
 export type Said = string | Readonly<Record<string, string>>;
 
+/** The annotations that give a failed keyword its words. */
+export type Annotation = "x-parley-code" | "x-parley-message" | "x-parley-hint";
+
 /** A JSON Schema object, as far as Parley reads one by name. */
 export interface Schema {
   readonly $ref?: string;

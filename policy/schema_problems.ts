@@ -14,7 +14,7 @@ import type { ErrorObject, ValidateFunction } from "ajv/dist/2020.js";
 import { suggestKey } from "./did_you_mean.ts";
 import type { PolicyDocument } from "./document.ts";
 import type { Position } from "./parse.ts";
-import type { Said, Schema } from "./policy_schema.ts";
+import type { Annotation, Said, Schema } from "./policy_schema.ts";
 import {
   clip,
   describeNode,
@@ -39,52 +39,49 @@ interface Finding {
   readonly hint?: string;
 }
 
-/** What a keyword says when it fails, unless the schema says otherwise beside it. */
-const KEYWORDS: Readonly<
-  Record<string, { code: string; message: string; hint?: string }>
-> = {
-  type: {
-    code: "wrong-type",
-    message: 'Expected {expected} at "{path}", found {found}',
-    hint: "{typeHint}",
+/**
+ * What a failed keyword says unless the schema says otherwise beside it,
+ * in the annotations' own words: a text per keyword, `*` for the others
+ * (an empty hint is none).
+ */
+const BY_DEFAULT: Readonly<Record<Annotation, Said>> = {
+  "x-parley-code": {
+    type: "wrong-type",
+    additionalProperties: "unknown-key",
+    required: "missing-key",
+    enum: "bad-enum",
+    minimum: "out-of-range",
+    maximum: "out-of-range",
+    maxLength: "too-long",
+    maxItems: "too-many-items",
+    "x-parley-min-duration": "bad-duration",
+    "*": "wrong-type",
   },
-  additionalProperties: {
-    code: "unknown-key",
-    message: 'Unknown key "{key}"',
-    hint: "{closestKey}",
+  "x-parley-message": {
+    type: 'Expected {expected} at "{path}", found {found}',
+    additionalProperties: 'Unknown key "{key}"',
+    required: '{title} at "{parent}" has no "{key}"',
+    enum: 'Value {value} is not allowed for "{path}"',
+    minimum: 'Value {value} of "{path}" is out of range',
+    maximum: 'Value {value} of "{path}" is out of range',
+    maxLength: 'Value of "{path}" is longer than {maxLength} characters',
+    minLength: 'Value of "{path}" is empty',
+    maxItems: 'List at "{path}" has {count} items, more than {maxItems}',
+    "x-parley-min-duration": 'Duration {value} of "{path}" is too short',
+    "*": 'Value {value} of "{path}" is not allowed',
   },
-  required: {
-    code: "missing-key",
-    message: '{title} at "{parent}" has no "{key}"',
-  },
-  enum: {
-    code: "bad-enum",
-    message: 'Value {value} is not allowed for "{path}"',
-    hint: "Allowed values: {allowed}",
-  },
-  minimum: {
-    code: "out-of-range",
-    message: 'Value {value} of "{path}" is out of range',
-    hint: "Use an integer from {minimum} to {maximum}",
-  },
-  maxLength: {
-    code: "too-long",
-    message: 'Value of "{path}" is longer than {maxLength} characters',
-  },
-  minLength: { code: "wrong-type", message: 'Value of "{path}" is empty' },
-  maxItems: {
-    code: "too-many-items",
-    message: 'List at "{path}" has {count} items, more than {maxItems}',
-  },
-  "x-parley-min-duration": {
-    code: "bad-duration",
-    message: 'Duration {value} of "{path}" is too short',
-    hint: "Write at least {x-parley-min-duration}",
-  },
-  "*": {
-    code: "wrong-type",
-    message: 'Value {value} of "{path}" is not allowed',
-    hint: "{description}",
+  "x-parley-hint": {
+    type: "{typeHint}",
+    additionalProperties: "{closestKey}",
+    required: "",
+    enum: "Allowed values: {allowed}",
+    minimum: "Use an integer from {minimum} to {maximum}",
+    maximum: "Use an integer from {minimum} to {maximum}",
+    maxLength: "",
+    minLength: "",
+    maxItems: "",
+    "x-parley-min-duration": "Write at least {x-parley-min-duration}",
+    "*": "{description}",
   },
 };
 
@@ -102,7 +99,7 @@ const KEYWORD_ORDER: Readonly<Record<string, number>> = {
  */
 function rank(finding: Finding): number {
   if (finding.keyword === "required") {
-    return finding.code === KEYWORDS.required!.code ? 3 : 1;
+    return finding.code === "missing-key" ? 3 : 1;
   }
   return finding.onKey ? 0 : 2;
 }
@@ -202,12 +199,9 @@ function findingOf(
   const missing = keyword === "required"
     ? schema.properties?.[key!]?.["x-parley-missing"]
     : undefined;
-  const table = KEYWORDS[keyword === "maximum" ? "minimum" : keyword] ??
-    KEYWORDS["*"]!;
-  const said = (annotation: Said | undefined) =>
-    typeof annotation === "string"
-      ? annotation
-      : annotation?.[keyword] ?? annotation?.["*"];
+  const said = (annotation: Annotation) =>
+    saidFor(keyword, schema[annotation]) ??
+      saidFor(keyword, BY_DEFAULT[annotation])!;
   // A secret reference's keys may be a pasted secret: never named.
   const path = keyword === "additionalProperties" && schema.writeOnly
     ? parent
@@ -219,13 +213,10 @@ function findingOf(
     schema,
     params,
   };
-  const hint = fill(
-    missing?.hint ?? said(schema["x-parley-hint"]) ?? table.hint ?? "",
-    words,
-  );
+  const hint = fill(missing?.hint ?? said("x-parley-hint"), words);
   return {
     keyword,
-    code: missing?.code ?? said(schema["x-parley-code"]) ?? table.code,
+    code: missing?.code ?? said("x-parley-code"),
     path,
     target,
     // What is left of a value missing a key, with a bad key or too many items is read.
@@ -233,12 +224,19 @@ function findingOf(
       propertyName !== undefined,
     at: onKey ? document.keyAt(target) : document.at(parent),
     onKey,
-    message: fill(
-      missing?.message ?? said(schema["x-parley-message"]) ?? table.message,
-      words,
-    ),
+    message: fill(missing?.message ?? said("x-parley-message"), words),
     ...(hint === "" ? {} : { hint }),
   };
+}
+
+/** What an annotation says of a keyword: its one text, or the keyword's, or `*`'s. */
+function saidFor(
+  keyword: string,
+  annotation: Said | undefined,
+): string | undefined {
+  return typeof annotation === "string"
+    ? annotation
+    : annotation?.[keyword] ?? annotation?.["*"];
 }
 
 /** A JSON pointer of the data as keys and indexes. */
