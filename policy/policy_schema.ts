@@ -30,11 +30,11 @@ import policySchema from "./schema.json" with { type: "json" };
 /** What an annotation says: one text, or a text per keyword (`*` for the others). */
 export type Said = string | Readonly<Record<string, string>>;
 
-/** The annotations that give a failed keyword its words. */
+/** The annotations that give the keywords beside them their problem's code, message (with `{placeholders}`) and hint. */
 export type Annotation = "x-parley-code" | "x-parley-message" | "x-parley-hint";
 
 /** A JSON Schema object, as far as Parley reads one by name. */
-export interface Schema {
+export interface Schema extends Partial<Readonly<Record<Annotation, Said>>> {
   readonly $ref?: string;
   readonly title?: string;
   readonly description?: string;
@@ -45,12 +45,6 @@ export interface Schema {
   readonly default?: unknown;
   /** Marks a secret: problems never quote its value or its keys. */
   readonly writeOnly?: boolean;
-  /** The problem code of the keywords beside it. */
-  readonly "x-parley-code"?: Said;
-  /** The message of a problem found beside it, with `{placeholders}`. */
-  readonly "x-parley-message"?: Said;
-  /** The hint of a problem found beside it. */
-  readonly "x-parley-hint"?: Said;
   /** The code, message and hint when this property is required and absent. */
   readonly "x-parley-missing"?: Partial<
     Readonly<Record<"code" | "message" | "hint", string>>
