@@ -69,10 +69,13 @@ const ORIGIN = "https://bench.example";
 const ORGANIZATION = "bench";
 const JWT_SECRET = "page-views-bench-jwt-secret-0123456789abcdef";
 const ADMIN_KEY = "page-views-bench-admin-key-0123456789abcdef";
-const RETURNING_SHARE = 0.3;
-const CHAT_SHARE = 0.03;
-const JWT_SHARE = 0.05;
-const MEAN_PAGES = 5;
+/** The mix the module doc describes: shares of visits, page views a visit. */
+const MIX = {
+  returning: 0.3,
+  chat: 0.03,
+  jwt: 0.05,
+  meanPages: 5,
+} as const;
 /** How long the idle server is watched before a run, milliseconds. */
 const IDLE_MS = 10_000;
 /** Visits (2 pages each, new visitors) before a run, not counted. */
@@ -125,12 +128,12 @@ function plan(
   const withJwt = new Set<number>();
   let visitors = 0;
   for (let i = 0; i < count; i++) {
-    const returning = visitors > 0 && next() < RETURNING_SHARE;
+    const returning = visitors > 0 && next() < MIX.returning;
     const visitor = returning ? Math.floor(next() * visitors) : visitors++;
-    if (!returning && next() < JWT_SHARE) withJwt.add(visitor);
+    if (!returning && next() < MIX.jwt) withJwt.add(visitor);
     let pages = 1;
-    while (next() > 1 / MEAN_PAGES && pages < 30) pages++;
-    const chats = next() < CHAT_SHARE;
+    while (next() > 1 / MIX.meanPages && pages < 30) pages++;
+    const chats = next() < MIX.chat;
     visits.push({
       visitor,
       pages,

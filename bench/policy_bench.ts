@@ -28,6 +28,7 @@ import { compileSpec } from "../policy/compile.ts";
 import { PolicyDirectory } from "../policy/policy_directory.ts";
 import {
   signTestingToken,
+  testingHmacKey,
   testingPolicy,
   testingSecret,
 } from "../policy/testing_spec.ts";
@@ -155,13 +156,7 @@ const signature = Uint8Array.fromBase64(
   },
 );
 const bareKey = createSecretKey(SECRET);
-const webCryptoKey = await crypto.subtle.importKey(
-  "raw",
-  SECRET.slice(),
-  { name: "HMAC", hash: "SHA-256" },
-  false,
-  ["verify"],
-);
+const webCryptoKey = await testingHmacKey(SECRET, "verify");
 
 Deno.bench({
   name: "bare node:crypto HMAC-SHA256 verify",

@@ -8,29 +8,39 @@
  * @module
  */
 
-import { compilePolicy } from "../policy/compile.ts";
+import { compileSpec } from "../policy/compile.ts";
+import { mintUserToken } from "../policy/mint_user_token.ts";
+import {
+  testingOrganization,
+  testingPolicy,
+  testingSecret,
+} from "../policy/testing_spec.ts";
 import { SecurityTally } from "../observability/security_tally.ts";
 import { KvSecurityCounterStore } from "../store/kv/kv_security_counter_store.ts";
 
-const SECRET = "bench-tally-secret-0123456789abcdef01234";
+const SECRET = testingSecret("bench-tally");
 const ORIGIN = "https://shop.example";
 
-const evaluator = compilePolicy(
-  `version: 1
-organizations:
-  shop:
-    domains: { mode: enforce, allow: [shop.example] }
-    jwt:
-      mode: optional
-      keys: [{ id: k1, secret: { env: SECRET } }]
-`,
-  { env: { SECRET } },
-);
+const evaluator = compileSpec(testingPolicy([
+  testingOrganization("shop", {
+    allow: ["shop.example"],
+    jwtMode: "optional",
+    keys: [{ id: "k1", secret: SECRET }],
+  }),
+]));
 const verified = await evaluator.evaluate({
   organizationId: "shop",
   origin: ORIGIN,
   method: "chat.boot",
-  token: await signed(),
+  token: await mintUserToken({
+    secret: SECRET,
+    kid: "k1",
+    organizationId: "shop",
+    subject: "u1",
+    issuer: ORIGIN,
+    now: Date.now(),
+    expiresInMs: 600_000,
+  }),
 });
 const invalid = await evaluator.evaluate({
   organizationId: "shop",
@@ -88,22 +98,3 @@ Deno.bench({
     await tally.flush();
   },
 });
-
-async function signed(): Promise<string> {
-  const { signWithJsonwebtoken } = await import(
-    "../tests/jsonwebtoken_minter.ts"
-  );
-  const at = Math.floor(Date.now() / 1000);
-  return signWithJsonwebtoken(
-    {
-      iss: ORIGIN,
-      aud: "chat-widget",
-      sub: "u1",
-      iat: at,
-      exp: at + 600,
-      org_id: "shop",
-    },
-    SECRET,
-    { keyid: "k1" },
-  );
-}

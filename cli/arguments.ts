@@ -76,16 +76,45 @@ export function required(value: string | undefined, flag: string): string {
   return value;
 }
 
+/** The option every command about one organization takes. */
+const ORGANIZATION_OPTION = { org: { type: "string" } } as const;
+
+/** The arguments of a command about one organization of one policy. */
+export interface OrganizationArguments<T extends CommandOptions> {
+  /** The one policy file or directory. */
+  readonly path: string;
+  /** `--org`. */
+  readonly organizationId: string;
+  /** The options' values, `--org`'s among them. */
+  readonly values: Parsed<T & typeof ORGANIZATION_OPTION>["values"];
+}
+
 /**
- * The one policy file or directory a command reads.
+ * Reads the arguments of a command about one organization of one policy:
+ * `POLICY --org ID`, then the command's own options.
  *
- * @param positionals The command's positionals.
- * @returns The path.
- * @throws {UsageError} When there is not exactly one.
+ * @param args The arguments after the command's name.
+ * @param options The command's own options, besides `--org`.
+ * @returns The policy's path, the organization and the options' values.
+ * @throws {UsageError} When the arguments do not fit the options, there is
+ *   not exactly one policy, or `--org` is missing.
  */
-export function onePolicy(positionals: readonly string[]): string {
+export function organizationArguments<T extends CommandOptions>(
+  args: readonly string[],
+  options: T,
+): OrganizationArguments<T> {
+  const { values, positionals } = parseArguments(args, {
+    ...options,
+    ...ORGANIZATION_OPTION,
+  });
   if (positionals.length !== 1) {
     throw new UsageError("Give exactly one policy file or directory");
   }
-  return positionals[0]!;
+  // parseArgs' type of the values stays unresolved for a generic T.
+  const { org } = values as { readonly org?: string };
+  return {
+    path: positionals[0]!,
+    organizationId: required(org, "org"),
+    values,
+  };
 }

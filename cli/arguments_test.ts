@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { parseArguments, required, UsageError } from "./arguments.ts";
+import {
+  organizationArguments,
+  parseArguments,
+  required,
+  UsageError,
+} from "./arguments.ts";
 
 const PARSE_ERRORS: ReadonlyArray<readonly [string, readonly string[]]> = [
   ["an unknown option", ["--bogus"]],
@@ -42,3 +47,34 @@ Deno.test("required() refuses a missing or empty option, naming it", () => {
   }
   assert.equal(required("acme", "org"), "acme");
 });
+
+Deno.test("organizationArguments() reads POLICY --org ID beside the command's own options", () => {
+  const { path, organizationId, values } = organizationArguments(
+    ["--org", "acme", "policy.yaml", "--sub", "u1"],
+    { sub: { type: "string" } },
+  );
+  assert.deepEqual([path, organizationId, values.sub], [
+    "policy.yaml",
+    "acme",
+    "u1",
+  ]);
+});
+
+const ORGANIZATION_USAGE_ERRORS: ReadonlyArray<
+  readonly [string, readonly string[], RegExp]
+> = [
+  ["no policy", ["--org", "acme"], /exactly one policy/],
+  ["two policies", ["a.yaml", "b.yaml", "--org", "acme"], /exactly one policy/],
+  ["no --org", ["a.yaml"], /"--org" is required/],
+  ["an empty --org", ["a.yaml", "--org", ""], /"--org" is required/],
+];
+
+for (const [name, args, message] of ORGANIZATION_USAGE_ERRORS) {
+  Deno.test(`organizationArguments() refuses ${name} as a UsageError`, () => {
+    assert.throws(
+      () => organizationArguments(args, {}),
+      (error: unknown) =>
+        error instanceof UsageError && message.test(error.message),
+    );
+  });
+}

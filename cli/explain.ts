@@ -20,7 +20,7 @@ import type {
 } from "../policy/types.ts";
 import { chooseAdminText, type ChosenAdminText } from "../wire/admin_text.ts";
 import { chooseLanguage, type LanguageChoice } from "../wire/locale_match.ts";
-import { onePolicy, parseArguments, required } from "./arguments.ts";
+import { organizationArguments } from "./arguments.ts";
 import { organizationPolicy } from "./organization_policy.ts";
 import { printJson } from "./output.ts";
 
@@ -32,8 +32,7 @@ import { printJson } from "./output.ts";
  * @throws {UsageError} When the policy or `--org` is missing, or an option is unknown.
  */
 export async function explain(args: readonly string[]): Promise<number> {
-  const { values, positionals } = parseArguments(args, {
-    org: { type: "string" },
+  const { path, organizationId, values } = organizationArguments(args, {
     origin: { type: "string" },
     token: { type: "string" },
     "user-id": { type: "string" },
@@ -42,8 +41,6 @@ export async function explain(args: readonly string[]): Promise<number> {
     language: { type: "string" },
     json: { type: "boolean" },
   });
-  const path = onePolicy(positionals);
-  const organizationId = required(values.org, "org");
   const evaluator = await organizationPolicy(path, organizationId);
   if (evaluator === undefined) return 1;
   const facts: Facts = {

@@ -14,12 +14,7 @@ import { parseOrigin } from "../policy/host.ts";
 import { mintUserToken } from "../policy/mint_user_token.ts";
 import { parseDuration } from "../policy/rate.ts";
 import { activeKey } from "../policy/user_token.ts";
-import {
-  onePolicy,
-  parseArguments,
-  required,
-  UsageError,
-} from "./arguments.ts";
+import { organizationArguments, required, UsageError } from "./arguments.ts";
 import { organizationPolicy } from "./organization_policy.ts";
 
 /**
@@ -30,16 +25,13 @@ import { organizationPolicy } from "./organization_policy.ts";
  * @throws {UsageError} When an option is missing or malformed.
  */
 export async function token(args: readonly string[]): Promise<number> {
-  const { values, positionals } = parseArguments(args, {
-    org: { type: "string" },
+  const { path, organizationId, values } = organizationArguments(args, {
     sub: { type: "string" },
     origin: { type: "string" },
     kid: { type: "string" },
     ttl: { type: "string" },
     "user-data": { type: "string" },
   });
-  const path = onePolicy(positionals);
-  const organizationId = required(values.org, "org");
   const subject = required(values.sub, "sub");
   const origin = parseOrigin(required(values.origin, "origin"));
   if (!origin) {

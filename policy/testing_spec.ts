@@ -152,6 +152,26 @@ export function base64url(value: Uint8Array | unknown): string {
 }
 
 /**
+ * A WebCrypto HMAC-SHA256 key of a secret's bytes, for one use.
+ *
+ * @param secret The key's bytes (copied, so the caller's stay its own).
+ * @param usage What the key may do.
+ * @returns The key, not extractable.
+ */
+export async function testingHmacKey(
+  secret: Uint8Array,
+  usage: "sign" | "verify",
+): Promise<CryptoKey> {
+  return await crypto.subtle.importKey(
+    "raw",
+    secret.slice(),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    [usage],
+  );
+}
+
+/**
  * Signs a compact HS256 token by hand with WebCrypto, whatever the header
  * says, so tests can craft tokens that real libraries refuse to mint.
  *
@@ -166,13 +186,7 @@ export async function signTestingToken(
   header: unknown = { alg: "HS256", typ: "JWT" },
 ): Promise<string> {
   const signingInput = `${base64url(header)}.${base64url(claims)}`;
-  const key = await crypto.subtle.importKey(
-    "raw",
-    secret.slice(),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
+  const key = await testingHmacKey(secret, "sign");
   const signature = await crypto.subtle.sign(
     "HMAC",
     key,

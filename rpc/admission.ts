@@ -170,9 +170,7 @@ export async function admit(
   const bearer = bearerToken(call.request);
   const admission = method.access === "session"
     ? await admitSession(call, params, bearer, services, parts)
-    : method.access === "agent"
-    ? await admitAgent(call, params, bearer, parts)
-    : await admitPublic(call, method, params, bearer, parts);
+    : await admitNamed(call, method, params, bearer, parts);
   if (!admission.admitted) return admission;
   const { organization, credentials, charged } = admission;
   return {
@@ -241,16 +239,31 @@ async function admitSession(
   );
 }
 
-async function admitAgent(
+/**
+ * Admits a public or agent request, which names its organization first:
+ * `organizationId` is required there.
+ */
+async function admitNamed(
   call: RpcCall,
+  method: MethodDefinition,
   params: Params,
   bearer: string | undefined,
   parts: AdmissionParts,
 ): Promise<KindAdmission> {
   const named = nameOrganization(call, params);
   if ("admitted" in named) return named;
+  return method.access === "agent"
+    ? await admitAgent(call, named, bearer, parts)
+    : await admitPublic(call, named, method, params, bearer, parts);
+}
+
+async function admitAgent(
+  call: RpcCall,
+  named: NamedOrganization,
+  bearer: string | undefined,
+  parts: AdmissionParts,
+): Promise<KindAdmission> {
   const { organizationId, organization } = named;
-  const { evaluator } = call;
   if (organization === undefined) {
     return refuseKnownSpentIp(call, named, parts) ??
       await refuse(
@@ -266,7 +279,7 @@ async function admitAgent(
   if (throttled !== undefined) return await throttled;
   const agent = bearer === undefined
     ? undefined
-    : evaluator.identifyAdminKey(organizationId, bearer);
+    : call.evaluator.identifyAdminKey(organizationId, bearer);
   if (agent === undefined) {
     // Only a refusal spends the IP limit: an office whose visitors spent it
     // must not lock its agents out, so a valid key never looks at it.
@@ -293,15 +306,13 @@ async function admitAgent(
 
 async function admitPublic(
   call: RpcCall,
+  named: NamedOrganization,
   method: MethodDefinition,
   params: Params,
   bearer: string | undefined,
   parts: AdmissionParts,
 ): Promise<KindAdmission> {
-  const named = nameOrganization(call, params);
-  if ("admitted" in named) return named;
   const { organizationId, organization } = named;
-  const { evaluator } = call;
   const spent = refuseKnownSpentIp(call, named, parts);
   if (spent !== undefined) return spent;
   const throttled = organization === undefined
@@ -314,7 +325,7 @@ async function admitPublic(
   }), organizationId);
   if ("admitted" in claimed) return claimed;
   const { appId, userId } = claimed.value;
-  const decision = await evaluator.evaluate({
+  const decision = await call.evaluator.evaluate({
     organizationId,
     origin: call.origin,
     method: call.methodName,
@@ -381,10 +392,7 @@ async function admitOn(
     : refused(charge.refusal, charge.charged, organization.spec.id);
 }
 
-/**
- * The organization a public or agent request names (`organizationId` is
- * required there), and the policy's view of it.
- */
+/** The organization a request names, and the policy's view of it. */
 function nameOrganization(
   call: RpcCall,
   params: Params,

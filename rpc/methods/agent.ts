@@ -250,7 +250,7 @@ export function summarize(
   conversation: Conversation,
   references: VisitorReferences,
 ): ConversationSummary {
-  const participant = conversation.participant;
+  const { participant, page, contact, language } = conversation;
   const { name, email, userId, userData } = conversation.attributes;
   return {
     id: conversation.id,
@@ -268,13 +268,9 @@ export function summarize(
     updatedAt: conversation.updatedAt,
     trimmed: conversation.trimmed,
     assignee: conversation.assignee ?? null,
-    ...(conversation.page === undefined ? {} : { page: conversation.page }),
-    ...(conversation.contact === undefined
-      ? {}
-      : { contact: conversation.contact }),
-    ...(conversation.language === undefined
-      ? {}
-      : { language: conversation.language }),
+    ...(page === undefined ? {} : { page }),
+    ...(contact === undefined ? {} : { contact }),
+    ...(language === undefined ? {} : { language }),
     ...(conversation.verified && userData !== undefined ? { userData } : {}),
   };
 }

@@ -186,20 +186,19 @@ export class KvConversationStore implements ConversationStore {
 
   /**
    * Runs `attempt` on the stored conversation until it is done (each try
-   * reads it again); a conversation that is not stored gives `missing`.
+   * reads it again); a conversation that is not stored gives `undefined`.
    */
-  async #retryStored<T, Missing>(
+  async #retryStored<T>(
     operation: string,
     key: Key,
-    missing: Missing,
     attempt: (
       entry: Deno.KvEntryMaybe<Conversation>,
       current: Conversation,
     ) => Promise<ConflictAttempt<T>>,
-  ): Promise<T | Missing> {
-    return await retryConflicts<T | Missing>(operation, async () => {
+  ): Promise<T | undefined> {
+    return await retryConflicts<T | undefined>(operation, async () => {
       const entry = await this.#get<Conversation>(key);
-      if (entry.value === null) return done(missing);
+      if (entry.value === null) return done(undefined);
       return await attempt(entry, normalize(entry.value));
     });
   }
@@ -235,10 +234,7 @@ export class KvConversationStore implements ConversationStore {
     change: (current: Conversation) => ConversationChange | undefined,
   ): Promise<Conversation | undefined> {
     const key = conversationKey(organizationId, conversationId);
-    return await this.#retryStored("update", key, undefined, async (
-      entry,
-      current,
-    ) => {
+    return await this.#retryStored("update", key, async (entry, current) => {
       const next = change(current);
       if (next === undefined) return done(current);
       const { conversation } = next;
@@ -262,10 +258,7 @@ export class KvConversationStore implements ConversationStore {
     keep: number,
   ): Promise<{ message: ChatMessage; conversation: Conversation } | undefined> {
     const key = conversationKey(organizationId, conversationId);
-    return await this.#retryStored("append", key, undefined, async (
-      entry,
-      current,
-    ) => {
+    return await this.#retryStored("append", key, async (entry, current) => {
       const change = compose(current);
       const { message } = change;
       const excess = change.conversation.messageCount - Math.max(1, keep);
@@ -429,7 +422,7 @@ export class KvConversationStore implements ConversationStore {
       );
       if (outcome === "purged") deleted++;
       // A stale index entry (its conversation is gone) is dropped.
-      if (outcome === "missing") {
+      if (outcome === undefined) {
         await this.#commit(() => this.#kv.atomic().delete(indexEntry.key));
       }
     }
@@ -517,13 +510,14 @@ export class KvConversationStore implements ConversationStore {
     }
   }
 
+  /** Purges one conversation if it expired; `undefined` when it is gone. */
   async #purgeOne(
     organizationId: string,
     conversationId: string,
     cutoffMs: number,
-  ): Promise<"purged" | "missing" | "kept"> {
+  ): Promise<"purged" | "kept" | undefined> {
     const key = conversationKey(organizationId, conversationId);
-    return await this.#retryStored("purge", key, "missing", async (
+    return await this.#retryStored("purge", key, async (
       entry,
       current,
     ) => {

@@ -46,6 +46,17 @@ const DELETES_PER_COMMIT = 500;
 const MAX_CAPPED_ROUNDS = 20;
 /** Entries per list round trip (KV's largest). */
 const LIST_BATCH = 1000;
+/**
+ * A report read that sums no metric: what `readSummed()` returns then is
+ * every count per hour, which is `read()`.
+ */
+const NOTHING_SUMMED: SumOptions = {
+  metrics: [],
+  fromHour: 0,
+  limit: 0,
+  rankBy: "",
+  restKey: "",
+};
 
 /** The capped counts of one (organization, hour): key → metric → [count, last seen]. */
 type CappedHour = Map<string, Map<string, [number, number]>>;
@@ -140,16 +151,12 @@ export class KvSecurityCounterStore implements SecurityCounterStore {
     fromHour: number,
     toHour: number,
   ): Promise<SecurityCount[]> {
-    return await kvCall("Security counters", async () => {
-      const byKey = new Map<string, SecurityCount>();
-      await this.#each(
-        organizationId,
-        fromHour,
-        toHour,
-        (found) => addHourly(byKey, found),
-      );
-      return [...byKey.values()];
-    });
+    return await this.readSummed(
+      organizationId,
+      fromHour,
+      toHour,
+      NOTHING_SUMMED,
+    );
   }
 
   async readSummed(

@@ -108,17 +108,7 @@ export class PgSecurityCounterStore implements SecurityCounterStore {
     fromHour: number,
     toHour: number,
   ): Promise<SecurityCount[]> {
-    const rows = await this.#database.run(
-      "Security counters",
-      (sql) =>
-        sql<CountRow[]>`
-        SELECT hour, metric, key, count, last_seen
-        FROM parley_security_counts
-        WHERE organization_id = ${organizationId}
-          AND hour >= ${ceilMs(fromHour)} AND hour < ${ceilMs(toHour)}
-        ORDER BY hour, metric, key`,
-    );
-    return rows.map((row) => fromRow(organizationId, row));
+    return await this.#hourly(organizationId, fromHour, toHour, []);
   }
 
   async readSummed(
@@ -130,14 +120,7 @@ export class PgSecurityCounterStore implements SecurityCounterStore {
     const metrics = sum.metrics as string[];
     const sumFrom = ceilMs(Math.max(fromHour, sum.fromHour));
     const [hourly, summed] = await Promise.all([
-      this.#database.run("Security counters", (sql) =>
-        sql<CountRow[]>`
-          SELECT hour, metric, key, count, last_seen
-          FROM parley_security_counts
-          WHERE organization_id = ${organizationId}
-            AND hour >= ${ceilMs(fromHour)} AND hour < ${ceilMs(toHour)}
-            AND metric <> ALL(${metrics}::text[])
-          ORDER BY hour, metric, key`),
+      this.#hourly(organizationId, fromHour, toHour, metrics),
       this.#database.run(
         "Security counters",
         (sql) =>
@@ -167,11 +150,32 @@ export class PgSecurityCounterStore implements SecurityCounterStore {
       ),
     ]);
     return [
-      ...hourly.map((row) => fromRow(organizationId, row)),
+      ...hourly,
       ...summed.map((row) =>
         fromRow(organizationId, { ...row, hour: sum.fromHour })
       ),
     ];
+  }
+
+  /** The hours' counts, per hour, of every metric but the `except` ones. */
+  async #hourly(
+    organizationId: string,
+    fromHour: number,
+    toHour: number,
+    except: readonly string[],
+  ): Promise<SecurityCount[]> {
+    const rows = await this.#database.run(
+      "Security counters",
+      (sql) =>
+        sql<CountRow[]>`
+        SELECT hour, metric, key, count, last_seen
+        FROM parley_security_counts
+        WHERE organization_id = ${organizationId}
+          AND hour >= ${ceilMs(fromHour)} AND hour < ${ceilMs(toHour)}
+          AND metric <> ALL(${except as string[]}::text[])
+        ORDER BY hour, metric, key`,
+    );
+    return rows.map((row) => fromRow(organizationId, row));
   }
 
   async sweep(beforeHour: number): Promise<number> {
