@@ -280,8 +280,9 @@ export async function startServer(
         headers["Authorization"] = `Bearer ${init.token}`;
       }
       const payload = typeof body === "string" ? body : JSON.stringify(body);
-      const { status, headers: replyHeaders, text } =
-        init.localAddress === undefined
+      let reply: RawReply;
+      try {
+        reply = init.localAddress === undefined
           ? await fetchText(`${baseUrl}/rpc/${method}`, headers, payload)
           : await postFrom(
             init.localAddress,
@@ -290,6 +291,19 @@ export async function startServer(
             headers,
             payload,
           );
+      } catch (error) {
+        // A refused connection says little; the server's last words say why.
+        if (exited) {
+          throw new Error(
+            `${method}: the server exited (${
+              (await child.status).code
+            }); its stderr:\n${stderrText}`,
+            { cause: error },
+          );
+        }
+        throw error;
+      }
+      const { status, headers: replyHeaders, text } = reply;
       let parsed: unknown = text;
       try {
         parsed = JSON.parse(text);
