@@ -136,16 +136,6 @@ export class PolicyDocument {
   }
 }
 
-/**
- * A node as plain data.
- *
- * @param node A parsed node.
- * @returns Its value, mappings as objects without a prototype.
- */
-export function plainValue(node: PolicyNode): unknown {
-  return plain(node, [], []);
-}
-
 /** `path` is one stack, copied only for a repeated key: most texts have none. */
 function plain(
   node: PolicyNode,

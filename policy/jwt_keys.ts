@@ -6,9 +6,8 @@
  * @module
  */
 
-import { parseDuration } from "./rate.ts";
+import { parseDuration, parseIsoTime } from "./rate.ts";
 import { clip, type DocumentPath, formatPath } from "./problems.ts";
-import { parseIsoTime } from "./policy_schema.ts";
 import { resolveSecret } from "./secret_reference.ts";
 import type { JwtKeySpec, OrganizationSpec, PolicySpec } from "./types.ts";
 import { isKeyActive } from "./user_token.ts";

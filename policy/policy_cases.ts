@@ -26,7 +26,7 @@
 
 import { parseOrigin } from "./host.ts";
 import { mintUserToken } from "./mint_user_token.ts";
-import { parseIsoTime, parseSignedDuration } from "./policy_schema.ts";
+import { parseIsoTime, parseSignedDuration } from "./rate.ts";
 import { type DocumentPath, formatPath } from "./problems.ts";
 import { readDocument } from "./read_document.ts";
 import type {

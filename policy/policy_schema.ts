@@ -1,15 +1,11 @@
 /**
  * `schema.json` is the one description of the policy language: editors read
  * it to complete and check policy files, and Parley validates every parsed
- * file against it with Ajv (JSON Schema 2020-12). What a pattern cannot say
- * exactly is checked by Parley's own parsers through named formats (`rate`,
- * `duration`, `weekdays`, `opening-range`, `time-zone`, `date-time`,
- * `locale-tag`), so the schema and the code that reads the values cannot
- * disagree. Defaults, key
- * names and bounds are read from the schema too.
- *
- * The validators are compiled on first use (tens of milliseconds), once per
- * process.
+ * file against it (and test files against `cases.schema.json`) with Ajv,
+ * JSON Schema 2020-12, compiled once per process on first use. What a
+ * pattern cannot say exactly is checked by Parley's own parsers through
+ * named formats, so the schema and the code that reads the values cannot
+ * disagree. Defaults, key names and bounds are read from the schema too.
  *
  * @module
  */
@@ -23,66 +19,37 @@ import {
 import casesSchema from "./cases.schema.json" with { type: "json" };
 import { isLocaleTag } from "./locale_tag.ts";
 import { canonicalHost } from "./network_address.ts";
-import { parseDuration, parseRate } from "./rate.ts";
+import {
+  parseDuration,
+  parseIsoTime,
+  parseRate,
+  parseSignedDuration,
+} from "./rate.ts";
 import policySchema from "./schema.json" with { type: "json" };
 
 /** What an annotation says: one text, or a text per keyword (`*` for the others). */
 export type Said = string | Readonly<Record<string, string>>;
 
-/** A JSON Schema object, as far as Parley reads one. */
-export interface Schema {
+/** The annotations that give the keywords beside them their problem's code, message (with `{placeholders}`) and hint. */
+export type Annotation = "x-parley-code" | "x-parley-message" | "x-parley-hint";
+
+/** A JSON Schema object, as far as Parley reads one by name. */
+export interface Schema extends Partial<Readonly<Record<Annotation, Said>>> {
   readonly $ref?: string;
   readonly title?: string;
-  readonly type?: string | readonly string[];
+  readonly description?: string;
   readonly properties?: Readonly<Record<string, Schema>>;
   readonly enum?: readonly unknown[];
-  readonly minimum?: number;
-  readonly maximum?: number;
-  readonly maxLength?: number;
   readonly maxItems?: number;
   readonly pattern?: string;
   readonly default?: unknown;
   /** Marks a secret: problems never quote its value or its keys. */
   readonly writeOnly?: boolean;
-  /** The problem code of the keywords beside it, or a code per keyword (`*` for the others). */
-  readonly "x-parley-code"?: Said;
-  /** The message of a problem found beside it, with `{placeholders}`. */
-  readonly "x-parley-message"?: Said;
-  /** The hint of a problem found beside it. */
-  readonly "x-parley-hint"?: Said;
   /** The code, message and hint when this property is required and absent. */
-  readonly "x-parley-missing"?: {
-    readonly code?: string;
-    readonly message?: string;
-    readonly hint?: string;
-  };
+  readonly "x-parley-missing"?: Partial<
+    Readonly<Record<"code" | "message" | "hint", string>>
+  >;
   readonly [keyword: string]: unknown;
-}
-
-/** ISO 8601 times as `until` and a case's `now` take them; YAML timestamps arrive as such. */
-const ISO_TIME =
-  /^\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:[Zz]|[+-]\d{2}:\d{2}))?$/;
-
-/**
- * Reads an ISO time as the policy writes one.
- *
- * @param text The time as written, e.g. `2026-12-15T00:00:00Z`.
- * @returns Epoch milliseconds, or `undefined` when it is not a time.
- */
-export function parseIsoTime(text: string): number | undefined {
-  const time = ISO_TIME.test(text) ? Date.parse(text) : NaN;
-  return Number.isNaN(time) ? undefined : time;
-}
-
-/**
- * Reads a duration that may be negative: `10m`, `-1m`.
- *
- * @param text The duration as written.
- * @returns Milliseconds, or `undefined` when it is not a duration.
- */
-export function parseSignedDuration(text: string): number | undefined {
-  const ms = parseDuration(text.replace(/^-/, ""));
-  return ms === undefined ? undefined : text.startsWith("-") ? -ms : ms;
 }
 
 /** What an organization id (and so an organization file's name) may be. */
@@ -118,23 +85,16 @@ const ROOTS: Readonly<Record<SchemaRoot, string>> = {
 };
 
 let ajv: Ajv2020 | undefined;
-const compiled = new Map<SchemaRoot, ValidateFunction>();
 
 /**
- * The compiled validator of one kind of file.
+ * The compiled validator of one kind of file; Ajv keeps it once compiled.
  *
  * @param root Which file: a policy, a directory's organization or settings file, or a test file.
  * @returns The validator; its `errors` name every problem with its schema.
  */
 export function schemaValidator(root: SchemaRoot): ValidateFunction {
-  let validate = compiled.get(root);
-  if (validate === undefined) {
-    ajv ??= createAjv();
-    validate = ajv.getSchema(ROOTS[root]);
-    if (validate === undefined) throw new Error(`No schema ${ROOTS[root]}`);
-    compiled.set(root, validate);
-  }
-  return validate;
+  ajv ??= createAjv();
+  return ajv.getSchema(ROOTS[root])!;
 }
 
 function createAjv(): Ajv2020 {
@@ -163,31 +123,23 @@ function createAjv(): Ajv2020 {
     validate: (minimum: string, value: string) =>
       (parseDuration(value) ?? Infinity) >= (parseDuration(minimum) ?? 0),
   });
-  instance.addSchema(policySchema);
-  instance.addSchema(casesSchema);
-  return instance;
+  return instance.addSchema(policySchema).addSchema(casesSchema);
 }
 
 /**
- * The schema at a JSON pointer of `schema.json` (or `cases.schema.json`),
- * `$ref`s followed.
+ * The schema at a JSON pointer of `schema.json`, `$ref`s followed.
  *
  * @param pointer E.g. `#/$defs/limits`.
- * @param root `policy` or `cases`.
  * @returns The schema.
  */
-export function schemaAt(
-  pointer: string,
-  root: "policy" | "cases" = "policy",
-): Schema {
-  let node: unknown = root === "policy" ? policySchema : casesSchema;
+export function schemaAt(pointer: string): Schema {
+  let node: unknown = policySchema;
   for (const part of pointer.replace(/^#\/?/, "").split("/")) {
-    if (part === "") continue;
-    node = (node as Record<string, unknown>)[part];
+    if (part !== "") node = (node as Record<string, unknown>)[part];
   }
   const schema = node as Schema;
   return schema.$ref?.startsWith("#/")
-    ? { ...schemaAt(schema.$ref, root), ...schema }
+    ? { ...schemaAt(schema.$ref), ...schema }
     : schema;
 }
 

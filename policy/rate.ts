@@ -1,6 +1,7 @@
 /**
- * The rate and duration syntax of policy files: `100/minute`, `5/10s`,
- * `15m`, `90d`, `1h30m`.
+ * The rate, duration and time syntax of policy files and their tests:
+ * `100/minute`, `5/10s`, `15m`, `90d`, `1h30m`, `-1m`,
+ * `2026-12-15T00:00:00Z`.
  *
  * @module
  */
@@ -49,6 +50,32 @@ export function parseDuration(text: string): number | undefined {
     offset = part.lastIndex;
   }
   return Number.isSafeInteger(total) ? total : undefined;
+}
+
+/**
+ * Reads a duration that may be negative: `10m`, `-1m`.
+ *
+ * @param text The duration as written.
+ * @returns Milliseconds, or `undefined` when it is not a duration.
+ */
+export function parseSignedDuration(text: string): number | undefined {
+  const ms = parseDuration(text.replace(/^-/, ""));
+  return ms === undefined ? undefined : text.startsWith("-") ? -ms : ms;
+}
+
+/** ISO 8601 times as `until` and a case's `now` take them; YAML timestamps arrive as such. */
+const ISO_TIME =
+  /^\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:[Zz]|[+-]\d{2}:\d{2}))?$/;
+
+/**
+ * Reads an ISO time as the policy writes one.
+ *
+ * @param text The time as written, e.g. `2026-12-15T00:00:00Z`.
+ * @returns Epoch milliseconds, or `undefined` when it is not a time.
+ */
+export function parseIsoTime(text: string): number | undefined {
+  const time = ISO_TIME.test(text) ? Date.parse(text) : NaN;
+  return Number.isNaN(time) ? undefined : time;
 }
 
 /**

@@ -37,10 +37,9 @@ export interface ReadDocumentOptions {
    * Runs after the parse, before the schema: reports and takes out what it
    * reads in its own words (`document` is absent for an empty text).
    */
-  readonly before?: (
-    problems: Problems,
-    document: PolicyDocument | undefined,
-  ) => void;
+  readonly before?:
+    | ((problems: Problems, document: PolicyDocument | undefined) => void)
+    | undefined;
 }
 
 /**

@@ -1,15 +1,11 @@
 /**
  * Turns what the JSON Schema validator found into Parley's problems: a
- * stable code, message and hint per schema keyword (`additionalProperties`
- * is `unknown-key` with the closest key, `type` is `wrong-type`, …) unless
- * the schema says them beside the keyword (`x-parley-code`,
- * `x-parley-message`, `x-parley-hint`), and the line and column the value
- * was written at. One problem per value: a string that is neither short
- * enough nor well formed is reported once, for its type or length first.
- *
- * Values found wrong are then removed from the data, so what the later
- * rules read has the schema's types; what was written but wrong is still
- * known to the `PolicyDocument`.
+ * stable code, message and hint per failed keyword (`KEYWORDS`, unless the
+ * schema says them beside the keyword: `x-parley-code`, `x-parley-message`,
+ * `x-parley-hint`), at the line and column the value was written at, one
+ * per value. Values found wrong are then removed from the data, so the
+ * later rules read the schema's types; the `PolicyDocument` still knows
+ * what was written.
  *
  * @module
  */
@@ -18,7 +14,7 @@ import type { ErrorObject, ValidateFunction } from "ajv/dist/2020.js";
 import { suggestKey } from "./did_you_mean.ts";
 import type { PolicyDocument } from "./document.ts";
 import type { Position } from "./parse.ts";
-import type { Said, Schema } from "./policy_schema.ts";
+import type { Annotation, Said, Schema } from "./policy_schema.ts";
 import {
   clip,
   describeNode,
@@ -27,75 +23,65 @@ import {
   type Problems,
 } from "./problems.ts";
 
-/** One problem the schema found, before it has words. */
+/** One problem the schema found, in words. */
 interface Finding {
-  readonly code: string;
   readonly keyword: string;
+  readonly code: string;
   /** The path the problem names. */
   readonly path: DocumentPath;
   /** The value it is about: removed from the data unless `keep`. */
   readonly target: DocumentPath;
-  readonly at: Position;
-  /** The schema holding the keyword. */
-  readonly schema: Schema;
-  readonly params: Readonly<Record<string, unknown>>;
-  /** The value, or the key for a problem with a key. */
-  readonly value: unknown;
-  /** The written node's kind, e.g. "a list". */
-  readonly found: string;
   readonly keep: boolean;
+  readonly at: Position;
+  /** About a key rather than its value. */
+  readonly onKey: boolean;
+  readonly message: string;
+  readonly hint?: string;
 }
 
-/** What a keyword says when it fails, unless the schema says otherwise beside it. */
-const KEYWORDS: Readonly<
-  Record<string, { code: string; message: string; hint?: string }>
-> = {
-  type: {
-    code: "wrong-type",
-    message: 'Expected {expected} at "{path}", found {found}',
-    hint: "{typeHint}",
+/**
+ * What a failed keyword says unless the schema says otherwise beside it,
+ * in the annotations' own words: a text per keyword, `*` for the others
+ * (an empty hint is none).
+ */
+const BY_DEFAULT: Readonly<Record<Annotation, Said>> = {
+  "x-parley-code": {
+    type: "wrong-type",
+    additionalProperties: "unknown-key",
+    required: "missing-key",
+    enum: "bad-enum",
+    minimum: "out-of-range",
+    maximum: "out-of-range",
+    maxLength: "too-long",
+    maxItems: "too-many-items",
+    "x-parley-min-duration": "bad-duration",
+    "*": "wrong-type",
   },
-  additionalProperties: {
-    code: "unknown-key",
-    message: 'Unknown key "{key}"',
-    hint: "{closestKey}",
+  "x-parley-message": {
+    type: 'Expected {expected} at "{path}", found {found}',
+    additionalProperties: 'Unknown key "{key}"',
+    required: '{title} at "{parent}" has no "{key}"',
+    enum: 'Value {value} is not allowed for "{path}"',
+    minimum: 'Value {value} of "{path}" is out of range',
+    maximum: 'Value {value} of "{path}" is out of range',
+    maxLength: 'Value of "{path}" is longer than {maxLength} characters',
+    minLength: 'Value of "{path}" is empty',
+    maxItems: 'List at "{path}" has {count} items, more than {maxItems}',
+    "x-parley-min-duration": 'Duration {value} of "{path}" is too short',
+    "*": 'Value {value} of "{path}" is not allowed',
   },
-  required: {
-    code: "missing-key",
-    message: '{title} at "{parent}" has no "{key}"',
-  },
-  enum: {
-    code: "bad-enum",
-    message: 'Value {value} is not allowed for "{path}"',
-    hint: "Allowed values: {allowed}",
-  },
-  const: {
-    code: "bad-enum",
-    message: 'Expected {allowed} at "{path}", found {value}',
-  },
-  minimum: {
-    code: "out-of-range",
-    message: 'Value {value} of "{path}" is out of range',
-    hint: "Use an integer from {minimum} to {maximum}",
-  },
-  maxLength: {
-    code: "too-long",
-    message: 'Value of "{path}" is longer than {maxLength} characters',
-  },
-  minLength: { code: "wrong-type", message: 'Value of "{path}" is empty' },
-  maxItems: {
-    code: "too-many-items",
-    message: 'List at "{path}" has {count} items, more than {maxItems}',
-  },
-  "x-parley-min-duration": {
-    code: "bad-duration",
-    message: 'Duration {value} of "{path}" is too short',
-    hint: "Write at least {minDuration}",
-  },
-  "*": {
-    code: "wrong-type",
-    message: 'Value {value} of "{path}" is not allowed',
-    hint: "{description}",
+  "x-parley-hint": {
+    type: "{typeHint}",
+    additionalProperties: "{closestKey}",
+    required: "",
+    enum: "Allowed values: {allowed}",
+    minimum: "Use an integer from {minimum} to {maximum}",
+    maximum: "Use an integer from {minimum} to {maximum}",
+    maxLength: "",
+    minLength: "",
+    maxItems: "",
+    "x-parley-min-duration": "Write at least {x-parley-min-duration}",
+    "*": "{description}",
   },
 };
 
@@ -113,14 +99,9 @@ const KEYWORD_ORDER: Readonly<Record<string, number>> = {
  */
 function rank(finding: Finding): number {
   if (finding.keyword === "required") {
-    return finding.code === KEYWORDS.required!.code ? 3 : 1;
+    return finding.code === "missing-key" ? 3 : 1;
   }
-  return isKeyProblem(finding) ? 0 : 2;
-}
-
-function isKeyProblem(finding: Finding): boolean {
-  return finding.keyword === "additionalProperties" ||
-    finding.params.propertyName !== undefined;
+  return finding.onKey ? 0 : 2;
 }
 
 /** Whether `path` is `prefix` or inside it. */
@@ -146,37 +127,39 @@ export function checkSchema(
   const data = document.data;
   validate(data);
   const byPlace = new Map<string, Finding>();
+  const order = (finding: Finding) => KEYWORD_ORDER[finding.keyword] ?? 9;
   for (const error of validate.errors ?? []) {
     const finding = findingOf(error, document);
     if (finding === undefined) continue;
     // A key and its value may stand at one place; each has its problem.
-    const place = `${
-      formatPath(finding.path)
-    }@${finding.at.line}:${finding.at.column}${
-      isKeyProblem(finding) ? " key" : ""
+    const { line, column } = finding.at;
+    const place = `${formatPath(finding.path)}@${line}:${column}${
+      finding.onKey ? " key" : ""
     }`;
     const before = byPlace.get(place);
-    if (
-      before === undefined ||
-      (KEYWORD_ORDER[finding.keyword] ?? 9) <
-        (KEYWORD_ORDER[before.keyword] ?? 9)
-    ) byPlace.set(place, finding);
+    if (before === undefined || order(finding) < order(before)) {
+      byPlace.set(place, finding);
+    }
   }
-  const findings = [...byPlace.values()]
-    .map((finding, index) => ({ finding, index }))
-    .sort((a, b) => rank(a.finding) - rank(b.finding) || a.index - b.index)
-    .map(({ finding }) => finding);
-  for (const finding of findings) report(finding, problems);
+  const findings = [...byPlace.values()].sort((a, b) => rank(a) - rank(b));
+  const report = (finding: Finding, at = finding.at) =>
+    problems.error(
+      finding.code,
+      finding.path,
+      at,
+      finding.message,
+      finding.hint,
+    );
+  findings.forEach((finding) => report(finding));
   for (const repeat of document.repeats) {
     const key = [...repeat.parent, repeat.key];
     const unknown = findings.find((finding) =>
       finding.keyword === "additionalProperties" &&
       within(finding.target, key) && within(key, finding.target)
     );
-    if (unknown !== undefined) {
-      report({ ...unknown, at: repeat.at }, problems);
-    } else if (
-      // A repeat inside a value found wrong was never read.
+    if (unknown !== undefined) report(unknown, repeat.at);
+    // A repeat inside a value found wrong was never read.
+    else if (
       !findings.some((finding) =>
         !finding.keep && within(repeat.parent, finding.target)
       )
@@ -192,82 +175,68 @@ export function checkSchema(
       );
     }
   }
-  let pruned = data;
-  for (const finding of findings) {
-    if (finding.keep) continue;
-    if (finding.target.length === 0) pruned = undefined;
-    else remove(data, finding.target);
-  }
-  return pruned;
+  const wrong = findings.filter((finding) => !finding.keep);
+  if (wrong.some((finding) => finding.target.length === 0)) return undefined;
+  for (const finding of wrong) remove(data, finding.target);
+  return data;
 }
 
 function findingOf(
   error: ErrorObject,
   document: PolicyDocument,
 ): Finding | undefined {
-  const { keyword } = error;
+  const { keyword, params } = error;
   // `if` and `propertyNames` only repeat what their branches found.
   if (keyword === "if" || keyword === "propertyNames") return undefined;
   const parent = pathOf(error.instancePath, document.data);
   const schema = error.parentSchema as Schema;
-  const params = error.params as Record<string, unknown>;
-  let code = said(schema["x-parley-code"], keyword);
-  const base = {
-    keyword,
+  const propertyName = (error as { propertyName?: string }).propertyName;
+  const key: string | undefined = params.missingProperty ??
+    params.additionalProperty ?? propertyName;
+  const target = key === undefined ? parent : [...parent, key];
+  const onKey = keyword === "additionalProperties" ||
+    propertyName !== undefined;
+  const missing = keyword === "required"
+    ? schema.properties?.[key!]?.["x-parley-missing"]
+    : undefined;
+  const said = (annotation: Annotation) =>
+    saidFor(keyword, schema[annotation]) ??
+      saidFor(keyword, BY_DEFAULT[annotation])!;
+  // A secret reference's keys may be a pasted secret: never named.
+  const path = keyword === "additionalProperties" && schema.writeOnly
+    ? parent
+    : target;
+  const words = {
+    path,
+    value: onKey ? key : keyword === "required" ? undefined : error.data,
+    found: describeNode(document.node(parent)),
     schema,
     params,
-    found: describeNode(document.node(parent)),
   };
-  if (keyword === "required") {
-    const key = String(params.missingProperty);
-    const property = schema.properties?.[key];
-    return {
-      ...base,
-      code: property?.["x-parley-missing"]?.code ?? KEYWORDS.required!.code,
-      path: [...parent, key],
-      target: [...parent, key],
-      at: document.at(parent),
-      value: undefined,
-      keep: true,
-    };
-  }
-  if (keyword === "additionalProperties") {
-    const key = String(params.additionalProperty);
-    return {
-      ...base,
-      code: "unknown-key",
-      // A secret reference's keys may be a pasted secret: never named.
-      path: schema.writeOnly ? parent : [...parent, key],
-      target: [...parent, key],
-      at: document.keyAt([...parent, key]),
-      value: key,
-      keep: false,
-    };
-  }
-  code ??= keywordOf(keyword).code;
-  const propertyName = (error as { propertyName?: string }).propertyName;
-  if (propertyName !== undefined) {
-    const path = [...parent, propertyName];
-    return {
-      ...base,
-      params: { ...params, propertyName },
-      code,
-      path,
-      target: path,
-      at: document.keyAt(path),
-      value: propertyName,
-      keep: true,
-    };
-  }
+  const hint = fill(missing?.hint ?? said("x-parley-hint"), words);
   return {
-    ...base,
-    code,
-    path: parent,
-    target: parent,
-    at: document.at(parent),
-    value: error.data,
-    keep: keyword === "maxItems",
+    keyword,
+    code: missing?.code ?? said("x-parley-code"),
+    path,
+    target,
+    // What is left of a value missing a key, with a bad key or too many items is read.
+    keep: keyword === "required" || keyword === "maxItems" ||
+      propertyName !== undefined,
+    at: onKey ? document.keyAt(target) : document.at(parent),
+    onKey,
+    message: fill(missing?.message ?? said("x-parley-message"), words),
+    ...(hint === "" ? {} : { hint }),
   };
+}
+
+/** What an annotation says of a keyword: its one text, or the keyword's, or `*`'s. */
+function saidFor(
+  keyword: string,
+  annotation: Said | undefined,
+): string | undefined {
+  return typeof annotation === "string"
+    ? annotation
+    : annotation?.[keyword] ?? annotation?.["*"];
 }
 
 /** A JSON pointer of the data as keys and indexes. */
@@ -276,8 +245,7 @@ function pathOf(pointer: string, data: unknown): DocumentPath {
   let value = data;
   for (const part of pointer.split("/").slice(1)) {
     const key = part.replaceAll("~1", "/").replaceAll("~0", "~");
-    const index = Array.isArray(value) ? Number(key) : undefined;
-    path.push(index ?? key);
+    path.push(Array.isArray(value) ? Number(key) : key);
     value = (value as Record<string, unknown> | undefined)?.[key];
   }
   return path;
@@ -292,41 +260,6 @@ function remove(data: unknown, path: DocumentPath): void {
   if (parent !== undefined) delete parent[path[path.length - 1]!];
 }
 
-function keywordOf(keyword: string) {
-  return KEYWORDS[keyword === "maximum" ? "minimum" : keyword] ??
-    KEYWORDS["*"]!;
-}
-
-/** What an annotation says for a keyword: its one text, or the keyword's, or `*`'s. */
-function said(
-  annotation: Said | undefined,
-  keyword: string,
-): string | undefined {
-  return typeof annotation === "string"
-    ? annotation
-    : annotation?.[keyword] ?? annotation?.["*"];
-}
-
-function report(finding: Finding, problems: Problems): void {
-  const { keyword, schema, path } = finding;
-  const missing = keyword === "required"
-    ? schema.properties?.[String(path[path.length - 1])]?.["x-parley-missing"]
-    : undefined;
-  const message = missing?.message ??
-    said(schema["x-parley-message"], keyword) ??
-    keywordOf(keyword).message;
-  const hint = missing?.hint ?? said(schema["x-parley-hint"], keyword) ??
-    keywordOf(keyword).hint;
-  const filled = hint === undefined ? undefined : fill(hint, finding);
-  problems.error(
-    finding.code,
-    path,
-    finding.at,
-    fill(message, finding),
-    filled === "" ? undefined : filled,
-  );
-}
-
 const NOUNS: Readonly<Record<string, string>> = {
   object: "a mapping",
   array: "a list",
@@ -336,21 +269,29 @@ const NOUNS: Readonly<Record<string, string>> = {
   boolean: "true or false",
 };
 
-/** Fills in a message's or hint's `{placeholders}`. */
-function fill(template: string, finding: Finding): string {
-  const { path, value, schema, params } = finding;
+/** Fills in a message's or hint's `{placeholders}`; others name the schema's keywords. */
+function fill(
+  template: string,
+  { path, value, found, schema, params }: {
+    path: DocumentPath;
+    value: unknown;
+    found: string;
+    schema: Schema;
+    params: Record<string, unknown>;
+  },
+): string {
   const where = (of: DocumentPath) => formatPath(of) || "top level";
   const key = String(path[path.length - 1] ?? "");
   const places: Record<string, () => unknown> = {
     path: () => where(path),
     parent: () => where(path.slice(0, -1)),
     key: () => key,
-    found: () => finding.found,
+    found: () => found,
     // Scalars are quoted; anything else is named by its kind.
     value: () =>
       ["string", "number", "boolean"].includes(typeof value)
         ? `"${clip(String(value))}"`
-        : finding.found,
+        : found,
     title: () => schema.title ?? "Mapping",
     expected: () =>
       String(params.type).split(",").map((type) => NOUNS[type]).join(" or "),
@@ -361,14 +302,12 @@ function fill(template: string, finding: Finding): string {
         ? "Quote the value"
         : "",
     closestKey: () => suggestKey(key, Object.keys(schema.properties ?? {})),
-    allowed: () =>
-      (schema.enum ?? [schema.const]).map((one) => `"${one}"`).join(", "),
+    allowed: () => schema.enum?.map((one) => `"${one}"`).join(", "),
     count: () => (value as unknown[]).length,
     description: () => schema.description ?? "",
-    minDuration: () => schema["x-parley-min-duration"],
   };
   return template.replace(
-    /\{(\w+)\}/g,
+    /\{([\w-]+)\}/g,
     (whole, name: string) => String(places[name]?.() ?? schema[name] ?? whole),
   );
 }

@@ -57,7 +57,7 @@ export function resolveSecret(
       );
       return undefined;
     }
-    value = lookup(env, secret.env);
+    value = lookupEnv(env, secret.env);
     if (value === undefined || value === "") {
       problems.error(
         "env-missing",
@@ -82,7 +82,17 @@ export function resolveSecret(
   return value;
 }
 
-function lookup(env: EnvLookup | undefined, name: string): string | undefined {
+/**
+ * One variable of an environment; a denied permission reads as unset.
+ *
+ * @param env The environment, if any.
+ * @param name The variable.
+ * @returns Its value, or `undefined` when it is not set.
+ */
+export function lookupEnv(
+  env: EnvLookup | undefined,
+  name: string,
+): string | undefined {
   if (env === undefined) return undefined;
   try {
     return typeof env === "function"

@@ -1,25 +1,19 @@
 /**
- * Validates a policy file (version 1) and turns it into a normalised
- * `PolicySpec`: secrets resolved from the environment, durations in
- * milliseconds, limits merged with defaults, domain entries parsed, all frozen.
+ * Validates a policy file (version 1), or a policy directory's
+ * `_parley.yaml` or organization file, into a normalised frozen spec:
+ * secrets resolved, durations in milliseconds, defaults merged in.
  *
- * One pipeline for every kind of file: `parse.ts` reads the text with
- * positions, `schema.json` (the one description of the language, through
- * `schema_problems.ts`) checks the data, and what a schema cannot say runs
- * after it on typed data, each in its own file: `domain_pattern.ts`,
- * `jwt_keys.ts`, `admin_keys.ts`, `secret_reference.ts`, `webhook_url.ts`
- * and `business_hours.ts`. Defaults are the schema's `default`s.
- *
- * Every problem is reported at once, with a stable code, a path, a line and a
- * column. Nothing here throws on any input, and no secret value ever appears
- * in a problem.
+ * `read_document.ts` parses the text and checks it against `schema.json`;
+ * the rules a schema cannot say then read the typed data, one file per
+ * section (`domain_pattern.ts`, `jwt_keys.ts`, `widget_settings.ts`,
+ * `admin_keys.ts`, `webhook_url.ts`, secrets in `secret_reference.ts`).
+ * Defaults are the schema's. Every problem is reported at once, with a
+ * stable code and a position; nothing throws, and no problem quotes a secret.
  *
  * @module
  */
 
 import { readAdminKeys } from "./admin_keys.ts";
-import { readBusinessHours } from "./business_hours.ts";
-import { contrastRatio, MIN_TEXT_CONTRAST } from "./contrast.ts";
 import type { PolicyDocument } from "./document.ts";
 import { readDomains } from "./domain_pattern.ts";
 import { readJwt, readJwtTimes } from "./jwt_keys.ts";
@@ -38,17 +32,16 @@ import {
   refuseUnassignedSecret,
   type SecretAssignment,
 } from "./secret_assignment.ts";
-import { resolveSecret } from "./secret_reference.ts";
+import { lookupEnv } from "./secret_reference.ts";
 import type {
   LimitSettings,
   OrganizationSpec,
   PolicyProblem,
   PolicySpec,
-  Rate,
   ServerSettings,
-  WidgetSettings,
 } from "./types.ts";
-import { readWebhookHosts, readWebhookUrl } from "./webhook_url.ts";
+import { readWebhook, readWebhookHosts } from "./webhook_url.ts";
+import { readWidget } from "./widget_settings.ts";
 import type {
   EnvLookup,
   RuleContext,
@@ -59,6 +52,7 @@ import type {
 } from "./written_policy.ts";
 
 export type { EnvLookup } from "./written_policy.ts";
+export { DEFAULT_UNANSWERED_AFTER_MS } from "./widget_settings.ts";
 
 /** Options of `validatePolicy`. */
 export interface ValidateOptions {
@@ -121,31 +115,20 @@ export interface SettingsValidationResult {
 }
 
 /** What a spec holds when a policy says nothing: the schema's defaults. */
-export const BUILT_IN_DEFAULTS: PolicySpec["defaults"] = deepFreeze({
-  limits: readLimits(
-    defaultsAt("#/$defs/limits") as WrittenLimits,
-    {} as LimitSettings,
-  ),
-  jwt: readJwtTimes(defaultsAt("#/$defs/organization/properties/jwt"), {
-    maxLifetimeMs: 0,
-    clockToleranceMs: 0,
+export const BUILT_IN_DEFAULTS: PolicySpec["defaults"] = deepFreeze(
+  readDefaults({
+    limits: defaultsAt("#/$defs/limits"),
+    jwt: defaultsAt("#/$defs/organization/properties/jwt"),
+  }, {
+    limits: {} as LimitSettings,
+    jwt: { maxLifetimeMs: 0, clockToleranceMs: 0 },
   }),
-});
+);
 
 /** The server settings of a policy without a `server` section: the schema's defaults. */
 export const BUILT_IN_SERVER: ServerSettings = deepFreeze({
   ...defaultsAt("#/properties/server"),
 } as unknown as ServerSettings);
-
-/** `widget.unansweredAfter` when the policy leaves it out, milliseconds. */
-export const DEFAULT_UNANSWERED_AFTER_MS: number = parseDuration(
-  schemaAt("#/$defs/organization/properties/widget/properties/unansweredAfter")
-    .default as string,
-)!;
-
-const MAX_WEBHOOK_HOSTS = schemaAt(
-  "#/properties/server/properties/allowWebhookHosts",
-).maxItems ?? Infinity;
 
 /** `retention.messages` when the policy leaves it out. */
 export const DEFAULT_MAX_MESSAGES: number = schemaAt(
@@ -163,16 +146,7 @@ export function validatePolicy(
   text: string,
   options: ValidateOptions = {},
 ): ValidationResult {
-  const { value, problems } = readFile(
-    text,
-    "policy",
-    options,
-    (policy: WrittenPolicy, context) => policySpec(policy, context),
-  );
-  return Object.freeze({
-    ...(value === undefined ? {} : { spec: value }),
-    problems,
-  });
+  return readFile(text, "policy", "spec", options, policySpec);
 }
 
 /**
@@ -188,45 +162,44 @@ export function validateOrganizationFile(
   text: string,
   options: ValidateOrganizationOptions,
 ): OrganizationValidationResult {
-  const id = options.organizationId;
-  const secrets = options.secrets;
-  const { value, problems } = readFile(
+  const { organizationId: id, secrets } = options;
+  return readFile(
     text,
     "organizationFile",
+    "organization",
     secrets === undefined ? options : {
       ...options,
-      env: assignedEnv(lookupOf(options.env), secrets, id),
+      env: assignedEnv((name) => lookupEnv(options.env, name), secrets, id),
       refuseSecret: (name) => refuseUnassignedSecret(secrets, id, name),
     },
     (organization: WrittenOrganization, context) =>
-      organizationSpec(
-        id,
-        organization,
-        [],
-        options.defaults ?? BUILT_IN_DEFAULTS,
-        options.allowWebhookHosts ?? [],
-        context,
-      ),
-    (problems) => {
-      if (ORGANIZATION_ID.test(id)) return;
-      problems.error(
-        "bad-organization-id",
-        [],
-        { line: 1, column: 1 },
-        `Organization id "${clip(id)}" is not allowed`,
-        "Name the file with 1 to 64 letters, digits, '_' or '-' and .yaml, .yml or .json",
+      organizationSpec(id, organization, [], context, {
+        defaults: options.defaults ?? BUILT_IN_DEFAULTS,
+        allowWebhookHosts: options.allowWebhookHosts ?? [],
+      }),
+    (problems, document) => {
+      if (!ORGANIZATION_ID.test(id)) {
+        problems.error(
+          "bad-organization-id",
+          [],
+          { line: 1, column: 1 },
+          `Organization id "${clip(id)}" is not allowed`,
+          "Name the file with 1 to 64 letters, digits, '_' or '-' and .yaml, .yml or .json",
+        );
+      }
+      refuseForeignKeys(
+        ["id", "organizations"],
+        "an organization's file",
+        problems,
+        document,
       );
     },
   );
-  return Object.freeze({
-    ...(value === undefined ? {} : { organization: value }),
-    problems,
-  });
 }
 
 /**
- * Validates a policy directory's `_parley.yaml`: `version`, `defaults` and
- * `server`, no organizations.
+ * Validates a policy directory's `_parley.yaml`: `version`, `defaults`,
+ * `server` and `secrets`, no organizations.
  *
  * @param text The file's content, YAML or JSON.
  * @param options Environment, file name and clock.
@@ -237,9 +210,10 @@ export function validateSettingsFile(
   options: ValidateOptions = {},
 ): SettingsValidationResult {
   let secrets: SecretAssignment | undefined;
-  const { value, problems } = readFile(
+  return readFile(
     text,
     "settingsFile",
+    "settings",
     options,
     (settings: WrittenSettings) => ({
       server: readServer(settings.server),
@@ -249,46 +223,62 @@ export function validateSettingsFile(
     (problems, document) => {
       // `secrets:` is read by secret_assignment.ts, in its own words.
       const node = document?.node(["secrets"]);
-      if (node === undefined) return;
-      const [, ...repeats] = document!.takeTopKey("secrets");
-      for (const at of repeats) {
-        problems.error(
-          "duplicate-key",
-          ["secrets"],
-          at,
-          'Key "secrets" is written twice',
-          "Keep one of the entries",
-        );
+      if (node !== undefined) {
+        for (const at of document!.takeTopKey("secrets").slice(1)) {
+          problems.error(
+            "duplicate-key",
+            ["secrets"],
+            at,
+            'Key "secrets" is written twice',
+            "Keep one of the entries",
+          );
+        }
+        const read = readSecretAssignment(node);
+        problems.include(read.problems);
+        secrets = read.assignment;
       }
-      const read = readSecretAssignment(node);
-      problems.include(read.problems);
-      secrets = read.assignment;
+      refuseForeignKeys(
+        ["organizations"],
+        '"_parley.yaml"',
+        problems,
+        document,
+      );
     },
   );
-  return Object.freeze({
-    ...(value === undefined ? {} : { settings: value }),
-    problems,
-  });
 }
 
-/** Keys by which a directory's file would speak for other organizations. */
-const FOREIGN_KEYS: Readonly<Partial<Record<SchemaRoot, readonly string[]>>> = {
-  organizationFile: ["id", "organizations"],
-  settingsFile: ["organizations"],
-};
+/** Reports, and takes out, the keys by which a directory's file would speak for other organizations. */
+function refuseForeignKeys(
+  keys: readonly string[],
+  file: string,
+  problems: Problems,
+  document: PolicyDocument | undefined,
+): void {
+  for (const key of keys) {
+    for (const at of document?.takeTopKey(key) ?? []) {
+      problems.error(
+        "foreign-organization",
+        [key],
+        at,
+        `Key "${key}" cannot be used in ${file}`,
+        "In a policy directory each organization has its own <id>.yaml, and its file name is its id",
+      );
+    }
+  }
+}
 
 /**
- * Reads a file through the pipeline and builds its value from the typed
- * data. Problems come out sorted and frozen, the value only when none of
- * them is an error.
+ * Reads a file through the pipeline and builds its value, under `key`, from
+ * the typed data; the value only when no problem is an error.
  */
-function readFile<D, T>(
+function readFile<K extends string, D, T>(
   text: string,
   root: SchemaRoot,
+  key: K,
   options: ValidateOptions & Pick<RuleContext, "refuseSecret">,
   build: (data: D, context: RuleContext) => T,
-  first?: (problems: Problems, document?: PolicyDocument) => void,
-): { value?: T; problems: readonly PolicyProblem[] } {
+  before?: (problems: Problems, document?: PolicyDocument) => void,
+): { readonly [_ in K]?: T } & { readonly problems: readonly PolicyProblem[] } {
   let problems: Problems;
   let value: T | undefined;
   try {
@@ -299,22 +289,7 @@ function readFile<D, T>(
         message: "Policy is empty",
         hint: "Start the file with version: 1",
       },
-      before(problems, document) {
-        first?.(problems, document);
-        for (const key of FOREIGN_KEYS[root] ?? []) {
-          for (const at of document?.takeTopKey(key) ?? []) {
-            problems.error(
-              "foreign-organization",
-              [key],
-              at,
-              root === "settingsFile"
-                ? `Key "${key}" cannot be used in "_parley.yaml"`
-                : `Key "${key}" cannot be used in an organization's file`,
-              "In a policy directory each organization has its own <id>.yaml, and its file name is its id",
-            );
-          }
-        }
-      },
+      before,
     });
     problems = read.problems;
     if (read.document !== undefined && read.data !== undefined) {
@@ -323,33 +298,29 @@ function readFile<D, T>(
         problems,
         env: options.env,
         now: options.now ?? Date.now(),
-        ...(options.refuseSecret === undefined
-          ? {}
-          : { refuseSecret: options.refuseSecret }),
+        refuseSecret: options.refuseSecret,
       }));
     }
   } catch {
     // A bug must not turn into an uncaught exception for a policy author.
-    problems = new Problems([{
-      code: "internal",
-      severity: "error",
-      path: "",
-      line: 0,
-      column: 0,
-      message: "Policy could not be validated because of an internal error",
-    }]);
+    problems = new Problems();
+    problems.error(
+      "internal",
+      [],
+      { line: 0, column: 0 },
+      "Policy could not be validated because of an internal error",
+    );
   }
-  return {
-    ...(problems.failed || value === undefined ? {} : { value }),
+  return Object.freeze({
+    ...(problems.failed || value === undefined ? {} : { [key]: value }),
     problems: problems.sorted(),
-  };
+  }) as { readonly [_ in K]?: T } & { problems: readonly PolicyProblem[] };
 }
 
 function policySpec(policy: WrittenPolicy, context: RuleContext): PolicySpec {
+  const { document, problems } = context;
   const defaults = readDefaults(policy.defaults);
   const server = readServer(policy.server);
-  const organizations = new Map<string, OrganizationSpec>();
-  const { document, problems } = context;
   if (!document.written(["organizations"])) {
     problems.warning(
       "no-organizations",
@@ -359,94 +330,54 @@ function policySpec(policy: WrittenPolicy, context: RuleContext): PolicySpec {
       "Add an organizations: section; every request will be refused without one",
     );
   }
+  const organizations = new Map<string, OrganizationSpec>();
   for (const [id, organization] of Object.entries(policy.organizations ?? {})) {
-    if (organization === undefined) continue;
-    const path = ["organizations", id];
     organizations.set(
       id,
-      organizationSpec(
-        id,
-        organization,
-        path,
+      organizationSpec(id, organization, ["organizations", id], context, {
         defaults,
-        server.allowWebhookHosts,
-        context,
-      ),
+        allowWebhookHosts: server.allowWebhookHosts,
+      }),
     );
   }
-  return {
-    version: 1,
-    server,
-    defaults,
-    organizations,
-  };
+  return { version: 1, server, defaults, organizations };
 }
 
 /**
- * One organization: under `organizations` (at `path`), or the top of its own
- * file (`path` empty).
+ * One organization: under `organizations` (at `path`), or the top of its
+ * own file (`path` empty). Its sections are read in the order of the spec's
+ * keys, so problems at one position come in that order too.
  */
 function organizationSpec(
   id: string,
   organization: WrittenOrganization,
   path: DocumentPath,
-  defaults: PolicySpec["defaults"],
-  allowWebhookHosts: readonly string[],
   context: RuleContext,
+  { defaults, allowWebhookHosts }: {
+    defaults: PolicySpec["defaults"];
+    allowWebhookHosts: readonly string[];
+  },
 ): OrganizationSpec {
-  const name = organization.name ?? id;
-  const appIds = new Set(
-    organization.appIds?.filter((appId) => appId !== undefined),
-  );
-  const domains = readDomains(
-    organization.domains,
-    [...path, "domains"],
-    path,
-    context,
-  );
-  const jwt = readJwt(
-    organization.jwt,
-    [...path, "jwt"],
-    defaults.jwt,
-    context,
-  );
-  const limits = readLimits(organization.limits, defaults.limits);
-  const widget = readWidget(organization.widget, [...path, "widget"], context);
-  const adminKeys = readAdminKeys(
-    organization.admin,
-    [...path, "admin"],
-    name,
-    context,
-  );
-  const webhookPath = [...path, "webhook"];
-  const webhookUrl = readWebhookUrl(
-    organization.webhook?.url,
-    [...webhookPath, "url"],
-    allowWebhookHosts,
-    context,
-  );
-  const webhookSecret = resolveSecret(
-    organization.webhook?.secret,
-    [...webhookPath, "secret"],
-    "the webhook",
-    context,
-  );
-  const retention = organization.retention;
+  const { name = id, appIds, retention } = organization;
+  const at = (key: string) => [...path, key];
   const conversations = typeof retention === "string"
     ? retention
     : retention?.conversations;
   return {
     id,
     name,
-    appIds: [...appIds],
-    domains,
-    jwt,
-    limits,
-    widget,
-    adminKeys,
-    ...(webhookUrl === undefined || webhookSecret === undefined
-      ? {}
-      : { webhook: { url: webhookUrl, secret: webhookSecret } }),
+    appIds: [...new Set(appIds?.filter((appId) => appId !== undefined))],
+    domains: readDomains(organization.domains, at("domains"), path, context),
+    jwt: readJwt(organization.jwt, at("jwt"), defaults.jwt, context),
+    limits: readLimits(organization.limits, defaults.limits),
+    widget: readWidget(organization.widget, at("widget"), context),
+    adminKeys: readAdminKeys(organization.admin, at("admin"), name, context),
+    ...readWebhook(
+      organization.webhook,
+      at("webhook"),
+      allowWebhookHosts,
+      context,
+    ),
     ...(conversations === undefined
       ? {}
       : { retentionMs: parseDuration(conversations)! }),
@@ -456,59 +387,24 @@ function organizationSpec(
   };
 }
 
-function readWidget(
-  widget: WrittenOrganization["widget"],
-  path: DocumentPath,
-  context: RuleContext,
-): WidgetSettings {
-  const { hours: _, unansweredAfter, ...shown } = widget ?? {};
-  const hours = readBusinessHours(widget?.hours, [...path, "hours"], context);
-  const color = widget?.color;
-  // The widget writes dark text where white would not read; the admin should know.
-  if (
-    color !== undefined && /^#([0-9a-f]{3}){1,2}$/i.test(color) &&
-    contrastRatio("#fff", color) < MIN_TEXT_CONTRAST
-  ) {
-    const colorPath = [...path, "color"];
-    context.problems.warning(
-      "low-contrast",
-      colorPath,
-      context.document.at(colorPath),
-      `White text on ${color} has a contrast of ${
-        contrastRatio("#fff", color).toFixed(2)
-      }:1, under the ${MIN_TEXT_CONTRAST}:1 WCAG AA asks for`,
-      "Choose a darker color (Parley's default #0b5fff has 5.1:1); until then the widget writes near-black text on it",
-    );
-  }
-  return {
-    ...shown,
-    ...(hours === undefined ? {} : { hours }),
-    unansweredAfterMs: unansweredAfter === undefined
-      ? DEFAULT_UNANSWERED_AFTER_MS
-      : parseDuration(unansweredAfter)!,
-  };
-}
-
-/** Rates as written over the ones inherited, in a new frozen object. */
+/** Rates as written over the ones inherited. */
 function readLimits(
   limits: WrittenLimits | undefined,
   inherited: LimitSettings,
 ): LimitSettings {
-  const rates: Partial<Record<keyof LimitSettings, Rate>> = {};
-  for (const [key, text] of Object.entries(limits ?? {})) {
-    if (text !== undefined) {
-      rates[key as keyof LimitSettings] = parseRate(text)!;
-    }
-  }
-  return { ...inherited, ...rates };
+  const rates = Object.entries(limits ?? {}).map((
+    [key, text],
+  ) => [key, parseRate(text!)!]);
+  return { ...inherited, ...Object.fromEntries(rates) };
 }
 
 function readDefaults(
   defaults: WrittenSettings["defaults"],
+  inherited: PolicySpec["defaults"] = BUILT_IN_DEFAULTS,
 ): PolicySpec["defaults"] {
   return {
-    limits: readLimits(defaults?.limits, BUILT_IN_DEFAULTS.limits),
-    jwt: readJwtTimes(defaults?.jwt, BUILT_IN_DEFAULTS.jwt),
+    limits: readLimits(defaults?.limits, inherited.limits),
+    jwt: readJwtTimes(defaults?.jwt, inherited.jwt),
   };
 }
 
@@ -516,19 +412,8 @@ function readServer(server: WrittenSettings["server"]): ServerSettings {
   return {
     ...BUILT_IN_SERVER,
     ...server,
-    allowWebhookHosts: readWebhookHosts(
-      server?.allowWebhookHosts,
-      MAX_WEBHOOK_HOSTS,
-    ),
+    allowWebhookHosts: readWebhookHosts(server?.allowWebhookHosts),
   };
-}
-
-/** An `EnvLookup` as a function. */
-function lookupOf(
-  env: EnvLookup | undefined,
-): ((name: string) => string | undefined) | undefined {
-  if (env === undefined || typeof env === "function") return env;
-  return (name) => Object.hasOwn(env, name) ? env[name] : undefined;
 }
 
 /**

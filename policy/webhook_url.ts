@@ -1,8 +1,9 @@
 /**
- * The policy's check of an organization's `webhook.url`: an absolute
+ * An organization's `webhook` beyond its schema: the URL an absolute
  * `https:` URL to a public host (`network_address.ts`), or, for a host the
- * operator lists in `server.allowWebhookHosts`, `http:` or a private address.
- * The problems never repeat the URL, which often carries a token.
+ * operator lists in `server.allowWebhookHosts`, `http:` or a private
+ * address; and its secret resolved. The problems never repeat the URL,
+ * which often carries a token.
  *
  * @module
  */
@@ -12,15 +13,11 @@ import {
   type PrivateAddressKind,
   webhookUrlProblem,
 } from "./network_address.ts";
+import { schemaAt } from "./policy_schema.ts";
 import type { DocumentPath } from "./problems.ts";
-import type { RuleContext } from "./written_policy.ts";
-
-/** A problem with a webhook URL, before it is given a position. */
-export interface WebhookUrlRefusal {
-  readonly code: "bad-url" | "webhook-not-https" | "webhook-private-address";
-  readonly message: string;
-  readonly hint: string;
-}
+import { resolveSecret } from "./secret_reference.ts";
+import type { OrganizationSpec } from "./types.ts";
+import type { RuleContext, WrittenOrganization } from "./written_policy.ts";
 
 const ALLOW_HINT =
   "an operator can list a development host in server.allowWebhookHosts (_parley.yaml, or the policy file's server section)";
@@ -37,17 +34,53 @@ const KIND_PHRASES: Readonly<Record<PrivateAddressKind, string>> = {
   "internal-name": "a name that only resolves inside a network",
 };
 
+const MAX_WEBHOOK_HOSTS =
+  schemaAt("#/properties/server/properties/allowWebhookHosts").maxItems ??
+    Infinity;
+
 /**
- * Checks one `webhook.url`.
+ * Reads an organization's `webhook` once the schema has checked its shape.
  *
- * @param text The URL as written.
- * @param allowHosts `server.allowWebhookHosts`, canonical (`canonicalHost`).
- * @returns The normalised URL, or why it cannot be used.
+ * @param webhook The section as written.
+ * @param path Its path.
+ * @param allowHosts `server.allowWebhookHosts`, canonical.
+ * @param context The document, problems and environment.
+ * @returns The webhook, when both its URL and its secret can be used.
  */
-export function checkWebhookUrl(
-  text: string,
+export function readWebhook(
+  webhook: WrittenOrganization["webhook"],
+  path: DocumentPath,
   allowHosts: readonly string[],
-): { readonly url: string } | { readonly refusal: WebhookUrlRefusal } {
+  context: RuleContext,
+): Pick<OrganizationSpec, "webhook"> {
+  const url = readWebhookUrl(
+    webhook?.url,
+    [...path, "url"],
+    allowHosts,
+    context,
+  );
+  const secret = resolveSecret(
+    webhook?.secret,
+    [...path, "secret"],
+    "the webhook",
+    context,
+  );
+  return url === undefined || secret === undefined
+    ? {}
+    : { webhook: { url, secret } };
+}
+
+function readWebhookUrl(
+  text: string | undefined,
+  path: DocumentPath,
+  allowHosts: readonly string[],
+  { document, problems }: RuleContext,
+): string | undefined {
+  if (text === undefined) return undefined;
+  const refuse = (code: string, message: string, hint: string) => {
+    problems.error(code, path, document.at(path), message, hint);
+    return undefined;
+  };
   let url: URL | undefined;
   try {
     url = new URL(text);
@@ -59,58 +92,28 @@ export function checkWebhookUrl(
       url.protocol !== "https:") ||
     url.hostname === ""
   ) {
-    return {
-      refusal: {
-        code: "bad-url",
-        message: "Webhook URL is not an absolute http or https URL",
-        hint: "Write url: https://host/path",
-      },
-    };
+    return refuse(
+      "bad-url",
+      "Webhook URL is not an absolute http or https URL",
+      "Write url: https://host/path",
+    );
   }
   const problem = webhookUrlProblem(url, allowHosts);
   if (problem?.code === "webhook-private-address") {
-    return {
-      refusal: {
-        code: problem.code,
-        message: `Webhook URL names ${KIND_PHRASES[problem.kind]}`,
-        hint: `Webhooks reach only public https:// endpoints; ${ALLOW_HINT}`,
-      },
-    };
+    return refuse(
+      problem.code,
+      `Webhook URL names ${KIND_PHRASES[problem.kind]}`,
+      `Webhooks reach only public https:// endpoints; ${ALLOW_HINT}`,
+    );
   }
   if (problem?.code === "webhook-not-https") {
-    return {
-      refusal: {
-        code: problem.code,
-        message: "Webhook URL is not https",
-        hint: `Use https://; ${ALLOW_HINT}`,
-      },
-    };
+    return refuse(
+      problem.code,
+      "Webhook URL is not https",
+      `Use https://; ${ALLOW_HINT}`,
+    );
   }
-  return { url: url.href };
-}
-
-/**
- * Reads an organization's `webhook.url` once the schema has checked it is
- * text, against the operator's allowed hosts.
- *
- * @param text The URL as written.
- * @param path Its path.
- * @param allowHosts `server.allowWebhookHosts`, canonical.
- * @param context The document and problems.
- * @returns The normalised URL, or `undefined` when it cannot be used.
- */
-export function readWebhookUrl(
-  text: string | undefined,
-  path: DocumentPath,
-  allowHosts: readonly string[],
-  { document, problems }: RuleContext,
-): string | undefined {
-  if (text === undefined) return undefined;
-  const checked = checkWebhookUrl(text, allowHosts);
-  if ("url" in checked) return checked.url;
-  const { code, message, hint } = checked.refusal;
-  problems.error(code, path, document.at(path), message, hint);
-  return undefined;
+  return url.href;
 }
 
 /**
@@ -118,14 +121,12 @@ export function readWebhookUrl(
  * host: in the form URLs name them, each once; none past the schema's cap.
  *
  * @param hosts The entries as written; holes where one was found wrong.
- * @param limit The schema's `maxItems`.
  * @returns The canonical hosts.
  */
 export function readWebhookHosts(
   hosts: readonly (string | undefined)[] | undefined,
-  limit: number,
 ): readonly string[] {
-  if (hosts === undefined || hosts.length > limit) return [];
+  if (hosts === undefined || hosts.length > MAX_WEBHOOK_HOSTS) return [];
   const canonical = new Set<string>();
   for (const host of hosts) {
     const name = host === undefined ? undefined : canonicalHost(host);

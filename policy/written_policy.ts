@@ -40,7 +40,9 @@ export interface RuleContext {
    * Why the file may not name a variable (a policy directory's `secrets:`),
    * asked before the variable is looked up; absent: any may be named.
    */
-  readonly refuseSecret?: (name: string) => SecretRefusal | undefined;
+  readonly refuseSecret?:
+    | ((name: string) => SecretRefusal | undefined)
+    | undefined;
 }
 
 /** `{ env: NAME }` or an inline secret. */
@@ -129,7 +131,5 @@ export interface WrittenSettings {
 
 /** A whole policy file. */
 export interface WrittenPolicy extends WrittenSettings {
-  readonly organizations?: Readonly<
-    Record<string, WrittenOrganization | undefined>
-  >;
+  readonly organizations?: Readonly<Record<string, WrittenOrganization>>;
 }
