@@ -74,6 +74,7 @@ export type {
 export { Metrics } from "./observability/metrics.ts";
 export type { JwtState } from "./observability/metrics.ts";
 export type {
+  Built,
   HandlerOptions,
   ParleyHandler,
   PolicySource,

@@ -49,6 +49,7 @@ import {
   PolicyFileSource,
 } from "./policy_source/policy_file_source.ts";
 import {
+  cannotBuildLine,
   cannotListenLine,
   cannotStartLines,
   listeningLines,
@@ -74,6 +75,12 @@ import { faviconIco } from "./widget/favicon.ts";
 /** A configured server, before it listens. */
 export interface ServerSetup {
   readonly handler: ParleyHandler;
+  /**
+   * Settles once the widget, the inbox's script, the stylesheets and the
+   * locale files are built (the handler serves them from then on); rejects
+   * when one cannot be.
+   */
+  readonly assetsBuilt: Promise<void>;
   /** The settings read from the environment. */
   readonly settings: ServerSettings;
   /** The policy file or directory, or `null` for the built-in demo policy. */
@@ -94,7 +101,7 @@ export interface ServerSetup {
 
 /**
  * Reads and checks the environment, opens the store, compiles the policy and
- * builds the widget.
+ * starts building the widget.
  *
  * @returns The configured handler and its parts.
  * @throws {ServerSettingsError} When a variable cannot be used.
@@ -105,7 +112,8 @@ export async function setupFromEnvironment(): Promise<ServerSetup> {
 }
 
 /**
- * Opens the store, compiles the policy and builds the widget, as `settings` say.
+ * Opens the store, compiles the policy and starts building the widget, as
+ * `settings` say.
  *
  * @param settings Checked settings.
  * @returns The configured handler and its parts.
@@ -116,6 +124,24 @@ export async function setupServer(
 ): Promise<ServerSetup> {
   const { port, policyPath } = settings;
   const metrics = new Metrics();
+  // esbuild builds in its own process while the store opens, the policy
+  // compiles and the server starts listening: a request for a file waits.
+  const widget = buildWidget();
+  const agentScript = buildAgentInbox();
+  const agentStyles = buildStylesheet(INBOX_CSS);
+  const homeStyles = buildStylesheet(DEMO_CSS);
+  const locales = buildLocales().then((built) =>
+    new Map(built.map((locale) => [locale.locale, locale]))
+  );
+  const assetsBuilt = Promise.all([
+    widget,
+    agentScript,
+    agentStyles,
+    homeStyles,
+    locales,
+  ]).then(() => {});
+  // Handled here, so a start that fails first leaves no rejection unhandled.
+  assetsBuilt.catch(() => {});
   const store = watchOutages(await openStore(settings.store), {
     log: (line) => console.error(line),
   });
@@ -149,15 +175,6 @@ export async function setupServer(
       };
     }
     const policy: PolicySource = fileSource ?? demoSource!;
-    const [widget, agentScript, agentStyles, homeStyles, locales] =
-      await Promise
-        .all([
-          buildWidget(),
-          buildAgentInbox(),
-          buildStylesheet(INBOX_CSS),
-          buildStylesheet(DEMO_CSS),
-          buildLocales(),
-        ]);
     const hasDemo =
       policy.current.organization(DEMO_ORGANIZATION) !== undefined;
     const decisionLog = openDecisionLogWriter(
@@ -169,7 +186,7 @@ export async function setupServer(
       store,
       widget,
       agentScript,
-      locales: new Map(locales.map((built) => [built.locale, built])),
+      locales,
       favicon: faviconIco(),
       metrics,
       decisionLog: decisionLog.write,
@@ -189,6 +206,7 @@ export async function setupServer(
     });
     return {
       handler,
+      assetsBuilt,
       settings,
       policyFile: policyPath,
       policy,
@@ -227,7 +245,8 @@ export async function setupServer(
 /**
  * The start of both entries (`deno run server.ts`, `deno serve serve.ts`):
  * sets up from the environment, prints what the operator needs (the policy's
- * variables, how to sign in), or why it cannot start and exits 1.
+ * variables, how to sign in), or why it cannot start and exits 1, as it
+ * does when the widget cannot be built.
  *
  * @returns The configured server.
  */
@@ -242,6 +261,10 @@ export async function setupOrExit(): Promise<ServerSetup> {
       variables.adminKeys,
     );
     for (const line of lines) console.error(line);
+    setup.assetsBuilt.catch((error) => {
+      console.error(cannotBuildLine(error));
+      Deno.exit(1);
+    });
     return setup;
   } catch (error) {
     const line = policyVariablesLine(await policyVariablesOf(policyPath));

@@ -162,6 +162,18 @@ export function listeningLines(facts: ListeningFacts): string[] {
 }
 
 /**
+ * Why the widget, the inbox or a locale file could not be built: the
+ * sources shipped with Parley are broken, so the server stops.
+ *
+ * @param error What the build threw.
+ * @returns One line.
+ */
+export function cannotBuildLine(error: unknown): string {
+  const reason = error instanceof Error ? error.message : String(error);
+  return `parley: cannot build the widget: ${reason}`;
+}
+
+/**
  * Why the listener could not bind, with the fix.
  *
  * @param hostname `HOSTNAME`.

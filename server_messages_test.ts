@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { compilePolicy } from "./policy/compile.ts";
 import { PolicyError } from "./policy/error.ts";
 import {
+  cannotBuildLine,
   cannotListenLine,
   cannotStartLines,
   listeningLines,
@@ -123,5 +124,18 @@ Deno.test("cannotListenLine() gives the fix for each bind failure", () => {
   assert.match(
     cannotListenLine("10.9.9.9", 8787, new Deno.errors.AddrNotAvailable("no")),
     /HOSTNAME=10\.9\.9\.9 is not an address of this machine/,
+  );
+});
+
+Deno.test("cannotBuildLine() names what failed to build, in one line", () => {
+  assert.equal(
+    cannotBuildLine(
+      new Error("widget/locales has problems:\nde.json: missing-key: send"),
+    ),
+    "parley: cannot build the widget: widget/locales has problems:\nde.json: missing-key: send",
+  );
+  assert.equal(
+    cannotBuildLine("esbuild stopped"),
+    "parley: cannot build the widget: esbuild stopped",
   );
 });

@@ -4,10 +4,13 @@
  * text fails — the last good evaluator stays in force while the error is kept
  * for `/healthz` and every problem is logged with its line.
  *
- * The file is read bounded (1 MiB, `policy_io/policy_file_reader.ts`) and validated
- * in a worker with a time limit (`policy_worker.ts`), so requests are
- * answered while it is read and compiled. `/healthz` gets the position and
- * code of the first error; the log gets every message, escaped and folded.
+ * The file is read bounded (1 MiB, `policy_io/policy_file_reader.ts`). Its
+ * first read, before anything is served, is validated in this thread: the
+ * file is the operator's own, and no request waits for it. Every reload is
+ * validated in a worker with a time limit (`policy_worker.ts`), so requests
+ * are answered while it is read and compiled. `/healthz` gets the position
+ * and code of the first error; the log gets every message, escaped and
+ * folded.
  *
  * @module
  */
@@ -18,6 +21,10 @@ import {
   fingerprintOf,
 } from "../policy/compile.ts";
 import { PolicyError } from "../policy/error.ts";
+import type {
+  FileValidationOutcome,
+  FileValidationRequest,
+} from "../policy/file_validation.ts";
 import type {
   Evaluator,
   PolicyFileError,
@@ -30,6 +37,7 @@ import {
 import { escapeLogText, problemLogLines } from "./policy_log_lines.ts";
 import type { PolicySource } from "./policy_source.ts";
 import { PolicyWorker } from "./policy_worker.ts";
+import { validateWithProcessEnv } from "./process_file_validation.ts";
 import { ReloadTrigger } from "./reload_trigger.ts";
 
 /** What one file's reload did, for metrics. */
@@ -46,7 +54,7 @@ export interface FileReloadResult {
 
 /** Options of {@linkcode PolicyFileSource.open}. */
 export interface PolicyFileSourceOptions {
-  /** How long the file may take to compile, milliseconds (default 20 s). */
+  /** How long a reload may take to compile, milliseconds (default 20 s). */
   readonly compileTimeLimitMs?: number;
   /** Told of every reload attempt. */
   readonly onReload?: (result: FileReloadResult) => void;
@@ -88,11 +96,11 @@ export class PolicyFileSource implements PolicySource {
   }
 
   /**
-   * Compiles the file once; a broken file at start is fatal (there is no last
-   * good policy to keep).
+   * Compiles the file once, in this thread (nothing is served yet); a broken
+   * file at start is fatal (there is no last good policy to keep).
    *
    * @param path The policy file.
-   * @param options Time limit and reload observers.
+   * @param options The reloads' time limit, and reload observers.
    * @returns The source, not yet watching (call {@linkcode watch}).
    * @throws {PolicyError} When the file does not compile.
    * @throws {Deno.errors.NotFound} When the file does not exist.
@@ -101,21 +109,16 @@ export class PolicyFileSource implements PolicySource {
     path: string,
     options: PolicyFileSourceOptions = {},
   ): Promise<PolicyFileSource> {
+    const compiled = await compileFile(path, validateWithProcessEnv);
+    if ("problems" in compiled) {
+      throw new PolicyError(compiled.problems, path, compiled.omitted);
+    }
     const worker = new PolicyWorker(
       options.compileTimeLimitMs === undefined
         ? {}
         : { timeLimitMs: options.compileTimeLimitMs },
     );
-    try {
-      const compiled = await compileFile(path, worker);
-      if ("problems" in compiled) {
-        throw new PolicyError(compiled.problems, path, compiled.omitted);
-      }
-      return new PolicyFileSource(path, compiled.evaluator, options, worker);
-    } catch (error) {
-      worker.close();
-      throw error;
-    }
+    return new PolicyFileSource(path, compiled.evaluator, options, worker);
   }
 
   /** The evaluator in force. */
@@ -142,7 +145,10 @@ export class PolicyFileSource implements PolicySource {
     const where = escapeLogText(this.path);
     let compiled: Compiled;
     try {
-      compiled = await compileFile(this.path, this.#worker);
+      compiled = await compileFile(
+        this.path,
+        (request) => this.#worker.validate(request),
+      );
     } catch (error) {
       compiled = {
         problems: [{
@@ -244,7 +250,9 @@ export class PolicyFileSource implements PolicySource {
  */
 async function compileFile(
   path: string,
-  worker: PolicyWorker,
+  validate: (
+    request: FileValidationRequest,
+  ) => FileValidationOutcome | Promise<FileValidationOutcome>,
 ): Promise<Compiled> {
   const read = await readPolicyFile(path);
   if (read.kind === "refused") {
@@ -256,7 +264,7 @@ async function compileFile(
   if (read.kind === "unreadable") {
     throw new Error(`Cannot read ${path}: ${read.reason}`);
   }
-  const outcome = await worker.validate({
+  const outcome = await validate({
     kind: "policy",
     text: read.text,
     options: { filename: path, now: Date.now() },

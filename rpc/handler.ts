@@ -9,7 +9,7 @@
  */
 
 export type { PolicySource } from "../policy_source/policy_source.ts";
-export type { SiteAssets, WidgetAsset } from "./site_routes.ts";
+export type { Built, SiteAssets, WidgetAsset } from "./site_routes.ts";
 
 import type { DecisionLogSink } from "../observability/decision_log.ts";
 import type { Metrics } from "../observability/metrics.ts";

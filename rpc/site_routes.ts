@@ -22,18 +22,21 @@ export interface WidgetAsset {
   readonly etag: string;
 }
 
+/** A built file, or its build still under way: a request for it waits. */
+export type Built<T> = T | Promise<T>;
+
 /** What the site serves; each route answers 404 without its part. */
 export interface SiteAssets {
   /** The widget bundle; `/widget.js` answers 404 without it. */
-  readonly widget?: WidgetAsset;
+  readonly widget?: Built<WidgetAsset>;
   /**
    * The widget's locale files by locale (`de`, `pt-BR`), served at
    * `/locales/<locale>.json` for a widget speaking another language than
    * its built-in English; 404 for a locale not given.
    */
-  readonly locales?: ReadonlyMap<string, WidgetAsset>;
+  readonly locales?: Built<ReadonlyMap<string, WidgetAsset>>;
   /** The agent inbox script, served at `/agent.js` for the `/agent` page. */
-  readonly agentScript?: WidgetAsset;
+  readonly agentScript?: Built<WidgetAsset>;
   /** The `.ico` served at `/favicon.ico`; 404 without it. */
   readonly favicon?: Uint8Array<ArrayBuffer>;
   /** HTML of `GET /` and `GET /agent`, when served. */
@@ -43,8 +46,8 @@ export interface SiteAssets {
    * `/agent.css`: files, so the pages' CSP needs no `'unsafe-inline'`.
    */
   readonly styles?: {
-    readonly home?: WidgetAsset;
-    readonly agent?: WidgetAsset;
+    readonly home?: Built<WidgetAsset>;
+    readonly agent?: Built<WidgetAsset>;
   };
 }
 
@@ -85,15 +88,15 @@ export async function serveSite(
     case "/agent":
       return html(assets.pages?.agent);
     case "/widget.js":
-      return widgetResponse(request, assets.widget, "code");
+      return widgetResponse(request, await assets.widget, "code");
     case "/widget.js.sri":
-      return widgetResponse(request, assets.widget, "sri");
+      return widgetResponse(request, await assets.widget, "sri");
     case "/agent.js":
-      return widgetResponse(request, assets.agentScript, "code");
+      return widgetResponse(request, await assets.agentScript, "code");
     case "/agent.css":
-      return widgetResponse(request, assets.styles?.agent, "code", CSS);
+      return widgetResponse(request, await assets.styles?.agent, "code", CSS);
     case "/demo.css":
-      return widgetResponse(request, assets.styles?.home, "code", CSS);
+      return widgetResponse(request, await assets.styles?.home, "code", CSS);
     case "/favicon.ico":
       return faviconResponse(assets.favicon);
     case "/healthz":
@@ -106,7 +109,7 @@ export async function serveSite(
       });
     default:
       return pathname.startsWith("/locales/")
-        ? localeResponse(request, pathname, assets.locales)
+        ? localeResponse(request, pathname, await assets.locales)
         : new Response("Not found\n", { status: 404 });
   }
 }

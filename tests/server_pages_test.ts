@@ -2,7 +2,8 @@
  * The pages the server serves, against the real server process: `/` and
  * `/agent` under a CSP that allows no inline script or style, their
  * stylesheets as files with ETags (a matching `If-None-Match` gets 304),
- * and nothing inline in the HTML for that CSP to refuse.
+ * and nothing inline in the HTML for that CSP to refuse. The server listens
+ * while esbuild still builds: a file asked for at once waits for its build.
  */
 
 import assert from "node:assert/strict";
@@ -64,4 +65,41 @@ Deno.test("without a demo organization there is no / and no /demo.css, and /agen
     assert.equal(response.status, status, path);
     await response.body?.cancel();
   }
+});
+
+Deno.test("every built file asked for the moment the server listens is served whole, the same as later", async () => {
+  await using server = await startServer({
+    policy: policyWithDemo(),
+    env: SECRETS,
+  });
+  const paths = [
+    "/widget.js",
+    "/widget.js.sri",
+    "/agent.js",
+    "/agent.css",
+    "/demo.css",
+    "/locales/de.json",
+  ];
+  const read = (path: string) =>
+    fetch(`${server.baseUrl}${path}`).then(async (response) => ({
+      status: response.status,
+      etag: response.headers.get("etag"),
+      text: await response.text(),
+    }));
+  const first = await Promise.all(paths.map(read));
+  const later = await Promise.all(paths.map(read));
+  for (const [index, path] of paths.entries()) {
+    assert.equal(first[index]!.status, 200, path);
+    assert.ok(first[index]!.text.length > 0, path);
+    assert.deepEqual(first[index], later[index], path);
+  }
+  const [widget, sri] = first;
+  const digest = await crypto.subtle.digest(
+    "SHA-384",
+    new TextEncoder().encode(widget!.text),
+  );
+  assert.equal(
+    sri!.text.trim(),
+    `sha384-${btoa(String.fromCharCode(...new Uint8Array(digest)))}`,
+  );
 });

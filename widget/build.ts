@@ -51,9 +51,24 @@ export const WIDGET_GZIP_BUDGET_BYTES = 12 * 1024;
 /** The gzip budget of one locale file, checked by the build test. */
 export const LOCALE_GZIP_BUDGET_BYTES = 2 * 1024;
 
-// esbuild runs one service per process and `stop()` ends it for every caller,
-// so builds are serialised: a concurrent build must not be stopped mid-way.
-let queue: Promise<unknown> = Promise.resolve();
+// esbuild runs one service per process and `stop()` ends it for every caller:
+// builds running at once share one service, which stops when the last is done,
+// and a build that comes while it stops waits for a new one.
+let running = 0;
+let stopping: Promise<void> | undefined;
+
+async function withEsbuild<T>(build: () => Promise<T>): Promise<T> {
+  while (stopping !== undefined) await stopping;
+  running += 1;
+  try {
+    return await build();
+  } finally {
+    running -= 1;
+    if (running === 0) {
+      stopping = esbuild.stop().finally(() => stopping = undefined);
+    }
+  }
+}
 
 /**
  * Bundles `widget/main.ts` (and the `wire/mod.ts` it imports) for browsers.
@@ -70,7 +85,7 @@ let queue: Promise<unknown> = Promise.resolve();
 export function buildWidget(
   options: WidgetBuildOptions = {},
 ): Promise<WidgetBuild> {
-  return enqueue("./main.ts", options.minify ?? true);
+  return bundle("./main.ts", options.minify ?? true);
 }
 
 /**
@@ -84,7 +99,7 @@ export function buildWidget(
 export function buildAgentInbox(
   options: WidgetBuildOptions = {},
 ): Promise<WidgetBuild> {
-  return enqueue("./agent_inbox.ts", options.minify ?? true);
+  return bundle("./agent_inbox.ts", options.minify ?? true);
 }
 
 /**
@@ -96,17 +111,13 @@ export function buildAgentInbox(
  * @throws {Error} when esbuild cannot parse it
  */
 export function buildStylesheet(css: string): Promise<WidgetBuild> {
-  return serialised(async () => {
-    try {
-      const result = await esbuild.transform(css, {
-        loader: "css",
-        minify: true,
-        logLevel: "silent",
-      });
-      return await describe(result.code);
-    } finally {
-      await esbuild.stop();
-    }
+  return withEsbuild(async () => {
+    const result = await esbuild.transform(css, {
+      loader: "css",
+      minify: true,
+      logLevel: "silent",
+    });
+    return await describe(result.code);
   });
 }
 
@@ -125,19 +136,8 @@ const BUILT_STYLES: esbuild.Plugin = {
   },
 };
 
-function enqueue(entry: string, minify: boolean): Promise<WidgetBuild> {
-  return serialised(() => bundle(entry, minify));
-}
-
-function serialised(build: () => Promise<WidgetBuild>): Promise<WidgetBuild> {
-  const done = queue.then(build);
-  queue = done.catch(() => undefined);
-  return done;
-}
-
-async function bundle(entry: string, minify: boolean): Promise<WidgetBuild> {
-  let code: string;
-  try {
+function bundle(entry: string, minify: boolean): Promise<WidgetBuild> {
+  return withEsbuild(async () => {
     const result = await esbuild.build({
       entryPoints: [new URL(entry, import.meta.url).pathname],
       bundle: true,
@@ -154,11 +154,8 @@ async function bundle(entry: string, minify: boolean): Promise<WidgetBuild> {
     });
     const output = result.outputFiles[0];
     if (!output) throw new Error("esbuild produced no output");
-    code = output.text;
-  } finally {
-    await esbuild.stop();
-  }
-  return await describe(code);
+    return await describe(output.text);
+  });
 }
 
 /**

@@ -40,7 +40,7 @@ Deno.test("buildWidget() reports bytes, SRI and ETag of the code it returns", as
   assert.match(widget.etag, /^"[A-Za-z0-9_-]{32}"$/);
 });
 
-Deno.test("buildWidget() is deterministic and serialises concurrent builds", async () => {
+Deno.test("buildWidget() is deterministic, and concurrent builds share one esbuild service", async () => {
   const [first, second] = await Promise.all([buildWidget(), buildWidget()]);
   assert.equal(first.sri, widget.sri);
   assert.equal(second.etag, widget.etag);
