@@ -67,6 +67,7 @@ import {
   buildLocales,
   buildStylesheet,
   buildWidget,
+  stopBuilds,
 } from "./widget/build.ts";
 import { INBOX_CSS } from "./widget/inbox_styles.ts";
 import { DEMO_CSS, demoPage } from "./widget/demo_page.ts";
@@ -133,18 +134,30 @@ export async function setupServer(
   const locales = buildLocales().then((built) =>
     new Map(built.map((locale) => [locale.locale, locale]))
   );
+  let closing = false;
   const assetsBuilt = Promise.all([
     widget,
     agentScript,
     agentStyles,
     homeStyles,
     locales,
-  ]).then(() => {});
+  ]).then(() => {}, (error) => {
+    // A server that stops ends the builds under way: that is no failure.
+    if (!closing) throw error;
+  });
   // Handled here, so a start that fails first leaves no rejection unhandled.
   assetsBuilt.catch(() => {});
-  const store = watchOutages(await openStore(settings.store), {
-    log: (line) => console.error(line),
-  });
+  const endBuilds = async () => {
+    closing = true;
+    await stopBuilds();
+  };
+  const store = watchOutages(
+    await openStore(settings.store).catch(async (error) => {
+      await endBuilds();
+      throw error;
+    }),
+    { log: (line) => console.error(line) },
+  );
   try {
     let fileSource: PolicyFileSource | PolicyDirectorySource | undefined;
     let demo: { text: string; adminKey: string } | undefined;
@@ -230,6 +243,7 @@ export async function setupServer(
       },
       store,
       async close(): Promise<void> {
+        await endBuilds();
         fileSource?.close();
         await handler.close();
         await decisionLog.close();
@@ -237,6 +251,7 @@ export async function setupServer(
       },
     };
   } catch (error) {
+    await endBuilds();
     await store.close();
     throw error;
   }

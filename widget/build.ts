@@ -71,6 +71,14 @@ async function withEsbuild<T>(build: () => Promise<T>): Promise<T> {
 }
 
 /**
+ * Ends esbuild's service now: the builds under way fail. For a server that
+ * stops before its files are built, so that it does not wait for them.
+ */
+export async function stopBuilds(): Promise<void> {
+  await esbuild.stop();
+}
+
+/**
  * Bundles `widget/main.ts` (and the `wire/mod.ts` it imports) for browsers.
  *
  * @param options `minify` (default `true`)
