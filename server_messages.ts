@@ -51,9 +51,7 @@ export function cannotStartLines(
     ];
   }
   return [
-    `parley: cannot start: ${
-      error instanceof Error ? error.message : String(error)
-    }`,
+    `parley: cannot start: ${reasonOf(error)}`,
   ];
 }
 
@@ -169,8 +167,7 @@ export function listeningLines(facts: ListeningFacts): string[] {
  * @returns One line.
  */
 export function cannotBuildLine(error: unknown): string {
-  const reason = error instanceof Error ? error.message : String(error);
-  return `parley: cannot build the widget: ${reason}`;
+  return `parley: cannot build the widget: ${reasonOf(error)}`;
 }
 
 /**
@@ -203,7 +200,10 @@ export function cannotListenLine(
   if (error instanceof Deno.errors.AddrNotAvailable) {
     return `${at}: HOSTNAME=${hostname} is not an address of this machine: set HOSTNAME=127.0.0.1 (this machine only) or HOSTNAME=0.0.0.0 (every interface)`;
   }
-  return `${at}: ${
-    error instanceof Error ? error.message : String(error)
-  } (check HOSTNAME and PORT)`;
+  return `${at}: ${reasonOf(error)} (check HOSTNAME and PORT)`;
+}
+
+/** What went wrong, in the thrower's words. */
+function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
