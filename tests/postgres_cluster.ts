@@ -416,13 +416,7 @@ class ClusterProcess implements PostgresCluster {
     running.delete(this);
     this.#disposed = true;
     await this.resume();
-    await runAsPostgres(`${this.#bin}/pg_ctl`, [
-      "-D",
-      this.#data,
-      "-m",
-      "immediate",
-      "stop",
-    ]).catch(() => {});
+    await this.stop().catch(() => {});
     await Deno.remove(this.#dir, { recursive: true }).catch(() => {});
   }
 
