@@ -7,7 +7,9 @@
  * Both workers are known to be serving before the burst: warm-up requests
  * for another organization go out on fresh connections until `/metrics`
  * shows two workers that each counted some. The burst's 60 fresh
- * connections are then spread over both by the kernel.
+ * connections are then spread over both by the kernel; on a loaded machine
+ * one worker may win them all, and a burst for another organization (its
+ * own IP bucket) follows, at most three bursts in all, each held exact.
  *
  * @module
  */
@@ -26,14 +28,24 @@ const ANSWER_WITHIN_MS = 5_000;
 const START_WITHIN_MS = 30_000;
 /** /metrics requests at most, until every worker has answered one. */
 const MAX_METRICS_PROBES = 400;
+/** Bursts tried until one is served by both workers. */
+const BURST_ATTEMPTS = 3;
 
 const POLICY = `version: 1
 defaults:
   limits: { organization: 1000/minute, ip: 1000/minute }
 server: { trustProxy: 0 }
 organizations:
-  parallel:
-    name: Parallel Inc.
+  parallel1:
+    name: Parallel 1
+    domains: { mode: enforce, allow: [parallel.example, "*.parallel.example"] }
+    limits: { organization: 1000/minute, ip: ${IP_LIMIT}/minute }
+  parallel2:
+    name: Parallel 2
+    domains: { mode: enforce, allow: [parallel.example, "*.parallel.example"] }
+    limits: { organization: 1000/minute, ip: ${IP_LIMIT}/minute }
+  parallel3:
+    name: Parallel 3
     domains: { mode: enforce, allow: [parallel.example, "*.parallel.example"] }
     limits: { organization: 1000/minute, ip: ${IP_LIMIT}/minute }
   warmup:
@@ -74,6 +86,95 @@ async function timedFetch(
   });
   const body = await response.text();
   return { status: response.status, body, ms: performance.now() - started };
+}
+
+/**
+ * Sends a burst of `BURST` fresh connections for `organizationId` and holds
+ * it to the IP limit: exactly `IP_LIMIT` answered, the rest `RATE_LIMITED`,
+ * each promptly, and the workers' decision counters adding up to the same.
+ *
+ * @returns Whether both workers served some of the burst.
+ */
+async function exactBurst(
+  client: Deno.HttpClient,
+  baseUrl: string,
+  organizationId: string,
+): Promise<boolean> {
+  await awayFromWindowEdge();
+  const replies = await Promise.all(
+    Array.from(
+      { length: BURST },
+      () =>
+        timedFetch(client, `${baseUrl}/rpc/chat.getConfig`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json", Origin: ORIGIN },
+          body: JSON.stringify({ organizationId }),
+        }),
+    ),
+  );
+  const slowest = Math.max(...replies.map((reply) => reply.ms));
+  const statuses = replies.map((reply) => reply.status);
+  const ok = replies.filter((reply) => reply.status === 200);
+  const limited = replies.filter((reply) => reply.status === 429);
+  assert.equal(ok.length, IP_LIMIT, `statuses: ${statuses.join(",")}`);
+  assert.equal(limited.length, BURST - IP_LIMIT);
+  for (const reply of limited) {
+    assert.equal(JSON.parse(reply.body).error.code, "RATE_LIMITED");
+  }
+  for (const reply of ok) assert.equal(JSON.parse(reply.body).ok, true);
+  assert.ok(
+    slowest < ANSWER_WITHIN_MS,
+    `Slowest reply took ${slowest.toFixed(0)} ms`,
+  );
+
+  // Each worker has its own Metrics: /metrics bodies tell workers apart.
+  // Decision counters of all distinct bodies add up to the burst.
+  // Which worker accepts a connection is up to the workers' accept
+  // loops: on a loaded machine one can win many in a row, so probe
+  // until both have answered (bounded), not a fixed number of times.
+  const bodies = new Set<string>();
+  let probes = 0;
+  for (; bodies.size < WORKERS && probes < MAX_METRICS_PROBES; probes++) {
+    const metrics = await timedFetch(client, `${baseUrl}/metrics`);
+    assert.equal(metrics.status, 200);
+    bodies.add(metrics.body);
+  }
+  const served = [...bodies];
+  assert.ok(
+    served.length >= 2,
+    `Only one worker answered /metrics ${probes} times`,
+  );
+  assert.equal(
+    served.reduce(
+      (sum, body) => sum + counted(body, organizationId, "OK"),
+      0,
+    ),
+    IP_LIMIT,
+  );
+  assert.equal(
+    served.reduce(
+      (sum, body) => sum + counted(body, organizationId, "RATE_LIMITED"),
+      0,
+    ),
+    BURST - IP_LIMIT,
+  );
+  const servedBurst =
+    served.filter((body) =>
+      counted(body, organizationId, "OK") +
+          counted(body, organizationId, "RATE_LIMITED") > 0
+    ).length;
+  console.log(
+    `${BURST} requests: ${ok.length} × 200, ${limited.length} × 429, slowest ${
+      slowest.toFixed(0)
+    } ms; per worker (OK/429): ${
+      served.map((body) =>
+        `${counted(body, organizationId, "OK")}/${
+          counted(body, organizationId, "RATE_LIMITED")
+        }`
+      ).join(", ")
+    }`,
+  );
+  return servedBurst >= 2;
 }
 
 for (const engine of storeEngines()) {
@@ -177,81 +278,17 @@ for (const engine of storeEngines()) {
           if (warmed.size >= WORKERS) break;
         }
 
-        await awayFromWindowEdge();
-        const replies = await Promise.all(
-          Array.from(
-            { length: BURST },
-            () =>
-              timedFetch(client, `${baseUrl}/rpc/chat.getConfig`, {
-                method: "POST",
-                headers: { "Content-Type": "application/json", Origin: ORIGIN },
-                body: JSON.stringify({ organizationId: "parallel" }),
-              }),
-          ),
-        );
-        const slowest = Math.max(...replies.map((reply) => reply.ms));
-        const statuses = replies.map((reply) => reply.status);
-        const ok = replies.filter((reply) => reply.status === 200);
-        const limited = replies.filter((reply) => reply.status === 429);
-        assert.equal(ok.length, IP_LIMIT, `statuses: ${statuses.join(",")}`);
-        assert.equal(limited.length, BURST - IP_LIMIT);
-        for (const reply of limited) {
-          assert.equal(JSON.parse(reply.body).error.code, "RATE_LIMITED");
+        // On a loaded machine one worker can win every connection of a
+        // burst; that burst proves nothing across workers, so the next one
+        // goes to a fresh organization (its own IP bucket), at most 3 times.
+        // Every burst is held to the exact limit.
+        let spread = false;
+        for (let attempt = 1; attempt <= BURST_ATTEMPTS && !spread; attempt++) {
+          spread = await exactBurst(client, baseUrl, `parallel${attempt}`);
         }
-        for (const reply of ok) assert.equal(JSON.parse(reply.body).ok, true);
         assert.ok(
-          slowest < ANSWER_WITHIN_MS,
-          `Slowest reply took ${slowest.toFixed(0)} ms`,
-        );
-
-        // Each worker has its own Metrics: /metrics bodies tell workers apart.
-        // Decision counters of all distinct bodies add up to the burst.
-        // Which worker accepts a connection is up to the workers' accept
-        // loops: on a loaded machine one can win many in a row, so probe
-        // until both have answered (bounded), not a fixed number of times.
-        const bodies = new Set<string>();
-        let probes = 0;
-        for (; bodies.size < WORKERS && probes < MAX_METRICS_PROBES; probes++) {
-          const metrics = await timedFetch(client, `${baseUrl}/metrics`);
-          assert.equal(metrics.status, 200);
-          bodies.add(metrics.body);
-        }
-        const served = [...bodies];
-        assert.ok(
-          served.length >= 2,
-          `Only one worker answered /metrics ${probes} times`,
-        );
-        assert.equal(
-          served.reduce(
-            (sum, body) => sum + counted(body, "parallel", "OK"),
-            0,
-          ),
-          IP_LIMIT,
-        );
-        assert.equal(
-          served.reduce(
-            (sum, body) => sum + counted(body, "parallel", "RATE_LIMITED"),
-            0,
-          ),
-          BURST - IP_LIMIT,
-        );
-        assert.ok(
-          served.filter((body) =>
-            counted(body, "parallel", "OK") +
-                counted(body, "parallel", "RATE_LIMITED") > 0
-          ).length >= 2,
-          "The burst was served by one worker only",
-        );
-        console.log(
-          `${BURST} requests: ${ok.length} × 200, ${limited.length} × 429, slowest ${
-            slowest.toFixed(0)
-          } ms; per worker (OK/429): ${
-            served.map((body) =>
-              `${counted(body, "parallel", "OK")}/${
-                counted(body, "parallel", "RATE_LIMITED")
-              }`
-            ).join(", ")
-          }`,
+          spread,
+          `Every one of ${BURST_ATTEMPTS} bursts was served by one worker only`,
         );
       } finally {
         client.close();
