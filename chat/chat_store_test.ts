@@ -109,11 +109,12 @@ function texts(events: readonly WatchEvent[]): string[] {
   );
 }
 
-/** The next `count` events of a watch, or a failure after `timeoutMs`. */
+/** The next `count` events of a watch (those `keep` keeps), or a failure after `timeoutMs`. */
 async function take(
   iterator: AsyncIterator<WatchEvent>,
   count: number,
   timeoutMs = 5_000,
+  keep: (event: WatchEvent) => boolean = () => true,
 ): Promise<WatchEvent[]> {
   const events: WatchEvent[] = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -127,13 +128,43 @@ async function take(
     while (events.length < count) {
       const result = await Promise.race([iterator.next(), timeout]);
       if (result.done) break;
-      events.push(result.value);
+      if (keep(result.value)) events.push(result.value);
     }
   } finally {
     clearTimeout(timer);
   }
   return events;
 }
+
+/**
+ * Waits until a watch opened without a cursor has caught up: where it
+ * starts (a conversation's newest message, the organization's feed head) is
+ * read then, so an event written while it starts may or may not count as
+ * newer. A typing notice is never read back, so hearing one means the watch
+ * is live. Notices go out until one is heard, since one written before the
+ * organization's hub knows its feed head is not delivered.
+ */
+async function untilLive(
+  iterator: AsyncIterator<WatchEvent>,
+  store: ChatStore,
+  conversationId: string,
+): Promise<void> {
+  const next = iterator.next();
+  for (let attempt = 0; attempt < 50; attempt++) {
+    await store.typing("acme", conversationId, "agent", ADA);
+    const heard = await Promise.race([
+      next,
+      new Promise<undefined>((resolve) => setTimeout(resolve, 100)),
+    ]);
+    if (heard === undefined) continue;
+    assert.equal(heard.done ? "(done)" : heard.value.kind, "typing");
+    return;
+  }
+  throw new Error("The watch did not go live");
+}
+
+/** Live events other than typing notices. */
+const notTyping = (event: WatchEvent) => event.kind !== "typing";
 
 testEachEngine(
   "openConversation() lets a verified user continue on another device",
@@ -522,7 +553,8 @@ testEachEngine(
       const iterator = fixture.live.conversation("acme", conversation.id, {
         signal: controller.signal,
       })[Symbol.asyncIterator]();
-      const arriving = take(iterator, 2);
+      await untilLive(iterator, store, conversation.id);
+      const arriving = take(iterator, 2, 5_000, notTyping);
       await store.append("acme", conversation.id, "visitor", "one");
       await store.append("acme", conversation.id, "agent", "two");
       const events = await arriving;
@@ -576,7 +608,9 @@ testEachEngine(
       const { store } = fixture;
       const conversation = await newVisitorConversation(store);
       const controller = new AbortController();
+      // From its first message: the new conversation has none before "bye".
       const iterator = fixture.live.conversation("acme", conversation.id, {
+        after: "",
         signal: controller.signal,
       })[Symbol.asyncIterator]();
       const arriving = take(iterator, 2);
@@ -629,7 +663,8 @@ testEachEngine(
       const iterator = fixture.live.organization("acme", {
         signal: controller.signal,
       })[Symbol.asyncIterator]();
-      const arriving = take(iterator, 3);
+      await untilLive(iterator, store, first.id);
+      const arriving = take(iterator, 3, 5_000, notTyping);
       await store.close("acme", first.id);
       await store.append("acme", second.id, "visitor", "still here");
       await store.close("acme", second.id);
@@ -682,7 +717,8 @@ testEachEngine(
       const iterator = fixture.live.organization("acme", {
         signal: controller.signal,
       })[Symbol.asyncIterator]();
-      const arriving = take(iterator, 3);
+      await untilLive(iterator, store, first.id);
+      const arriving = take(iterator, 3, 5_000, notTyping);
       await store.append("acme", first.id, "visitor", "first");
       await store.append("globex", elsewhere.id, "visitor", "not acme");
       await store.append("acme", second.id, "visitor", "second");
@@ -791,7 +827,15 @@ testEachEngine(
       assert.equal(live.watchedOrganizations, 1, "the hub lingers");
       const conversation = await newVisitorConversation(fixture.store);
       const heard = new Heard();
-      const watch = live.watchConversation("acme", conversation.id, {}, heard);
+      // From its first message: "hi" is heard however the watch's start and
+      // the append interleave (the default, after the newest, is read as the
+      // watch starts and may already include it).
+      const watch = live.watchConversation(
+        "acme",
+        conversation.id,
+        { after: "" },
+        heard,
+      );
       await fixture.store.append("acme", conversation.id, "agent", "hi");
       assert.deepEqual(texts(await heard.until(1)), ["hi"]);
       watch.stop();
@@ -849,6 +893,7 @@ testEachEngine(
       const conversation = await newVisitorConversation(store);
       const controller = new AbortController();
       const iterator = fixture.live.conversation("acme", conversation.id, {
+        after: "",
         signal: controller.signal,
       })[Symbol.asyncIterator]();
       const arriving = take(iterator, 3, 15_000);
@@ -1086,7 +1131,8 @@ testEachEngine(
       const iterator = fixture.live.organization("acme", {
         signal: controller.signal,
       })[Symbol.asyncIterator]();
-      const arriving = take(iterator, 2);
+      await untilLive(iterator, store, conversation.id);
+      const arriving = take(iterator, 2, 5_000, notTyping);
       await store.setContact("acme", conversation.id, "ada@example.com");
       await store.setPage("acme", conversation.id, {
         url: "https://shop.acme.com/cart",
@@ -1122,6 +1168,9 @@ testEachEngine(
       const agentSide = fixture.live.organization("acme", {
         signal: controller.signal,
       })[Symbol.asyncIterator]();
+      // The organization's hub knows its feed head once the visitor's side is
+      // live; a notice written before that would not be delivered.
+      await untilLive(visitorSide, store, conversation.id);
       const toVisitor = take(visitorSide, 1);
       const toAgents = take(agentSide, 1);
       await store.typing("acme", conversation.id, "agent", ADA);
@@ -1218,7 +1267,8 @@ testEachEngine(
       const iterator = fixture.live.organization("acme", {
         signal: controller.signal,
       })[Symbol.asyncIterator]();
-      const arriving = take(iterator, 3);
+      await untilLive(iterator, store, conversation.id);
+      const arriving = take(iterator, 3, 5_000, notTyping);
       await store.append("acme", conversation.id, "agent", "Hi", {
         agent: ADA,
       });

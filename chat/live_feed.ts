@@ -113,9 +113,10 @@ export class LiveFeed {
 
   /**
    * Pushes one conversation's messages after the message id `after` (`""`:
-   * from its first message; by default, after its newest) to `listener`,
-   * then its live events, ending with `closed` once it is closed (or
-   * purged).
+   * from its first message; by default, after its newest as the watch
+   * catches up, which may already count a message appended while it starts)
+   * to `listener`, then its live events, ending with `closed` once it is
+   * closed (or purged). Pass a cursor to be exact.
    *
    * @returns The watch, to stop.
    * @throws {ChatError} `cursor-invalid`; `conversation-not-found` reaches `listener.end`.

@@ -76,14 +76,20 @@ if (engine !== undefined) {
     const live = new LiveFeed(first.conversations, first.changes);
     const statements = () => first.roundTrips!();
     const heard: { text: string; statements: number }[] = [];
-    const watch = live.watchConversation("acme", conversation.id, {}, {
-      event(event: WatchEvent) {
-        if (event.kind === "message") {
-          heard.push({ text: event.message.text, statements: statements() });
-        }
+    // From the first message, so the first say counts however it and the watch's start interleave.
+    const watch = live.watchConversation(
+      "acme",
+      conversation.id,
+      { after: "" },
+      {
+        event(event: WatchEvent) {
+          if (event.kind === "message") {
+            heard.push({ text: event.message.text, statements: statements() });
+          }
+        },
+        end() {},
       },
-      end() {},
-    });
+    );
     try {
       // Another host's message: told by the notice, read once.
       await say(second, conversation, "from the other host");
