@@ -152,10 +152,13 @@ async function untilLive(
   const next = iterator.next();
   for (let attempt = 0; attempt < 50; attempt++) {
     await store.typing("acme", conversationId, "agent", ADA);
+    let timer: number | undefined;
     const heard = await Promise.race([
       next,
-      new Promise<undefined>((resolve) => setTimeout(resolve, 100)),
+      new Promise<undefined>((resolve) => timer = setTimeout(resolve, 100)),
     ]);
+    // The test's own end must not find this wait still pending.
+    clearTimeout(timer);
     if (heard === undefined) continue;
     assert.equal(heard.done ? "(done)" : heard.value.kind, "typing");
     return;
